@@ -1,0 +1,73 @@
+"""Building blocks of a service process: one Kafka broker, one MongoDB client, AsyncAPI docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI, get_asyncapi_html
+from pymongo import AsyncMongoClient
+
+from returns_contracts.service_kit.http import ReadinessCheck
+from returns_contracts.service_kit.settings import ServiceSettings
+
+MongoClient = AsyncMongoClient[dict[str, Any]]
+
+
+def new_broker(settings: ServiceSettings, service_name: str) -> KafkaBroker:
+    """The service's one Kafka client: idempotent producer, every replica acknowledges."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=service_name,
+        enable_idempotence=True,
+        acks="all",
+        logger=None,
+    )
+
+
+def new_mongo_client(settings: ServiceSettings) -> MongoClient:
+    return AsyncMongoClient(settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000)
+
+
+def mongo_check(client: MongoClient) -> ReadinessCheck:
+    async def ping() -> object:
+        return await client.admin.command("ping")
+
+    return ping
+
+
+def kafka_check(broker: KafkaBroker) -> ReadinessCheck:
+    async def ping() -> object:
+        if not await broker.ping(timeout=2.0):
+            raise ConnectionError("Kafka broker did not answer")
+        return True
+
+    return ping
+
+
+def asyncapi_document(broker: KafkaBroker, title: str, description: str) -> dict[str, Any]:
+    specification = AsyncAPI(broker, title=title, version="0.1.0", description=description)
+    document: dict[str, Any] = specification.to_specification().to_jsonable()
+    return document
+
+
+def install_asyncapi(app: FastAPI, broker: KafkaBroker, title: str, description: str) -> None:
+    """Serve the topics, keys and payloads this service uses at /asyncapi and /asyncapi.json."""
+
+    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of this service")
+    async def asyncapi_json() -> JSONResponse:
+        return JSONResponse(asyncapi_document(broker, title, description))
+
+    @app.get("/asyncapi", include_in_schema=False)
+    async def asyncapi_page() -> HTMLResponse:
+        specification = AsyncAPI(broker, title=title, version="0.1.0", description=description)
+        return HTMLResponse(get_asyncapi_html(specification.to_specification()))
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run one service process; logging is already JSON, so uvicorn keeps its hands off it."""
+    import uvicorn
+
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None)

@@ -1,0 +1,101 @@
+"""The HTTP surface every service shares: /healthz, /readyz, /metrics and correlation ids."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import generate_latest as render_metrics
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp
+
+from returns_contracts.service_kit.logging import correlation_scope
+
+CORRELATION_HEADER = "X-Correlation-ID"
+
+ReadinessCheck = Callable[[], Awaitable[object]]
+
+
+def operations_router(
+    checks: Mapping[str, ReadinessCheck], registry: CollectorRegistry, timeout_seconds: float
+) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Every server this service needs answers")
+    async def readyz() -> JSONResponse:
+        async def run(check: ReadinessCheck) -> str:
+            try:
+                await asyncio.wait_for(check(), timeout_seconds)
+                return "ok"
+            except TimeoutError:
+                return f"no answer within {timeout_seconds}s"
+            except Exception as error:
+                return f"failed: {type(error).__name__}: {error}"
+
+        names = list(checks)
+        results = await asyncio.gather(*(run(checks[name]) for name in names))
+        report = dict(zip(names, results, strict=True))
+        ready = all(result == "ok" for result in results)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": report},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(render_metrics(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+class _RequestMetrics(BaseHTTPMiddleware):
+    """Counts requests and their latency by route template, and binds the correlation id."""
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+        super().__init__(app)
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds", "HTTP latency", ["method", "route"], registry=registry
+        )
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        with correlation_scope(request.headers.get(CORRELATION_HEADER)) as correlation_id:
+            started = time.perf_counter()
+            response = await call_next(request)
+            route = request.scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            self.requests.labels(request.method, template, str(response.status_code)).inc()
+            self.latency.labels(request.method, template).observe(time.perf_counter() - started)
+            response.headers[CORRELATION_HEADER] = correlation_id
+            return response
+
+
+def install_operations(
+    app: FastAPI,
+    *,
+    checks: Mapping[str, ReadinessCheck],
+    registry: CollectorRegistry,
+    timeout_seconds: float,
+) -> None:
+    app.add_middleware(_RequestMetrics, registry=registry)
+    app.include_router(operations_router(checks, registry, timeout_seconds))
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        # Logged with its stack trace; the caller gets a message, never the trace.
+        logging.getLogger("unhandled").exception("unhandled error", exc_info=error)
+        return JSONResponse(
+            {"error": {"code": "internal_error", "message": "Something went wrong on our side."}},
+            status_code=500,
+        )

@@ -1,0 +1,270 @@
+"""The one way to put a message on Kafka and the one way to consume it reliably.
+
+Publishing: the topic comes from the message type, the key from the message (return_id, or
+merchant_id for merchant topics) so one return's messages stay in order, and the envelope's
+identity travels in headers too so SREs can read it without decoding payloads.
+
+Consuming: `reliable` wraps a handler with bounded retries and exponential backoff; a message
+that still fails goes to `<topic>.dlq` with the error in its headers and the consumer moves on.
+Subscribers use AckPolicy.ACK so the offset is committed only after this wrapper returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.message import KafkaMessage as RawKafkaMessage
+
+from returns_contracts import Message, parse_message
+from returns_contracts.service_kit.logging import correlation_scope
+from returns_contracts.topics import Topics
+
+logger = logging.getLogger(__name__)
+
+HEADER_TYPE = "x-message-type"
+HEADER_VERSION = "x-message-version"
+HEADER_EVENT_ID = "x-event-id"
+HEADER_ERROR = "x-dlq-error"
+HEADER_ERROR_TYPE = "x-dlq-error-type"
+HEADER_ATTEMPTS = "x-dlq-attempts"
+HEADER_SOURCE_TOPIC = "x-dlq-source-topic"
+HEADER_CONSUMER = "x-dlq-consumer"
+
+
+def _headers_for(message: Message) -> dict[str, str]:
+    return {
+        HEADER_TYPE: message.type,
+        HEADER_VERSION: str(message.version),
+        HEADER_EVENT_ID: str(message.event_id),
+    }
+
+
+def _encode(message: Message) -> bytes:
+    return message.model_dump_json().encode()
+
+
+def _key(message: Message) -> bytes:
+    key = message.key()
+    return key if isinstance(key, bytes) else key.encode()
+
+
+async def publish(broker: KafkaBroker, topics: Topics, message: Message) -> None:
+    """Publish one message and wait for the broker's acknowledgement."""
+    await broker.publish(
+        _encode(message),
+        topic=topics.for_message(type(message)),
+        key=_key(message),
+        headers=_headers_for(message),
+        correlation_id=message.correlation_id,
+    )
+
+
+async def publish_all(broker: KafkaBroker, topics: Topics, messages: Sequence[Message]) -> None:
+    """Send every message, then await all acknowledgements together (one round trip, not N)."""
+    pending: list[asyncio.Future[Any]] = []
+    for message in messages:
+        future = await broker.publish(
+            _encode(message),
+            topic=topics.for_message(type(message)),
+            key=_key(message),
+            headers=_headers_for(message),
+            correlation_id=message.correlation_id,
+            no_confirm=True,
+        )
+        pending.append(future)
+    await asyncio.gather(*pending)
+
+
+async def ensure_topics(bootstrap_servers: str, topics: Topics) -> None:
+    """Create every topic of the contract (and its DLQ) that does not exist yet."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(
+                name=spec.name,
+                num_partitions=spec.partitions,
+                replication_factor=1 if _single_broker(bootstrap_servers) else 3,
+                topic_configs=spec.config,
+            )
+            for spec in topics.specs()
+            if spec.name not in existing
+        ]
+        if wanted:
+            # Another service may create them between our list and our create.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(wanted)
+    finally:
+        await admin.close()
+
+
+def _single_broker(bootstrap_servers: str) -> bool:
+    return "," not in bootstrap_servers
+
+
+Handler = Callable[[Message], Awaitable[None]]
+
+
+class Retry:
+    """Bounded attempts with exponential backoff and full jitter."""
+
+    def __init__(self, max_attempts: int, base_seconds: float, cap_seconds: float = 30.0) -> None:
+        self.max_attempts = max_attempts
+        self.base_seconds = base_seconds
+        self.cap_seconds = cap_seconds
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1)))
+
+
+class PermanentError(Exception):
+    """Retrying cannot help (bad data, missing configuration): dead-letter at once."""
+
+
+def subscribe(
+    broker: KafkaBroker,
+    *,
+    topic: str,
+    consumer: str,
+    topics: Topics,
+    retry: Retry,
+    accepted_types: Iterable[type[Message]],
+    handle: Handler,
+    description: str,
+) -> None:
+    """Register `handle` for `topic` in consumer group `consumer`, reliably (see `reliable`)."""
+    consume = reliable(
+        consumer=consumer,
+        broker=broker,
+        topics=topics,
+        retry=retry,
+        accepted_types=accepted_types,
+        handle=handle,
+    )
+
+    async def on_message(raw: KafkaMessage) -> None:
+        await consume(raw.body, raw)
+
+    broker.subscriber(
+        topic,
+        group_id=consumer,
+        ack_policy=AckPolicy.ACK,
+        auto_offset_reset="earliest",
+        title=f"{consumer}:{topic}",
+        description=description,
+    )(on_message)
+
+
+def reliable(
+    *,
+    consumer: str,
+    broker: KafkaBroker,
+    topics: Topics,
+    retry: Retry,
+    accepted_types: Iterable[type[Message]],
+    handle: Handler,
+) -> Callable[[bytes, RawKafkaMessage], Awaitable[None]]:
+    """Wrap `handle` so that it never raises: retry, then dead-letter, then carry on.
+
+    Messages of a type this consumer does not handle are skipped; a payload that does not
+    parse is dead-lettered without retries.
+    """
+    accepted = tuple(accepted_types)
+
+    async def consume(body: bytes, raw: RawKafkaMessage) -> None:
+        topic = str(getattr(raw.raw_message, "topic", ""))
+        try:
+            message = parse_message(body)
+        except Exception as error:
+            await _dead_letter(broker, topics, consumer, topic, raw, error, 1)
+            return
+        if not isinstance(message, accepted):
+            return
+        with correlation_scope(message.correlation_id):
+            attempt = 1
+            while True:
+                try:
+                    await handle(message)
+                    return
+                except PermanentError as error:
+                    await _dead_letter(broker, topics, consumer, topic, raw, error, attempt)
+                    return
+                except Exception as error:
+                    if attempt >= retry.max_attempts:
+                        await _dead_letter(broker, topics, consumer, topic, raw, error, attempt)
+                        return
+                    delay = retry.delay(attempt)
+                    logger.warning(
+                        "handler failed, retrying",
+                        extra={
+                            "consumer": consumer,
+                            "event_id": str(message.event_id),
+                            "attempt": attempt,
+                            "retry_in_seconds": round(delay, 3),
+                            "error": repr(error),
+                        },
+                    )
+                    await asyncio.sleep(delay)
+                    attempt += 1
+
+    return consume
+
+
+async def _dead_letter(
+    broker: KafkaBroker,
+    topics: Topics,
+    consumer: str,
+    source_topic: str,
+    raw: RawKafkaMessage,
+    error: BaseException,
+    attempts: int,
+) -> None:
+    headers = {key: value for key, value in (raw.headers or {}).items() if isinstance(value, str)}
+    headers.update(
+        {
+            HEADER_ERROR: "".join(traceback.format_exception_only(error)).strip()[:2000],
+            HEADER_ERROR_TYPE: type(error).__name__,
+            HEADER_ATTEMPTS: str(attempts),
+            HEADER_SOURCE_TOPIC: source_topic,
+            HEADER_CONSUMER: consumer,
+        }
+    )
+    key = getattr(raw.raw_message, "key", None)
+    await broker.publish(raw.body, topic=topics.dlq(source_topic), key=key, headers=headers)
+    logger.error(
+        "message dead-lettered",
+        extra={
+            "consumer": consumer,
+            "topic": source_topic,
+            "attempts": attempts,
+            "error": repr(error),
+        },
+    )
+
+
+def declare_publications(
+    broker: KafkaBroker, topics: Topics, messages: Iterable[type[Message]]
+) -> None:
+    """List what this service publishes in its AsyncAPI document (topic, key, payload schema).
+
+    Publishing itself goes through `publish`/`publish_all`; these declarations only document it.
+    """
+    for message_class in messages:
+        broker.publisher(
+            topics.for_message(message_class),
+            title=f"{message_class.type_name()} v{message_class.type_version()}",
+            description=f"{message_class.kind}, keyed by {message_class.key_path}",
+            schema=message_class,
+        )

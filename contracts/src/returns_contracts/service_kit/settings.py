@@ -1,0 +1,26 @@
+"""Settings every service shares; each service subclasses this once with its own fields."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from returns_contracts.topics import Topics
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+    mongodb_url: str = "mongodb://127.0.0.1:27017/"
+    log_level: str = "INFO"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    # Bounded retries before a message goes to its dead-letter topic.
+    consumer_max_attempts: int = 5
+    consumer_retry_base_seconds: float = 0.2
+    readiness_timeout_seconds: float = 2.0
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(prefix=self.topic_prefix)
