@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel
+
 from returns_contracts import Incompatibility, find_incompatibilities
 
 STRING: dict[str, Any] = {"type": "string"}

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import pytest
 from pydantic import ValidationError
+
 from returns_contracts import (
     ENVELOPE_FIELDS,
     MESSAGE_CLASSES,

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from returns_contracts import MESSAGE_CLASSES, MESSAGE_VERSIONS, find_incompatibilities
 from returns_contracts.schemas import (
     BUMP_HINT,

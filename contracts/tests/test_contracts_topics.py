@@ -1,6 +1,7 @@
 """Topic names, prefixes, dead-letter topics and topic specs."""
 
 import pytest
+
 from returns_contracts import (
     MESSAGE_CLASSES,
     LabelRejected,
