@@ -1,0 +1,1 @@
+"""Plain models and rules of a return declaration: no I/O here."""

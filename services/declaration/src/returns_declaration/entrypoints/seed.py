@@ -1,0 +1,146 @@
+"""Load the demo merchant and its orders through the public back-office API.
+
+Going through the API (rather than writing to MongoDB) means the demo exercises the same path
+as a real merchant: validation, the outbox and MerchantUpdated for the other services.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+DEMO_MERCHANT_ID = "demo-shop"
+DEMO_CUSTOMER_EMAIL = "camille.martin@example.com"
+
+
+def demo_merchant(customer_service_email: str) -> dict[str, Any]:
+    return {
+        "id": DEMO_MERCHANT_ID,
+        "name": "Demo Shop",
+        "locale": "fr",
+        "customer_service_email": customer_service_email,
+        "return_window_days": 30,
+        "return_types": ["refund", "exchange", "store_credit"],
+        "reasons": [
+            {
+                "code": "damaged",
+                "label_fr": "Article abîmé à la livraison",
+                "label_en": "Item damaged on delivery",
+                "defective": True,
+            },
+            {
+                "code": "faulty",
+                "label_fr": "Article défectueux",
+                "label_en": "Faulty item",
+                "defective": True,
+            },
+            {
+                "code": "wrong_size",
+                "label_fr": "Taille ne convient pas",
+                "label_en": "Wrong size",
+                "defective": False,
+            },
+            {
+                "code": "changed_mind",
+                "label_fr": "Changement d'avis",
+                "label_en": "Changed my mind",
+                "defective": False,
+            },
+        ],
+        "return_address": {
+            "name": "Demo Shop - Retours",
+            "line1": "12 rue des Entrepôts",
+            "postal_code": "69007",
+            "city": "Lyon",
+            "country": "FR",
+        },
+    }
+
+
+def demo_orders(today: datetime) -> list[dict[str, Any]]:
+    customer = {
+        "name": "Camille Martin",
+        "email": DEMO_CUSTOMER_EMAIL,
+        "phone": "+33 6 12 34 56 78",
+        "address": {
+            "line1": "3 place Bellecour",
+            "postal_code": "69002",
+            "city": "Lyon",
+            "country": "FR",
+        },
+    }
+    return [
+        {
+            "merchant_id": DEMO_MERCHANT_ID,
+            "number": "DEMO-1001",
+            "ordered_on": (today - timedelta(days=5)).date().isoformat(),
+            "customer": customer,
+            "lines": [
+                {
+                    "line_id": "1",
+                    "sku": "MUG-BLUE",
+                    "name": "Mug en grès bleu",
+                    "quantity": 2,
+                    "unit_price_cents": 1800,
+                },
+                {
+                    "line_id": "2",
+                    "sku": "TSHIRT-M",
+                    "name": "T-shirt coton bio (M)",
+                    "quantity": 1,
+                    "unit_price_cents": 2500,
+                },
+            ],
+        },
+        {
+            "merchant_id": DEMO_MERCHANT_ID,
+            "number": "DEMO-1002",
+            "ordered_on": (today - timedelta(days=2)).date().isoformat(),
+            "customer": customer,
+            "lines": [
+                {
+                    "line_id": "1",
+                    "sku": "LAMP-OAK",
+                    "name": "Lampe de chevet en chêne",
+                    "quantity": 1,
+                    "unit_price_cents": 6900,
+                },
+            ],
+        },
+    ]
+
+
+def seed(base_url: str, customer_service_email: str) -> None:
+    with httpx.Client(base_url=base_url, timeout=10.0) as client:
+        response = client.put(
+            f"/v1/merchants/{DEMO_MERCHANT_ID}", json=demo_merchant(customer_service_email)
+        )
+        response.raise_for_status()
+        for order in demo_orders(datetime.now(UTC)):
+            response = client.put(
+                f"/v1/merchants/{DEMO_MERCHANT_ID}/orders/{order['number']}", json=order
+            )
+            response.raise_for_status()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", default="http://127.0.0.1:8001", help="declaration API")
+    parser.add_argument("--customer-service-email", default="service-client@demo-shop.example")
+    arguments = parser.parse_args()
+    try:
+        seed(arguments.url, arguments.customer_service_email)
+    except httpx.HTTPError as error:
+        print(f"demo seed failed: {error}", file=sys.stderr)
+        raise SystemExit(1) from error
+    print(
+        f"demo merchant '{DEMO_MERCHANT_ID}' and 2 orders loaded (customer {DEMO_CUSTOMER_EMAIL})"
+    )
+
+
+if __name__ == "__main__":
+    main()
