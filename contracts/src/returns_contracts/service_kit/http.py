@@ -96,6 +96,12 @@ def install_operations(
         # Logged with its stack trace; the caller gets a message, never the trace.
         logging.getLogger("unhandled").exception("unhandled error", exc_info=error)
         return JSONResponse(
-            {"error": {"code": "internal_error", "message": "Something went wrong on our side."}},
+            {
+                "error": {
+                    "code": "internal_error",
+                    "message": "Something went wrong on our side; please try again later.",
+                    "fields": [],
+                }
+            },
             status_code=500,
         )

@@ -17,7 +17,7 @@ import logging
 import random
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -115,6 +115,26 @@ def _single_broker(bootstrap_servers: str) -> bool:
 
 
 Handler = Callable[[Message], Awaitable[None]]
+M = TypeVar("M", bound=Message)
+
+
+class Routes:
+    """Which handler takes which message type; the topics to read follow from the types."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[type[Message], Handler] = {}
+
+    def on(self, message_class: type[M], handle: Callable[[M], Awaitable[object]]) -> Routes:
+        async def typed(message: Message) -> None:
+            if not isinstance(message, message_class):  # routing below makes this impossible
+                raise PermanentError(f"expected {message_class.__name__}, got {message.type}")
+            await handle(message)
+
+        self.handlers[message_class] = typed
+        return self
+
+    def topic_names(self, topics: Topics) -> list[str]:
+        return sorted({topics.for_message(message_class) for message_class in self.handlers})
 
 
 class Retry:
@@ -136,33 +156,28 @@ class PermanentError(Exception):
 def subscribe(
     broker: KafkaBroker,
     *,
-    topic: str,
     consumer: str,
     topics: Topics,
     retry: Retry,
-    accepted_types: Iterable[type[Message]],
-    handle: Handler,
+    routes: Routes,
     description: str,
 ) -> None:
-    """Register `handle` for `topic` in consumer group `consumer`, reliably (see `reliable`)."""
-    consume = reliable(
-        consumer=consumer,
-        broker=broker,
-        topics=topics,
-        retry=retry,
-        accepted_types=accepted_types,
-        handle=handle,
-    )
+    """Read every topic of `routes` with one consumer in group `consumer`, reliably.
+
+    One consumer per service rather than one per topic: several consumers of one group in one
+    process rebalance each other at every start.
+    """
+    consume = reliable(consumer=consumer, broker=broker, topics=topics, retry=retry, routes=routes)
 
     async def on_message(raw: KafkaMessage) -> None:
         await consume(raw.body, raw)
 
     broker.subscriber(
-        topic,
+        *routes.topic_names(topics),
         group_id=consumer,
         ack_policy=AckPolicy.ACK,
         auto_offset_reset="earliest",
-        title=f"{consumer}:{topic}",
+        title=consumer,
         description=description,
     )(on_message)
 
@@ -173,15 +188,13 @@ def reliable(
     broker: KafkaBroker,
     topics: Topics,
     retry: Retry,
-    accepted_types: Iterable[type[Message]],
-    handle: Handler,
+    routes: Routes,
 ) -> Callable[[bytes, RawKafkaMessage], Awaitable[None]]:
-    """Wrap `handle` so that it never raises: retry, then dead-letter, then carry on.
+    """Wrap the routes' handlers so that consuming never raises: retry, dead-letter, carry on.
 
     Messages of a type this consumer does not handle are skipped; a payload that does not
     parse is dead-lettered without retries.
     """
-    accepted = tuple(accepted_types)
 
     async def consume(body: bytes, raw: RawKafkaMessage) -> None:
         topic = str(getattr(raw.raw_message, "topic", ""))
@@ -190,7 +203,8 @@ def reliable(
         except Exception as error:
             await _dead_letter(broker, topics, consumer, topic, raw, error, 1)
             return
-        if not isinstance(message, accepted):
+        handle = routes.handlers.get(type(message))
+        if handle is None:
             return
         with correlation_scope(message.correlation_id):
             attempt = 1

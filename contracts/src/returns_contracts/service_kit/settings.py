@@ -16,9 +16,10 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    # Bounded retries before a message goes to its dead-letter topic.
-    consumer_max_attempts: int = 5
-    consumer_retry_base_seconds: float = 0.2
+    # Bounded retries before a message goes to its dead-letter topic. About a minute in the
+    # worst case: long enough for a merchant snapshot racing its first return on another topic.
+    consumer_max_attempts: int = 8
+    consumer_retry_base_seconds: float = 0.5
     readiness_timeout_seconds: float = 2.0
 
     @property
