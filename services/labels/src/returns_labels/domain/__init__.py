@@ -1,0 +1,1 @@
+"""Plain models and rules of the labels service: no I/O here."""

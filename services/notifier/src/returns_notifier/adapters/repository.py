@@ -1,0 +1,117 @@
+"""MongoDB storage of the notifier: its merchant copies and the record of every e-mail.
+
+Both collections are read by `_id` only (FerretDB turns only `_id` filters into SQL):
+`merchants` by merchant_id, `sent_emails` by `<event_id>:<template>`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from returns_contracts import MerchantUpdated, MerchantUpdatedPayload
+from returns_notifier.domain.emails import SentEmail
+from returns_notifier.domain.model import Merchant
+
+Document = dict[str, Any]
+
+MERCHANTS = "merchants"
+SENT_EMAILS = "sent_emails"
+
+
+class MongoMerchantStore:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self.merchants = database[MERCHANTS]
+
+    async def save_if_newer(self, update: MerchantUpdated) -> bool:
+        # The filter matches only an older revision (or nothing, and then the upsert inserts).
+        # When a same-or-newer revision is stored, the upsert collides on `_id`: ignore it.
+        try:
+            await self.merchants.update_one(
+                {"_id": update.merchant_id, "revision": {"$lt": update.payload.revision}},
+                {
+                    "$set": {
+                        "revision": update.payload.revision,
+                        "snapshot": update.payload.model_dump(mode="json"),
+                        "source_event_id": str(update.event_id),
+                        "updated_at": update.occurred_at,
+                    }
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, merchant_id: str) -> Merchant | None:
+        document = await self.merchants.find_one({"_id": merchant_id})
+        if document is None:
+            return None
+        snapshot = MerchantUpdatedPayload.model_validate(document["snapshot"])
+        return Merchant.from_snapshot(merchant_id, snapshot)
+
+
+class MongoSentEmailStore:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self.sent_emails = database[SENT_EMAILS]
+
+    async def create_indexes(self) -> None:
+        # Support tooling looks up what was sent about one return; production MongoDB needs it.
+        await self.sent_emails.create_index("return_id")
+
+    async def begin(self, planned: SentEmail) -> SentEmail:
+        try:
+            await self.sent_emails.insert_one(_to_document(planned))
+        except DuplicateKeyError:
+            existing = await self.sent_emails.find_one({"_id": planned.key})
+            if existing is None:
+                raise
+            return _from_document(existing)
+        return planned
+
+    async def mark_sent(self, key: str, recipient: str, sent_at: datetime) -> None:
+        await self.sent_emails.update_one(
+            {"_id": key}, {"$set": {"status": "sent", "recipient": recipient, "sent_at": sent_at}}
+        )
+
+    async def mark_published(self, key: str, published_at: datetime) -> None:
+        await self.sent_emails.update_one({"_id": key}, {"$set": {"published_at": published_at}})
+
+
+def _to_document(record: SentEmail) -> Document:
+    return {
+        "_id": record.key,
+        "event_id": str(record.event_id),
+        "template": record.template,
+        "merchant_id": record.merchant_id,
+        "return_id": record.return_id,
+        "recipient": record.recipient,
+        "message_id": record.message_id,
+        "status": record.status,
+        "created_at": record.created_at,
+        "sent_at": record.sent_at,
+        "published_at": record.published_at,
+    }
+
+
+def _from_document(document: Document) -> SentEmail:
+    status = document["status"]
+    if status not in ("sending", "sent"):
+        raise ValueError(f"sent_emails {document['_id']!r} has unknown status {status!r}")
+    return SentEmail(
+        key=document["_id"],
+        event_id=UUID(document["event_id"]),
+        template=document["template"],
+        merchant_id=document["merchant_id"],
+        return_id=document["return_id"],
+        recipient=document["recipient"],
+        message_id=document["message_id"],
+        status=status,
+        created_at=document["created_at"],
+        sent_at=document.get("sent_at"),
+        published_at=document.get("published_at"),
+    )

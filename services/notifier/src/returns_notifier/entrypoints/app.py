@@ -1,0 +1,108 @@
+"""The notifier process: two Kafka consumers and the operations endpoints, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from returns_contracts import MerchantUpdated, NotificationSent, ReturnSubmitted
+from returns_contracts.service_kit.app import (
+    install_asyncapi,
+    kafka_check,
+    mongo_check,
+    new_broker,
+    new_mongo_client,
+)
+from returns_contracts.service_kit.http import install_operations
+from returns_contracts.service_kit.kafka import (
+    Retry,
+    Routes,
+    declare_publications,
+    ensure_topics,
+    subscribe,
+)
+from returns_contracts.service_kit.logging import configure_logging
+from returns_notifier.adapters.publisher import KafkaPublisher
+from returns_notifier.adapters.rendering import JinjaRenderer
+from returns_notifier.adapters.repository import MongoMerchantStore, MongoSentEmailStore
+from returns_notifier.adapters.smtp import SmtpSender
+from returns_notifier.config import NotifierSettings
+from returns_notifier.service.use_cases import Notifier
+
+
+def create_app(settings: NotifierSettings | None = None) -> FastAPI:
+    settings = settings or NotifierSettings()
+    configure_logging(settings.service_name, settings.log_level)
+    registry = CollectorRegistry()
+    broker = new_broker(settings, settings.service_name)
+    declare_publications(broker, settings.topics, [NotificationSent])
+    mongo = new_mongo_client(settings)
+    database = mongo[settings.mongodb_database]
+    merchants = MongoMerchantStore(database)
+    sent_emails = MongoSentEmailStore(database)
+    smtp = SmtpSender(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=None
+        if settings.smtp_password is None
+        else settings.smtp_password.get_secret_value(),
+        starttls=settings.smtp_starttls,
+        timeout=settings.smtp_timeout,
+    )
+    notifier = Notifier(
+        merchants=merchants,
+        sent_emails=sent_emails,
+        sender=smtp,
+        renderer=JinjaRenderer(),
+        publisher=KafkaPublisher(broker, settings.topics),
+        mail_from=settings.mail_from,
+        message_id_domain=settings.message_id_domain,
+    )
+
+    subscribe(
+        broker,
+        consumer=settings.service_name,
+        topics=settings.topics,
+        retry=Retry(settings.consumer_max_attempts, settings.consumer_retry_base_seconds),
+        routes=Routes()
+        .on(MerchantUpdated, notifier.record_merchant)
+        .on(ReturnSubmitted, notifier.on_return_submitted),
+        description="Keeps its copy of each merchant (newest revision wins) and e-mails "
+        "customer service once about every defective return (R9).",
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
+        await sent_emails.create_indexes()
+        await broker.start()
+        try:
+            yield
+        finally:
+            await broker.stop()
+            await smtp.close()
+            await mongo.close()
+
+    app = FastAPI(
+        title="Returns - notifier",
+        version="0.1.0",
+        description="E-mails about returns, each sent once.",
+        lifespan=lifespan,
+    )
+    install_asyncapi(
+        app,
+        broker,
+        "Returns - notifier",
+        "Consumes merchant and return events, sends e-mails, publishes NotificationSent.",
+    )
+    install_operations(
+        app,
+        checks={"mongodb": mongo_check(mongo), "kafka": kafka_check(broker), "smtp": smtp.check},
+        registry=registry,
+        timeout_seconds=settings.readiness_timeout_seconds,
+    )
+    return app

@@ -1,0 +1,1 @@
+"""Use cases of the notifier, written against the ports in `ports.py`."""

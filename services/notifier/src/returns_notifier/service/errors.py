@@ -1,0 +1,21 @@
+"""Why handling a message can fail, and whether retrying it can help."""
+
+from __future__ import annotations
+
+from returns_contracts.service_kit.kafka import PermanentError
+
+
+class MerchantNotKnownYet(LookupError):
+    """The return arrived before its merchant's snapshot: retrying later can help."""
+
+    def __init__(self, merchant_id: str) -> None:
+        super().__init__(f"merchant {merchant_id!r} is not known to the notifier yet")
+        self.merchant_id = merchant_id
+
+
+class InvalidRecipient(PermanentError):
+    """The address to write to is not one we can send to: no retry will change that."""
+
+
+class RecipientRejected(PermanentError):
+    """The mail server refused the recipient for good (a 5xx answer)."""

@@ -1,0 +1,54 @@
+"""What the use cases need from the outside; MongoDB, SMTP, Kafka and the test fakes provide it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from returns_contracts import Locale, MerchantUpdated, Message
+from returns_notifier.domain.emails import OutgoingEmail, SentEmail
+from returns_notifier.domain.model import Merchant
+
+
+class MerchantStore(Protocol):
+    async def save_if_newer(self, update: MerchantUpdated) -> bool:
+        """Store the snapshot unless the stored revision is the same or newer; True if stored."""
+        ...
+
+    async def get(self, merchant_id: str) -> Merchant | None: ...
+
+
+class SentEmailStore(Protocol):
+    async def begin(self, planned: SentEmail) -> SentEmail:
+        """Record `planned` (status "sending"); if its key is already recorded, return that."""
+        ...
+
+    async def mark_sent(self, key: str, recipient: str, sent_at: datetime) -> None: ...
+
+    async def mark_published(self, key: str, published_at: datetime) -> None: ...
+
+
+class EmailSender(Protocol):
+    async def send(self, email: OutgoingEmail) -> None:
+        """Hand the e-mail to the mail server; raise if it was not accepted."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedBody:
+    text: str
+    html: str
+
+
+class EmailRenderer(Protocol):
+    def render(
+        self, template: str, locale: Locale, context: Mapping[str, object]
+    ) -> RenderedBody: ...
+
+
+class EventPublisher(Protocol):
+    async def publish(self, message: Message) -> None:
+        """Publish and wait for the broker's acknowledgement."""
+        ...
