@@ -34,7 +34,9 @@ def return_id_for(merchant_id: str, idempotency_key: str | None) -> str:
 
 
 def _utc_now() -> datetime:
-    return datetime.now(UTC)
+    # Milliseconds, as MongoDB stores them: the answer to a submit equals what a read gives.
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class DeclarationService:

@@ -1,0 +1,55 @@
+# The front door. `make run` starts everything with demo data; `make test` runs every test
+# against its own servers. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy
+SOURCES := contracts/src services/*/src deploy/src
+
+.PHONY: venv build run test lint stop clean schemas docs status
+
+venv: $(STAMP)
+
+$(STAMP): requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed (Python 3.11+)"; exit 1; }
+	@echo "==> creating the development virtualenv in $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip
+	@$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+## build: fetch or build Kafka, FerretDB, versitygw and Mailpit into the cache (once)
+build: venv
+	@$(BIN)/returns-infra build
+
+## run: servers + the four services + demo data; prints the URLs; Ctrl-C stops everything
+run: build
+	@$(BIN)/returns-infra --profile dev run
+
+## test: the same bootstrap on the test profile's own ports, then every test, then stop
+test: build
+	@deploy/scripts/test.sh
+
+lint: venv
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy $(SOURCES)
+
+## schemas: regenerate the committed JSON Schemas of the messages
+schemas: venv
+	@$(BIN)/python -m returns_contracts.schemas write
+
+status: venv
+	@$(BIN)/returns-infra --profile dev status || true
+	@$(BIN)/returns-infra --profile test status || true
+
+stop: venv
+	@$(BIN)/returns-infra --profile dev stop
+	@$(BIN)/returns-infra --profile test stop
+
+clean:
+	@if [ -x $(BIN)/returns-infra ]; then \
+	  $(BIN)/returns-infra --profile dev clean; $(BIN)/returns-infra --profile test clean; fi
+	@rm -rf $(VENV) .run .mypy_cache .ruff_cache .pytest_cache

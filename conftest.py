@@ -1,0 +1,2 @@
+# Server fixtures (Kafka, MongoDB protocol, S3, SMTP, the four services) for every test folder.
+pytest_plugins = ["returns_infra.fixtures"]
