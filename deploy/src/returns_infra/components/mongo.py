@@ -1,0 +1,88 @@
+"""FerretDB on its SQLite backend: the MongoDB wire protocol without a MongoDB server."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ..build import BuildContext, Say, go_env, go_module_source, make_writable, require_go
+from ..config import HOST
+from ..health import mongo_ping
+from ..processes import ProcessSpec
+from .base import Component
+
+FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
+FERRETDB_VERSION = "v1.24.2"
+
+
+class Mongo(Component):
+    name = "mongo"
+    version = FERRETDB_VERSION
+    artifact = f"ferretdb-{FERRETDB_VERSION}"
+    build_tools = ("go",)
+    description = f"FerretDB {FERRETDB_VERSION} (MongoDB protocol, SQLite backend)"
+
+    @property
+    def binary(self) -> Path:
+        return self.install_dir / "ferretdb"
+
+    def _build(self, ctx: BuildContext) -> None:
+        require_go(self.name, (1, 24))
+        src = go_module_source(
+            ctx, FERRETDB_MODULE, FERRETDB_VERSION, self.install_dir / "build" / "src"
+        )
+        # The version package embeds build/version/*.txt and version.txt is mandatory; the
+        # release process generates it from git, which a module download does not have.
+        (src / "build" / "version" / "version.txt").write_text(FERRETDB_VERSION + "\n")
+        (src / "build" / "version" / "package.txt").write_text("returns-infra\n")
+        ctx.step("compiling ./cmd/ferretdb (go build)")
+        ctx.run(
+            [
+                "go",
+                "build",
+                "-v",
+                "-trimpath",
+                "-ldflags=-s -w",
+                "-o",
+                str(self.binary),
+                "./cmd/ferretdb",
+            ],
+            cwd=src,
+            env=go_env(),
+        )
+        ctx.step("checking the binary")
+        ctx.run([str(self.binary), "--version"])
+        make_writable(src.parent)
+        shutil.rmtree(src.parent)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.state_dir / "data"
+
+    def ports(self) -> list[int]:
+        return [self.settings.ports.mongo]
+
+    def address(self) -> str:
+        return f"mongodb://{HOST}:{self.settings.ports.mongo}/"
+
+    def prepare(self, say: Say) -> None:
+        super().prepare(say)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def process_spec(self) -> ProcessSpec:
+        command = [
+            str(self.binary),
+            "--handler=sqlite",
+            # FerretDB wants a directory URI with a trailing slash: one SQLite file per database.
+            f"--sqlite-url=file:{self.data_dir}/",
+            f"--listen-addr={HOST}:{self.settings.ports.mongo}",
+            f"--state-dir={self.state_dir}",
+            # The debug HTTP handler would take a fixed port (8088) in every instance.
+            "--debug-addr=-",
+            "--telemetry=disable",
+            "--log-level=info",
+        ]
+        return self._spec(command, scrub_prefixes=("FERRETDB_",))
+
+    def healthy(self, timeout: float = 3.0) -> bool:
+        return mongo_ping(self.address(), timeout)

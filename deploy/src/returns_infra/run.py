@@ -1,0 +1,91 @@
+"""`make run`: the whole system on one machine, with demo data, until Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from returns_infra.infra import Infra
+from returns_infra.services import service_logs, service_urls, start_services, stop_services
+
+DEMO_CUSTOMER_SERVICE = "service-client@demo-shop.example"
+
+
+def _seed(declaration_url: str) -> None:
+    script = Path(sys.executable).parent / "returns-demo-seed"
+    subprocess.run(
+        [str(script), "--url", declaration_url, "--customer-service-email", DEMO_CUSTOMER_SERVICE],
+        check=True,
+    )
+
+
+def _banner(infra: Infra, urls: dict[str, str]) -> str:
+    env = infra.env()
+    declaration = urls["declaration"]
+    example = (
+        f"curl -s -X POST {declaration}/v1/merchants/demo-shop/returns \\\n"
+        "       -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' \\\n"
+        '       -d \'{"order_number": "DEMO-1001", "email": "camille.martin@example.com",\n'
+        '            "lines": [{"line_id": "1", "quantity": 1, "reason_code": "damaged",\n'
+        '                       "comment": "Le mug est arrivé fêlé.", "media_ids": ["demo"]}]}\''
+    )
+    lines = [
+        "",
+        "The returns backend is running (Ctrl-C stops everything).",
+        "",
+        f"  Declaration API docs   {declaration}/docs",
+        f"  Media API docs         {urls['media']}/docs",
+        f"  Notifier               {urls['notifier']}/readyz   (AsyncAPI: /asyncapi)",
+        f"  Labels API docs        {urls['labels']}/docs",
+        f"  Mailpit (e-mails)      {env['MAILPIT_URL']}",
+        f"  Kafka                  {env['KAFKA_BOOTSTRAP_SERVERS']}",
+        f"  MongoDB protocol       {env['MONGODB_URL']}",
+        f"  S3                     {env['S3_ENDPOINT']}",
+        "",
+        "Demo merchant 'demo-shop' (customer service: " + DEMO_CUSTOMER_SERVICE + "),",
+        "orders DEMO-1001 and DEMO-1002 of camille.martin@example.com. Declare a defective return:",
+        "",
+        f"  {example}",
+        "",
+        f"then open {env['MAILPIT_URL']} to read the e-mail customer service received.",
+        f"Logs: {infra.settings.state_dir}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run(profile: str = "dev") -> int:
+    infra = Infra.for_profile(profile)
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop_requested.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        infra.start()
+        urls = start_services(profile, infra.settings.state_dir, infra.env())
+        _seed(urls["declaration"])
+        print(_banner(infra, urls), flush=True)
+        while not stop_requested.wait(timeout=5):
+            pass
+        print("\nstopping...", flush=True)
+        return 0
+    except Exception as error:
+        print(f"returns-infra run: {error}", file=sys.stderr)
+        for name, log in service_logs(infra.settings.state_dir).items():
+            print(f"  {name} log: {log}", file=sys.stderr)
+        return 1
+    finally:
+        # Ctrl-C again while stopping must not leave servers behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stop_services(infra.settings.state_dir)
+        infra.stop()
+        print("everything stopped.", flush=True)
+
+
+__all__ = ["run", "service_urls"]

@@ -1,0 +1,110 @@
+"""Start and stop the project's four services as local processes, like the servers they use.
+
+`make run` and the end-to-end test fixture both go through here, so the services a test talks
+to are started exactly the way a person's are.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from returns_infra import processes
+
+HOST = "127.0.0.1"
+SERVICES_DIR = "services"
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    console_script: str
+    dev_port: int
+    test_port: int
+
+    def port(self, profile: str) -> int:
+        return self.test_port if profile == "test" else self.dev_port
+
+
+SERVICES: tuple[Service, ...] = (
+    Service("declaration", "returns-declaration", 8001, 18001),
+    Service("media", "returns-media", 8002, 18002),
+    Service("notifier", "returns-notifier", 8003, 18003),
+    Service("labels", "returns-labels", 8004, 18004),
+)
+
+
+def service_urls(profile: str) -> dict[str, str]:
+    return {service.name: f"http://{HOST}:{service.port(profile)}" for service in SERVICES}
+
+
+def _script(name: str) -> str:
+    # The console scripts sit beside the interpreter of the virtualenv that installed us.
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        raise processes.ProcessError(
+            f"{name} is not installed; run `make venv` to install the services"
+        )
+    return found
+
+
+def _ready(url: str) -> processes.HealthCheck:
+    def check() -> bool:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=3) as response:
+            return bool(response.status == 200)
+
+    return check
+
+
+def service_env(profile: str, infra_env: Mapping[str, str]) -> dict[str, str]:
+    """What every service reads: the servers' addresses plus the links between services."""
+    urls = service_urls(profile)
+    return {
+        **infra_env,
+        "MEDIA_BASE_URL": urls["media"],
+        "BACK_OFFICE_BASE_URL": f"{urls['declaration']}/back-office",
+        "LOG_LEVEL": "INFO",
+    }
+
+
+def _spec(
+    service: Service, profile: str, state_dir: Path, env: Mapping[str, str]
+) -> processes.ProcessSpec:
+    directory = state_dir / SERVICES_DIR / service.name
+    return processes.ProcessSpec(
+        name=service.name,
+        command=[_script(service.console_script)],
+        log_path=directory / f"{service.name}.log",
+        pid_path=directory / f"{service.name}.pid",
+        env={**env, "HTTP_HOST": HOST, "HTTP_PORT": str(service.port(profile))},
+    )
+
+
+def start_services(
+    profile: str, state_dir: Path, infra_env: Mapping[str, str], timeout: float = 90.0
+) -> dict[str, str]:
+    """Start every service that is not running and wait until each answers /readyz."""
+    env = service_env(profile, infra_env)
+    urls = service_urls(profile)
+    for service in SERVICES:
+        processes.start(
+            _spec(service, profile, state_dir, env), _ready(urls[service.name]), timeout
+        )
+    return urls
+
+
+def stop_services(state_dir: Path) -> None:
+    for service in reversed(SERVICES):
+        processes.stop(state_dir / SERVICES_DIR / service.name / f"{service.name}.pid")
+
+
+def service_logs(state_dir: Path) -> dict[str, Path]:
+    return {
+        service.name: state_dir / SERVICES_DIR / service.name / f"{service.name}.log"
+        for service in SERVICES
+    }
