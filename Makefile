@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy
-SOURCES := contracts/src services/*/src deploy/src
+SOURCES := contracts/src services/*/src deploy/src contracts/tests services/*/tests tests
 
 .PHONY: venv build run test lint stop clean schemas docs status
 

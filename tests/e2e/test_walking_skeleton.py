@@ -17,8 +17,7 @@ from pymongo import MongoClient
 
 from returns_contracts import ReturnSubmitted, Topics, parse_message
 from returns_infra.fixtures import RunningServices, SmtpServer
-from tests.support.mailpit import message_detail, messages_to, wait_for_messages_to
-from tests.support.polling import eventually
+from returns_infra.testing import eventually, message_detail, messages_to, wait_for_messages_to
 
 pytestmark = pytest.mark.e2e
 
@@ -205,3 +204,24 @@ def _event_from_outbox(mongodb_url: str, return_id: str) -> ReturnSubmitted:
     message = parse_message(document["outbox"][0])
     assert isinstance(message, ReturnSubmitted)
     return message
+
+
+def test_a_malformed_request_gets_the_documented_error_shape(shop: Shop) -> None:
+    response = shop.http.post(
+        f"/v1/merchants/{shop.id}/returns", json={"order_number": "A-1", "email": "a@b.c"}
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert [field["field"] for field in error["fields"]] == ["lines"]
+
+
+def test_another_merchant_gets_404_for_a_return_it_does_not_own(
+    shop: Shop, services: RunningServices
+) -> None:
+    return_id = shop.submit([CLASSIC_LINE]).json()["return_id"]
+    other = Shop(services)
+    response = other.http.get(f"/v1/merchants/{other.id}/returns/{return_id}")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert shop.http.get(f"/v1/merchants/{shop.id}/returns/{return_id}").status_code == 200

@@ -8,12 +8,14 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client import generate_latest as render_metrics
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.types import ASGIApp
 
+from returns_contracts.service_kit.errors import error_response, validation_error_response
 from returns_contracts.service_kit.logging import correlation_scope
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -91,17 +93,14 @@ def install_operations(
     app.add_middleware(_RequestMetrics, registry=registry)
     app.include_router(operations_router(checks, registry, timeout_seconds))
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        return validation_error_response(error)
+
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
         # Logged with its stack trace; the caller gets a message, never the trace.
         logging.getLogger("unhandled").exception("unhandled error", exc_info=error)
-        return JSONResponse(
-            {
-                "error": {
-                    "code": "internal_error",
-                    "message": "Something went wrong on our side; please try again later.",
-                    "fields": [],
-                }
-            },
-            status_code=500,
+        return error_response(
+            500, "internal_error", "Something went wrong on our side; please try again later."
         )

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request, status
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
@@ -19,6 +18,7 @@ from returns_contracts.service_kit.app import (
     new_broker,
     new_mongo_client,
 )
+from returns_contracts.service_kit.errors import ErrorBody
 from returns_contracts.service_kit.http import install_operations
 from returns_contracts.service_kit.kafka import declare_publications, ensure_topics
 from returns_contracts.service_kit.logging import configure_logging, current_correlation_id
@@ -28,13 +28,11 @@ from returns_declaration.config import DeclarationSettings
 from returns_declaration.domain.model import Merchant, Order, ReturnRequest
 from returns_declaration.domain.rules import DeclarationRejected
 from returns_declaration.entrypoints.schemas import (
-    ErrorBody,
     ReturnRecord,
     SubmissionAnswer,
     mismatch_error,
     not_found_body,
     rejection_body,
-    validation_error_body,
 )
 from returns_declaration.service.use_cases import DeclarationService, UnknownMerchant
 
@@ -84,10 +82,6 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         registry=registry,
         timeout_seconds=settings.readiness_timeout_seconds,
     )
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse(validation_error_body(error), status_code=422)
 
     @app.exception_handler(DeclarationRejected)
     async def rejected(request: Request, error: DeclarationRejected) -> JSONResponse:

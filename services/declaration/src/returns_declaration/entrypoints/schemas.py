@@ -5,46 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
+from returns_contracts.service_kit.errors import FieldProblem, error_body
 from returns_declaration.domain.model import Locale, Return, ReturnLine
 from returns_declaration.domain.rules import DeclarationRejected, FieldError
-
-
-class FieldProblem(BaseModel):
-    field: str
-    code: str
-    message: str
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    fields: list[FieldProblem] = []
-
-
-class ErrorBody(BaseModel):
-    """Every error answer has this shape, whatever the status code."""
-
-    error: ErrorDetail
-
-
-def _body(code: str, message: str, fields: list[FieldProblem] | None = None) -> dict[str, Any]:
-    detail = ErrorDetail(code=code, message=message, fields=fields or [])
-    return ErrorBody(error=detail).model_dump()
-
-
-def validation_error_body(error: RequestValidationError) -> dict[str, Any]:
-    fields = [
-        FieldProblem(
-            field=".".join(str(part) for part in problem["loc"] if part != "body"),
-            code=str(problem["type"]),
-            message=str(problem["msg"]),
-        )
-        for problem in error.errors()
-    ]
-    return _body("invalid_request", "The request is not valid; see the fields.", fields)
 
 
 def rejection_body(error: DeclarationRejected) -> dict[str, Any]:
@@ -52,12 +17,11 @@ def rejection_body(error: DeclarationRejected) -> dict[str, Any]:
         FieldProblem(field=item.field, code=item.code, message=item.message)
         for item in error.errors
     ]
-    message = fields[0].message if len(fields) == 1 else "; ".join(f.message for f in fields)
-    return _body("rule_broken", message, fields)
+    return error_body("rule_broken", "; ".join(field.message for field in fields), fields)
 
 
 def not_found_body(what: Literal["merchant", "return"]) -> dict[str, Any]:
-    return _body("not_found", f"No such {what}.")
+    return error_body("not_found", f"No such {what}.")
 
 
 def mismatch_error(field: str) -> FieldError:

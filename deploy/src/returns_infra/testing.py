@@ -1,11 +1,26 @@
-"""Read what the SMTP capture received, through Mailpit's REST API."""
+"""Helpers for tests that talk to the real servers: read Mailpit, poll with a deadline."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], timeout: float, what: str) -> T:
+    """Call `probe` until it returns something other than None; fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout}s")
+        time.sleep(0.25)
 
 
 def messages_to(api_url: str, address: str) -> list[dict[str, Any]]:
