@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy
-SOURCES := contracts/src services/*/src deploy/src contracts/tests services/*/tests tests
+SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests tests
 
 .PHONY: venv build run test lint stop clean schemas docs status
 
@@ -40,6 +40,10 @@ lint: venv
 ## schemas: regenerate the committed JSON Schemas of the messages
 schemas: venv
 	@$(BIN)/python -m returns_contracts.schemas write
+
+## docs: write every service's AsyncAPI document (topics, keys, payloads) under docs/asyncapi/
+docs: venv
+	@$(BIN)/python deploy/scripts/write_asyncapi.py docs/asyncapi
 
 status: venv
 	@$(BIN)/returns-infra --profile dev status || true
