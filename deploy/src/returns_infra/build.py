@@ -42,12 +42,29 @@ def say_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+# Where the official installers put a tool that a non-login shell's PATH may not include.
+_STANDARD_DIRS: dict[str, tuple[str, ...]] = {"go": ("/usr/local/go/bin",)}
+
+
+def _which(tool: str) -> str | None:
+    path = shutil.which(tool)
+    if path is not None:
+        return path
+    for directory in _STANDARD_DIRS.get(tool, ()):
+        candidate = Path(directory) / tool
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            # Later steps (and the tools they start) call it by name: put it on PATH for them.
+            os.environ["PATH"] = f"{directory}{os.pathsep}{os.environ.get('PATH', '')}"
+            return str(candidate)
+    return None
+
+
 def require_tools(component: str, tools: Sequence[str]) -> dict[str, str]:
     """Absolute paths of ``tools``; one clear error naming every missing tool."""
     found: dict[str, str] = {}
     missing: list[str] = []
     for tool in tools:
-        path = shutil.which(tool)
+        path = _which(tool)
         if path is None:
             missing.append(tool)
         else:
