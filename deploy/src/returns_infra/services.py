@@ -6,6 +6,7 @@ to are started exactly the way a person's are.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import urllib.request
@@ -19,22 +20,27 @@ HOST = "127.0.0.1"
 SERVICES_DIR = "services"
 
 
+# The services take consecutive ports from a base: 8001.. for dev, 18001.. for test, or
+# RETURNS_SERVICES_PORT_BASE, so several test runs on one machine keep apart.
+_PORT_BASE = {"dev": 8001, "test": 18001}
+
+
 @dataclass(frozen=True)
 class Service:
     name: str
     console_script: str
-    dev_port: int
-    test_port: int
+    offset: int
 
     def port(self, profile: str) -> int:
-        return self.test_port if profile == "test" else self.dev_port
+        base = os.environ.get("RETURNS_SERVICES_PORT_BASE")
+        return (int(base) if base else _PORT_BASE.get(profile, _PORT_BASE["dev"])) + self.offset
 
 
 SERVICES: tuple[Service, ...] = (
-    Service("declaration", "returns-declaration", 8001, 18001),
-    Service("media", "returns-media", 8002, 18002),
-    Service("notifier", "returns-notifier", 8003, 18003),
-    Service("labels", "returns-labels", 8004, 18004),
+    Service("declaration", "returns-declaration", 0),
+    Service("media", "returns-media", 1),
+    Service("notifier", "returns-notifier", 2),
+    Service("labels", "returns-labels", 3),
 )
 
 

@@ -21,6 +21,11 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 8
     consumer_retry_base_seconds: float = 0.5
     readiness_timeout_seconds: float = 2.0
+    # Shared between services (declaration issues draft tokens, media checks them; internal
+    # endpoints check the internal token). The defaults are demo values: set real ones in
+    # production, the same in every service.
+    portal_token_secret: str = "demo-portal-token-secret-change-me"
+    internal_api_token: str = "demo-internal-token-change-me"
 
     @property
     def topics(self) -> Topics:
