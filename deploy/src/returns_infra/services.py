@@ -73,6 +73,7 @@ def service_env(profile: str, infra_env: Mapping[str, str]) -> dict[str, str]:
     return {
         **infra_env,
         "MEDIA_BASE_URL": urls["media"],
+        "LABELS_BASE_URL": urls["labels"],
         "BACK_OFFICE_BASE_URL": f"{urls['declaration']}/back-office",
         "LOG_LEVEL": "INFO",
     }
