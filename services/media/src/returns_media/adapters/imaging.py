@@ -117,7 +117,8 @@ class PillowNormaliser:
         clean = Image.new("RGB", image.size)
         clean.paste(image)
         buffer = io.BytesIO()
-        clean.save(buffer, "JPEG", quality=self.jpeg_quality, optimize=True, progressive=True)
+        # Optimised Huffman tables: ~8% smaller for ~20 ms; progressive would cost 50 ms more.
+        clean.save(buffer, "JPEG", quality=self.jpeg_quality, optimize=True)
         return buffer.getvalue()
 
 
