@@ -129,6 +129,8 @@ def test_a_damaged_image_is_broken(normaliser: PillowNormaliser, data: bytes) ->
         normalise(normaliser, data)
 
 
+# Pillow warns between its limit and twice it; the normaliser's own check is what refuses.
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_a_decompression_bomb_is_refused_before_decoding(normaliser: PillowNormaliser) -> None:
     bomb = images.decompression_bomb()
     assert len(bomb) < 100_000
@@ -137,3 +139,12 @@ def test_a_decompression_bomb_is_refused_before_decoding(normaliser: PillowNorma
         normalise(normaliser, bomb)
 
     assert "50 megapixels" in refused.value.message
+
+
+def test_a_bomb_far_over_the_cap_is_refused_by_pillow_s_own_guard_too(
+    normaliser: PillowNormaliser,
+) -> None:
+    bomb = images.encoded(Image.new("1", (20_000, 20_000)), "PNG", optimize=True)
+
+    with pytest.raises(TooManyPixels):
+        normalise(normaliser, bomb)

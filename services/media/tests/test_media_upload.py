@@ -220,6 +220,8 @@ def test_an_altered_expired_or_unknown_link_answers_404(draft: Draft) -> None:
     thumb_with_full_signature = httpx.URL(answer["url"].replace("/full?", "/thumb?"))
     unknown_variant = httpx.URL(answer["url"].replace("/full?", "/raw?"))
     unsigned = url.copy_with(params={})
+    garbage = url.copy_with(params={"exp": "soon", "sig": "é%/"})
+    long_variant = httpx.URL(answer["url"].replace("/full?", "/" + "x" * 300 + "?"))
 
     assert httpx.get(url).status_code == 200
     for link in (
@@ -230,6 +232,8 @@ def test_an_altered_expired_or_unknown_link_answers_404(draft: Draft) -> None:
         thumb_with_full_signature,
         unknown_variant,
         unsigned,
+        garbage,
+        long_variant,
     ):
         response = httpx.get(link)
         assert response.status_code == 404, link
