@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -152,6 +153,14 @@ def test_at_most_five_photos_per_line(draft: Draft) -> None:
     assert sixth.status_code == 409
     assert error_of(sixth)["code"] == "too_many_photos"
     assert draft.upload(images.png(16, 16), line_id="2").status_code == 201
+
+
+def test_concurrent_uploads_never_take_more_than_five_places_on_a_line(draft: Draft) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: draft.upload(images.png(16, 16)).status_code, range(8)))
+
+    assert sorted(answers) == [201] * 5 + [409] * 3
+    assert len(draft.objects()) == 10
 
 
 def test_uploads_are_rate_limited_per_draft(draft: Draft, media: MediaProcess) -> None:

@@ -14,6 +14,7 @@ from returns_media.domain.errors import (
     NotFound,
     PhotoKept,
     TooLarge,
+    TooManyPhotos,
 )
 from returns_media.domain.model import DraftRef, Slot
 from returns_media.service.use_cases import ReceivedFile, merchant_prefix
@@ -63,7 +64,7 @@ async def test_a_failed_upload_leaves_no_object_and_no_slot(world: World, error:
 
     assert world.objects.objects == {}
     assert world.store.photos == {}
-    assert world.store.drafts[SHOP.key].slots == []
+    assert world.store.place_count() == 0
 
 
 async def test_a_body_refused_while_streaming_leaves_no_slot(world: World) -> None:
@@ -73,7 +74,7 @@ async def test_a_body_refused_while_streaming_leaves_no_slot(world: World) -> No
     with pytest.raises(TooLarge):
         await world.service.upload(SHOP, "1", too_big)
 
-    assert world.store.drafts[SHOP.key].slots == []
+    assert world.store.place_count() == 0
 
 
 async def test_a_link_opens_its_variant_until_it_expires(world: World) -> None:
@@ -103,6 +104,31 @@ async def test_lookup_shows_only_the_merchant_s_photos_in_the_order_asked(world:
     assert [view.photo.photo_id for view in views] == [second.photo_id, first.photo_id]
 
 
+async def test_a_line_takes_five_photos_and_a_removed_one_frees_its_place(world: World) -> None:
+    photos = [await world.upload(SHOP) for _ in range(5)]
+    with pytest.raises(TooManyPhotos):
+        await world.upload(SHOP)
+    await world.upload(SHOP, line_id="2")
+
+    await world.service.remove(SHOP, photos[2].photo_id)
+
+    await world.upload(SHOP)
+    assert world.store.place_count() == 6
+
+
+async def test_an_upload_in_progress_keeps_its_draft_from_the_clean_up(world: World) -> None:
+    stale = await world.upload(SHOP)
+    world.clock.advance(hours=49)
+    fresh = Slot("in-flight", "1", "k/full", "k/thumb", world.clock())
+    assert await world.store.claim_place(SHOP, fresh, 5)
+
+    assert await world.service.clean_up_abandoned() == 1
+
+    assert stale.photo_id not in world.store.photos
+    assert SHOP.key in world.store.drafts
+    assert world.store.place_count() == 1
+
+
 async def test_submission_keeps_named_photos_once_and_closes_the_draft(world: World) -> None:
     photo = await world.upload(SHOP)
     event = return_with_photos("shop", [photo.photo_id, "unknown"])
@@ -124,10 +150,9 @@ async def test_clean_up_deletes_abandoned_photos_and_orphans_but_keeps_submitted
     kept = await world.upload(submitted_draft)
     unused = await world.upload(submitted_draft, line_id="2")
     await world.service.record_submitted(return_with_photos("shop", [kept.photo_id]))
-    # An upload that crashed between S3 and MongoDB: its slot and objects, but no photo.
-    draft = world.store.drafts[SHOP.key]
+    # An upload that crashed between S3 and MongoDB: its place and objects, but no photo.
     orphan = Slot("orphan", "3", "orphan/full", "orphan/thumb", world.clock())
-    draft.slots.append(orphan)
+    assert await world.store.claim_place(SHOP, orphan, 5)
     world.objects.objects.update({"orphan/full": b"x", "orphan/thumb": b"x"})
 
     world.clock.advance(hours=47)
@@ -156,6 +181,7 @@ async def test_gdpr_erasure_removes_everything_of_the_merchant_only(world: World
     assert set(world.store.photos) == {foreign.photo_id}
     assert set(world.objects.objects) == {foreign.full_key, foreign.thumbnail_key}
     assert [draft.ref.merchant_id for draft in world.store.drafts.values()] == ["other-shop"]
+    assert [owner.merchant_id for owner, _ in world.store.places] == ["other-shop"]
 
 
 async def test_the_customer_removes_only_photos_of_their_own_draft(world: World) -> None:
@@ -166,4 +192,4 @@ async def test_the_customer_removes_only_photos_of_their_own_draft(world: World)
     await world.service.remove(SHOP, photo.photo_id)
 
     assert world.objects.objects == {}
-    assert world.store.drafts[SHOP.key].slots == []
+    assert world.store.place_count() == 0

@@ -10,7 +10,14 @@ from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
 from returns_contracts.signing import issue_draft_token
-from returns_media.domain.model import DraftRef, DraftUploads, NormalisedImage, Photo, UploadLimits
+from returns_media.domain.model import (
+    DraftRef,
+    DraftUploads,
+    NormalisedImage,
+    Photo,
+    Slot,
+    UploadLimits,
+)
 from returns_media.service.links import LinkSigner
 from returns_media.service.use_cases import MediaService, ReceivedFile
 
@@ -21,26 +28,18 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 class FakeStore:
     def __init__(self) -> None:
         self.drafts: dict[str, DraftUploads] = {}
+        self.places: dict[tuple[DraftRef, str], list[Slot]] = {}
         self.photos: dict[str, Photo] = {}
 
     async def get_draft(self, ref: DraftRef) -> DraftUploads | None:
         stored = self.drafts.get(ref.key)
         return copy.deepcopy(stored) if stored else None
 
-    async def save_draft(self, draft: DraftUploads) -> bool:
-        stored = self.drafts.get(draft.ref.key)
-        if (stored.version if stored else 0) != draft.version:
-            return False
-        draft.version += 1
+    async def save_draft(self, draft: DraftUploads) -> None:
         self.drafts[draft.ref.key] = copy.deepcopy(draft)
-        return True
 
-    async def delete_draft(self, draft: DraftUploads, *, unless_changed: bool = True) -> bool:
-        stored = self.drafts.get(draft.ref.key)
-        if stored is None or (unless_changed and stored.version != draft.version):
-            return False
-        del self.drafts[draft.ref.key]
-        return True
+    async def delete_draft(self, ref: DraftRef) -> None:
+        self.drafts.pop(ref.key, None)
 
     async def drafts_idle_since(self, cutoff: datetime, limit: int) -> list[DraftUploads]:
         idle = [d for d in self.drafts.values() if d.last_activity_at < cutoff]
@@ -49,6 +48,30 @@ class FakeStore:
     async def drafts_of_merchant(self, merchant_id: str, limit: int) -> list[DraftUploads]:
         mine = [d for d in self.drafts.values() if d.ref.merchant_id == merchant_id]
         return copy.deepcopy(mine[:limit])
+
+    async def claim_place(self, ref: DraftRef, slot: Slot, per_line: int) -> bool:
+        taken = self.places.setdefault((ref, slot.line_id), [])
+        if len(taken) >= per_line:
+            return False
+        taken.append(slot)
+        return True
+
+    async def release_place(
+        self, ref: DraftRef, line_id: str, photo_id: str, per_line: int
+    ) -> None:
+        taken = self.places.get((ref, line_id), [])
+        taken[:] = [slot for slot in taken if slot.photo_id != photo_id]
+
+    async def places_of_draft(self, ref: DraftRef) -> list[Slot]:
+        return [slot for (owner, _), slots in self.places.items() if owner == ref for slot in slots]
+
+    async def forget_places_of_merchant(self, merchant_id: str) -> None:
+        for owner, _ in list(self.places):
+            if owner.merchant_id == merchant_id:
+                del self.places[(owner, _)]
+
+    def place_count(self) -> int:
+        return sum(len(slots) for slots in self.places.values())
 
     async def add_photo(self, photo: Photo) -> None:
         assert photo.photo_id not in self.photos

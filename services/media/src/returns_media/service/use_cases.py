@@ -22,6 +22,7 @@ from returns_media.domain.model import (
     Slot,
     UploadLimits,
     Variant,
+    too_many_photos,
 )
 from returns_media.service.links import LINK_GONE, LinkSigner, PhotoLinks
 from returns_media.service.ports import ImageNormaliser, ObjectStore, PhotoStore
@@ -30,8 +31,6 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 PAGE = 200
-# Optimistic writes of one draft document: concurrent uploads of one draft are few.
-_DRAFT_WRITE_ATTEMPTS = 20
 
 
 def utc_now() -> datetime:
@@ -64,10 +63,6 @@ Receive = Callable[[], Awaitable[ReceivedFile]]
 class PhotoView:
     photo: Photo
     links: PhotoLinks
-
-
-class DraftChangedTooOften(RuntimeError):
-    """Every optimistic write of a draft lost against concurrent ones."""
 
 
 class MediaService:
@@ -127,7 +122,11 @@ class MediaService:
             reserved_at=now,
         )
         started = time.perf_counter()
-        await self._change_draft(ref, lambda draft: draft.reserve(slot, self._limits), now)
+        draft = await self._store.get_draft(ref) or DraftUploads.new(ref, now)
+        draft.admit(now, self._limits)
+        await self._store.save_draft(draft)
+        if not await self._store.claim_place(ref, slot, self._limits.photos_per_line):
+            raise too_many_photos(self._limits)
         try:
             reserved = time.perf_counter()
             received = await receive()
@@ -185,33 +184,17 @@ class MediaService:
         ):
             raise PhotoKept("This photo belongs to a submitted return and cannot be removed.")
         await self._objects.remove((photo.full_key, photo.thumbnail_key))
-        await self._change_draft(ref, lambda draft: draft.release(photo_id), None)
+        await self._store.release_place(ref, photo.line_id, photo_id, self._limits.photos_per_line)
 
     async def _release(self, ref: DraftRef, slot: Slot) -> None:
         try:
             await self._objects.remove(slot.keys)
-            await self._change_draft(ref, lambda draft: draft.release(slot.photo_id), None)
+            await self._store.release_place(
+                ref, slot.line_id, slot.photo_id, self._limits.photos_per_line
+            )
         except Exception:
-            # The slot stays recorded with its keys: the clean-up of the draft removes them.
-            logger.exception("could not release a photo slot", extra={"photo_id": slot.photo_id})
-
-    async def _change_draft(
-        self, ref: DraftRef, change: Callable[[DraftUploads], object], now: datetime | None
-    ) -> None:
-        """Apply `change` to the draft document with optimistic concurrency.
-
-        With `now`, a missing draft is created; without, a missing draft means nothing to do.
-        """
-        for _ in range(_DRAFT_WRITE_ATTEMPTS):
-            draft = await self._store.get_draft(ref)
-            if draft is None:
-                if now is None:
-                    return
-                draft = DraftUploads(ref=ref, created_at=now, last_activity_at=now)
-            change(draft)
-            if await self._store.save_draft(draft):
-                return
-        raise DraftChangedTooOften(f"draft {ref.key!r} changed too often to be updated")
+            # The place stays recorded with its keys: the clean-up of the draft removes them.
+            logger.exception("could not release a photo place", extra={"photo_id": slot.photo_id})
 
     # --- other services and link holders ---------------------------------------------------
 
@@ -263,27 +246,38 @@ class MediaService:
                 await self._store.mark_kept(photo_id, return_id)
                 drafts.add(photo.draft)
         for ref in drafts:
-            await self._change_draft(ref, lambda draft: _close(draft, return_id), None)
+            draft = await self._store.get_draft(ref)
+            if draft is not None and draft.submitted_return_id != return_id:
+                draft.submitted_return_id = return_id
+                await self._store.save_draft(draft)
 
     async def clean_up_abandoned(self, limit: int = PAGE) -> int:
         """Delete the photos of drafts idle longer than the retention; how many were deleted.
 
         Kept photos (of submitted returns) stay. The draft document goes last, so a run that
-        stops halfway is finished by the next one.
+        stops halfway is finished by the next one. A place taken after the cutoff belongs to
+        an upload in progress: the draft is left for a later run.
         """
         cutoff = self._clock() - self._draft_retention
         deleted = 0
         for draft in await self._store.drafts_idle_since(cutoff, limit):
-            for slot in draft.slots:
-                photo = await self._store.get_photo(slot.photo_id)
-                if photo is not None and (
-                    photo.kept_for_return_id is not None
-                    or not await self._store.delete_photo(slot.photo_id, unless_kept=True)
-                ):
+            busy = False
+            for slot in await self._store.places_of_draft(draft.ref):
+                if slot.reserved_at >= cutoff:
+                    busy = True
                     continue
-                await self._objects.remove(slot.keys)
-                deleted += photo is not None
-            await self._store.delete_draft(draft)
+                photo = await self._store.get_photo(slot.photo_id)
+                if photo is None or (
+                    photo.kept_for_return_id is None
+                    and await self._store.delete_photo(slot.photo_id, unless_kept=True)
+                ):
+                    await self._objects.remove(slot.keys)
+                    deleted += photo is not None
+                await self._store.release_place(
+                    draft.ref, slot.line_id, slot.photo_id, self._limits.photos_per_line
+                )
+            if not busy:
+                await self._store.delete_draft(draft.ref)
         if deleted:
             logger.info("abandoned photos deleted", extra={"photos": deleted})
         return deleted
@@ -294,16 +288,13 @@ class MediaService:
         while photos := await self._store.photos_of_merchant(merchant_id, PAGE):
             for photo in photos:
                 deleted += await self._store.delete_photo(photo.photo_id, unless_kept=False)
+        await self._store.forget_places_of_merchant(merchant_id)
         while drafts := await self._store.drafts_of_merchant(merchant_id, PAGE):
             for draft in drafts:
-                await self._store.delete_draft(draft, unless_changed=False)
+                await self._store.delete_draft(draft.ref)
         objects = await self._objects.remove_under(merchant_prefix(merchant_id))
         logger.info(
             "merchant photos erased",
             extra={"merchant_id": merchant_id, "photos": deleted, "objects": objects},
         )
         return deleted
-
-
-def _close(draft: DraftUploads, return_id: str) -> None:
-    draft.submitted_return_id = return_id
