@@ -274,3 +274,24 @@ def test_gdpr_erasure_removes_every_photo_of_the_merchant_and_no_other(
         assert httpx.get(gone["url"]).status_code == 404
         assert media.photo_document(gone["photo_id"]) is None
     assert httpx.get(kept["url"]).status_code == 200
+
+
+def test_a_request_without_a_photo_is_told_how_to_send_one(draft: Draft) -> None:
+    auth = {"Authorization": f"Bearer {draft.token}"}
+    params = {"line_id": "1"}
+    as_json = draft.http.post(draft.photos_path, params=params, json={"file": "x"}, headers=auth)
+    other_field = draft.http.post(
+        draft.photos_path, params=params, files={"photo": ("a.png", images.png())}, headers=auth
+    )
+    empty = draft.http.post(
+        draft.photos_path, params=params, files={"file": ("a.png", b"")}, headers=auth
+    )
+    no_line = draft.http.post(
+        draft.photos_path, files={"file": ("a.png", images.png())}, headers=auth
+    )
+
+    for response in (as_json, other_field, empty, no_line):
+        assert response.status_code == 422, response.text
+        assert error_of(response)["code"] == "invalid_request"
+    assert "file" in error_of(other_field)["message"]
+    assert draft.objects() == []
