@@ -85,6 +85,16 @@ def test_an_icc_profile_is_applied_then_dropped(normaliser: PillowNormaliser) ->
         pytest.param(images.encoded(Image.new("I;16", (32, 32), 300), "PNG"), id="16-bit"),
         pytest.param(images.encoded(images.marked(32, 32).convert("P"), "PNG"), id="palette"),
         pytest.param(images.heic(), id="heic"),
+        pytest.param(
+            images.encoded(
+                images.marked(64, 48),
+                "MPO",
+                save_all=True,
+                append_images=[images.marked(32, 24)],
+            ),
+            id="mpo-multi-picture-jpeg-of-phones",
+        ),
+        pytest.param(images.encoded(images.marked(64, 48), "JPEG", progressive=True), id="progr"),
         pytest.param(images.webp(), id="webp"),
     ],
 )
