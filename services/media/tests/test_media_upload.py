@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -37,6 +38,7 @@ def test_a_phone_photo_comes_back_upright_without_any_metadata(draft: Draft) -> 
     assert stored.status_code == 200
     assert stored.headers["content-type"] == "image/jpeg"
     assert len(stored.content) == answer["size_bytes"]
+    assert hashlib.sha256(stored.content).hexdigest() == answer["sha256"]
     image = Image.open(io.BytesIO(stored.content))
     assert image.size == (300, 400)
     # Stored sideways with its red corner top-left; turned a quarter clockwise it is top-right.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 from collections.abc import Iterable
 from dataclasses import replace
@@ -125,8 +126,10 @@ class FakeNormaliser:
     async def normalise(self, source: BinaryIO) -> NormalisedImage:
         if self.error is not None:
             raise self.error
+        full = b"full-jpeg-" + source.read()
         return NormalisedImage(
-            full=b"full-jpeg-" + source.read(),
+            full=full,
+            full_sha256=hashlib.sha256(full).hexdigest(),
             thumbnail=b"thumb",
             content_type="image/jpeg",
             width=30,

@@ -8,6 +8,7 @@ loop never waits on it and at most `workers` images are in memory at once.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import math
 import warnings
@@ -104,6 +105,8 @@ class PillowNormaliser:
         )
         return NormalisedImage(
             full=full,
+            # Hashed here, in the worker thread, rather than on the event loop.
+            full_sha256=hashlib.sha256(full).hexdigest(),
             thumbnail=self._encode(thumb_image),
             content_type=OUTPUT_CONTENT_TYPE,
             width=rgb.width,

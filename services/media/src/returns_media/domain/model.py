@@ -141,6 +141,7 @@ class NormalisedImage:
     """The result of validating and normalising one upload: what gets stored."""
 
     full: bytes
+    full_sha256: str
     thumbnail: bytes
     content_type: str
     width: int

@@ -144,7 +144,7 @@ class MediaService:
                 width=image.width,
                 height=image.height,
                 size_bytes=len(image.full),
-                sha256=hashlib.sha256(image.full).hexdigest(),
+                sha256=image.full_sha256,
                 full_key=slot.full_key,
                 thumbnail_key=slot.thumbnail_key,
                 thumbnail_size_bytes=len(image.thumbnail),
