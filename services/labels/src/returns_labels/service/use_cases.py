@@ -101,6 +101,7 @@ class LabelsService:
         self.links = links
         self.request_wait = request_wait
         self.clock = clock
+        self._swept_up_to: str | None = None
 
     # --- projections --------------------------------------------------------------------------
 
@@ -142,7 +143,12 @@ class LabelsService:
             )
         stored = await self.returns.get(payload.return_id)
         if stored is not None and not stored.defective and stored.label is None:
-            await self._automatic_label(stored)
+            if not await self._automatic_label(stored):
+                await self.waiting.park_automatic_label(stored.return_id, stored.merchant_id)
+                logger.warning(
+                    "classic return waits for its merchant's return address",
+                    extra={"return_id": stored.return_id, "merchant_id": stored.merchant_id},
+                )
         await self.resume(payload.return_id)
         return created
 
@@ -223,14 +229,9 @@ class LabelsService:
         )
 
     async def _automatic_label(self, tracked: TrackedReturn) -> bool:
-        """Make a classic return's label, or park it until its merchant can receive parcels."""
+        """Make a classic return's label; False when its merchant cannot receive parcels yet."""
         merchant = await self.merchants.get(tracked.merchant_id)
         if merchant is None or not merchant.can_receive_parcels:
-            await self.waiting.park_automatic_label(tracked.return_id, tracked.merchant_id)
-            logger.warning(
-                "classic return waits for its merchant's return address",
-                extra={"return_id": tracked.return_id, "merchant_id": tracked.merchant_id},
-            )
             return False
         cause = Cause(
             event_id=tracked.source_event_id,
@@ -361,20 +362,22 @@ class LabelsService:
             return
         if waiting.automatic_label:
             tracked = await self.returns.get(return_id)
-            if (tracked is not None and (tracked.label is not None or tracked.defective)) or (
-                tracked is not None and await self._automatic_label(tracked)
-            ):
-                await self.waiting.done_with_automatic_label(return_id)
+            if tracked is not None:
+                needs_none = tracked.label is not None or tracked.defective
+                if needs_none or await self._automatic_label(tracked):
+                    await self.waiting.done_with_automatic_label(return_id)
         past_deadline = (
             waiting.commands_deadline is not None and self.clock() >= waiting.commands_deadline
         )
         for command in waiting.commands:
             if await self._serve(command, past_deadline=past_deadline):
-                await self.waiting.done_with_command(return_id, command.event_id)
+                await self.waiting.done_with_command(return_id, command)
 
     async def sweep(self, batch: int = 100) -> int:
-        """Resume some waiting work (merchants arrive, deadlines pass); returns how much."""
-        return_ids = await self.waiting.return_ids(batch)
+        """Resume the next batch of waiting work (merchants arrive, deadlines pass); returns
+        how many returns it looked at. Successive sweeps page through all of it."""
+        return_ids = await self.waiting.return_ids(after=self._swept_up_to, limit=batch)
+        self._swept_up_to = return_ids[-1] if len(return_ids) == batch else None
         for return_id in return_ids:
             try:
                 await self.resume(return_id)
