@@ -142,13 +142,16 @@ class LabelsService:
                 extra={"return_id": payload.return_id, "event_id": str(event.event_id)},
             )
         stored = await self.returns.get(payload.return_id)
-        if stored is not None and not stored.defective and stored.label is None:
-            if not await self._automatic_label(stored):
-                await self.waiting.park_automatic_label(stored.return_id, stored.merchant_id)
-                logger.warning(
-                    "classic return waits for its merchant's return address",
-                    extra={"return_id": stored.return_id, "merchant_id": stored.merchant_id},
-                )
+        if (
+            stored is not None
+            and stored.awaits_automatic_label
+            and not (await self._automatic_label(stored))
+        ):
+            await self.waiting.park_automatic_label(stored.return_id, stored.merchant_id)
+            logger.warning(
+                "classic return waits for its merchant's return address",
+                extra={"return_id": stored.return_id, "merchant_id": stored.merchant_id},
+            )
         await self.resume(payload.return_id)
         return created
 
@@ -362,10 +365,10 @@ class LabelsService:
             return
         if waiting.automatic_label:
             tracked = await self.returns.get(return_id)
-            if tracked is not None:
-                needs_none = tracked.label is not None or tracked.defective
-                if needs_none or await self._automatic_label(tracked):
-                    await self.waiting.done_with_automatic_label(return_id)
+            if tracked is not None and (
+                not tracked.awaits_automatic_label or await self._automatic_label(tracked)
+            ):
+                await self.waiting.done_with_automatic_label(return_id)
         past_deadline = (
             waiting.commands_deadline is not None and self.clock() >= waiting.commands_deadline
         )
