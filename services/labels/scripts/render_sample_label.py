@@ -18,7 +18,7 @@ from returns_labels.adapters.local_carrier import LocalCarrier
 from returns_labels.domain.model import Contact, LabelContent, label_id_for
 
 
-async def main(target: Path) -> None:
+def main(target: Path) -> None:
     event = return_submitted()
     merchant = merchant_updated().payload
     assert merchant.return_address is not None
@@ -32,7 +32,7 @@ async def main(target: Path) -> None:
         recipient=merchant.return_address,
         issued_at=datetime(2026, 3, 2, 9, 31, tzinfo=UTC),
     )
-    printed = await LocalCarrier().create_label(content)
+    printed = asyncio.run(LocalCarrier().create_label(content))
     target.mkdir(parents=True, exist_ok=True)
     (target / "sample-label.pdf").write_bytes(printed.pdf)
     document = pypdfium2.PdfDocument(printed.pdf)
@@ -44,4 +44,4 @@ async def main(target: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/labels")))
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/labels"))

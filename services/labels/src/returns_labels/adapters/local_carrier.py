@@ -73,6 +73,7 @@ class LocalCarrier:
         pdf = FPDF(orientation="portrait", unit="mm", format=A6_MM)
         pdf.set_title(f"Return label {tracking_number}")
         pdf.set_creator("returns-labels")
+        pdf.set_creation_date(content.issued_at)
         pdf.set_auto_page_break(False)
         pdf.set_margins(MARGIN, MARGIN, MARGIN)
         family = self._fonts(pdf)
