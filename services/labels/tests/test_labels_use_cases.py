@@ -119,6 +119,30 @@ async def test_a_classic_return_gets_its_label_at_once(world: World) -> None:
     assert printed.order_number == "CMD-2026-0042"
 
 
+async def test_a_redelivery_announces_a_label_whose_announcement_was_lost(
+    world: World,
+) -> None:
+    await world.service.record_merchant(merchant_updated())
+    event = return_submitted(return_id="r-1")
+    publish = world.publisher.publish
+
+    async def broker_gone(message: object) -> None:
+        raise ConnectionError("Kafka went away")
+
+    world.publisher.publish = broker_gone  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await world.service.record_submitted(event)
+    world.publisher.publish = publish  # type: ignore[method-assign]
+    assert world.returns.returns["r-1"].label is not None
+
+    await world.service.record_submitted(event)
+    await world.service.record_submitted(event)
+
+    first, again = world.labels("r-1")
+    assert first == again  # same event: consumers keep one
+    assert len(world.carrier.printed) == 1
+
+
 async def test_a_defective_return_waits_for_the_merchant_and_nothing_else(world: World) -> None:
     await world.service.record_merchant(merchant_updated())
 
@@ -136,7 +160,9 @@ async def test_a_redelivered_return_makes_no_second_label(world: World) -> None:
     await world.service.record_submitted(event)
     assert not await world.service.record_submitted(event)
 
-    assert len(world.labels("r-1")) == 1
+    # One label; announced again with the same event id, which consumers drop.
+    first, again = world.labels("r-1")
+    assert first == again
     assert len(world.carrier.printed) == 1
 
 

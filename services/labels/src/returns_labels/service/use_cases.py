@@ -142,6 +142,11 @@ class LabelsService:
                 extra={"return_id": payload.return_id, "event_id": str(event.event_id)},
             )
         stored = await self.returns.get(payload.return_id)
+        automatic = None if created or stored is None else stored.automatic_label
+        if stored is not None and automatic is not None:
+            # Announce it again, same event id: the first delivery may have stopped between
+            # making the label and publishing LabelGenerated.
+            await self._announce(stored, automatic, self._automatic_cause(stored))
         if (
             stored is not None
             and stored.awaits_automatic_label
@@ -236,14 +241,17 @@ class LabelsService:
         merchant = await self.merchants.get(tracked.merchant_id)
         if merchant is None or not merchant.can_receive_parcels:
             return False
-        cause = Cause(
+        await self._make_label(tracked, merchant, self._automatic_cause(tracked))
+        return True
+
+    @staticmethod
+    def _automatic_cause(tracked: TrackedReturn) -> Cause:
+        return Cause(
             event_id=tracked.source_event_id,
             correlation_id=tracked.correlation_id or tracked.source_event_id.hex,
             requested_by=None,
             command_event_id=None,
         )
-        await self._make_label(tracked, merchant, cause)
-        return True
 
     async def _make_label(self, tracked: TrackedReturn, merchant: Merchant, cause: Cause) -> None:
         if merchant.return_address is None or tracked.customer is None:
