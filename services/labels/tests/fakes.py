@@ -87,10 +87,11 @@ class FakeMerchantStore:
 class FakeWaitingStore:
     def __init__(self) -> None:
         self.waiting: dict[str, Waiting] = {}
+        self.for_merchant: dict[str, str] = {}
 
     async def park_command(self, command: LabelRequested, deadline: datetime) -> None:
         return_id = command.payload.return_id
-        known = self.waiting.get(return_id) or Waiting(return_id, (), None, False)
+        known = self.waiting.get(return_id) or Waiting(return_id, (), None)
         commands = known.commands if command in known.commands else (*known.commands, command)
         current = known.commands_deadline
         self.waiting[return_id] = dataclasses.replace(
@@ -99,29 +100,31 @@ class FakeWaitingStore:
             commands_deadline=deadline if current is None else min(current, deadline),
         )
 
-    async def park_automatic_label(self, return_id: str, merchant_id: str) -> None:
-        known = self.waiting.get(return_id) or Waiting(return_id, (), None, False)
-        self.waiting[return_id] = dataclasses.replace(known, automatic_label=True)
-
     async def get(self, return_id: str) -> Waiting | None:
         return self.waiting.get(return_id)
 
     async def done_with_command(self, return_id: str, command: LabelRequested) -> None:
         known = self.waiting[return_id]
         left = tuple(one for one in known.commands if one != command)
-        self._keep_or_forget(dataclasses.replace(known, commands=left))
-
-    async def done_with_automatic_label(self, return_id: str) -> None:
-        self._keep_or_forget(dataclasses.replace(self.waiting[return_id], automatic_label=False))
-
-    def _keep_or_forget(self, waiting: Waiting) -> None:
-        if waiting.commands or waiting.automatic_label:
-            self.waiting[waiting.return_id] = waiting
+        if left:
+            self.waiting[return_id] = dataclasses.replace(known, commands=left)
         else:
-            del self.waiting[waiting.return_id]
+            del self.waiting[return_id]
 
     async def return_ids(self, *, after: str | None, limit: int) -> list[str]:
         return sorted(key for key in self.waiting if after is None or key > after)[:limit]
+
+    async def park_automatic_label(self, return_id: str, merchant_id: str) -> None:
+        self.for_merchant[return_id] = merchant_id
+
+    async def done_with_automatic_label(self, return_id: str) -> None:
+        self.for_merchant.pop(return_id, None)
+
+    async def automatic_labels_of(
+        self, merchant_id: str, *, after: str | None, limit: int
+    ) -> list[str]:
+        mine = (key for key, owner in self.for_merchant.items() if owner == merchant_id)
+        return sorted(key for key in mine if after is None or key > after)[:limit]
 
 
 class FakeCarrier:

@@ -126,23 +126,38 @@ async def test_a_merchant_keeps_its_newest_revision(database: Any) -> None:
 async def test_waiting_commands_are_kept_once_and_forgotten_when_done(database: Any) -> None:
     waiting = MongoWaitingStore(database)
     command = label_requested(return_id="r-early")
+    other = label_requested(return_id="r-late")
     deadline = NOW + timedelta(seconds=30)
 
     await waiting.park_command(command, deadline)
     await waiting.park_command(command, deadline + timedelta(seconds=5))
-    await waiting.park_automatic_label("r-classic", "m-atelier")
+    await waiting.park_command(other, deadline)
 
     parked = await waiting.get("r-early")
     assert parked is not None
     assert parked.commands == (command,)
     assert parked.commands_deadline == deadline
-    assert await waiting.return_ids(after=None, limit=10) == ["r-classic", "r-early"]
-    assert await waiting.return_ids(after="r-classic", limit=10) == ["r-early"]
+    assert await waiting.return_ids(after=None, limit=10) == ["r-early", "r-late"]
+    assert await waiting.return_ids(after="r-early", limit=10) == ["r-late"]
 
     await waiting.done_with_command("r-early", command)
-    await waiting.done_with_automatic_label("r-classic")
     assert await waiting.get("r-early") is None
-    assert await waiting.return_ids(after=None, limit=10) == []
+    assert await waiting.return_ids(after=None, limit=10) == ["r-late"]
+
+
+async def test_labels_waiting_for_a_merchant_are_found_by_merchant(database: Any) -> None:
+    waiting = MongoWaitingStore(database)
+    await waiting.create_indexes()
+    for return_id in ("r-3", "r-1", "r-2"):
+        await waiting.park_automatic_label(return_id, "m-atelier")
+    await waiting.park_automatic_label("r-1", "m-atelier")
+    await waiting.park_automatic_label("r-9", "m-other")
+
+    assert await waiting.automatic_labels_of("m-atelier", after=None, limit=2) == ["r-1", "r-2"]
+    assert await waiting.automatic_labels_of("m-atelier", after="r-2", limit=2) == ["r-3"]
+
+    await waiting.done_with_automatic_label("r-2")
+    assert await waiting.automatic_labels_of("m-atelier", after=None, limit=10) == ["r-1", "r-3"]
 
 
 async def test_the_bucket_keeps_and_gives_back_a_pdf(s3_server: S3Server) -> None:

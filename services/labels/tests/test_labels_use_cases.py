@@ -250,11 +250,18 @@ async def test_a_classic_return_before_its_merchant_gets_its_label_when_the_merc
     assert world.returns.returns["r-1"].status == "label_pending"
     assert world.publisher.published == []
 
-    await world.service.record_merchant(merchant_updated())
-    await world.service.sweep()
+    no_address = merchant_updated(revision=1)
+    no_address = no_address.model_copy(
+        update={"payload": no_address.payload.model_copy(update={"return_address": None})}
+    )
+    await world.service.record_merchant(no_address)
+    assert world.publisher.published == []
+    assert world.waiting.for_merchant == {"r-1": MERCHANT}
+
+    await world.service.record_merchant(merchant_updated(revision=2))
 
     assert len(world.labels("r-1")) == 1
-    assert world.waiting.waiting == {}
+    assert world.waiting.for_merchant == {}
 
 
 async def test_a_merchant_without_return_address_gets_a_clear_rejection(world: World) -> None:

@@ -5,8 +5,10 @@
   made labels sit in the same document, so making a label live is one atomic write.
 - `label_files`: `_id` = label_id -> its return, for the download link.
 - `merchants`: `_id` = merchant_id, the newest snapshot (name, return address).
-- `waiting`: `_id` = return_id, work that waits for its return or its merchant. It stays small
-  (only early or blocked work), which is why the sweep may list it.
+- `waiting`: `_id` = return_id, label requests that wait for their return (or merchant), each
+  for a bounded time. It stays small, which is why the periodic sweep may list it.
+- `waiting_for_merchant`: `_id` = return_id, classic returns whose label waits for their
+  merchant's return address; read by merchant_id when that merchant's settings change.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ RETURNS = "returns"
 LABEL_FILES = "label_files"
 MERCHANTS = "merchants"
 WAITING = "waiting"
+WAITING_FOR_MERCHANT = "waiting_for_merchant"
 
 
 def _label_document(label: Label) -> Document:
@@ -235,6 +238,11 @@ class MongoMerchantStore:
 class MongoWaitingStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.waiting = database[WAITING]
+        self.for_merchant = database[WAITING_FOR_MERCHANT]
+
+    async def create_indexes(self) -> None:
+        # Production MongoDB needs it to find a merchant's waiting labels.
+        await self.for_merchant.create_index("merchant_id")
 
     async def park_command(self, command: LabelRequested, deadline: datetime) -> None:
         await self.waiting.update_one(
@@ -243,17 +251,6 @@ class MongoWaitingStore:
                 # The same command redelivered is the same JSON: $addToSet keeps it once.
                 "$addToSet": {"commands": command.model_dump(mode="json")},
                 "$min": {"commands_deadline": deadline},
-                "$setOnInsert": {"automatic_label": False, "merchant_id": command.merchant_id},
-            },
-            upsert=True,
-        )
-
-    async def park_automatic_label(self, return_id: str, merchant_id: str) -> None:
-        await self.waiting.update_one(
-            {"_id": return_id},
-            {
-                "$set": {"automatic_label": True},
-                "$setOnInsert": {"commands": [], "merchant_id": merchant_id},
             },
             upsert=True,
         )
@@ -271,7 +268,6 @@ class MongoWaitingStore:
             return_id=return_id,
             commands=tuple(commands),
             commands_deadline=document.get("commands_deadline"),
-            automatic_label=bool(document.get("automatic_label")),
         )
 
     async def done_with_command(self, return_id: str, command: LabelRequested) -> None:
@@ -279,19 +275,10 @@ class MongoWaitingStore:
         await self.waiting.update_one(
             {"_id": return_id}, {"$pull": {"commands": command.model_dump(mode="json")}}
         )
-        await self._forget_if_empty(return_id)
-
-    async def done_with_automatic_label(self, return_id: str) -> None:
-        await self.waiting.update_one({"_id": return_id}, {"$set": {"automatic_label": False}})
-        await self._forget_if_empty(return_id)
-
-    async def _forget_if_empty(self, return_id: str) -> None:
-        # Conditional, so a command parked meanwhile is not deleted with the document. FerretDB
-        # v1 stores no empty array from $setOnInsert, hence "missing" as well as "empty".
+        # Conditional, so a command parked meanwhile is not deleted with the document.
         await self.waiting.delete_one(
             {
                 "_id": return_id,
-                "automatic_label": False,
                 "$or": [{"commands": {"$size": 0}}, {"commands": {"$exists": False}}],
             }
         )
@@ -299,4 +286,21 @@ class MongoWaitingStore:
     async def return_ids(self, *, after: str | None, limit: int) -> list[str]:
         query: Document = {} if after is None else {"_id": {"$gt": after}}
         cursor = self.waiting.find(query, {"_id": 1}).sort("_id", ASCENDING).limit(limit)
+        return [str(document["_id"]) async for document in cursor]
+
+    async def park_automatic_label(self, return_id: str, merchant_id: str) -> None:
+        await self.for_merchant.update_one(
+            {"_id": return_id}, {"$set": {"merchant_id": merchant_id}}, upsert=True
+        )
+
+    async def done_with_automatic_label(self, return_id: str) -> None:
+        await self.for_merchant.delete_one({"_id": return_id})
+
+    async def automatic_labels_of(
+        self, merchant_id: str, *, after: str | None, limit: int
+    ) -> list[str]:
+        query: Document = {"merchant_id": merchant_id}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        cursor = self.for_merchant.find(query, {"_id": 1}).sort("_id", ASCENDING).limit(limit)
         return [str(document["_id"]) async for document in cursor]

@@ -190,10 +190,11 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
         secret=settings.label_link_secret.get_secret_value(),
         lifetime=timedelta(days=settings.label_link_lifetime_days),
     )
+    waiting = MongoWaitingStore(database)
     service = LabelsService(
         returns=returns,
         merchants=MongoMerchantStore(database),
-        waiting=MongoWaitingStore(database),
+        waiting=waiting,
         carrier=LocalCarrier(settings.label_font_path),
         files=bucket,
         publisher=KafkaPublisher(broker, settings.topics),
@@ -214,6 +215,7 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
         await returns.create_indexes()
+        await waiting.create_indexes()
         await bucket.ensure_exists()
         await broker.start()
         sweeper = asyncio.create_task(_sweep_forever(service, settings.waiting_sweep_seconds))

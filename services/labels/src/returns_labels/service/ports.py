@@ -47,29 +47,36 @@ class MerchantStore(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Waiting:
-    """Work on one return that cannot be done yet: its return or its merchant is not known."""
+    """Label requests for one return that cannot be served yet: the return (or its merchant)
+    is not known yet."""
 
     return_id: str
     commands: tuple[LabelRequested, ...]
     commands_deadline: datetime | None
     """After it, a command still waiting is rejected instead of waiting longer."""
-    automatic_label: bool
-    """A classic return's label waits for the merchant's return address."""
 
 
 class WaitingStore(Protocol):
     async def park_command(self, command: LabelRequested, deadline: datetime) -> None: ...
 
-    async def park_automatic_label(self, return_id: str, merchant_id: str) -> None: ...
-
     async def get(self, return_id: str) -> Waiting | None: ...
 
     async def done_with_command(self, return_id: str, command: LabelRequested) -> None: ...
 
+    async def return_ids(self, *, after: str | None, limit: int) -> list[str]:
+        """Up to `limit` returns with requests waiting, in return_id order, after `after`."""
+        ...
+
+    async def park_automatic_label(self, return_id: str, merchant_id: str) -> None:
+        """A classic return's label waits for its merchant's return address."""
+        ...
+
     async def done_with_automatic_label(self, return_id: str) -> None: ...
 
-    async def return_ids(self, *, after: str | None, limit: int) -> list[str]:
-        """Up to `limit` returns with work waiting, in return_id order, after `after`."""
+    async def automatic_labels_of(
+        self, merchant_id: str, *, after: str | None, limit: int
+    ) -> list[str]:
+        """Up to `limit` returns of the merchant whose label waits, in return_id order."""
         ...
 
 

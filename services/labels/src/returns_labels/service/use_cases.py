@@ -8,11 +8,13 @@ At most one live label per return, whatever the redeliveries (issue 6, item 5):
 - a redelivered command finds itself among the handled ones and republishes its answer with
   the same event_id, which consumers drop as a duplicate.
 
-Work that cannot be done yet waits in a small "waiting" store instead of blocking the consumer
-(one consumer reads every topic, so blocking would also hold back the very ReturnSubmitted or
-MerchantUpdated being waited for): a label request that arrives before its return, or a classic
-return whose merchant's return address is not known yet. It is resumed when the return arrives
-and by a periodic sweep; a request that still cannot be served at its deadline is rejected.
+Work that cannot be done yet waits in a store instead of blocking the consumer (one consumer
+reads every topic, so blocking would also hold back the very ReturnSubmitted or MerchantUpdated
+being waited for):
+- a label request that arrives before its return is served when the return arrives, or by the
+  periodic sweep; one that still cannot be served at its deadline is rejected;
+- a classic return whose merchant's return address is not known yet gets its label when that
+  merchant's settings arrive with one.
 """
 
 from __future__ import annotations
@@ -116,7 +118,24 @@ class LabelsService:
                 "merchant snapshot ignored: not newer than ours",
                 extra={"merchant_id": update.merchant_id, "revision": update.payload.revision},
             )
+        # Even when not newer: a redelivery after a failure here must finish the work.
+        await self._labels_waiting_for(update.merchant_id)
         return stored
+
+    async def _labels_waiting_for(self, merchant_id: str, batch: int = 100) -> None:
+        merchant = await self.merchants.get(merchant_id)
+        if merchant is None or not merchant.can_receive_parcels:
+            return
+        after: str | None = None
+        while return_ids := await self.waiting.automatic_labels_of(
+            merchant_id, after=after, limit=batch
+        ):
+            for return_id in return_ids:
+                tracked = await self.returns.get(return_id)
+                nothing_to_do = tracked is None or not tracked.awaits_automatic_label
+                if nothing_to_do or (tracked and await self._automatic_label(tracked)):
+                    await self.waiting.done_with_automatic_label(return_id)
+            after = return_ids[-1]
 
     async def record_submitted(self, event: ReturnSubmitted) -> bool:
         """Track a submitted return; a classic one gets its label at once (R10), a defective one
@@ -157,6 +176,9 @@ class LabelsService:
                 "classic return waits for its merchant's return address",
                 extra={"return_id": stored.return_id, "merchant_id": stored.merchant_id},
             )
+            # The merchant's update may have been handled between our read and the parking.
+            if await self._automatic_label(stored):
+                await self.waiting.done_with_automatic_label(stored.return_id)
         await self.resume(payload.return_id)
         return created
 
@@ -367,16 +389,10 @@ class LabelsService:
     # --- waiting work -------------------------------------------------------------------------
 
     async def resume(self, return_id: str) -> None:
-        """Do whatever waits for this return and can be done now."""
+        """Serve the label requests waiting for this return that can be served now."""
         waiting = await self.waiting.get(return_id)
         if waiting is None:
             return
-        if waiting.automatic_label:
-            tracked = await self.returns.get(return_id)
-            if tracked is not None and (
-                not tracked.awaits_automatic_label or await self._automatic_label(tracked)
-            ):
-                await self.waiting.done_with_automatic_label(return_id)
         past_deadline = (
             waiting.commands_deadline is not None and self.clock() >= waiting.commands_deadline
         )
@@ -385,8 +401,9 @@ class LabelsService:
                 await self.waiting.done_with_command(return_id, command)
 
     async def sweep(self, batch: int = 100) -> int:
-        """Resume the next batch of waiting work (merchants arrive, deadlines pass); returns
-        how many returns it looked at. Successive sweeps page through all of it."""
+        """Look again at the next batch of waiting label requests (their merchant may have
+        arrived, their deadline passed); returns how many returns it looked at. Successive
+        sweeps page through all of them."""
         return_ids = await self.waiting.return_ids(after=self._swept_up_to, limit=batch)
         self._swept_up_to = return_ids[-1] if len(return_ids) == batch else None
         for return_id in return_ids:
