@@ -1,34 +1,81 @@
-"""MongoDB storage of the labels service's projection of returns, one document per return.
+"""MongoDB storage of the labels service, every document read by `_id`.
 
-`_id` is the return_id: the natural key makes a redelivered ReturnSubmitted a duplicate-key
-no-op, and reads by `_id` are the only ones FerretDB turns into SQL.
+- `returns`: one document per return, `_id` = return_id. The natural key makes a redelivered
+  ReturnSubmitted a duplicate-key no-op; the live label, the voided ones and the commands that
+  made labels sit in the same document, so making a label live is one atomic write.
+- `label_files`: `_id` = label_id -> its return, for the download link.
+- `merchants`: `_id` = merchant_id, the newest snapshot (name, return address).
+- `waiting`: `_id` = return_id, work that waits for its return or its merchant. It stays small
+  (only early or blocked work), which is why the sweep may list it.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from returns_labels.domain.model import LabelStatus, TrackedReturn
+from returns_contracts import Actor, Address, LabelRequested, MerchantUpdated, parse_message
+from returns_labels.domain.model import (
+    LABEL_STATUSES,
+    Contact,
+    HandledCommand,
+    Label,
+    Merchant,
+    TrackedReturn,
+)
+from returns_labels.service.ports import Waiting
 
 Document = dict[str, Any]
 
 RETURNS = "returns"
-_STATUSES: frozenset[LabelStatus] = frozenset({"label_pending", "awaiting_merchant"})
+LABEL_FILES = "label_files"
+MERCHANTS = "merchants"
+WAITING = "waiting"
+
+
+def _label_document(label: Label) -> Document:
+    return {
+        "label_id": label.label_id,
+        "generation": label.generation,
+        "tracking_number": label.tracking_number,
+        "carrier": label.carrier,
+        "object_key": label.object_key,
+        "created_at": label.created_at,
+        "requested_by": None
+        if label.requested_by is None
+        else label.requested_by.model_dump(mode="json"),
+    }
+
+
+def _label_from(document: Document) -> Label:
+    requested_by = document.get("requested_by")
+    return Label(
+        label_id=document["label_id"],
+        generation=document["generation"],
+        tracking_number=document["tracking_number"],
+        carrier=document["carrier"],
+        object_key=document["object_key"],
+        created_at=document["created_at"],
+        requested_by=None if requested_by is None else Actor.model_validate(requested_by),
+    )
 
 
 class MongoReturnStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.returns = database[RETURNS]
+        self.label_files = database[LABEL_FILES]
 
     async def create_indexes(self) -> None:
         # Production MongoDB needs it for per-merchant lists and label work queues.
-        await self.returns.create_index([("merchant_id", 1), ("status", 1)])
+        await self.returns.create_index([("merchant_id", ASCENDING), ("status", ASCENDING)])
 
     async def add(self, tracked: TrackedReturn) -> bool:
+        customer = tracked.customer
         try:
             await self.returns.insert_one(
                 {
@@ -38,7 +85,21 @@ class MongoReturnStore:
                     "defective": tracked.defective,
                     "status": tracked.status,
                     "event_id": str(tracked.source_event_id),
+                    "correlation_id": tracked.correlation_id,
                     "recorded_at": tracked.recorded_at,
+                    "customer": None
+                    if customer is None
+                    else {
+                        "name": customer.name,
+                        "email": customer.email,
+                        "address": None
+                        if customer.address is None
+                        else customer.address.model_dump(mode="json"),
+                    },
+                    "label": None,
+                    "label_generation": 0,
+                    "voided_labels": [],
+                    "handled_commands": [],
                 }
             )
         except DuplicateKeyError:
@@ -50,8 +111,10 @@ class MongoReturnStore:
         if document is None:
             return None
         status = document["status"]
-        if status not in _STATUSES:
+        if status not in LABEL_STATUSES:
             raise ValueError(f"return {return_id!r} has unknown label status {status!r}")
+        customer = document.get("customer")
+        label = document.get("label")
         return TrackedReturn(
             return_id=document["_id"],
             merchant_id=document["merchant_id"],
@@ -60,4 +123,173 @@ class MongoReturnStore:
             status=status,
             source_event_id=UUID(document["event_id"]),
             recorded_at=document["recorded_at"],
+            correlation_id=document.get("correlation_id"),
+            customer=None
+            if customer is None
+            else Contact(
+                name=customer["name"],
+                email=customer["email"],
+                address=None
+                if customer.get("address") is None
+                else Address.model_validate(customer["address"]),
+            ),
+            label=None if label is None else _label_from(label),
+            label_generation=document.get("label_generation", 0),
+            voided_labels=tuple(_label_from(old) for old in document.get("voided_labels", [])),
+            handled_commands=tuple(
+                HandledCommand(UUID(handled["event_id"]), handled["label_id"])
+                for handled in document.get("handled_commands", [])
+            ),
         )
+
+    async def commit_label(
+        self,
+        return_id: str,
+        *,
+        expected_generation: int,
+        label: Label,
+        voided: Label | None,
+        voided_at: datetime,
+        command_event_id: UUID | None,
+    ) -> bool:
+        push: Document = {}
+        if voided is not None:
+            push["voided_labels"] = {**_label_document(voided), "voided_at": voided_at}
+        if command_event_id is not None:
+            push["handled_commands"] = {
+                "event_id": str(command_event_id),
+                "label_id": label.label_id,
+            }
+        update: Document = {
+            "$set": {
+                "label": _label_document(label),
+                "label_generation": label.generation,
+                "status": "label_generated",
+            }
+        }
+        if push:
+            update["$push"] = push
+        result = await self.returns.update_one(
+            {"_id": return_id, "label_generation": expected_generation}, update
+        )
+        return result.modified_count == 1
+
+    async def remember_label_file(self, label: Label, return_id: str, merchant_id: str) -> None:
+        await self.label_files.update_one(
+            {"_id": label.label_id},
+            {
+                "$set": {
+                    "return_id": return_id,
+                    "merchant_id": merchant_id,
+                    "object_key": label.object_key,
+                }
+            },
+            upsert=True,
+        )
+
+    async def return_of_label(self, label_id: str) -> str | None:
+        document = await self.label_files.find_one({"_id": label_id})
+        return None if document is None else str(document["return_id"])
+
+
+class MongoMerchantStore:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self.merchants = database[MERCHANTS]
+
+    async def save_if_newer(self, update: MerchantUpdated) -> bool:
+        payload = update.payload
+        # Matches only an older revision (or nothing: the upsert inserts). A same-or-newer
+        # stored revision makes the upsert collide on `_id`, which means "ignore".
+        try:
+            await self.merchants.update_one(
+                {"_id": update.merchant_id, "revision": {"$lt": payload.revision}},
+                {
+                    "$set": {
+                        "revision": payload.revision,
+                        "name": payload.name,
+                        "return_address": None
+                        if payload.return_address is None
+                        else payload.return_address.model_dump(mode="json"),
+                        "source_event_id": str(update.event_id),
+                    }
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, merchant_id: str) -> Merchant | None:
+        document = await self.merchants.find_one({"_id": merchant_id})
+        if document is None:
+            return None
+        address = document.get("return_address")
+        return Merchant(
+            merchant_id=merchant_id,
+            revision=document["revision"],
+            name=document["name"],
+            return_address=None if address is None else Address.model_validate(address),
+        )
+
+
+class MongoWaitingStore:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self.waiting = database[WAITING]
+
+    async def park_command(self, command: LabelRequested, deadline: datetime) -> None:
+        await self.waiting.update_one(
+            {"_id": command.payload.return_id},
+            {
+                # The same command redelivered is the same JSON: $addToSet keeps it once.
+                "$addToSet": {"commands": command.model_dump(mode="json")},
+                "$min": {"commands_deadline": deadline},
+                "$setOnInsert": {"automatic_label": False, "merchant_id": command.merchant_id},
+            },
+            upsert=True,
+        )
+
+    async def park_automatic_label(self, return_id: str, merchant_id: str) -> None:
+        await self.waiting.update_one(
+            {"_id": return_id},
+            {
+                "$set": {"automatic_label": True},
+                "$setOnInsert": {"commands": [], "merchant_id": merchant_id},
+            },
+            upsert=True,
+        )
+
+    async def get(self, return_id: str) -> Waiting | None:
+        document = await self.waiting.find_one({"_id": return_id})
+        if document is None:
+            return None
+        commands: list[LabelRequested] = []
+        for raw in document.get("commands", []):
+            message = parse_message(raw)
+            if isinstance(message, LabelRequested):
+                commands.append(message)
+        return Waiting(
+            return_id=return_id,
+            commands=tuple(commands),
+            commands_deadline=document.get("commands_deadline"),
+            automatic_label=bool(document.get("automatic_label")),
+        )
+
+    async def done_with_command(self, return_id: str, command_event_id: UUID) -> None:
+        await self.waiting.update_one(
+            {"_id": return_id}, {"$pull": {"commands": {"event_id": str(command_event_id)}}}
+        )
+        await self._forget_if_empty(return_id)
+
+    async def done_with_automatic_label(self, return_id: str) -> None:
+        await self.waiting.update_one({"_id": return_id}, {"$set": {"automatic_label": False}})
+        await self._forget_if_empty(return_id)
+
+    async def _forget_if_empty(self, return_id: str) -> None:
+        # Conditional, so a command parked meanwhile is not deleted with the document.
+        await self.waiting.delete_one(
+            {"_id": return_id, "commands": {"$size": 0}, "automatic_label": False}
+        )
+
+    async def return_ids(self, limit: int) -> list[str]:
+        cursor = self.waiting.find({}, {"_id": 1}).sort("_id", ASCENDING).limit(limit)
+        return [str(document["_id"]) async for document in cursor]

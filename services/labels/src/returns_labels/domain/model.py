@@ -1,19 +1,93 @@
-"""The labels service's own view of a return, and where its label stands."""
+"""The labels service's own view of returns and merchants, and the labels it made."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-LabelStatus = Literal["label_pending", "awaiting_merchant"]
-"""`label_pending`: a label is to be generated (a classic return, R10).
-`awaiting_merchant`: a defective return; no label until the merchant asks for one (R9, R11)."""
+from returns_contracts import Actor, Address
+
+LabelStatus = Literal["label_pending", "awaiting_merchant", "label_generated"]
+"""`label_pending`: a label is to be generated (a classic return, R10), for instance while the
+merchant's return address is not known yet.
+`awaiting_merchant`: a defective return; no label until the merchant asks for one (R9, R11).
+`label_generated`: the return has one live label."""
+
+LABEL_STATUSES: frozenset[LabelStatus] = frozenset(
+    {"label_pending", "awaiting_merchant", "label_generated"}
+)
+
+# Fixed forever: label ids and event ids derived from it must come out the same on every retry.
+_LABELS_NAMESPACE = UUID("0b8f3c52-6a4e-4f7e-9a53-1d2c7e6f4a10")
 
 
 def initial_status(defective: bool) -> LabelStatus:
     return "awaiting_merchant" if defective else "label_pending"
+
+
+def label_id_for(return_id: str, generation: int) -> str:
+    """The id of the `generation`-th label of a return.
+
+    Derived, not random: a retry after a crash between storing the PDF and recording it makes
+    the same label (same id, same object, same tracking number) instead of an orphan.
+    """
+    return "lbl-" + uuid.uuid5(_LABELS_NAMESPACE, f"{return_id}:{generation}").hex[:20]
+
+
+def derived_event_id(cause: UUID, what: str) -> UUID:
+    """The event_id of what one message (`cause`) led to: identical when it is redelivered, so
+    consumers de-duplicate the republished event."""
+    return uuid.uuid5(_LABELS_NAMESPACE, f"{cause}:{what}")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Who the parcel comes from: the customer, as the return carries them."""
+
+    name: str
+    email: str
+    address: Address | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Merchant:
+    merchant_id: str
+    revision: int
+    name: str
+    return_address: Address | None
+
+    @property
+    def can_receive_parcels(self) -> bool:
+        return self.return_address is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    label_id: str
+    generation: int
+    """1 for the first label of a return, then one more for every regeneration."""
+    tracking_number: str
+    carrier: str
+    object_key: str
+    """Where the PDF is in the label bucket."""
+    created_at: datetime
+    requested_by: Actor | None = None
+    """Who asked for it; None for the automatic label of a classic return."""
+
+    @property
+    def regenerated(self) -> bool:
+        return self.generation > 1
+
+
+@dataclass(frozen=True, slots=True)
+class HandledCommand:
+    """A label request that made a label, remembered so a redelivery makes no second one."""
+
+    command_event_id: UUID
+    label_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +100,57 @@ class TrackedReturn:
     source_event_id: UUID
     """`event_id` of the ReturnSubmitted this record was made from."""
     recorded_at: datetime
+    customer: Contact | None = None
+    correlation_id: str | None = None
+    """Of the ReturnSubmitted, so the automatic label continues its chain."""
+    label: Label | None = None
+    """The one live label (R11: at most one)."""
+    label_generation: int = 0
+    """How many labels this return has had; the next one is number `label_generation + 1`."""
+    voided_labels: tuple[Label, ...] = ()
+    handled_commands: tuple[HandledCommand, ...] = field(default=())
 
     def visible_to(self, merchant_id: str) -> bool:
         """Every merchant sees its own returns only (R12)."""
         return self.merchant_id == merchant_id
+
+    def label_made_for(self, command_event_id: UUID) -> Label | None:
+        """The label an earlier delivery of this command made, live or voided since."""
+        for handled in self.handled_commands:
+            if handled.command_event_id == command_event_id:
+                return self.find_label(handled.label_id)
+        return None
+
+    def find_label(self, label_id: str) -> Label | None:
+        for label in (self.label, *self.voided_labels):
+            if label is not None and label.label_id == label_id:
+                return label
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class LabelContent:
+    """What is printed on a label, whichever carrier prints it."""
+
+    label_id: str
+    return_id: str
+    order_number: str
+    merchant_name: str
+    sender: Contact
+    recipient: Address
+    issued_at: datetime
+
+
+def s10_check_digit(serial: str) -> int:
+    """The check digit of the 8-digit serial of a UPU S10 item identifier (e.g. LR123456785FR)."""
+    if len(serial) != 8 or not serial.isdigit():
+        raise ValueError("an S10 serial is 8 digits")
+    weights = (8, 6, 4, 2, 3, 5, 9, 7)
+    remainder = (
+        11 - sum(int(digit) * weight for digit, weight in zip(serial, weights, strict=True)) % 11
+    )
+    if remainder == 10:
+        return 0
+    if remainder == 11:
+        return 5
+    return remainder

@@ -1,14 +1,31 @@
-"""The labels process: the ReturnSubmitted consumer and the label status API."""
+"""The labels process: one Kafka consumer, the waiting-work sweep, and the HTTP API."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid5
 
 from fastapi import FastAPI
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
 
-from returns_contracts import ReturnSubmitted
+from returns_contracts import (
+    LabelGenerated,
+    LabelRejected,
+    LabelRequested,
+    MerchantUpdated,
+    ReturnSubmitted,
+    parse_message,
+)
 from returns_contracts.service_kit.app import (
     install_asyncapi,
     kafka_check,
@@ -17,12 +34,132 @@ from returns_contracts.service_kit.app import (
     new_mongo_client,
 )
 from returns_contracts.service_kit.http import install_operations
-from returns_contracts.service_kit.kafka import Retry, Routes, ensure_topics, subscribe
+from returns_contracts.service_kit.kafka import (
+    Retry,
+    Routes,
+    declare_publications,
+    ensure_topics,
+    reliable,
+)
 from returns_contracts.service_kit.logging import configure_logging
-from returns_labels.adapters.repository import MongoReturnStore
+from returns_labels.adapters.local_carrier import LocalCarrier
+from returns_labels.adapters.publisher import KafkaPublisher
+from returns_labels.adapters.repository import (
+    MongoMerchantStore,
+    MongoReturnStore,
+    MongoWaitingStore,
+)
+from returns_labels.adapters.s3 import LabelBucket, new_minio_client
 from returns_labels.config import LabelsSettings
 from returns_labels.entrypoints.http import labels_router
+from returns_labels.service.links import LabelLinks
 from returns_labels.service.use_cases import LabelsService
+
+logger = logging.getLogger(__name__)
+
+_MALFORMED_NAMESPACE = UUID("5d0c8a4e-93b1-4c2f-8f0e-7b6a1e2d3c4b")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def malformed_label_request(body: bytes) -> tuple[str, str, UUID, str, str] | None:
+    """(merchant_id, return_id, event_id, correlation_id, problem) of a LabelRequested that does
+    not follow the contract but says whose and which return it is about; None when it is fine
+    or cannot be attributed (then it is dead-lettered like any unreadable message)."""
+    try:
+        parse_message(body)
+        return None
+    except Exception as error:
+        problem = _explain(error)
+    try:
+        document = json.loads(body)
+        merchant_id = document["merchant_id"]
+        return_id = document["payload"]["return_id"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not (isinstance(merchant_id, str) and merchant_id.strip()):
+        return None
+    if not (isinstance(return_id, str) and return_id.strip()):
+        return None
+    try:
+        event_id = UUID(str(document.get("event_id")))
+    except ValueError:
+        event_id = uuid5(_MALFORMED_NAMESPACE, body.decode(errors="replace"))
+    correlation_id = document.get("correlation_id")
+    if not (isinstance(correlation_id, str) and correlation_id.strip()):
+        correlation_id = event_id.hex
+    first_line = problem.strip().splitlines()[0] if problem.strip() else "invalid"
+    return (
+        merchant_id,
+        return_id,
+        event_id,
+        correlation_id,
+        f"Malformed label request: {first_line}",
+    )
+
+
+def _explain(error: Exception) -> str:
+    """One line a person can act on: which fields are wrong and why."""
+    cause = error.__cause__
+    if isinstance(cause, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in cause.errors()
+        )
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _subscribe(
+    broker: KafkaBroker, settings: LabelsSettings, service: LabelsService, routes: Routes
+) -> None:
+    """The kit's `subscribe`, plus a LabelRejected for a label request that does not parse."""
+    topics = settings.topics
+    consume = reliable(
+        consumer=settings.service_name,
+        broker=broker,
+        topics=topics,
+        retry=Retry(settings.consumer_max_attempts, settings.consumer_retry_base_seconds),
+        routes=routes,
+    )
+
+    async def on_message(raw: KafkaMessage) -> None:
+        topic = str(getattr(raw.raw_message, "topic", ""))
+        if topic == topics.label_requested:
+            malformed = malformed_label_request(raw.body)
+            if malformed is not None:
+                merchant_id, return_id, event_id, correlation_id, detail = malformed
+                logger.warning("malformed label request rejected", extra={"detail": detail})
+                await service.reject_malformed(
+                    merchant_id=merchant_id,
+                    return_id=return_id,
+                    cause=event_id,
+                    correlation_id=correlation_id,
+                    detail=detail,
+                )
+                return
+        await consume(raw.body, raw)
+
+    broker.subscriber(
+        *routes.topic_names(topics),
+        group_id=settings.service_name,
+        ack_policy=AckPolicy.ACK,
+        auto_offset_reset="earliest",
+        title=settings.service_name,
+        description="Keeps its copy of returns and merchants; makes a classic return's label at "
+        "once (R10) and a defective one's on LabelRequested (R11).",
+    )(on_message)
+
+
+async def _sweep_forever(service: LabelsService, every_seconds: float) -> None:
+    while True:
+        try:
+            await service.sweep()
+        except Exception:
+            logger.exception("sweep of waiting label work failed")
+        await asyncio.sleep(every_seconds)
 
 
 def create_app(settings: LabelsSettings | None = None) -> FastAPI:
@@ -30,44 +167,82 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level)
     registry = CollectorRegistry()
     broker = new_broker(settings, settings.service_name)
-    # LabelGenerated and LabelRejected are declared with the label generation that publishes them.
+    declare_publications(broker, settings.topics, [LabelGenerated, LabelRejected])
     mongo = new_mongo_client(settings)
-    store = MongoReturnStore(mongo[settings.mongodb_database])
-    service = LabelsService(store)
-
-    subscribe(
+    database = mongo[settings.mongodb_database]
+    returns = MongoReturnStore(database)
+    bucket = LabelBucket(
+        new_minio_client(
+            endpoint=settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key.get_secret_value(),
+            region=settings.s3_region,
+            connect_timeout=settings.s3_connect_timeout_seconds,
+            read_timeout=settings.s3_read_timeout_seconds,
+        ),
+        settings.s3_bucket,
+        settings.s3_region,
+    )
+    links = LabelLinks(
+        base_url=settings.labels_base_url,
+        secret=settings.label_link_secret.get_secret_value(),
+        lifetime=timedelta(days=settings.label_link_lifetime_days),
+    )
+    service = LabelsService(
+        returns=returns,
+        merchants=MongoMerchantStore(database),
+        waiting=MongoWaitingStore(database),
+        carrier=LocalCarrier(settings.label_font_path),
+        files=bucket,
+        publisher=KafkaPublisher(broker, settings.topics),
+        links=links,
+        request_wait=timedelta(seconds=settings.label_request_wait_seconds),
+    )
+    _subscribe(
         broker,
-        consumer=settings.service_name,
-        topics=settings.topics,
-        retry=Retry(settings.consumer_max_attempts, settings.consumer_retry_base_seconds),
-        routes=Routes().on(ReturnSubmitted, service.record_submitted),
-        description="Tracks every submitted return: label pending (classic) or awaiting the "
-        "merchant (defective).",
+        settings,
+        service,
+        Routes()
+        .on(MerchantUpdated, service.record_merchant)
+        .on(ReturnSubmitted, service.record_submitted)
+        .on(LabelRequested, service.on_label_requested),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
-        await store.create_indexes()
+        await returns.create_indexes()
+        await bucket.ensure_exists()
         await broker.start()
+        sweeper = asyncio.create_task(_sweep_forever(service, settings.waiting_sweep_seconds))
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await broker.stop()
             await mongo.close()
 
     app = FastAPI(
         title="Returns - labels",
         version="0.1.0",
-        description="A projection of returns and where their shipping label stands.",
+        description="Shipping labels of returns: made at once for a classic return, on request "
+        "for a defective one, stored in S3 and downloaded through signed links.",
         lifespan=lifespan,
     )
-    install_asyncapi(app, broker, "Returns - labels", "Consumes ReturnSubmitted.")
+    install_asyncapi(
+        app,
+        broker,
+        "Returns - labels",
+        "Consumes ReturnSubmitted, MerchantUpdated and LabelRequested; publishes LabelGenerated "
+        "and LabelRejected.",
+    )
     install_operations(
         app,
-        checks={"mongodb": mongo_check(mongo), "kafka": kafka_check(broker)},
+        checks={"mongodb": mongo_check(mongo), "kafka": kafka_check(broker), "s3": bucket.check},
         registry=registry,
         timeout_seconds=settings.readiness_timeout_seconds,
     )
-    app.include_router(labels_router(service))
+    app.include_router(labels_router(service, links, _utc_now))
     return app

@@ -1,24 +1,59 @@
-"""The labels HTTP API: where the label of a return stands."""
+"""The labels HTTP API: where the label of a return stands, and the signed PDF download."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from returns_contracts import Actor
 from returns_contracts.service_kit.errors import ErrorBody, error_response
-from returns_labels.domain.model import LabelStatus
+from returns_contracts.signing import InvalidToken
+from returns_labels.domain.model import Label, LabelStatus
+from returns_labels.service.links import LabelLinks
 from returns_labels.service.use_cases import LabelsService
+
+
+class LabelView(BaseModel):
+    label_id: str
+    tracking_number: str
+    carrier: str
+    created_at: datetime
+    regenerated: bool
+    requested_by: Actor | None
+    download_url: str
+    """Signed link to the PDF, valid for the configured lifetime from now."""
 
 
 class LabelAnswer(BaseModel):
     return_id: str
     merchant_id: str
     status: LabelStatus
+    defective: bool
+    label: LabelView | None = None
+    """The live label, if there is one."""
+    voided_label_ids: list[str] = []
+    """Labels replaced by a regeneration, oldest first; their links no longer work."""
 
 
-def labels_router(service: LabelsService) -> APIRouter:
+def labels_router(
+    service: LabelsService, links: LabelLinks, clock: Callable[[], datetime]
+) -> APIRouter:
     router = APIRouter(tags=["back-office"])
+
+    def view(label: Label) -> LabelView:
+        return LabelView(
+            label_id=label.label_id,
+            tracking_number=label.tracking_number,
+            carrier=label.carrier,
+            created_at=label.created_at,
+            regenerated=label.regenerated,
+            requested_by=label.requested_by,
+            download_url=links.url(label.label_id, clock()),
+        )
 
     @router.get(
         "/v1/merchants/{merchant_id}/returns/{return_id}/label",
@@ -32,7 +67,42 @@ def labels_router(service: LabelsService) -> APIRouter:
             # Another merchant's return answers exactly like an unknown one (R12).
             return error_response(404, "not_found", "No such return.")
         return LabelAnswer(
-            return_id=tracked.return_id, merchant_id=tracked.merchant_id, status=tracked.status
+            return_id=tracked.return_id,
+            merchant_id=tracked.merchant_id,
+            status=tracked.status,
+            defective=tracked.defective,
+            label=None if tracked.label is None else view(tracked.label),
+            voided_label_ids=[label.label_id for label in tracked.voided_labels],
+        )
+
+    @router.get(
+        "/l/{label_id}.pdf",
+        tags=["labels"],
+        summary="The label PDF, for whoever holds the signed link",
+        response_class=Response,
+        responses={
+            200: {"content": {"application/pdf": {}}, "description": "The label"},
+            404: {"model": ErrorBody, "description": "Unknown, replaced or expired link"},
+        },
+    )
+    async def download(label_id: str, exp: str = Query(""), sig: str = Query("")) -> Response:
+        try:
+            links.check(label_id, exp, sig, clock())
+        except InvalidToken:
+            # Whether the label exists is nobody's business without a valid link.
+            return error_response(404, "not_found", "This label link is not valid or has expired.")
+        pdf = await service.live_label_pdf(label_id)
+        if pdf is None:
+            return error_response(
+                404, "not_found", "This label was replaced by a newer one or does not exist."
+            )
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="{label_id}.pdf"',
+                "Cache-Control": "private, max-age=300",
+            },
         )
 
     return router

@@ -1,10 +1,14 @@
-"""What the use cases need from storage; the MongoDB repository and the test fakes provide it."""
+"""What the use cases need from the outside; the adapters and the test fakes provide it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
+from uuid import UUID
 
-from returns_labels.domain.model import TrackedReturn
+from returns_contracts import LabelRequested, MerchantUpdated, Message
+from returns_labels.domain.model import Label, LabelContent, Merchant, TrackedReturn
 
 
 class ReturnStore(Protocol):
@@ -13,3 +17,82 @@ class ReturnStore(Protocol):
         ...
 
     async def get(self, return_id: str) -> TrackedReturn | None: ...
+
+    async def commit_label(
+        self,
+        return_id: str,
+        *,
+        expected_generation: int,
+        label: Label,
+        voided: Label | None,
+        voided_at: datetime,
+        command_event_id: UUID | None,
+    ) -> bool:
+        """Make `label` the live one, in one document write, only if the return still has
+        `expected_generation` labels; False, changing nothing, otherwise."""
+        ...
+
+    async def remember_label_file(self, label: Label, return_id: str, merchant_id: str) -> None:
+        """Record which return a label id belongs to, for the download link."""
+        ...
+
+    async def return_of_label(self, label_id: str) -> str | None: ...
+
+
+class MerchantStore(Protocol):
+    async def save_if_newer(self, update: MerchantUpdated) -> bool: ...
+
+    async def get(self, merchant_id: str) -> Merchant | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """Work on one return that cannot be done yet: its return or its merchant is not known."""
+
+    return_id: str
+    commands: tuple[LabelRequested, ...]
+    commands_deadline: datetime | None
+    """After it, a command still waiting is rejected instead of waiting longer."""
+    automatic_label: bool
+    """A classic return's label waits for the merchant's return address."""
+
+
+class WaitingStore(Protocol):
+    async def park_command(self, command: LabelRequested, deadline: datetime) -> None: ...
+
+    async def park_automatic_label(self, return_id: str, merchant_id: str) -> None: ...
+
+    async def get(self, return_id: str) -> Waiting | None: ...
+
+    async def done_with_command(self, return_id: str, command_event_id: UUID) -> None: ...
+
+    async def done_with_automatic_label(self, return_id: str) -> None: ...
+
+    async def return_ids(self, limit: int) -> list[str]:
+        """Some of the returns with work waiting, oldest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierLabel:
+    tracking_number: str
+    pdf: bytes
+
+
+class Carrier(Protocol):
+    """Who ships the parcel and prints its label. The same `label_id` always gives the same
+    tracking number, so a retried request does not book a second parcel."""
+
+    name: str
+
+    async def create_label(self, content: LabelContent) -> CarrierLabel: ...
+
+
+class LabelFiles(Protocol):
+    async def put(self, key: str, pdf: bytes) -> None: ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+
+class EventPublisher(Protocol):
+    async def publish(self, message: Message) -> None: ...

@@ -1,0 +1,179 @@
+"""The first carrier: a local one that books nothing but prints real, printable A6 labels.
+
+The tracking number is a UPU S10 identifier (two letters, eight digits, a check digit, the
+country) derived from the label id, so the same label always has the same number. The PDF is
+drawn with fpdf2: sender, recipient, return and order numbers, a QR code (segno) and a Code 39
+barcode of the tracking number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import unicodedata
+from pathlib import Path
+
+import segno
+from fpdf import FPDF
+
+from returns_contracts import Address
+from returns_labels.domain.model import Contact, LabelContent, s10_check_digit
+from returns_labels.service.ports import CarrierLabel
+
+A6_MM = (105.0, 148.0)
+MARGIN = 6.0
+DEFAULT_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+DEFAULT_BOLD_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+def tracking_number_for(label_id: str, prefix: str = "LR", country: str = "FR") -> str:
+    serial = str(int(hashlib.sha256(label_id.encode()).hexdigest(), 16) % 10**8).zfill(8)
+    return f"{prefix}{serial}{s10_check_digit(serial)}{country}"
+
+
+def qr_text(content: LabelContent, tracking_number: str) -> str:
+    """What the QR code says: enough for a depot to match the parcel to the return."""
+    return (
+        f"RETURN-LABEL;tracking={tracking_number};return={content.return_id};"
+        f"order={content.order_number};label={content.label_id}"
+    )
+
+
+def _address_lines(address: Address, fallback_name: str | None) -> list[str]:
+    lines = [address.name or fallback_name or ""]
+    lines.append(address.line1)
+    if address.line2:
+        lines.append(address.line2)
+    lines.append(f"{address.postal_code} {address.city}")
+    lines.append(address.country)
+    return [line for line in lines if line]
+
+
+def _sender_lines(sender: Contact) -> list[str]:
+    if sender.address is None:
+        return [sender.name, sender.email]
+    return _address_lines(sender.address, sender.name)
+
+
+class LocalCarrier:
+    name = "local"
+
+    def __init__(self, font_path: str | None = DEFAULT_FONT, bold_font_path: str | None = None):
+        regular = Path(font_path) if font_path else None
+        self._font = regular if regular is not None and regular.is_file() else None
+        bold = Path(bold_font_path or DEFAULT_BOLD_FONT)
+        self._bold_font = bold if self._font is not None and bold.is_file() else self._font
+
+    async def create_label(self, content: LabelContent) -> CarrierLabel:
+        tracking_number = tracking_number_for(content.label_id)
+        pdf = await asyncio.to_thread(self.render, content, tracking_number)
+        return CarrierLabel(tracking_number=tracking_number, pdf=pdf)
+
+    def render(self, content: LabelContent, tracking_number: str) -> bytes:
+        pdf = FPDF(orientation="portrait", unit="mm", format=A6_MM)
+        pdf.set_title(f"Return label {tracking_number}")
+        pdf.set_creator("returns-labels")
+        pdf.set_auto_page_break(False)
+        pdf.set_margins(MARGIN, MARGIN, MARGIN)
+        family = self._fonts(pdf)
+        pdf.add_page()
+        width = A6_MM[0] - 2 * MARGIN
+
+        def text(value: str) -> str:
+            return value if self._font is not None else _latin1(value)
+
+        def write(size: float, value: str, bold: bool = False, height: float = 0.0) -> None:
+            pdf.set_font(family, "B" if bold else "", size)
+            pdf.cell(width, height or size * 0.45, text(value), new_x="LMARGIN", new_y="NEXT")
+
+        # Header: who carries it and what it is.
+        write(11, "LOCAL CARRIER · RETOUR / RETURN", bold=True, height=7)
+        write(7, f"{content.merchant_name} · {content.issued_at:%Y-%m-%d}", height=4)
+        pdf.set_line_width(0.4)
+        pdf.line(MARGIN, pdf.get_y() + 1, A6_MM[0] - MARGIN, pdf.get_y() + 1)
+        pdf.ln(3)
+
+        write(7, "EXPÉDITEUR / FROM", bold=True, height=4)
+        for line in _sender_lines(content.sender):
+            write(9, line, height=4.2)
+        pdf.ln(2)
+
+        top = pdf.get_y()
+        write(7, "DESTINATAIRE / TO", bold=True, height=4)
+        for index, line in enumerate(_address_lines(content.recipient, content.merchant_name)):
+            write(12, line, bold=index == 0, height=5.6)
+        pdf.set_line_width(0.6)
+        pdf.rect(MARGIN - 1.5, top - 1.5, width + 3, pdf.get_y() - top + 3)
+        pdf.ln(4)
+
+        write(9, f"Retour / Return: {content.return_id}", bold=True, height=4.6)
+        write(9, f"Commande / Order: {content.order_number}", height=4.6)
+
+        # The codes: QR on the left, tracking number on the right, barcode across the bottom.
+        qr_top = pdf.get_y() + 2
+        qr_size = 30.0
+        self._draw_qr(pdf, qr_text(content, tracking_number), MARGIN, qr_top, qr_size)
+        pdf.set_xy(MARGIN + qr_size + 4, qr_top + 6)
+        pdf.set_font(family, "B", 8)
+        pdf.cell(0, 4, text("N° de suivi / Tracking"), new_x="LEFT", new_y="NEXT")
+        pdf.set_font(family, "B", 12)
+        pdf.cell(0, 6, tracking_number, new_x="LEFT", new_y="NEXT")
+        pdf.set_font(family, "", 7)
+        pdf.cell(0, 4, text(f"Label {content.label_id}"), new_x="LEFT", new_y="NEXT")
+
+        bar_height = 14.0
+        bar_top = A6_MM[1] - MARGIN - bar_height - 5
+        pdf.set_fill_color(0, 0, 0)
+        wide = 0.84
+        coded = f"*{tracking_number}*"
+        # fpdf2 draws each Code 39 character as 3 wide and 6 narrow elements plus a narrow gap,
+        # narrow being a third of wide: 16/3 wide per character, about 67 mm here.
+        bar_width = len(coded) * 16 * wide / 3
+        left = (A6_MM[0] - bar_width) / 2
+        pdf.code39(coded, x=left, y=bar_top, w=wide, h=bar_height)
+        pdf.set_xy(MARGIN, bar_top + bar_height + 0.5)
+        pdf.set_font(family, "", 9)
+        pdf.cell(width, 4, tracking_number, align="C")
+        return bytes(pdf.output())
+
+    def _fonts(self, pdf: FPDF) -> str:
+        if self._font is None:
+            return "helvetica"
+        pdf.add_font("label", "", str(self._font))
+        pdf.add_font("label", "B", str(self._bold_font or self._font))
+        return "label"
+
+    @staticmethod
+    def _draw_qr(pdf: FPDF, data: str, x: float, y: float, size: float) -> None:
+        # Vector modules, not an image: sharp on any printer. Quiet zone of 4 modules included.
+        qr = segno.make(data, error="m", micro=False)
+        matrix = [list(row) for row in qr.matrix]
+        border = 4
+        module = size / (len(matrix) + 2 * border)
+        pdf.set_fill_color(0, 0, 0)
+        for row_index, row in enumerate(matrix):
+            column = 0
+            while column < len(row):
+                if not row[column]:
+                    column += 1
+                    continue
+                run = column
+                while run < len(row) and row[run]:
+                    run += 1
+                pdf.rect(
+                    x + (border + column) * module,
+                    y + (border + row_index) * module,
+                    (run - column) * module,
+                    module,
+                    style="F",
+                )
+                column = run
+
+
+def _latin1(value: str) -> str:
+    """Text the built-in PDF fonts can print: accents kept where Latin-1 has them."""
+    if all(ord(character) < 256 for character in value):
+        return value
+    decomposed = unicodedata.normalize("NFKD", value)
+    kept = "".join(character for character in decomposed if not unicodedata.combining(character))
+    return kept.encode("latin-1", "replace").decode("latin-1")
