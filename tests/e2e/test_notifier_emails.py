@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -188,20 +187,21 @@ async def test_a_mixed_return_with_two_photos_makes_one_email_to_customer_servic
     assert HOSTILE_COMMENT in text
 
     # Every photo has a thumbnail and a link, and both download the image media stored.
-    for upload in uploads:
-        photo_id = upload["photo_id"]
-        [full] = {link for link in _links(html, "a") if f"/p/{photo_id}/full" in link}
-        [thumb] = [link for link in _links(html, "img") if f"/p/{photo_id}/thumb" in link]
-        assert full in text
-        stored = httpx.get(upload["url"], timeout=15)
-        linked = httpx.get(full, timeout=15)
-        assert linked.status_code == 200 and linked.content == stored.content
-        with Image.open(io.BytesIO(linked.content)) as image:
-            assert image.size == (upload["width"], upload["height"])
-        thumbnail = httpx.get(thumb, timeout=15)
-        assert thumbnail.status_code == 200
-        with Image.open(io.BytesIO(thumbnail.content)) as image:
-            assert max(image.size) < max(upload["width"], upload["height"])
+    async with httpx.AsyncClient(timeout=15) as http:
+        for upload in uploads:
+            photo_id = upload["photo_id"]
+            [full] = {link for link in _links(html, "a") if f"/p/{photo_id}/full" in link}
+            [thumb] = [link for link in _links(html, "img") if f"/p/{photo_id}/thumb" in link]
+            assert full in text
+            stored = await http.get(upload["url"])
+            linked = await http.get(full)
+            assert linked.status_code == 200 and linked.content == stored.content
+            with Image.open(io.BytesIO(linked.content)) as image:
+                assert image.size == (upload["width"], upload["height"])
+            thumbnail = await http.get(thumb)
+            assert thumbnail.status_code == 200
+            with Image.open(io.BytesIO(thumbnail.content)) as image:
+                assert max(image.size) < max(upload["width"], upload["height"])
     assert event.payload.back_office_url in _links(html, "a")
 
     # And one acknowledgement to the customer (per event), saying the merchant will call.
@@ -254,15 +254,15 @@ async def test_a_classic_return_is_confirmed_then_its_label_arrives_as_a_pdf(
     [attachment] = detail["Attachments"]
     assert attachment["FileName"] == "etiquette-retour-CMD-2026-0042.pdf"
     assert attachment["ContentType"] == "application/pdf"
-    part = httpx.get(
-        f"{smtp_server.api_url}/api/v1/message/{label_email['ID']}/part/{attachment['PartID']}",
-        timeout=15,
-    )
-    assert part.content.startswith(b"%PDF-")
-    # The link in the e-mail downloads the very same label.
     [download] = [link for link in _links(detail["HTML"], "a") if "/l/" in link]
     assert download in detail["Text"]
-    assert httpx.get(download, timeout=15).content == part.content
+    async with httpx.AsyncClient(timeout=15) as http:
+        part = await http.get(
+            f"{smtp_server.api_url}/api/v1/message/{label_email['ID']}/part/{attachment['PartID']}"
+        )
+        assert part.content.startswith(b"%PDF-")
+        # The link in the e-mail downloads the very same label.
+        assert (await http.get(download)).content == part.content
 
     # Each e-mail is recorded as sent and announced (NotificationSent), once.
     records = _sent_records(mongodb_url, shop.id)
