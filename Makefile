@@ -5,8 +5,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy
-SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests tests
+PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy tools/admin
+SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests tests tools/admin/src tools/admin/tests
 
 .PHONY: venv build run test lint stop clean schemas docs status
 

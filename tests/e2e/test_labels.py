@@ -55,12 +55,12 @@ class Inbox:
         self.messages: list[Message] = []
 
     async def wait_for(
-        self, done: Callable[[list[Message]], bool], what: str, timeout: float = WAIT
+        self, done: Callable[[list[Message]], bool], what: str, within: float = WAIT
     ) -> list[Message]:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while not done(self.messages):
             if time.monotonic() > deadline:
-                raise AssertionError(f"{what} did not happen within {timeout}s: {self.messages}")
+                raise AssertionError(f"{what} did not happen within {within}s: {self.messages}")
             batches = await self.consumer.getmany(timeout_ms=250)
             for records in batches.values():
                 for record in records:
@@ -185,7 +185,7 @@ async def test_a_classic_return_gets_one_label_at_once(
     assert status["label"]["label_id"] == generated.payload.label_id
 
     # The PDF behind the signed link says who sends what to whom, and its codes scan.
-    answer = httpx.get(generated.payload.download_url, timeout=15)
+    answer = shop.labels.get(generated.payload.download_url)
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "application/pdf"
     text, codes = _read_label(answer.content)
@@ -249,8 +249,8 @@ async def test_a_defective_return_gets_a_label_only_when_asked_and_once(
     assert status["voided_label_ids"] == [first.payload.label_id]
 
     # The voided label's link stops working; the new one works.
-    assert httpx.get(first.payload.download_url, timeout=15).status_code == 404
-    assert httpx.get(renewed.payload.download_url, timeout=15).status_code == 200
+    assert shop.labels.get(first.payload.download_url).status_code == 404
+    assert shop.labels.get(renewed.payload.download_url).status_code == 200
 
 
 async def test_a_request_for_another_merchant_s_return_is_rejected(
