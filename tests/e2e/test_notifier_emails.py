@@ -186,21 +186,27 @@ async def test_a_mixed_return_with_two_photos_makes_one_email_to_customer_servic
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert HOSTILE_COMMENT in text
 
-    # Every photo has a thumbnail and a link, and both download the image media stored.
+    # Every photo has a link that downloads the image media stored, and a thumbnail carried in
+    # the e-mail (shown even where remote images are blocked), media's own thumbnail.
+    thumbnails = _links(html, "img")[1:]  # the first image is the merchant's logo
+    assert len(thumbnails) == 2 and all(src.startswith("cid:") for src in thumbnails)
+    inline = {part["ContentID"].strip("<>"): part for part in detail["Inline"]}
     async with httpx.AsyncClient(timeout=15) as http:
-        for upload in uploads:
+        for upload, thumbnail_src in zip(uploads, thumbnails, strict=True):
             photo_id = upload["photo_id"]
             [full] = {link for link in _links(html, "a") if f"/p/{photo_id}/full" in link}
-            [thumb] = [link for link in _links(html, "img") if f"/p/{photo_id}/thumb" in link]
             assert full in text
             stored = await http.get(upload["url"])
             linked = await http.get(full)
             assert linked.status_code == 200 and linked.content == stored.content
             with Image.open(io.BytesIO(linked.content)) as image:
                 assert image.size == (upload["width"], upload["height"])
-            thumbnail = await http.get(thumb)
-            assert thumbnail.status_code == 200
-            with Image.open(io.BytesIO(thumbnail.content)) as image:
+            part = inline[thumbnail_src.removeprefix("cid:")]
+            carried = await http.get(
+                f"{smtp_server.api_url}/api/v1/message/{email['ID']}/part/{part['PartID']}"
+            )
+            assert carried.content == (await http.get(upload["thumbnail_url"])).content
+            with Image.open(io.BytesIO(carried.content)) as image:
                 assert max(image.size) < max(upload["width"], upload["height"])
     assert event.payload.back_office_url in _links(html, "a")
 

@@ -177,10 +177,14 @@ def test_a_photo_media_does_not_know_is_listed_without_a_link() -> None:
         {
             "photo_id": "media-1",
             "url": "https://media.example/p/media-1/full?sig=a",
-            "thumbnail_url": "https://media.example/p/media-1/thumb?sig=a",
+            "thumbnail_src": "https://media.example/p/media-1/thumb?sig=a",
         },
-        {"photo_id": "media-2", "url": None, "thumbnail_url": None},
+        {"photo_id": "media-2", "url": None, "thumbnail_src": None},
     ]
+    inline = customer_service_context(payload, MERCHANT, "en", photos, {"media-1": "t1@x.y"})
+    inline_items = inline["items"]
+    assert isinstance(inline_items, list)
+    assert inline_items[1]["photos"][0]["thumbnail_src"] == "cid:t1@x.y"
     assert context["photos_expire_at"] == "2026-04-01 12:00 UTC"
 
 

@@ -22,7 +22,13 @@ from returns_notifier.domain.emails import (
     customer_service_context,
     label_context,
 )
-from returns_notifier.domain.model import Attachment, Merchant, PhotoLink, ReturnRecord
+from returns_notifier.domain.model import (
+    Attachment,
+    InlineImage,
+    Merchant,
+    PhotoLink,
+    ReturnRecord,
+)
 
 HOSTILE_COMMENT = "Cassé à l'arrivée <script>alert('x')</script> & rayé"
 MERCHANT = Merchant.from_snapshot("m-atelier", merchant_updated().payload)
@@ -174,6 +180,30 @@ def test_mime_message_has_both_parts_the_message_id_and_the_reply_to() -> None:
     assert message.get_content_type() == "multipart/alternative"
     parts = [part.get_content_type() for part in message.iter_parts()]
     assert parts == ["text/plain", "text/html"]
+
+
+def test_inline_images_are_related_to_the_html_part_only() -> None:
+    email = OutgoingEmail(
+        message_id="<e3.customer_service_defective@returns.invalid>",
+        sender=Mailbox("returns@demo-shop.example", "L'Atelier"),
+        recipient="sav@atelier.example.com",
+        reply_to=None,
+        subject="Retour défectueux",
+        text="Photo 1 : https://media.example/p/1/full\n",
+        html='<img src="cid:thumb-1.e3@returns.invalid">',
+        inline_images=(InlineImage("thumb-1.e3@returns.invalid", "image/jpeg", b"\xff\xd8jpeg"),),
+    )
+
+    message = to_mime(email)
+
+    assert message.get_content_type() == "multipart/alternative"
+    text, related = message.iter_parts()
+    assert text.get_content_type() == "text/plain"
+    assert related.get_content_type() == "multipart/related"
+    html, image = related.iter_parts()
+    assert html.get_content_type() == "text/html"
+    assert image["Content-ID"] == "<thumb-1.e3@returns.invalid>"
+    assert image.get_content() == b"\xff\xd8jpeg"
 
 
 def test_an_attachment_makes_the_message_mixed_and_keeps_both_bodies() -> None:

@@ -72,6 +72,7 @@ class FakePhotoDirectory:
         self.known: dict[str, str] = {"media-1": "m-atelier", "media-2": "m-atelier"}
         self.down = False
         self.calls: list[tuple[str, list[str]]] = []
+        self.thumbnails_gone: set[str] = set()
 
     async def lookup(self, merchant_id: str, photo_ids: Sequence[str]) -> dict[str, PhotoLink]:
         self.calls.append((merchant_id, list(photo_ids)))
@@ -86,6 +87,11 @@ class FakePhotoDirectory:
             for photo_id in photo_ids
             if self.known.get(photo_id) == merchant_id
         }
+
+    async def thumbnail(self, photo: PhotoLink) -> tuple[str, bytes] | None:
+        if photo.photo_id in self.thumbnails_gone:
+            return None
+        return ("image/jpeg", f"jpeg of {photo.photo_id}".encode())
 
 
 class FakeLabelFiles:
@@ -432,6 +438,22 @@ async def test_a_photo_of_another_merchant_is_not_linked(world: World) -> None:
     assert "media-1/full" in email.text
     assert "media-2/full" not in email.text
     assert "Photo media-2 introuvable" in email.text
+
+
+async def test_thumbnails_travel_inside_the_email_and_links_point_to_media(world: World) -> None:
+    event = return_submitted(defective=True)
+    world.photos.thumbnails_gone.add("media-2")
+
+    await world.notifier.on_return_submitted(event)
+
+    [email] = _to_customer_service(world)
+    [image] = email.inline_images
+    assert image.content_id == f"thumb-1.{event.event_id}@{DOMAIN}"
+    assert (image.content_type, image.data) == ("image/jpeg", b"jpeg of media-1")
+    assert f'src="cid:{image.content_id}"' in email.html
+    # A thumbnail that cannot be carried is shown from media's link instead.
+    assert 'src="https://media.test/p/media-2/thumb?sig=x"' in email.html
+    assert 'href="https://media.test/p/media-1/full?sig=x"' in email.html
 
 
 # --- the label e-mail ------------------------------------------------------------------------

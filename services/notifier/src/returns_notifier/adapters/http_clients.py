@@ -20,6 +20,9 @@ INTERNAL_TOKEN_HEADER = "X-Internal-Token"
 _OUTAGE_STATUSES = frozenset({502, 503, 504})
 # A label is a page or two; anything bigger is not one, and must not fill the mail server.
 MAX_LABEL_BYTES = 10 * 1024 * 1024
+MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024
+# What every common mail client shows inline; anything else stays a link.
+INLINE_IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
 
 
 def _check(response: httpx.Response, what: str) -> None:
@@ -63,6 +66,35 @@ class MediaPhotoDirectory:
             )
         return photos
 
+    async def thumbnail(self, photo: PhotoLink) -> tuple[str, bytes] | None:
+        try:
+            data, content_type = await _download(
+                self._client, photo.thumbnail_url, MAX_THUMBNAIL_BYTES, "media thumbnail"
+            )
+        except httpx.HTTPStatusError:
+            return None  # expired or deleted since the lookup: the link is all we can give
+        return (content_type, data) if content_type in INLINE_IMAGE_TYPES else None
+
+
+async def _download(
+    client: httpx.AsyncClient, url: str, limit: int, what: str
+) -> tuple[bytes, str]:
+    """The body and content type at `url`, refusing more than `limit` bytes."""
+    try:
+        async with client.stream("GET", url) as response:
+            _check(response, f"{what} at {url}")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise ValueError(f"the {what} at {url} is larger than {limit} bytes")
+                chunks.append(chunk)
+            content_type = response.headers.get("content-type", "").split(";")[0].strip()
+    except httpx.TransportError as error:
+        raise DependencyUnavailable(f"{what} at {url} does not answer: {error!r}") from error
+    return b"".join(chunks), content_type.lower()
+
 
 class HttpLabelFiles:
     """Downloads the signed label link of `LabelGenerated.download_url`."""
@@ -71,16 +103,5 @@ class HttpLabelFiles:
         self._client = client
 
     async def download(self, url: str) -> bytes:
-        try:
-            async with self._client.stream("GET", url) as response:
-                _check(response, f"label download at {url}")
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > MAX_LABEL_BYTES:
-                        raise ValueError(f"the label at {url} is larger than {MAX_LABEL_BYTES} B")
-                    chunks.append(chunk)
-        except httpx.TransportError as error:
-            raise DependencyUnavailable(f"labels at {url} does not answer: {error!r}") from error
-        return b"".join(chunks)
+        data, _ = await _download(self._client, url, MAX_LABEL_BYTES, "label")
+        return data

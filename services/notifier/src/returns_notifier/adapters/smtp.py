@@ -25,8 +25,9 @@ _SERVICE_NOT_AVAILABLE = 421
 
 
 def to_mime(email: OutgoingEmail, now: datetime | None = None) -> EmailMessage:
-    """The MIME message: multipart/alternative with the plain-text part first, then the HTML;
-    inside multipart/mixed with the attachments when there are any."""
+    """The MIME message: multipart/alternative with the plain-text part first, then the HTML
+    (multipart/related with its inline images when there are any); inside multipart/mixed with
+    the attachments when there are any."""
     message = EmailMessage()
     message["Message-ID"] = email.message_id
     message["Date"] = format_datetime(now or datetime.now(UTC))
@@ -39,6 +40,21 @@ def to_mime(email: OutgoingEmail, now: datetime | None = None) -> EmailMessage:
     message["Subject"] = email.subject
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
+    if email.inline_images:
+        # multipart/related around the HTML part only: the text part has no use for images.
+        html_part = message.get_body(preferencelist=("html",))
+        if html_part is None:
+            raise ValueError("an e-mail with inline images needs an HTML part")
+        for image in email.inline_images:
+            maintype, _, subtype = image.content_type.partition("/")
+            html_part.add_related(
+                image.data,
+                maintype=maintype,
+                subtype=subtype,
+                cid=f"<{image.content_id}>",
+                disposition="inline",
+                filename=image.content_id.split("@")[0] + "." + subtype,
+            )
     for attachment in email.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         message.add_attachment(

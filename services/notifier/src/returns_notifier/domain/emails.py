@@ -23,7 +23,13 @@ from returns_contracts import (
     ReturnSubmittedPayload,
     ReturnType,
 )
-from returns_notifier.domain.model import Attachment, Merchant, PhotoLink, ReturnRecord
+from returns_notifier.domain.model import (
+    Attachment,
+    InlineImage,
+    Merchant,
+    PhotoLink,
+    ReturnRecord,
+)
 
 CUSTOMER_SERVICE_DEFECTIVE = "customer_service_defective"
 """To the merchant's customer service, about a defective return (R9)."""
@@ -160,6 +166,11 @@ def sender_for(mail_from: str, merchant_name: str) -> Mailbox:
     return Mailbox(address=address or mail_from, name=one_line(merchant_name) or None)
 
 
+def thumbnail_content_id(event_id: UUID, index: int, domain: str) -> str:
+    """The Content-ID of the n-th photo thumbnail of an e-mail, the same on every attempt."""
+    return f"thumb-{index}.{event_id}@{domain}"
+
+
 def label_filename(order_number: str, locale: Locale) -> str:
     stem = "etiquette-retour" if locale == "fr" else "return-label"
     safe_order = _FILENAME_UNSAFE.sub("-", order_number).strip("-.") or "return"
@@ -178,6 +189,7 @@ class OutgoingEmail:
     text: str
     html: str
     attachments: tuple[Attachment, ...] = field(default=())
+    inline_images: tuple[InlineImage, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,11 +273,15 @@ def customer_service_context(
     merchant: Merchant,
     locale: Locale,
     photos: Mapping[str, PhotoLink],
+    inline_thumbnails: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
     """The values the customer-service e-mail shows: plain data, formatted for `locale`.
 
     A photo media does not know (deleted, or another merchant's) is listed by id, without link.
+    A thumbnail carried in the e-mail (`inline_thumbnails`: photo id -> Content-ID) is shown
+    from there; otherwise from media's signed thumbnail link.
     """
+    inline = inline_thumbnails or {}
     customer = payload.customer
     expiries = [photo.expires_at for photo in photos.values() if photo.expires_at is not None]
     return {
@@ -294,7 +310,8 @@ def customer_service_context(
                 else _RETURN_TYPES[(item.return_type, locale)],
                 "comment": item.comment,
                 "photos": [
-                    _photo_view(media_id, photos.get(media_id)) for media_id in item.media_ids
+                    _photo_view(media_id, photos.get(media_id), inline.get(media_id))
+                    for media_id in item.media_ids
                 ],
             }
             for item in payload.items
@@ -304,13 +321,15 @@ def customer_service_context(
     }
 
 
-def _photo_view(photo_id: str, photo: PhotoLink | None) -> dict[str, object]:
+def _photo_view(
+    photo_id: str, photo: PhotoLink | None, content_id: str | None
+) -> dict[str, object]:
     if photo is None:
-        return {"photo_id": photo_id, "url": None, "thumbnail_url": None}
+        return {"photo_id": photo_id, "url": None, "thumbnail_src": None}
     return {
         "photo_id": photo_id,
         "url": safe_link(photo.url),
-        "thumbnail_url": safe_link(photo.thumbnail_url),
+        "thumbnail_src": f"cid:{content_id}" if content_id else safe_link(photo.thumbnail_url),
     }
 
 

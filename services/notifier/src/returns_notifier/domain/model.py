@@ -79,3 +79,13 @@ class Attachment:
     filename: str
     content_type: str
     data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class InlineImage:
+    """An image carried inside the e-mail and shown by `cid:` reference: mail clients that
+    block remote images still show it, and it outlives the expiry of the signed links."""
+
+    content_id: str
+    content_type: str
+    data: bytes

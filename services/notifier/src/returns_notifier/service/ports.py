@@ -37,6 +37,11 @@ class PhotoDirectory(Protocol):
         """
         ...
 
+    async def thumbnail(self, photo: PhotoLink) -> tuple[str, bytes] | None:
+        """The thumbnail image (content type, bytes) to carry in the e-mail, or None when it
+        cannot be carried (gone, not JPEG or PNG): the e-mail then links to it instead."""
+        ...
+
 
 class LabelFiles(Protocol):
     async def download(self, url: str) -> bytes:

@@ -45,8 +45,9 @@ from returns_notifier.domain.emails import (
     photo_ids_of,
     sender_for,
     subject_for,
+    thumbnail_content_id,
 )
-from returns_notifier.domain.model import Attachment, Merchant, ReturnRecord
+from returns_notifier.domain.model import Attachment, InlineImage, Merchant, ReturnRecord
 from returns_notifier.service.errors import (
     InvalidRecipient,
     MerchantNotKnownYet,
@@ -136,6 +137,7 @@ class Notifier:
         async def compose(intent: EmailIntent, recipient: str, message_id: str) -> OutgoingEmail:
             locale = payload.locale
             attachments: tuple[Attachment, ...] = ()
+            inline_images: tuple[InlineImage, ...] = ()
             if intent.template == CUSTOMER_SERVICE_DEFECTIVE:
                 photo_ids = photo_ids_of(payload)
                 photos = await self.photos.lookup(event.merchant_id, photo_ids)
@@ -145,7 +147,23 @@ class Notifier:
                         "photos unknown to media, listed without link",
                         extra={"return_id": payload.return_id, "photo_ids": missing},
                     )
-                context = customer_service_context(payload, merchant, locale, photos)
+                inline_thumbnails: dict[str, str] = {}
+                images: list[InlineImage] = []
+                for photo_id in photo_ids:
+                    if photo_id not in photos:
+                        continue
+                    thumbnail = await self.photos.thumbnail(photos[photo_id])
+                    if thumbnail is None:
+                        continue
+                    content_id = thumbnail_content_id(
+                        event.event_id, len(images) + 1, self.message_id_domain
+                    )
+                    images.append(InlineImage(content_id, thumbnail[0], thumbnail[1]))
+                    inline_thumbnails[photo_id] = content_id
+                inline_images = tuple(images)
+                context = customer_service_context(
+                    payload, merchant, locale, photos, inline_thumbnails
+                )
                 reply_to = customer if is_deliverable_address(customer.address) else None
             else:
                 context = customer_return_context(payload, merchant, locale)
@@ -161,6 +179,7 @@ class Notifier:
                 order_number=payload.order_number,
                 customer_name=payload.customer.name,
                 attachments=attachments,
+                inline_images=inline_images,
             )
 
         recipients = {
@@ -299,6 +318,7 @@ class Notifier:
         order_number: str,
         customer_name: str,
         attachments: tuple[Attachment, ...],
+        inline_images: tuple[InlineImage, ...] = (),
     ) -> OutgoingEmail:
         body = self.renderer.render(template, locale, context)
         return OutgoingEmail(
@@ -316,6 +336,7 @@ class Notifier:
             text=body.text,
             html=body.html,
             attachments=attachments,
+            inline_images=inline_images,
         )
 
 
