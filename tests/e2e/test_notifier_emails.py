@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,11 +17,20 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from PIL import Image
 from pymongo import MongoClient
 
-from returns_contracts import Branding, Locale, MerchantUpdated, ReturnSubmitted, Topics
+from returns_contracts import (
+    Branding,
+    Locale,
+    MerchantUpdated,
+    NotificationSent,
+    ReturnSubmitted,
+    Topics,
+    parse_message,
+)
 from returns_contracts.examples import merchant_updated, return_submitted
 from returns_contracts.service_kit.kafka import publish
 from returns_contracts.service_kit.settings import ServiceSettings
@@ -247,7 +257,7 @@ async def test_an_english_merchant_gets_english_emails(
 
 
 async def test_a_classic_return_is_confirmed_then_its_label_arrives_as_a_pdf(
-    shop: Shop, smtp_server: SmtpServer, mongodb_url: str
+    shop: Shop, smtp_server: SmtpServer, mongodb_url: str, kafka_bootstrap_servers: str
 ) -> None:
     event = await shop.submit(shop.return_event(defective=False))
 
@@ -270,14 +280,46 @@ async def test_a_classic_return_is_confirmed_then_its_label_arrives_as_a_pdf(
         # The link in the e-mail downloads the very same label.
         assert (await http.get(download)).content == part.content
 
-    # Each e-mail is recorded as sent and announced (NotificationSent), once.
+    # Each e-mail is recorded as sent and announced on Kafka (NotificationSent), once.
     records = _sent_records(mongodb_url, shop.id)
     assert sorted(record["template"] for record in records) == [
         "customer_label",
         "customer_return_confirmation",
     ]
     assert all(record["return_id"] == event.payload.return_id for record in records)
-    assert all(record["published_at"] is not None for record in records)
+    notifications = await _notifications_of(kafka_bootstrap_servers, shop.id, 2)
+    assert sorted((n.payload.template, n.payload.message_id) for n in notifications) == sorted(
+        (record["template"], record["message_id"]) for record in records
+    )
+    assert {n.payload.return_id for n in notifications} == {event.payload.return_id}
+    assert {n.payload.recipient for n in notifications} == {shop.customer}
+
+
+async def _notifications_of(
+    bootstrap_servers: str, merchant_id: str, count: int
+) -> list[NotificationSent]:
+    """The merchant's NotificationSent events, once `count` of them are on the topic."""
+    consumer = AIOKafkaConsumer(
+        TOPICS.notification_sent,
+        bootstrap_servers=bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[NotificationSent] = []
+    deadline = time.monotonic() + WAIT
+    try:
+        while len(found) < count:
+            assert time.monotonic() < deadline, f"{count} NotificationSent, got {found}"
+            batches = await consumer.getmany(timeout_ms=250)
+            for records in batches.values():
+                for record in records:
+                    message = parse_message(record.value)
+                    if isinstance(message, NotificationSent) and message.merchant_id == merchant_id:
+                        found.append(message)
+    finally:
+        await consumer.stop()
+    return found
 
 
 def _sent_records(mongodb_url: str, merchant_id: str) -> list[dict[str, Any]]:
