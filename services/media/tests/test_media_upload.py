@@ -3,58 +3,17 @@
 from __future__ import annotations
 
 import io
-import uuid
 from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
 
-from . import images
-from .conftest import INTERNAL_TOKEN, MediaProcess
+from media_tests import images
+from media_tests.drafts import Draft, error_of
+from media_tests.process import INTERNAL_TOKEN, MediaProcess
 
 pytestmark = pytest.mark.integration
-
-
-class Draft:
-    """One draft return of one fresh merchant, with its token."""
-
-    def __init__(self, media: MediaProcess, merchant_id: str | None = None) -> None:
-        self.media = media
-        self.merchant_id = merchant_id or f"shop-{uuid.uuid4().hex[:8]}"
-        self.draft_id = f"draft-{uuid.uuid4().hex[:8]}"
-        self.token = media.draft_token(self.merchant_id, self.draft_id)
-        self.http = httpx.Client(base_url=media.url, timeout=60)
-
-    @property
-    def photos_path(self) -> str:
-        return f"/v1/merchants/{self.merchant_id}/drafts/{self.draft_id}/photos"
-
-    def upload(
-        self,
-        data: bytes,
-        filename: str = "photo.jpg",
-        content_type: str = "image/jpeg",
-        line_id: str = "1",
-        token: str | None = None,
-    ) -> httpx.Response:
-        return self.http.post(
-            self.photos_path,
-            params={"line_id": line_id},
-            files={"file": (filename, data, content_type)},
-            headers={"Authorization": f"Bearer {token or self.token}"},
-        )
-
-    def objects(self) -> list[str]:
-        from returns_media.service.use_cases import merchant_prefix
-
-        return self.media.object_keys(merchant_prefix(self.merchant_id))
-
-
-def error_of(response: httpx.Response) -> dict[str, Any]:
-    error: dict[str, Any] = response.json()["error"]
-    assert error["message"], "every error says what went wrong"
-    return error
 
 
 @pytest.fixture
@@ -220,6 +179,8 @@ def test_an_altered_expired_or_unknown_link_answers_404(draft: Draft) -> None:
     thumb_with_full_signature = httpx.URL(answer["url"].replace("/full?", "/thumb?"))
     unknown_variant = httpx.URL(answer["url"].replace("/full?", "/raw?"))
     unsigned = url.copy_with(params={})
+    garbage = url.copy_with(params={"exp": "soon", "sig": "é%/"})
+    long_variant = httpx.URL(answer["url"].replace("/full?", "/" + "x" * 300 + "?"))
 
     assert httpx.get(url).status_code == 200
     for link in (
@@ -230,6 +191,8 @@ def test_an_altered_expired_or_unknown_link_answers_404(draft: Draft) -> None:
         thumb_with_full_signature,
         unknown_variant,
         unsigned,
+        garbage,
+        long_variant,
     ):
         response = httpx.get(link)
         assert response.status_code == 404, link

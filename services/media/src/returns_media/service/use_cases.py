@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -125,10 +126,14 @@ class MediaService:
             thumbnail_key=f"{prefix}{object_id}/thumb.jpg",
             reserved_at=now,
         )
+        started = time.perf_counter()
         await self._change_draft(ref, lambda draft: draft.reserve(slot, self._limits), now)
         try:
+            reserved = time.perf_counter()
             received = await receive()
+            arrived = time.perf_counter()
             image = await self._normaliser.normalise(received.file)
+            normalised = time.perf_counter()
             await self._objects.put(slot.full_key, image.full, image.content_type)
             await self._objects.put(slot.thumbnail_key, image.thumbnail, image.content_type)
             photo = Photo(
@@ -162,6 +167,10 @@ class MediaService:
                 "photo_id": photo.photo_id,
                 "source_format": photo.source_format,
                 "original_size_bytes": photo.original_size_bytes,
+                "reserve_ms": round((reserved - started) * 1000),
+                "receive_ms": round((arrived - reserved) * 1000),
+                "normalise_ms": round((normalised - arrived) * 1000),
+                "store_ms": round((time.perf_counter() - normalised) * 1000),
             },
         )
         return self._view(photo)
