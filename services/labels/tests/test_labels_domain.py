@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from returns_labels.domain.model import TrackedReturn, initial_status
+from returns_labels.domain.model import (
+    TrackedReturn,
+    initial_status,
+    label_id_for,
+    s10_check_digit,
+)
 
 
 def test_a_classic_return_waits_for_its_label() -> None:
@@ -29,3 +34,13 @@ def test_a_return_is_visible_to_its_merchant_only() -> None:
 
     assert tracked.visible_to("m-atelier")
     assert not tracked.visible_to("m-other")
+
+
+def test_the_s10_check_digit_matches_the_upu_example() -> None:
+    # UPU S10 example: serial 47312482 -> check digit 9.
+    assert s10_check_digit("47312482") == 9
+
+
+def test_a_label_id_is_the_same_for_the_same_return_and_generation_only() -> None:
+    assert label_id_for("r-1", 1) == label_id_for("r-1", 1)
+    assert len({label_id_for("r-1", 1), label_id_for("r-1", 2), label_id_for("r-2", 1)}) == 3

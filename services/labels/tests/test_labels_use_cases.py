@@ -1,113 +1,328 @@
-"""The labels use cases and HTTP answers against an in-memory store."""
+"""The labels use cases (R10, R11) against in-memory fakes of storage, carrier and Kafka."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
-from fastapi import FastAPI
 
-from returns_contracts.examples import return_submitted
-from returns_labels.domain.model import TrackedReturn
-from returns_labels.entrypoints.http import labels_router
-from returns_labels.service.use_cases import LabelsService
+from returns_contracts import (
+    Actor,
+    LabelGenerated,
+    LabelRejected,
+    LabelRequested,
+    LabelRequestedPayload,
+    MerchantUpdated,
+)
+from returns_contracts.examples import WAREHOUSE, merchant_updated, return_submitted
+from returns_contracts.signing import InvalidToken
+from returns_labels.service.links import LabelLinks
+from returns_labels.service.use_cases import LabelChangedMeanwhile, LabelsService
+
+from .fakes import (
+    FakeCarrier,
+    FakeFiles,
+    FakeMerchantStore,
+    FakeReturnStore,
+    FakeWaitingStore,
+    RecordingPublisher,
+)
 
 NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
+SUPPORT = Actor(kind="user", id="u-7")
+MERCHANT = "m-atelier"
 
 
-class FakeReturnStore:
+class Clock:
     def __init__(self) -> None:
-        self.returns: dict[str, TrackedReturn] = {}
+        self.now = NOW
 
-    async def add(self, tracked: TrackedReturn) -> bool:
-        if tracked.return_id in self.returns:
-            return False
-        self.returns[tracked.return_id] = tracked
-        return True
+    def __call__(self) -> datetime:
+        return self.now
 
-    async def get(self, return_id: str) -> TrackedReturn | None:
-        return self.returns.get(return_id)
+
+@dataclasses.dataclass
+class World:
+    service: LabelsService
+    returns: FakeReturnStore
+    merchants: FakeMerchantStore
+    waiting: FakeWaitingStore
+    carrier: FakeCarrier
+    files: FakeFiles
+    publisher: RecordingPublisher
+    clock: Clock
+
+    def labels(self, return_id: str) -> list[LabelGenerated]:
+        return [
+            message
+            for message in self.publisher.published
+            if isinstance(message, LabelGenerated) and message.payload.return_id == return_id
+        ]
+
+    def rejections(self) -> list[LabelRejected]:
+        return [m for m in self.publisher.published if isinstance(m, LabelRejected)]
+
+
+LINKS = LabelLinks("http://labels.test", "test-secret", timedelta(days=30))
 
 
 @pytest.fixture
-def store() -> FakeReturnStore:
-    return FakeReturnStore()
+def world() -> World:
+    clock = Clock()
+    returns, merchants, waiting = FakeReturnStore(), FakeMerchantStore(), FakeWaitingStore()
+    carrier, files, publisher = FakeCarrier(), FakeFiles(), RecordingPublisher()
+    service = LabelsService(
+        returns=returns,
+        merchants=merchants,
+        waiting=waiting,
+        carrier=carrier,
+        files=files,
+        publisher=publisher,
+        links=LINKS,
+        request_wait=timedelta(seconds=30),
+        clock=clock,
+    )
+    return World(service, returns, merchants, waiting, carrier, files, publisher, clock)
 
 
-@pytest.fixture
-def service(store: FakeReturnStore) -> LabelsService:
-    return LabelsService(store, clock=lambda: NOW)
-
-
-async def test_a_classic_return_is_recorded_label_pending(
-    store: FakeReturnStore, service: LabelsService
-) -> None:
-    event = return_submitted(defective=False, return_id="r-classic")
-
-    assert await service.record_submitted(event)
-
-    assert store.returns["r-classic"] == TrackedReturn(
-        return_id="r-classic",
-        merchant_id="m-atelier",
-        order_number="CMD-2026-0042",
-        defective=False,
-        status="label_pending",
-        source_event_id=event.event_id,
-        recorded_at=NOW,
+def request(
+    return_id: str, merchant_id: str = MERCHANT, regenerate: bool = False
+) -> LabelRequested:
+    return LabelRequested(
+        merchant_id=merchant_id,
+        producer="declaration",
+        payload=LabelRequestedPayload(
+            return_id=return_id, requested_by=SUPPORT, regenerate=regenerate
+        ),
     )
 
 
-async def test_a_defective_return_is_recorded_awaiting_the_merchant(
-    store: FakeReturnStore, service: LabelsService
-) -> None:
-    await service.record_submitted(return_submitted(defective=True, return_id="r-defective"))
-
-    assert store.returns["r-defective"].status == "awaiting_merchant"
-    assert store.returns["r-defective"].defective
-
-
-async def test_a_redelivered_return_changes_nothing(
-    store: FakeReturnStore, service: LabelsService
-) -> None:
+async def test_a_classic_return_gets_its_label_at_once(world: World) -> None:
+    await world.service.record_merchant(merchant_updated())
     event = return_submitted(return_id="r-1")
-    await service.record_submitted(event)
-    first = store.returns["r-1"]
 
-    later = LabelsService(store, clock=lambda: NOW.replace(hour=12))
-    assert not await later.record_submitted(event)
+    assert await world.service.record_submitted(event)
 
-    assert store.returns == {"r-1": first}
+    [generated] = world.labels("r-1")
+    tracked = world.returns.returns["r-1"]
+    assert tracked.status == "label_generated"
+    assert tracked.label is not None
+    assert generated.payload.label_id == tracked.label.label_id
+    assert generated.payload.tracking_number == f"TRK-{tracked.label.label_id}"
+    assert generated.payload.requested_by is None
+    assert generated.correlation_id == event.correlation_id
+    assert world.files.files[tracked.label.object_key] == f"PDF {tracked.label.label_id}".encode()
+    [printed] = world.carrier.printed
+    assert printed.recipient == WAREHOUSE
+    assert printed.sender.name == "Léa Dupont"
+    assert printed.order_number == "CMD-2026-0042"
 
 
-async def test_the_label_status_is_given_to_the_return_s_merchant_only(
-    service: LabelsService,
+async def test_a_redelivery_announces_a_label_whose_announcement_was_lost(
+    world: World,
 ) -> None:
-    await service.record_submitted(return_submitted(return_id="r-1", merchant_id="m-atelier"))
+    await world.service.record_merchant(merchant_updated())
+    event = return_submitted(return_id="r-1")
+    publish = world.publisher.publish
 
-    found = await service.label_status("m-atelier", "r-1")
-    assert found is not None and found.status == "label_pending"
-    assert await service.label_status("m-other", "r-1") is None
-    assert await service.label_status("m-atelier", "r-unknown") is None
+    async def broker_gone(message: object) -> None:
+        raise ConnectionError("Kafka went away")
+
+    world.publisher.publish = broker_gone  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await world.service.record_submitted(event)
+    world.publisher.publish = publish  # type: ignore[method-assign]
+    assert world.returns.returns["r-1"].label is not None
+
+    await world.service.record_submitted(event)
+    await world.service.record_submitted(event)
+
+    first, again = world.labels("r-1")
+    assert first == again  # same event: consumers keep one
+    assert len(world.carrier.printed) == 1
 
 
-async def test_the_label_endpoint_answers_the_status_or_a_404(service: LabelsService) -> None:
-    await service.record_submitted(return_submitted(return_id="r-1", defective=True))
-    app = FastAPI()
-    app.include_router(labels_router(service))
-    transport = httpx.ASGITransport(app=app)
+async def test_a_defective_return_waits_for_the_merchant_and_nothing_else(world: World) -> None:
+    await world.service.record_merchant(merchant_updated())
 
-    async with httpx.AsyncClient(transport=transport, base_url="http://labels") as client:
-        found = await client.get("/v1/merchants/m-atelier/returns/r-1/label")
-        unknown = await client.get("/v1/merchants/m-atelier/returns/r-2/label")
-        foreign = await client.get("/v1/merchants/m-other/returns/r-1/label")
+    await world.service.record_submitted(return_submitted(return_id="r-1", defective=True))
 
-    assert found.status_code == 200
-    assert found.json() == {
-        "return_id": "r-1",
-        "merchant_id": "m-atelier",
-        "status": "awaiting_merchant",
-    }
-    not_found = {"error": {"code": "not_found", "message": "No such return.", "fields": []}}
-    assert (unknown.status_code, unknown.json()) == (404, not_found)
-    assert (foreign.status_code, foreign.json()) == (404, not_found)
+    assert world.returns.returns["r-1"].status == "awaiting_merchant"
+    assert world.publisher.published == []
+    assert world.files.files == {}
+
+
+async def test_a_redelivered_return_makes_no_second_label(world: World) -> None:
+    await world.service.record_merchant(merchant_updated())
+    event = return_submitted(return_id="r-1")
+
+    await world.service.record_submitted(event)
+    assert not await world.service.record_submitted(event)
+
+    # One label; announced again with the same event id, which consumers drop.
+    first, again = world.labels("r-1")
+    assert first == again
+    assert len(world.carrier.printed) == 1
+
+
+async def test_a_requested_label_is_made_once_then_given_back_then_regenerated(
+    world: World,
+) -> None:
+    await world.service.record_merchant(merchant_updated())
+    await world.service.record_submitted(return_submitted(return_id="r-1", defective=True))
+
+    first_request = request("r-1")
+    await world.service.on_label_requested(first_request)
+    await world.service.on_label_requested(request("r-1"))
+    [first, again] = world.labels("r-1")
+    assert first.payload.label_id == again.payload.label_id
+    assert first.payload.requested_by == SUPPORT
+    assert first.event_id != again.event_id  # two requests, two answers
+    assert len(world.carrier.printed) == 1
+
+    regenerate = request("r-1", regenerate=True)
+    await world.service.on_label_requested(regenerate)
+    renewed = world.labels("r-1")[2]
+    assert renewed.payload.label_id != first.payload.label_id
+    assert renewed.payload.regenerated
+    tracked = world.returns.returns["r-1"]
+    assert tracked.label is not None and tracked.label.label_id == renewed.payload.label_id
+    assert [old.label_id for old in tracked.voided_labels] == [first.payload.label_id]
+
+    # The same regenerate command delivered again makes no third label, and says the same.
+    await world.service.on_label_requested(regenerate)
+    assert len(world.carrier.printed) == 2
+    assert world.labels("r-1")[3] == renewed
+    # So does the first request, redelivered after the regeneration.
+    await world.service.on_label_requested(first_request)
+    assert world.labels("r-1")[4] == first
+
+
+async def test_a_request_for_another_merchant_s_return_is_rejected(world: World) -> None:
+    await world.service.record_merchant(merchant_updated())
+    await world.service.record_submitted(return_submitted(return_id="r-1", defective=True))
+
+    await world.service.on_label_requested(request("r-1", merchant_id="m-other"))
+
+    [rejected] = world.rejections()
+    assert rejected.merchant_id == "m-other"
+    assert rejected.payload.reason == "wrong_merchant"
+    assert rejected.payload.requested_by == SUPPORT
+    assert world.returns.returns["r-1"].label is None
+
+
+async def test_a_request_before_its_return_waits_then_is_served(world: World) -> None:
+    await world.service.record_merchant(merchant_updated())
+
+    await world.service.on_label_requested(request("r-1"))
+    assert world.publisher.published == []
+    assert "r-1" in world.waiting.waiting
+
+    await world.service.record_submitted(return_submitted(return_id="r-1", defective=True))
+
+    [generated] = world.labels("r-1")
+    assert generated.payload.requested_by == SUPPORT
+    assert world.waiting.waiting == {}
+
+
+async def test_a_request_whose_return_never_comes_is_rejected_at_the_deadline(
+    world: World,
+) -> None:
+    await world.service.on_label_requested(request("r-ghost"))
+
+    world.clock.now = NOW + timedelta(seconds=29)
+    await world.service.sweep()
+    assert world.rejections() == []
+
+    world.clock.now = NOW + timedelta(seconds=30)
+    await world.service.sweep()
+    [rejected] = world.rejections()
+    assert rejected.payload.reason == "unknown_return"
+    assert "r-ghost" in rejected.payload.detail
+    assert world.waiting.waiting == {}
+
+
+async def test_a_classic_return_before_its_merchant_gets_its_label_when_the_merchant_comes(
+    world: World,
+) -> None:
+    await world.service.record_submitted(return_submitted(return_id="r-1"))
+    assert world.returns.returns["r-1"].status == "label_pending"
+    assert world.publisher.published == []
+
+    await world.service.record_merchant(merchant_updated())
+    await world.service.sweep()
+
+    assert len(world.labels("r-1")) == 1
+    assert world.waiting.waiting == {}
+
+
+async def test_a_merchant_without_return_address_gets_a_clear_rejection(world: World) -> None:
+    update = merchant_updated()
+    no_address = update.model_copy(
+        update={"payload": update.payload.model_copy(update={"return_address": None})}
+    )
+    await world.service.record_merchant(MerchantUpdated.model_validate(no_address.model_dump()))
+    await world.service.record_submitted(return_submitted(return_id="r-1", defective=True))
+
+    await world.service.on_label_requested(request("r-1"))
+
+    [rejected] = world.rejections()
+    assert rejected.payload.reason == "not_ready"
+    assert "return address" in rejected.payload.detail
+
+
+async def test_an_older_merchant_revision_does_not_replace_a_newer_one(world: World) -> None:
+    assert await world.service.record_merchant(merchant_updated(revision=2))
+    assert not await world.service.record_merchant(merchant_updated(revision=1))
+    assert world.merchants.merchants[MERCHANT].revision == 2
+
+
+async def test_a_label_made_meanwhile_by_another_worker_is_not_overwritten(
+    world: World,
+) -> None:
+    await world.service.record_merchant(merchant_updated())
+    await world.service.record_submitted(return_submitted(return_id="r-1", defective=True))
+    stale = world.returns.returns["r-1"]
+    await world.service.on_label_requested(request("r-1"))
+    live = world.returns.returns["r-1"].label
+
+    # A worker that read the return before that label was made must not replace it.
+    world.returns.returns["r-1"], current = stale, world.returns.returns["r-1"]
+    original_get = world.returns.get
+
+    async def stale_then_current(return_id: str) -> object:
+        world.returns.returns["r-1"] = current
+        return stale
+
+    world.returns.get = stale_then_current  # type: ignore[assignment,method-assign]
+    with pytest.raises(LabelChangedMeanwhile):
+        await world.service.on_label_requested(request("r-1"))
+    world.returns.get = original_get  # type: ignore[method-assign]
+    assert world.returns.returns["r-1"].label == live
+
+
+async def test_only_the_live_label_s_pdf_is_served(world: World) -> None:
+    await world.service.record_merchant(merchant_updated())
+    await world.service.record_submitted(return_submitted(return_id="r-1"))
+    [first] = world.labels("r-1")
+    await world.service.on_label_requested(request("r-1", regenerate=True))
+    renewed = world.labels("r-1")[1]
+
+    assert await world.service.live_label_pdf(first.payload.label_id) is None
+    assert await world.service.live_label_pdf(renewed.payload.label_id) == (
+        f"PDF {renewed.payload.label_id}".encode()
+    )
+    assert await world.service.live_label_pdf("lbl-unknown") is None
+
+
+def test_a_label_link_is_checked_against_its_label_and_expiry() -> None:
+    url = LINKS.url("lbl-1", NOW)
+    query = dict(part.split("=", 1) for part in url.split("?", 1)[1].split("&"))
+    assert url.startswith("http://labels.test/l/lbl-1.pdf?")
+
+    LINKS.check("lbl-1", query["exp"], query["sig"], NOW + timedelta(days=29))
+    with pytest.raises(InvalidToken):
+        LINKS.check("lbl-2", query["exp"], query["sig"], NOW)
+    with pytest.raises(InvalidToken):
+        LINKS.check("lbl-1", query["exp"], query["sig"], NOW + timedelta(days=30))

@@ -346,7 +346,7 @@ def test_lag_is_end_offset_minus_committed_offset_per_group_and_topic(
         "committed": 1,
         "end": 3,
         "lag": 2,
-        "partitions": 1,
+        "partitions": 3,
     }
     everyone = admin(kafka_bootstrap_servers, "http://unused", "lag")
     assert everyone.exit_code == 0, everyone.output

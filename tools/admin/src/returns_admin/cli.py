@@ -225,10 +225,8 @@ def dlq_list(ctx: Context, topic: str | None, limit: int | None, as_json: bool) 
             f"consumer {headers.get('x-dlq-consumer', '?')}  "
             f"attempts {headers.get('x-dlq-attempts', '?')}"
         )
-        click.echo(
-            f"    {headers.get('x-dlq-error-type', 'Error')}: "
-            f"{headers.get('x-dlq-error', '(no error header)')}"
-        )
+        # The error header is the exception as Python prints it: type, then message.
+        click.echo(f"    error: {headers.get('x-dlq-error', '(no error header)')}")
     click.echo(f"{len(letters)} message(s).")
 
 

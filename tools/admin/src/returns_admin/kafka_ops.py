@@ -226,7 +226,9 @@ class Kafka:
     # --- consumer lag ---------------------------------------------------------------------
 
     async def lag(self, groups: Sequence[str] | None = None) -> list[Lag]:
-        """Per group and topic: committed offsets against end offsets, summed over partitions."""
+        """Per group and topic, summed over the topic's partitions: committed offsets against
+        end offsets. A partition the group never committed on counts from its first offset,
+        where a new consumer of the group would start (the services read from the earliest)."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, client_id=PRODUCER)
         consumer = self._consumer()
         result: list[Lag] = []
@@ -242,11 +244,15 @@ class Kafka:
                     if groups:
                         raise Refused(f"consumer group {group!r} has committed no offsets")
                     continue
-                ends = await consumer.end_offsets(list(committed))
+                partitions = await self._partitions(sorted({tp.topic for tp in committed}))
+                ends = await consumer.end_offsets(partitions)
+                starts = await consumer.beginning_offsets(partitions)
                 by_topic: dict[str, Lag] = {}
-                for partition, meta in sorted(committed.items()):
+                for partition in partitions:
                     entry = by_topic.setdefault(partition.topic, Lag(group, partition.topic))
-                    position = max(meta.offset, 0)
+                    meta = committed.get(partition)
+                    has_commit = meta is not None and meta.offset >= 0
+                    position = meta.offset if meta is not None and has_commit else starts[partition]
                     entry.committed += position
                     entry.end += ends[partition]
                     entry.lag += max(ends[partition] - position, 0)

@@ -73,6 +73,7 @@ class LocalCarrier:
         pdf = FPDF(orientation="portrait", unit="mm", format=A6_MM)
         pdf.set_title(f"Return label {tracking_number}")
         pdf.set_creator("returns-labels")
+        pdf.set_creation_date(content.issued_at)
         pdf.set_auto_page_break(False)
         pdf.set_margins(MARGIN, MARGIN, MARGIN)
         family = self._fonts(pdf)
@@ -170,10 +171,19 @@ class LocalCarrier:
                 column = run
 
 
+# Letters without a decomposition into a Latin-1 base letter.
+_NEAREST = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe"})
+
+
 def _latin1(value: str) -> str:
-    """Text the built-in PDF fonts can print: accents kept where Latin-1 has them."""
-    if all(ord(character) < 256 for character in value):
-        return value
-    decomposed = unicodedata.normalize("NFKD", value)
-    kept = "".join(character for character in decomposed if not unicodedata.combining(character))
-    return kept.encode("latin-1", "replace").decode("latin-1")
+    """Text the built-in PDF fonts can print: each letter Latin-1 lacks becomes its nearest
+    Latin-1 letter (é stays é, ą becomes a, Ł becomes L), anything else a question mark."""
+    printable = []
+    for character in value.translate(_NEAREST):
+        if ord(character) < 256:
+            printable.append(character)
+            continue
+        base = unicodedata.normalize("NFKD", character)
+        kept = "".join(part for part in base if ord(part) < 256 and not unicodedata.combining(part))
+        printable.append(kept or "?")
+    return "".join(printable)

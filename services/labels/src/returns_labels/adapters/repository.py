@@ -274,9 +274,10 @@ class MongoWaitingStore:
             automatic_label=bool(document.get("automatic_label")),
         )
 
-    async def done_with_command(self, return_id: str, command_event_id: UUID) -> None:
+    async def done_with_command(self, return_id: str, command: LabelRequested) -> None:
+        # The exact value parked: FerretDB v1's $pull matches whole values, not conditions.
         await self.waiting.update_one(
-            {"_id": return_id}, {"$pull": {"commands": {"event_id": str(command_event_id)}}}
+            {"_id": return_id}, {"$pull": {"commands": command.model_dump(mode="json")}}
         )
         await self._forget_if_empty(return_id)
 
@@ -285,11 +286,17 @@ class MongoWaitingStore:
         await self._forget_if_empty(return_id)
 
     async def _forget_if_empty(self, return_id: str) -> None:
-        # Conditional, so a command parked meanwhile is not deleted with the document.
+        # Conditional, so a command parked meanwhile is not deleted with the document. FerretDB
+        # v1 stores no empty array from $setOnInsert, hence "missing" as well as "empty".
         await self.waiting.delete_one(
-            {"_id": return_id, "commands": {"$size": 0}, "automatic_label": False}
+            {
+                "_id": return_id,
+                "automatic_label": False,
+                "$or": [{"commands": {"$size": 0}}, {"commands": {"$exists": False}}],
+            }
         )
 
-    async def return_ids(self, limit: int) -> list[str]:
-        cursor = self.waiting.find({}, {"_id": 1}).sort("_id", ASCENDING).limit(limit)
+    async def return_ids(self, *, after: str | None, limit: int) -> list[str]:
+        query: Document = {} if after is None else {"_id": {"$gt": after}}
+        cursor = self.waiting.find(query, {"_id": 1}).sort("_id", ASCENDING).limit(limit)
         return [str(document["_id"]) async for document in cursor]

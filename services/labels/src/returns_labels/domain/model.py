@@ -114,6 +114,17 @@ class TrackedReturn:
         """Every merchant sees its own returns only (R12)."""
         return self.merchant_id == merchant_id
 
+    @property
+    def awaits_automatic_label(self) -> bool:
+        """A classic return gets its label without anyone asking (R10)."""
+        return not self.defective and self.label is None
+
+    @property
+    def automatic_label(self) -> Label | None:
+        """The label made without anyone asking when the return was submitted, if any."""
+        first = self.find_label(label_id_for(self.return_id, 1))
+        return first if first is not None and first.requested_by is None else None
+
     def label_made_for(self, command_event_id: UUID) -> Label | None:
         """The label an earlier delivery of this command made, live or voided since."""
         for handled in self.handled_commands:

@@ -165,6 +165,8 @@ async def _sweep_forever(service: LabelsService, every_seconds: float) -> None:
 def create_app(settings: LabelsSettings | None = None) -> FastAPI:
     settings = settings or LabelsSettings()
     configure_logging(settings.service_name, settings.log_level)
+    # fpdf2 subsets the label font with fontTools, which logs a dozen INFO lines per label.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     registry = CollectorRegistry()
     broker = new_broker(settings, settings.service_name)
     declare_publications(broker, settings.topics, [LabelGenerated, LabelRejected])

@@ -101,6 +101,7 @@ class LabelsService:
         self.links = links
         self.request_wait = request_wait
         self.clock = clock
+        self._swept_up_to: str | None = None
 
     # --- projections --------------------------------------------------------------------------
 
@@ -141,8 +142,21 @@ class LabelsService:
                 extra={"return_id": payload.return_id, "event_id": str(event.event_id)},
             )
         stored = await self.returns.get(payload.return_id)
-        if stored is not None and not stored.defective and stored.label is None:
-            await self._automatic_label(stored)
+        automatic = None if created or stored is None else stored.automatic_label
+        if stored is not None and automatic is not None:
+            # Announce it again, same event id: the first delivery may have stopped between
+            # making the label and publishing LabelGenerated.
+            await self._announce(stored, automatic, self._automatic_cause(stored))
+        if (
+            stored is not None
+            and stored.awaits_automatic_label
+            and not (await self._automatic_label(stored))
+        ):
+            await self.waiting.park_automatic_label(stored.return_id, stored.merchant_id)
+            logger.warning(
+                "classic return waits for its merchant's return address",
+                extra={"return_id": stored.return_id, "merchant_id": stored.merchant_id},
+            )
         await self.resume(payload.return_id)
         return created
 
@@ -223,23 +237,21 @@ class LabelsService:
         )
 
     async def _automatic_label(self, tracked: TrackedReturn) -> bool:
-        """Make a classic return's label, or park it until its merchant can receive parcels."""
+        """Make a classic return's label; False when its merchant cannot receive parcels yet."""
         merchant = await self.merchants.get(tracked.merchant_id)
         if merchant is None or not merchant.can_receive_parcels:
-            await self.waiting.park_automatic_label(tracked.return_id, tracked.merchant_id)
-            logger.warning(
-                "classic return waits for its merchant's return address",
-                extra={"return_id": tracked.return_id, "merchant_id": tracked.merchant_id},
-            )
             return False
-        cause = Cause(
+        await self._make_label(tracked, merchant, self._automatic_cause(tracked))
+        return True
+
+    @staticmethod
+    def _automatic_cause(tracked: TrackedReturn) -> Cause:
+        return Cause(
             event_id=tracked.source_event_id,
             correlation_id=tracked.correlation_id or tracked.source_event_id.hex,
             requested_by=None,
             command_event_id=None,
         )
-        await self._make_label(tracked, merchant, cause)
-        return True
 
     async def _make_label(self, tracked: TrackedReturn, merchant: Merchant, cause: Cause) -> None:
         if merchant.return_address is None or tracked.customer is None:
@@ -361,8 +373,8 @@ class LabelsService:
             return
         if waiting.automatic_label:
             tracked = await self.returns.get(return_id)
-            if (tracked is not None and (tracked.label is not None or tracked.defective)) or (
-                tracked is not None and await self._automatic_label(tracked)
+            if tracked is not None and (
+                not tracked.awaits_automatic_label or await self._automatic_label(tracked)
             ):
                 await self.waiting.done_with_automatic_label(return_id)
         past_deadline = (
@@ -370,11 +382,13 @@ class LabelsService:
         )
         for command in waiting.commands:
             if await self._serve(command, past_deadline=past_deadline):
-                await self.waiting.done_with_command(return_id, command.event_id)
+                await self.waiting.done_with_command(return_id, command)
 
     async def sweep(self, batch: int = 100) -> int:
-        """Resume some waiting work (merchants arrive, deadlines pass); returns how much."""
-        return_ids = await self.waiting.return_ids(batch)
+        """Resume the next batch of waiting work (merchants arrive, deadlines pass); returns
+        how many returns it looked at. Successive sweeps page through all of it."""
+        return_ids = await self.waiting.return_ids(after=self._swept_up_to, limit=batch)
+        self._swept_up_to = return_ids[-1] if len(return_ids) == batch else None
         for return_id in return_ids:
             try:
                 await self.resume(return_id)

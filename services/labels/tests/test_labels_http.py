@@ -1,0 +1,103 @@
+"""The labels HTTP answers: the label status and the signed PDF link."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from returns_contracts.examples import merchant_updated, return_submitted
+from returns_labels.entrypoints.http import labels_router
+from returns_labels.service.links import LabelLinks
+from returns_labels.service.use_cases import LabelsService
+
+from .fakes import (
+    FakeCarrier,
+    FakeFiles,
+    FakeMerchantStore,
+    FakeReturnStore,
+    FakeWaitingStore,
+    RecordingPublisher,
+)
+
+NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
+LINKS = LabelLinks("http://labels", "test-secret", timedelta(days=30))
+NOT_FOUND = {"error": {"code": "not_found", "message": "No such return.", "fields": []}}
+
+
+@pytest.fixture
+def service() -> LabelsService:
+    return LabelsService(
+        returns=FakeReturnStore(),
+        merchants=FakeMerchantStore(),
+        waiting=FakeWaitingStore(),
+        carrier=FakeCarrier(),
+        files=FakeFiles(),
+        publisher=RecordingPublisher(),
+        links=LINKS,
+        clock=lambda: NOW,
+    )
+
+
+@pytest.fixture
+async def client(service: LabelsService) -> AsyncIterator[httpx.AsyncClient]:
+    app = FastAPI()
+    app.include_router(labels_router(service, LINKS, lambda: NOW))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://labels") as client:
+        yield client
+
+
+async def test_the_status_of_a_defective_return_without_label(
+    service: LabelsService, client: httpx.AsyncClient
+) -> None:
+    await service.record_submitted(return_submitted(return_id="r-1", defective=True))
+
+    found = await client.get("/v1/merchants/m-atelier/returns/r-1/label")
+
+    assert found.status_code == 200
+    assert found.json() == {
+        "return_id": "r-1",
+        "merchant_id": "m-atelier",
+        "status": "awaiting_merchant",
+        "defective": True,
+        "label": None,
+        "voided_label_ids": [],
+    }
+
+
+async def test_another_merchant_s_return_answers_like_an_unknown_one(
+    service: LabelsService, client: httpx.AsyncClient
+) -> None:
+    await service.record_submitted(return_submitted(return_id="r-1"))
+
+    unknown = await client.get("/v1/merchants/m-atelier/returns/r-2/label")
+    foreign = await client.get("/v1/merchants/m-other/returns/r-1/label")
+
+    assert (unknown.status_code, unknown.json()) == (404, NOT_FOUND)
+    assert (foreign.status_code, foreign.json()) == (404, NOT_FOUND)
+
+
+async def test_the_label_is_downloaded_through_its_signed_link_only(
+    service: LabelsService, client: httpx.AsyncClient
+) -> None:
+    await service.record_merchant(merchant_updated())
+    await service.record_submitted(return_submitted(return_id="r-1"))
+    status = (await client.get("/v1/merchants/m-atelier/returns/r-1/label")).json()
+    label = status["label"]
+    assert status["status"] == "label_generated"
+
+    download = await client.get(label["download_url"])
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/pdf"
+    assert download.content == f"PDF {label['label_id']}".encode()
+
+    tampered = label["download_url"].replace("sig=", "sig=x")
+    no_signature = label["download_url"].split("?")[0]
+    for url in (tampered, no_signature):
+        refused = await client.get(url)
+        assert refused.status_code == 404
+        assert refused.json()["error"]["message"] == "This label link is not valid or has expired."

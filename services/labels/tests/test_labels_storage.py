@@ -1,0 +1,165 @@
+"""The MongoDB and S3 adapters of the labels service against the real servers (FerretDB,
+versitygw): the conditional writes that keep one live label per return, and the waiting list."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from returns_contracts.examples import label_requested, merchant_updated
+from returns_infra.fixtures import S3Server
+from returns_labels.adapters.repository import (
+    MongoMerchantStore,
+    MongoReturnStore,
+    MongoWaitingStore,
+)
+from returns_labels.adapters.s3 import LabelBucket, new_minio_client
+from returns_labels.domain.model import Contact, Label, TrackedReturn
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
+
+
+@pytest.fixture
+async def database(mongodb_url: str) -> AsyncIterator[Any]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url, tz_aware=True)
+    name = f"labels_test_{uuid.uuid4().hex[:8]}"
+    yield client[name]
+    await client.drop_database(name)
+    await client.close()
+
+
+def tracked(return_id: str = "r-1") -> TrackedReturn:
+    return TrackedReturn(
+        return_id=return_id,
+        merchant_id="m-atelier",
+        order_number="CMD-1",
+        defective=True,
+        status="awaiting_merchant",
+        source_event_id=uuid.uuid4(),
+        recorded_at=NOW,
+        customer=Contact(name="Léa Dupont", email="lea@example.com"),
+        correlation_id="c-1",
+    )
+
+
+def label(generation: int) -> Label:
+    return Label(
+        label_id=f"lbl-{generation}",
+        generation=generation,
+        tracking_number=f"LR0000000{generation}0FR",
+        carrier="local",
+        object_key=f"m-atelier/r-1/lbl-{generation}.pdf",
+        created_at=NOW,
+    )
+
+
+async def test_a_label_becomes_live_only_over_the_generation_it_was_made_from(
+    database: Any,
+) -> None:
+    store = MongoReturnStore(database)
+    assert await store.add(tracked())
+    assert not await store.add(tracked())
+    command = uuid.uuid4()
+
+    assert await store.commit_label(
+        "r-1",
+        expected_generation=0,
+        label=label(1),
+        voided=None,
+        voided_at=NOW,
+        command_event_id=command,
+    )
+    # A second worker that also read generation 0 loses: one live label.
+    assert not await store.commit_label(
+        "r-1",
+        expected_generation=0,
+        label=label(9),
+        voided=None,
+        voided_at=NOW,
+        command_event_id=None,
+    )
+    assert await store.commit_label(
+        "r-1",
+        expected_generation=1,
+        label=label(2),
+        voided=label(1),
+        voided_at=NOW,
+        command_event_id=None,
+    )
+
+    stored = await store.get("r-1")
+    assert stored is not None
+    assert stored.status == "label_generated"
+    assert stored.label == label(2)
+    assert stored.voided_labels == (label(1),)
+    assert stored.label_made_for(command) == label(1)
+    assert stored.customer == Contact(name="Léa Dupont", email="lea@example.com")
+
+
+async def test_the_label_file_lookup_finds_the_return(database: Any) -> None:
+    store = MongoReturnStore(database)
+    await store.remember_label_file(label(1), "r-1", "m-atelier")
+    await store.remember_label_file(label(1), "r-1", "m-atelier")
+
+    assert await store.return_of_label("lbl-1") == "r-1"
+    assert await store.return_of_label("lbl-x") is None
+
+
+async def test_a_merchant_keeps_its_newest_revision(database: Any) -> None:
+    store = MongoMerchantStore(database)
+    assert await store.save_if_newer(merchant_updated(revision=2))
+    assert not await store.save_if_newer(merchant_updated(revision=2))
+    assert not await store.save_if_newer(merchant_updated(revision=1))
+
+    merchant = await store.get("m-atelier")
+    assert merchant is not None and merchant.revision == 2
+    assert merchant.return_address == merchant_updated().payload.return_address
+
+
+async def test_waiting_commands_are_kept_once_and_forgotten_when_done(database: Any) -> None:
+    waiting = MongoWaitingStore(database)
+    command = label_requested(return_id="r-early")
+    deadline = NOW + timedelta(seconds=30)
+
+    await waiting.park_command(command, deadline)
+    await waiting.park_command(command, deadline + timedelta(seconds=5))
+    await waiting.park_automatic_label("r-classic", "m-atelier")
+
+    parked = await waiting.get("r-early")
+    assert parked is not None
+    assert parked.commands == (command,)
+    assert parked.commands_deadline == deadline
+    assert await waiting.return_ids(after=None, limit=10) == ["r-classic", "r-early"]
+    assert await waiting.return_ids(after="r-classic", limit=10) == ["r-early"]
+
+    await waiting.done_with_command("r-early", command)
+    await waiting.done_with_automatic_label("r-classic")
+    assert await waiting.get("r-early") is None
+    assert await waiting.return_ids(after=None, limit=10) == []
+
+
+async def test_the_bucket_keeps_and_gives_back_a_pdf(s3_server: S3Server) -> None:
+    client = new_minio_client(
+        endpoint=s3_server.endpoint,
+        access_key=s3_server.access_key,
+        secret_key=s3_server.secret_key,
+        region="us-east-1",
+        connect_timeout=5,
+        read_timeout=10,
+    )
+    bucket = LabelBucket(client, f"labels-test-{uuid.uuid4().hex[:8]}", "us-east-1")
+    await bucket.ensure_exists()
+    await bucket.ensure_exists()
+
+    await bucket.put("m/r/lbl-1.pdf", b"%PDF-1.4 test")
+
+    assert await bucket.get("m/r/lbl-1.pdf") == b"%PDF-1.4 test"
+    assert await bucket.get("m/r/missing.pdf") is None
+    assert await bucket.check() is True

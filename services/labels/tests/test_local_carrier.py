@@ -1,0 +1,94 @@
+"""The local carrier's label read back: one A6 page whose text, QR code and barcode say what
+the parcel is, from whom and to whom."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pypdfium2
+import pytest
+import zxingcpp
+from pypdf import PdfReader
+
+from returns_contracts import Address
+from returns_contracts.examples import WAREHOUSE
+from returns_labels.adapters.local_carrier import LocalCarrier, qr_text, tracking_number_for
+from returns_labels.domain.model import Contact, LabelContent, s10_check_digit
+
+CONTENT = LabelContent(
+    label_id="lbl-0123456789abcdef0123",
+    return_id="r-000123",
+    order_number="CMD-2026-0042",
+    merchant_name="L'Atelier",
+    sender=Contact(
+        name="Zoë Łukasiewicz",
+        email="zoe@example.com",
+        address=Address(line1="3 place Bellecour", postal_code="69002", city="Lyon", country="FR"),
+    ),
+    recipient=WAREHOUSE,
+    issued_at=datetime(2026, 3, 2, 9, 31, tzinfo=UTC),
+)
+
+
+def read_back(pdf: bytes) -> tuple[PdfReader, str, dict[zxingcpp.BarcodeFormat, str]]:
+    reader = PdfReader(io.BytesIO(pdf))
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=300 / 72).to_pil()
+    finally:
+        document.close()
+    codes = {code.format: code.text for code in zxingcpp.read_barcodes(image)}
+    return reader, reader.pages[0].extract_text(), codes
+
+
+async def test_the_label_is_one_a6_page_that_says_everything_and_scans() -> None:
+    printed = await LocalCarrier().create_label(CONTENT)
+
+    reader, text, codes = read_back(printed.pdf)
+
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (
+        105,
+        148,
+    )
+    for expected in (
+        "Zoë Łukasiewicz",
+        "3 place Bellecour",
+        "69002 Lyon",
+        "L'Atelier - retours",
+        "12 rue des Entrepôts",
+        "69007 Lyon",
+        "r-000123",
+        "CMD-2026-0042",
+        printed.tracking_number,
+    ):
+        assert expected in text
+    assert text.index("Zoë Łukasiewicz") < text.index("12 rue des Entrepôts")  # from, then to
+    assert codes[zxingcpp.BarcodeFormat.QRCode] == qr_text(CONTENT, printed.tracking_number)
+    assert codes[zxingcpp.BarcodeFormat.Code39] == printed.tracking_number
+
+
+async def test_without_a_unicode_font_the_label_still_prints() -> None:
+    printed = await LocalCarrier(font_path=None).create_label(CONTENT)
+
+    _, text, codes = read_back(printed.pdf)
+
+    assert "Zoë Lukasiewicz" in text  # Ł has no Latin-1 form: the nearest letter is printed
+    assert codes[zxingcpp.BarcodeFormat.Code39] == printed.tracking_number
+
+
+def test_the_tracking_number_is_a_valid_s10_identifier_fixed_by_the_label_id() -> None:
+    number = tracking_number_for(CONTENT.label_id)
+
+    assert number == tracking_number_for(CONTENT.label_id)
+    assert number != tracking_number_for("lbl-other")
+    assert number[:2] == "LR" and number[-2:] == "FR"
+    assert int(number[10]) == s10_check_digit(number[2:10])
+
+
+@pytest.mark.parametrize("serial", ["1234567", "1234567a"])
+def test_an_s10_serial_is_eight_digits(serial: str) -> None:
+    with pytest.raises(ValueError):
+        s10_check_digit(serial)
