@@ -8,8 +8,10 @@ from uuid import UUID
 
 import pytest
 
-from returns_contracts.examples import return_submitted
+from returns_contracts.examples import merchant_updated, return_submitted
 from returns_notifier.domain.emails import (
+    CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT,
+    CUSTOMER_RETURN_CONFIRMATION,
     CUSTOMER_SERVICE_DEFECTIVE,
     EmailIntent,
     SentEmail,
@@ -17,28 +19,37 @@ from returns_notifier.domain.emails import (
     email_key,
     intents_for_return_submitted,
     is_deliverable_address,
+    label_filename,
     message_id_for,
     next_step,
     notification_event_id,
+    photo_ids_of,
     safe_link,
+    sender_for,
     subject_for,
 )
-from returns_notifier.domain.model import is_newer
+from returns_notifier.domain.model import Merchant, PhotoLink, is_newer
 
 EVENT_ID = UUID("11111111-2222-4333-8444-555555555555")
 NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
 
 
-def test_a_defective_return_calls_for_one_email_to_customer_service() -> None:
+MERCHANT = Merchant.from_snapshot("m-atelier", merchant_updated().payload)
+
+
+def test_a_defective_return_acknowledges_the_customer_and_tells_customer_service() -> None:
     payload = return_submitted(defective=True).payload
 
     assert intents_for_return_submitted(payload) == [
-        EmailIntent(CUSTOMER_SERVICE_DEFECTIVE, "customer_service")
+        EmailIntent(CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT, "customer"),
+        EmailIntent(CUSTOMER_SERVICE_DEFECTIVE, "customer_service"),
     ]
 
 
-def test_a_classic_return_calls_for_no_email_yet() -> None:
-    assert intents_for_return_submitted(return_submitted(defective=False).payload) == []
+def test_a_classic_return_is_confirmed_to_the_customer() -> None:
+    assert intents_for_return_submitted(return_submitted(defective=False).payload) == [
+        EmailIntent(CUSTOMER_RETURN_CONFIRMATION, "customer")
+    ]
 
 
 def test_an_email_is_identified_by_its_event_and_template() -> None:
@@ -80,31 +91,30 @@ def test_next_step_of_a_recorded_email() -> None:
 
 
 def test_subject_in_french_and_in_english() -> None:
-    payload = return_submitted(defective=True).payload
-    payload = payload.model_copy(
-        update={
-            "order_number": "DEMO-1001",
-            "customer": payload.customer.model_copy(update={"name": "Camille Martin"}),
-        }
-    )
+    values = {"order_number": "DEMO-1001", "customer": "Camille Martin", "merchant": "Demo"}
 
     assert (
-        subject_for(CUSTOMER_SERVICE_DEFECTIVE, "fr", payload)
+        subject_for(CUSTOMER_SERVICE_DEFECTIVE, "fr", **values)
         == "[Retour défectueux] Commande DEMO-1001 - Camille Martin"
     )
     assert (
-        subject_for(CUSTOMER_SERVICE_DEFECTIVE, "en", payload)
+        subject_for(CUSTOMER_SERVICE_DEFECTIVE, "en", **values)
         == "[Defective return] Order DEMO-1001 - Camille Martin"
+    )
+    assert (
+        subject_for(CUSTOMER_RETURN_CONFIRMATION, "en", **values)
+        == "Demo: your return is confirmed (order DEMO-1001)"
     )
 
 
 def test_a_subject_never_carries_a_line_break() -> None:
-    payload = return_submitted(defective=True).payload
-    payload = payload.model_copy(
-        update={"customer": payload.customer.model_copy(update={"name": "Eve\r\nBcc: x@y.z"})}
+    subject = subject_for(
+        CUSTOMER_SERVICE_DEFECTIVE,
+        "en",
+        order_number="A-1",
+        customer="Eve\r\nBcc: x@y.z",
+        merchant="Demo",
     )
-
-    subject = subject_for(CUSTOMER_SERVICE_DEFECTIVE, "en", payload)
 
     assert "\n" not in subject and "\r" not in subject
     assert subject.endswith("Eve Bcc: x@y.z")
@@ -133,11 +143,64 @@ def test_only_http_links_are_kept() -> None:
     assert safe_link(None) is None
 
 
+def test_mail_goes_out_under_the_merchants_name_from_the_configured_address() -> None:
+    sender = sender_for("Returns <returns@demo-shop.example>", "L'Atelier\n")
+
+    assert (sender.address, sender.name) == ("returns@demo-shop.example", "L'Atelier")
+
+
+def test_the_label_file_name_is_safe_and_in_the_customers_language() -> None:
+    assert label_filename("CMD/2026 42", "fr") == "etiquette-retour-CMD-2026-42.pdf"
+    assert label_filename("../..", "en") == "return-label-return.pdf"
+
+
+def test_every_photo_of_the_return_is_looked_up_once() -> None:
+    assert photo_ids_of(return_submitted(defective=True).payload) == ["media-1", "media-2"]
+
+
+def test_a_photo_media_does_not_know_is_listed_without_a_link() -> None:
+    payload = return_submitted(defective=True).payload
+    photos = {
+        "media-1": PhotoLink(
+            "media-1",
+            "https://media.example/p/media-1/full?sig=a",
+            "https://media.example/p/media-1/thumb?sig=a",
+            datetime(2026, 4, 1, 12, 0, tzinfo=UTC),
+        )
+    }
+
+    context = customer_service_context(payload, MERCHANT, "en", photos)
+
+    items = context["items"]
+    assert isinstance(items, list)
+    assert items[1]["photos"] == [
+        {
+            "photo_id": "media-1",
+            "url": "https://media.example/p/media-1/full?sig=a",
+            "thumbnail_src": "https://media.example/p/media-1/thumb?sig=a",
+        },
+        {"photo_id": "media-2", "url": None, "thumbnail_src": None},
+    ]
+    inline = customer_service_context(payload, MERCHANT, "en", photos, {"media-1": "t1@x.y"})
+    inline_items = inline["items"]
+    assert isinstance(inline_items, list)
+    assert inline_items[1]["photos"][0]["thumbnail_src"] == "cid:t1@x.y"
+    assert context["photos_expire_at"] == "2026-04-01 12:00 UTC"
+
+
+def test_the_context_carries_the_merchants_branding() -> None:
+    context = customer_service_context(return_submitted(defective=True).payload, MERCHANT, "fr", {})
+
+    assert context["merchant_name"] == "L'Atelier"
+    assert context["logo_url"] == "https://atelier.example.com/logo.png"
+    assert context["signature_lines"] == ["L'équipe"]
+
+
 def test_the_context_formats_dates_by_locale_and_lists_every_item() -> None:
     payload = return_submitted(defective=True).payload
 
-    french = customer_service_context(payload, "L'Atelier", "fr")
-    english = customer_service_context(payload, "L'Atelier", "en")
+    french = customer_service_context(payload, MERCHANT, "fr", {})
+    english = customer_service_context(payload, MERCHANT, "en", {})
 
     assert french["order_date"] == "20/02/2026"
     assert english["order_date"] == "2026-02-20"
@@ -145,4 +208,4 @@ def test_the_context_formats_dates_by_locale_and_lists_every_item() -> None:
     items = english["items"]
     assert isinstance(items, list)
     assert [item["reason_label"] for item in items] == ["Trop petit", "Arrivé cassé"]
-    assert items[1]["media_ids"] == ["media-1", "media-2"]
+    assert items[0]["return_type"] == "Exchange"

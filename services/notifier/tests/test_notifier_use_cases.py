@@ -1,17 +1,21 @@
-"""The notifier's use cases against in-memory fakes of MongoDB, SMTP and Kafka."""
+"""The notifier's use cases against in-memory fakes of MongoDB, SMTP, Kafka, media and labels."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from returns_contracts import MerchantUpdated, Message, NotificationSent, ReturnSubmitted
-from returns_contracts.examples import merchant_updated, return_submitted
-from returns_contracts.service_kit.kafka import PermanentError
+from returns_contracts.examples import label_generated, merchant_updated, return_submitted
+from returns_contracts.service_kit.kafka import PermanentError, Unavailable
 from returns_notifier.adapters.rendering import JinjaRenderer
 from returns_notifier.domain.emails import (
+    CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT,
+    CUSTOMER_LABEL,
+    CUSTOMER_RETURN_CONFIRMATION,
     CUSTOMER_SERVICE_DEFECTIVE,
     OutgoingEmail,
     SentEmail,
@@ -19,8 +23,13 @@ from returns_notifier.domain.emails import (
     message_id_for,
     notification_event_id,
 )
-from returns_notifier.domain.model import Merchant, is_newer
-from returns_notifier.service.errors import InvalidRecipient, MerchantNotKnownYet
+from returns_notifier.domain.model import Merchant, PhotoLink, ReturnRecord, is_newer
+from returns_notifier.service.errors import (
+    DependencyUnavailable,
+    InvalidRecipient,
+    MerchantNotKnownYet,
+    ReturnNotKnownYet,
+)
 from returns_notifier.service.use_cases import Notifier
 
 DOMAIN = "returns.test"
@@ -43,6 +52,56 @@ class FakeMerchantStore:
     async def get(self, merchant_id: str) -> Merchant | None:
         update = self.snapshots.get(merchant_id)
         return None if update is None else Merchant.from_snapshot(merchant_id, update.payload)
+
+
+class FakeReturnStore:
+    def __init__(self) -> None:
+        self.records: dict[str, ReturnRecord] = {}
+
+    async def save(self, record: ReturnRecord) -> None:
+        self.records[record.return_id] = record
+
+    async def get(self, return_id: str) -> ReturnRecord | None:
+        return self.records.get(return_id)
+
+
+class FakePhotoDirectory:
+    """Media knows the photos in `known`, each of one merchant."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, str] = {"media-1": "m-atelier", "media-2": "m-atelier"}
+        self.down = False
+        self.calls: list[tuple[str, list[str]]] = []
+        self.thumbnails_gone: set[str] = set()
+
+    async def lookup(self, merchant_id: str, photo_ids: Sequence[str]) -> dict[str, PhotoLink]:
+        self.calls.append((merchant_id, list(photo_ids)))
+        if self.down:
+            raise DependencyUnavailable("media does not answer")
+        return {
+            photo_id: PhotoLink(
+                photo_id,
+                f"https://media.test/p/{photo_id}/full?sig=x",
+                f"https://media.test/p/{photo_id}/thumb?sig=x",
+            )
+            for photo_id in photo_ids
+            if self.known.get(photo_id) == merchant_id
+        }
+
+    async def thumbnail(self, photo: PhotoLink) -> tuple[str, bytes] | None:
+        if photo.photo_id in self.thumbnails_gone:
+            return None
+        return ("image/jpeg", f"jpeg of {photo.photo_id}".encode())
+
+
+class FakeLabelFiles:
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.downloads: list[str] = []
+
+    async def download(self, url: str) -> bytes:
+        self.downloads.append(url)
+        return self.files[url]
 
 
 class FakeSentEmailStore:
@@ -93,12 +152,18 @@ class Clock:
 class World:
     def __init__(self) -> None:
         self.merchants = FakeMerchantStore()
+        self.returns = FakeReturnStore()
         self.sent_emails = FakeSentEmailStore()
         self.sender = FakeSender()
         self.publisher = FakePublisher()
+        self.photos = FakePhotoDirectory()
+        self.labels = FakeLabelFiles()
         self.notifier = Notifier(
             merchants=self.merchants,
+            returns=self.returns,
             sent_emails=self.sent_emails,
+            photos=self.photos,
+            labels=self.labels,
             sender=self.sender,
             renderer=JinjaRenderer(),
             publisher=self.publisher,
@@ -121,6 +186,22 @@ def _key(event: ReturnSubmitted) -> str:
 
 def _message_id(event: ReturnSubmitted) -> str:
     return message_id_for(event.event_id, CUSTOMER_SERVICE_DEFECTIVE, DOMAIN)
+
+
+def _to_customer_service(world: World) -> list[OutgoingEmail]:
+    return [email for email in world.sender.sent if email.recipient == "sav@atelier.example.com"]
+
+
+def _to_customer(world: World) -> list[OutgoingEmail]:
+    return [email for email in world.sender.sent if email.recipient == "lea.dupont@example.com"]
+
+
+def _notifications(world: World, template: str) -> list[NotificationSent]:
+    return [
+        message
+        for message in world.publisher.published
+        if isinstance(message, NotificationSent) and message.payload.template == template
+    ]
 
 
 # --- merchants -------------------------------------------------------------------------------
@@ -146,13 +227,15 @@ async def test_a_defective_return_sends_one_email_to_customer_service(world: Wor
 
     await world.notifier.on_return_submitted(event)
 
-    [email] = world.sender.sent
-    assert email.recipient == "sav@atelier.example.com"
-    assert email.sender == "Returns <returns@demo-shop.example>"
+    [email] = _to_customer_service(world)
+    assert email.sender.address == "returns@demo-shop.example"
+    assert email.sender.name == "L'Atelier"
     assert email.reply_to is not None and email.reply_to.address == "lea.dupont@example.com"
     assert email.subject == "[Retour défectueux] Commande CMD-2026-0042 - Léa Dupont"
     assert email.message_id == _message_id(event)
     assert "Arrivé cassé" in email.text and "Arrivé cassé" in email.html
+    assert "https://media.test/p/media-2/full?sig=x" in email.text
+    assert world.photos.calls == [("m-atelier", ["media-1", "media-2"])]
     record = world.sent_emails.records[_key(event)]
     assert record.status == "sent" and record.sent_at is not None
     assert record.published_at is not None
@@ -163,8 +246,7 @@ async def test_the_email_sent_is_announced_by_a_notification_sent_event(world: W
 
     await world.notifier.on_return_submitted(event)
 
-    [message] = world.publisher.published
-    assert isinstance(message, NotificationSent)
+    [message] = _notifications(world, CUSTOMER_SERVICE_DEFECTIVE)
     assert message.event_id == notification_event_id(event.event_id, CUSTOMER_SERVICE_DEFECTIVE)
     assert message.producer == "notifier"
     assert message.merchant_id == event.merchant_id
@@ -179,17 +261,35 @@ async def test_the_email_sent_is_announced_by_a_notification_sent_event(world: W
 async def test_the_subject_follows_the_locale_of_the_return(world: World) -> None:
     await world.notifier.on_return_submitted(return_submitted(defective=True, locale="en"))
 
-    [email] = world.sender.sent
+    [email] = _to_customer_service(world)
     assert email.subject == "[Defective return] Order CMD-2026-0042 - Léa Dupont"
+    [acknowledgement] = _to_customer(world)
+    assert acknowledgement.subject == "L'Atelier: we received your return (order CMD-2026-0042)"
 
 
-async def test_a_classic_return_sends_nothing(world: World) -> None:
+async def test_a_defective_return_is_acknowledged_to_the_customer(world: World) -> None:
+    event = return_submitted(defective=True)
+
+    await world.notifier.on_return_submitted(event)
+
+    [email] = _to_customer(world)
+    assert email.reply_to is not None and email.reply_to.address == "sav@atelier.example.com"
+    assert "va vous contacter" in email.text
+    assert email.message_id == message_id_for(
+        event.event_id, CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT, DOMAIN
+    )
+    assert len(_notifications(world, CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT)) == 1
+
+
+async def test_a_classic_return_is_confirmed_to_the_customer_only(world: World) -> None:
     done = await world.notifier.on_return_submitted(return_submitted(defective=False))
 
-    assert done == []
-    assert world.sender.sent == []
-    assert world.publisher.published == []
-    assert world.sent_emails.records == {}
+    assert [record.template for record in done] == [CUSTOMER_RETURN_CONFIRMATION]
+    [email] = world.sender.sent
+    assert email.recipient == "lea.dupont@example.com"
+    assert "étiquette de retour arrive" in email.text
+    assert world.photos.calls == []
+    assert len(_notifications(world, CUSTOMER_RETURN_CONFIRMATION)) == 1
 
 
 async def test_a_redelivered_event_sends_nothing_more(world: World) -> None:
@@ -198,8 +298,9 @@ async def test_a_redelivered_event_sends_nothing_more(world: World) -> None:
     await world.notifier.on_return_submitted(event)
     await world.notifier.on_return_submitted(event)
 
-    assert len(world.sender.sent) == 1
-    assert len(world.publisher.published) == 1
+    assert len(_to_customer_service(world)) == 1
+    assert len(_to_customer(world)) == 1
+    assert len(world.publisher.published) == 2
 
 
 async def test_an_email_recorded_as_sent_is_not_sent_again(world: World) -> None:
@@ -208,9 +309,9 @@ async def test_an_email_recorded_as_sent_is_not_sent_again(world: World) -> None
     world.sender.sent.clear()
     world.publisher.published.clear()
 
-    [record] = await world.notifier.on_return_submitted(event)
+    records = await world.notifier.on_return_submitted(event)
 
-    assert record.status == "sent"
+    assert [record.status for record in records] == ["sent", "sent"]
     assert world.sender.sent == []
     assert world.publisher.published == []
 
@@ -221,7 +322,7 @@ async def test_a_sent_email_whose_event_may_not_have_left_is_only_announced_agai
     event = return_submitted(defective=True)
     await world.notifier.on_return_submitted(event)
     world.sender.sent.clear()
-    [first] = world.publisher.published
+    [first] = _notifications(world, CUSTOMER_SERVICE_DEFECTIVE)
     world.publisher.published.clear()
     key = _key(event)
     world.sent_emails.records[key] = replace(world.sent_emails.records[key], published_at=None)
@@ -251,28 +352,28 @@ async def test_an_email_left_sending_by_a_crash_is_sent_again_with_the_same_mess
 
     await world.notifier.on_return_submitted(event)
 
-    [email] = world.sender.sent
+    [email] = _to_customer_service(world)
     assert email.message_id == "<recorded-before-the-crash@returns.test>"
     assert world.sent_emails.records[crashed.key].status == "sent"
-    [message] = world.publisher.published
-    assert isinstance(message, NotificationSent)
+    [message] = _notifications(world, CUSTOMER_SERVICE_DEFECTIVE)
     assert message.payload.message_id == "<recorded-before-the-crash@returns.test>"
 
 
 async def test_a_failed_send_leaves_the_intent_and_the_retry_sends_once(world: World) -> None:
-    event = return_submitted(defective=True)
+    event = return_submitted(defective=False)
+    key = email_key(event.event_id, CUSTOMER_RETURN_CONFIRMATION)
     world.sender.failures = 1
 
     with pytest.raises(ConnectionError):
         await world.notifier.on_return_submitted(event)
-    assert world.sent_emails.records[_key(event)].status == "sending"
+    assert world.sent_emails.records[key].status == "sending"
     assert world.publisher.published == []
 
     await world.notifier.on_return_submitted(event)
 
     [email] = world.sender.sent
-    assert email.message_id == _message_id(event)
-    assert world.sent_emails.records[_key(event)].status == "sent"
+    assert email.message_id == message_id_for(event.event_id, CUSTOMER_RETURN_CONFIRMATION, DOMAIN)
+    assert world.sent_emails.records[key].status == "sent"
     assert len(world.publisher.published) == 1
 
 
@@ -302,5 +403,110 @@ async def test_an_undeliverable_customer_service_address_is_a_permanent_error() 
         await world.notifier.on_return_submitted(return_submitted(defective=True))
 
     assert isinstance(raised.value, PermanentError)
-    assert world.sent_emails.records == {}
+    assert "'sav@x' is not deliverable" in str(raised.value)
+    # The customer still hears from us; only the customer-service e-mail is missing.
+    assert [email.recipient for email in world.sender.sent] == ["lea.dupont@example.com"]
+    assert all(
+        record.template != CUSTOMER_SERVICE_DEFECTIVE
+        for record in world.sent_emails.records.values()
+    )
+
+
+async def test_media_down_is_an_outage_to_wait_for_and_nothing_goes_half_written(
+    world: World,
+) -> None:
+    event = return_submitted(defective=True)
+    world.photos.down = True
+
+    with pytest.raises(Unavailable):
+        await world.notifier.on_return_submitted(event)
+    assert _to_customer_service(world) == []
+
+    world.photos.down = False
+    await world.notifier.on_return_submitted(event)
+
+    assert len(_to_customer_service(world)) == 1
+    assert len(_to_customer(world)) == 1
+
+
+async def test_a_photo_of_another_merchant_is_not_linked(world: World) -> None:
+    world.photos.known["media-2"] = "m-other"
+
+    await world.notifier.on_return_submitted(return_submitted(defective=True))
+
+    [email] = _to_customer_service(world)
+    assert "media-1/full" in email.text
+    assert "media-2/full" not in email.text
+    assert "Photo media-2 introuvable" in email.text
+
+
+async def test_thumbnails_travel_inside_the_email_and_links_point_to_media(world: World) -> None:
+    event = return_submitted(defective=True)
+    world.photos.thumbnails_gone.add("media-2")
+
+    await world.notifier.on_return_submitted(event)
+
+    [email] = _to_customer_service(world)
+    [image] = email.inline_images
+    assert image.content_id == f"thumb-1.{event.event_id}@{DOMAIN}"
+    assert (image.content_type, image.data) == ("image/jpeg", b"jpeg of media-1")
+    assert f'src="cid:{image.content_id}"' in email.html
+    # A thumbnail that cannot be carried is shown from media's link instead.
+    assert 'src="https://media.test/p/media-2/thumb?sig=x"' in email.html
+    assert 'href="https://media.test/p/media-1/full?sig=x"' in email.html
+
+
+# --- the label e-mail ------------------------------------------------------------------------
+
+PDF = b"%PDF-1.4\n% a label\n%%EOF\n"
+
+
+async def test_a_label_is_emailed_to_the_customer_with_the_pdf_attached(world: World) -> None:
+    await world.notifier.on_return_submitted(return_submitted(defective=False, locale="en"))
+    label = label_generated()
+    world.labels.files[label.payload.download_url] = PDF
+    world.sender.sent.clear()
+
+    [record] = await world.notifier.on_label_generated(label)
+
+    assert record.template == CUSTOMER_LABEL
+    [email] = world.sender.sent
+    assert email.recipient == "lea.dupont@example.com"
+    assert email.subject == "L'Atelier: your return label (order CMD-2026-0042)"
+    [attachment] = email.attachments
+    assert attachment.filename == "return-label-CMD-2026-0042.pdf"
+    assert attachment.content_type == "application/pdf"
+    assert attachment.data == PDF
+    assert label.payload.download_url in email.text
+    assert len(_notifications(world, CUSTOMER_LABEL)) == 1
+
+
+async def test_a_redelivered_label_sends_nothing_more_and_downloads_nothing(world: World) -> None:
+    await world.notifier.on_return_submitted(return_submitted(defective=False))
+    label = label_generated()
+    world.labels.files[label.payload.download_url] = PDF
+
+    await world.notifier.on_label_generated(label)
+    await world.notifier.on_label_generated(label)
+
+    assert len(world.labels.downloads) == 1
+    assert len([e for e in world.sender.sent if e.attachments]) == 1
+
+
+async def test_a_label_before_its_return_waits_for_it(world: World) -> None:
+    with pytest.raises(ReturnNotKnownYet) as raised:
+        await world.notifier.on_label_generated(label_generated())
+
+    assert not isinstance(raised.value, PermanentError)
     assert world.sender.sent == []
+
+
+async def test_a_label_that_is_not_a_pdf_is_a_permanent_error(world: World) -> None:
+    await world.notifier.on_return_submitted(return_submitted(defective=False))
+    label = label_generated()
+    world.labels.files[label.payload.download_url] = b"<html>login</html>"
+
+    with pytest.raises(PermanentError):
+        await world.notifier.on_label_generated(label)
+
+    assert not [e for e in world.sender.sent if e.attachments]

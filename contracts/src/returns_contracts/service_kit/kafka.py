@@ -6,6 +6,9 @@ identity travels in headers too so SREs can read it without decoding payloads.
 
 Consuming: `reliable` wraps a handler with bounded retries and exponential backoff; a message
 that still fails goes to `<topic>.dlq` with the error in its headers and the consumer moves on.
+A handler that raises `Unavailable` says a server it needs is down, not that the message is bad:
+those tries do not count against the attempt bound, and the consumer keeps waiting (backoff
+capped at `Retry.unavailable_cap_seconds`) for as long as `Retry.unavailable_budget_seconds`.
 Subscribers use AckPolicy.ACK so the offset is committed only after this wrapper returns.
 """
 
@@ -15,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -138,19 +142,49 @@ class Routes:
 
 
 class Retry:
-    """Bounded attempts with exponential backoff and full jitter."""
+    """Bounded attempts with exponential backoff and full jitter.
 
-    def __init__(self, max_attempts: int, base_seconds: float, cap_seconds: float = 30.0) -> None:
+    Outages (`Unavailable`) have their own budget, in time rather than attempts: None waits
+    until the server is back, however long, so an outage delays messages but loses none.
+    """
+
+    def __init__(
+        self,
+        max_attempts: int,
+        base_seconds: float,
+        cap_seconds: float = 30.0,
+        *,
+        unavailable_cap_seconds: float = 30.0,
+        unavailable_budget_seconds: float | None = None,
+    ) -> None:
         self.max_attempts = max_attempts
         self.base_seconds = base_seconds
         self.cap_seconds = cap_seconds
+        self.unavailable_cap_seconds = unavailable_cap_seconds
+        self.unavailable_budget_seconds = unavailable_budget_seconds
 
     def delay(self, attempt: int) -> float:
         return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1)))
 
+    def outage_delay(self, try_number: int) -> float:
+        # Equal jitter rather than full: never hammer a server that is coming back up. The
+        # exponent stops growing long before the float would overflow in an hours-long outage.
+        growth = 2.0 ** min(try_number - 1, 30)
+        ceiling = min(self.unavailable_cap_seconds, self.base_seconds * growth)
+        return random.uniform(ceiling / 2, ceiling)
+
 
 class PermanentError(Exception):
     """Retrying cannot help (bad data, missing configuration): dead-letter at once."""
+
+
+class Unavailable(Exception):
+    """A server the handler needs (SMTP, another service) does not answer: wait, do not give up.
+
+    Raise it only when the message itself played no part in the failure (connection refused,
+    timeout while connecting, 503), or a bad message could hold the consumer for the whole
+    outage budget.
+    """
 
 
 def subscribe(
@@ -208,6 +242,8 @@ def reliable(
             return
         with correlation_scope(message.correlation_id):
             attempt = 1
+            outage_tries = 0
+            outage_started: float | None = None
             while True:
                 try:
                     await handle(message)
@@ -215,7 +251,31 @@ def reliable(
                 except PermanentError as error:
                     await _dead_letter(broker, topics, consumer, topic, raw, error, attempt)
                     return
+                except Unavailable as error:
+                    now = time.monotonic()
+                    outage_started = now if outage_started is None else outage_started
+                    budget = retry.unavailable_budget_seconds
+                    if budget is not None and now - outage_started >= budget:
+                        await _dead_letter(broker, topics, consumer, topic, raw, error, attempt)
+                        return
+                    outage_tries += 1
+                    delay = retry.outage_delay(outage_tries)
+                    logger.warning(
+                        "a server the handler needs is unavailable, waiting",
+                        extra={
+                            "consumer": consumer,
+                            "event_id": str(message.event_id),
+                            "waited_seconds": round(now - outage_started, 1),
+                            "retry_in_seconds": round(delay, 3),
+                            "error": repr(error),
+                        },
+                    )
+                    await asyncio.sleep(delay)
+                    continue
                 except Exception as error:
+                    # The server answered, so any earlier outage is over: a later one starts
+                    # its budget afresh.
+                    outage_tries, outage_started = 0, None
                     if attempt >= retry.max_attempts:
                         await _dead_letter(broker, topics, consumer, topic, raw, error, attempt)
                         return

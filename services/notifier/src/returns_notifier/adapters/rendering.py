@@ -34,6 +34,7 @@ class JinjaRenderer:
         )
 
     def render(self, template: str, locale: Locale, context: Mapping[str, object]) -> RenderedBody:
-        html = self._html.get_template(f"{locale}/{template}.html.j2").render(context)
-        text = self._text.get_template(f"{locale}/{template}.txt.j2").render(context)
+        values = {**context, "lang": locale}
+        html = self._html.get_template(f"{locale}/{template}.html.j2").render(values)
+        text = self._text.get_template(f"{locale}/{template}.txt.j2").render(values)
         return RenderedBody(text=text, html=html)

@@ -1,7 +1,7 @@
 """MongoDB storage of the notifier: its merchant copies and the record of every e-mail.
 
-Both collections are read by `_id` only (FerretDB turns only `_id` filters into SQL):
-`merchants` by merchant_id, `sent_emails` by `<event_id>:<template>`.
+Every collection is read by `_id` only (FerretDB turns only `_id` filters into SQL):
+`merchants` by merchant_id, `returns` by return_id, `sent_emails` by `<event_id>:<template>`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import MerchantUpdated, MerchantUpdatedPayload
 from returns_notifier.domain.emails import SentEmail
-from returns_notifier.domain.model import Merchant
+from returns_notifier.domain.model import Merchant, ReturnRecord
 
 Document = dict[str, Any]
 
 MERCHANTS = "merchants"
+RETURNS = "returns"
 SENT_EMAILS = "sent_emails"
 
 
@@ -53,6 +54,41 @@ class MongoMerchantStore:
             return None
         snapshot = MerchantUpdatedPayload.model_validate(document["snapshot"])
         return Merchant.from_snapshot(merchant_id, snapshot)
+
+
+class MongoReturnStore:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self.returns = database[RETURNS]
+
+    async def save(self, record: ReturnRecord) -> None:
+        # A return's submission never changes, so a redelivery rewrites the same values.
+        await self.returns.replace_one(
+            {"_id": record.return_id},
+            {
+                "merchant_id": record.merchant_id,
+                "order_number": record.order_number,
+                "locale": record.locale,
+                "customer_name": record.customer_name,
+                "customer_email": record.customer_email,
+            },
+            upsert=True,
+        )
+
+    async def get(self, return_id: str) -> ReturnRecord | None:
+        document = await self.returns.find_one({"_id": return_id})
+        if document is None:
+            return None
+        locale = document["locale"]
+        if locale not in ("fr", "en"):
+            raise ValueError(f"returns {return_id!r} has unknown locale {locale!r}")
+        return ReturnRecord(
+            return_id=return_id,
+            merchant_id=document["merchant_id"],
+            order_number=document["order_number"],
+            locale=locale,
+            customer_name=document["customer_name"],
+            customer_email=document["customer_email"],
+        )
 
 
 class MongoSentEmailStore:

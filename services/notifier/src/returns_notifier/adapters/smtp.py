@@ -9,18 +9,29 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from aiosmtplib import SMTP, SMTPException, SMTPRecipientsRefused
+from aiosmtplib import (
+    SMTP,
+    SMTPAuthenticationError,
+    SMTPException,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+)
 
 from returns_notifier.domain.emails import OutgoingEmail
-from returns_notifier.service.errors import RecipientRejected
+from returns_notifier.service.errors import MailServerUnavailable, RecipientRejected
+
+# "Service not available, closing transmission channel": the server says it is going away.
+_SERVICE_NOT_AVAILABLE = 421
 
 
 def to_mime(email: OutgoingEmail, now: datetime | None = None) -> EmailMessage:
-    """The MIME message: multipart/alternative with the plain-text part first, then the HTML."""
+    """The MIME message: multipart/alternative with the plain-text part first, then the HTML
+    (multipart/related with its inline images when there are any); inside multipart/mixed with
+    the attachments when there are any."""
     message = EmailMessage()
     message["Message-ID"] = email.message_id
     message["Date"] = format_datetime(now or datetime.now(UTC))
-    message["From"] = email.sender
+    message["From"] = Address(display_name=email.sender.name or "", addr_spec=email.sender.address)
     message["To"] = email.recipient
     if email.reply_to is not None:
         message["Reply-To"] = Address(
@@ -29,6 +40,26 @@ def to_mime(email: OutgoingEmail, now: datetime | None = None) -> EmailMessage:
     message["Subject"] = email.subject
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
+    if email.inline_images:
+        # multipart/related around the HTML part only: the text part has no use for images.
+        html_part = message.get_body(preferencelist=("html",))
+        if html_part is None:
+            raise ValueError("an e-mail with inline images needs an HTML part")
+        for image in email.inline_images:
+            maintype, _, subtype = image.content_type.partition("/")
+            html_part.add_related(
+                image.data,
+                maintype=maintype,
+                subtype=subtype,
+                cid=f"<{image.content_id}>",
+                disposition="inline",
+                filename=image.content_id.split("@")[0] + "." + subtype,
+            )
+    for attachment in email.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return message
 
 
@@ -37,7 +68,8 @@ class SmtpSender:
 
     A NOOP that fails means nothing was sent yet, so reconnecting then is safe. Any failure while
     sending drops the connection and raises: the consumer retries the whole message, and the
-    e-mail keeps its Message-ID.
+    e-mail keeps its Message-ID. A server that cannot be reached at all (or answers 421) raises
+    `MailServerUnavailable`: the consumer then waits for it without giving the message up.
     """
 
     def __init__(
@@ -83,6 +115,11 @@ class SmtpSender:
                         + "; ".join(f"{r.code} {r.message}" for r in error.recipients)
                     ) from error
                 raise
+            except SMTPResponseException as error:
+                self._drop()
+                if error.code == _SERVICE_NOT_AVAILABLE:
+                    raise MailServerUnavailable(f"the mail server is closing: {error}") from error
+                raise
             except BaseException:
                 self._drop()
                 raise
@@ -113,7 +150,16 @@ class SmtpSender:
             except (SMTPException, OSError):
                 self._drop()
         client = self.new_client()
-        await client.connect()
+        try:
+            await client.connect()
+        except SMTPAuthenticationError:
+            client.close()
+            raise  # wrong credentials are configuration, not an outage: bounded retries
+        except (SMTPException, OSError) as error:
+            client.close()
+            raise MailServerUnavailable(
+                f"cannot reach the mail server {self._host}:{self._port}: {error!r}"
+            ) from error
         self._client = client
         return client
 

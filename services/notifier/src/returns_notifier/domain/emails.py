@@ -10,17 +10,44 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from email.utils import parseaddr
 from typing import Literal
 from uuid import UUID
 
-from returns_contracts import Address, Locale, ReturnSubmittedPayload
+from returns_contracts import (
+    Address,
+    LabelGeneratedPayload,
+    Locale,
+    ReturnSubmittedPayload,
+    ReturnType,
+)
+from returns_notifier.domain.model import (
+    Attachment,
+    InlineImage,
+    Merchant,
+    PhotoLink,
+    ReturnRecord,
+)
 
 CUSTOMER_SERVICE_DEFECTIVE = "customer_service_defective"
 """To the merchant's customer service, about a defective return (R9)."""
+CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT = "customer_defective_acknowledgement"
+"""To the customer: the defective return is received, the merchant will get in touch (R9)."""
+CUSTOMER_RETURN_CONFIRMATION = "customer_return_confirmation"
+"""To the customer: the classic return is confirmed, the label follows (R10)."""
+CUSTOMER_LABEL = "customer_label"
+"""To the customer: the label, attached and linked (R10, R11)."""
 
-TEMPLATES: frozenset[str] = frozenset({CUSTOMER_SERVICE_DEFECTIVE})
+TEMPLATES: frozenset[str] = frozenset(
+    {
+        CUSTOMER_SERVICE_DEFECTIVE,
+        CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT,
+        CUSTOMER_RETURN_CONFIRMATION,
+        CUSTOMER_LABEL,
+    }
+)
 
 RecipientRole = Literal["customer_service", "customer"]
 SendStatus = Literal["sending", "sent"]
@@ -33,6 +60,29 @@ _NOTIFICATION_NAMESPACE = uuid.UUID("5d0f1b7e-9a43-4f0e-8f55-2b6c1e7a9c31")
 _SUBJECTS: Mapping[tuple[str, Locale], str] = {
     (CUSTOMER_SERVICE_DEFECTIVE, "fr"): "[Retour défectueux] Commande {order_number} - {customer}",
     (CUSTOMER_SERVICE_DEFECTIVE, "en"): "[Defective return] Order {order_number} - {customer}",
+    (CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT, "fr"): (
+        "{merchant} : nous avons bien reçu votre retour (commande {order_number})"
+    ),
+    (CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT, "en"): (
+        "{merchant}: we received your return (order {order_number})"
+    ),
+    (CUSTOMER_RETURN_CONFIRMATION, "fr"): (
+        "{merchant} : votre retour est confirmé (commande {order_number})"
+    ),
+    (CUSTOMER_RETURN_CONFIRMATION, "en"): (
+        "{merchant}: your return is confirmed (order {order_number})"
+    ),
+    (CUSTOMER_LABEL, "fr"): "{merchant} : votre étiquette de retour (commande {order_number})",
+    (CUSTOMER_LABEL, "en"): "{merchant}: your return label (order {order_number})",
+}
+
+_RETURN_TYPES: Mapping[tuple[ReturnType, Locale], str] = {
+    ("refund", "fr"): "Remboursement",
+    ("refund", "en"): "Refund",
+    ("exchange", "fr"): "Échange",
+    ("exchange", "en"): "Exchange",
+    ("store_credit", "fr"): "Avoir",
+    ("store_credit", "en"): "Store credit",
 }
 
 # Deliberately narrower than RFC 5321: ASCII addresses with a dotted domain. Anything else is
@@ -42,6 +92,7 @@ _ADDRESS = re.compile(
     r"@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
 _MAX_ADDRESS_LENGTH = 254
+_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +104,22 @@ class EmailIntent:
 
 
 def intents_for_return_submitted(payload: ReturnSubmittedPayload) -> list[EmailIntent]:
-    """A defective return tells customer service, once (R9); a classic one sends nothing yet.
+    """A defective return tells customer service and acknowledges the customer (R9); a classic
+    one confirms the return to the customer, whose label comes with LabelGenerated (R10).
 
-    The customer's acknowledgement (R9) and label e-mail (R10) come with later messages.
+    The customer's acknowledgement comes first: a broken customer-service address must not keep
+    the customer waiting for theirs.
     """
     if payload.defective:
-        return [EmailIntent(CUSTOMER_SERVICE_DEFECTIVE, "customer_service")]
-    return []
+        return [
+            EmailIntent(CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT, "customer"),
+            EmailIntent(CUSTOMER_SERVICE_DEFECTIVE, "customer_service"),
+        ]
+    return [EmailIntent(CUSTOMER_RETURN_CONFIRMATION, "customer")]
+
+
+def intents_for_label_generated() -> list[EmailIntent]:
+    return [EmailIntent(CUSTOMER_LABEL, "customer")]
 
 
 def email_key(event_id: UUID, template: str) -> str:
@@ -86,11 +146,11 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def subject_for(template: str, locale: Locale, payload: ReturnSubmittedPayload) -> str:
+def subject_for(
+    template: str, locale: Locale, *, order_number: str, customer: str, merchant: str
+) -> str:
     wording = _SUBJECTS[(template, locale)]
-    return one_line(
-        wording.format(order_number=payload.order_number, customer=payload.customer.name)
-    )
+    return one_line(wording.format(order_number=order_number, customer=customer, merchant=merchant))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,18 +159,37 @@ class Mailbox:
     name: str | None = None
 
 
+def sender_for(mail_from: str, merchant_name: str) -> Mailbox:
+    """The configured sending address, shown under the merchant's name: customers know the
+    shop, not this service."""
+    _, address = parseaddr(mail_from)
+    return Mailbox(address=address or mail_from, name=one_line(merchant_name) or None)
+
+
+def thumbnail_content_id(event_id: UUID, index: int, domain: str) -> str:
+    """The Content-ID of the n-th photo thumbnail of an e-mail, the same on every attempt."""
+    return f"thumb-{index}.{event_id}@{domain}"
+
+
+def label_filename(order_number: str, locale: Locale) -> str:
+    stem = "etiquette-retour" if locale == "fr" else "return-label"
+    safe_order = _FILENAME_UNSAFE.sub("-", order_number).strip("-.") or "return"
+    return f"{stem}-{safe_order}.pdf"
+
+
 @dataclass(frozen=True, slots=True)
 class OutgoingEmail:
     """One e-mail, ready for the SMTP adapter."""
 
     message_id: str
-    sender: str
-    """The From header, e.g. `Returns <returns@demo-shop.example>`."""
+    sender: Mailbox
     recipient: str
     reply_to: Mailbox | None
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = field(default=())
+    inline_images: tuple[InlineImage, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,13 +253,39 @@ def safe_link(url: str | None) -> str | None:
     return stripped if stripped.lower().startswith(("https://", "http://")) else None
 
 
-def customer_service_context(
-    payload: ReturnSubmittedPayload, merchant_name: str, locale: Locale
-) -> dict[str, object]:
-    """The values the customer-service e-mail shows: plain data, formatted for `locale`."""
-    customer = payload.customer
+def _brand(merchant: Merchant) -> dict[str, object]:
+    """What every e-mail shows of the merchant: its name, logo and signature."""
+    signature = (merchant.signature or "").strip()
     return {
-        "merchant_name": merchant_name,
+        "merchant_name": merchant.name,
+        "logo_url": safe_link(merchant.logo_url),
+        "signature_lines": signature.splitlines() if signature else [],
+    }
+
+
+def photo_ids_of(payload: ReturnSubmittedPayload) -> list[str]:
+    """Every photo of the return, each once, in the order the customer added them."""
+    return list(dict.fromkeys(media_id for item in payload.items for media_id in item.media_ids))
+
+
+def customer_service_context(
+    payload: ReturnSubmittedPayload,
+    merchant: Merchant,
+    locale: Locale,
+    photos: Mapping[str, PhotoLink],
+    inline_thumbnails: Mapping[str, str] | None = None,
+) -> dict[str, object]:
+    """The values the customer-service e-mail shows: plain data, formatted for `locale`.
+
+    A photo media does not know (deleted, or another merchant's) is listed by id, without link.
+    A thumbnail carried in the e-mail (`inline_thumbnails`: photo id -> Content-ID) is shown
+    from there; otherwise from media's signed thumbnail link.
+    """
+    inline = inline_thumbnails or {}
+    customer = payload.customer
+    expiries = [photo.expires_at for photo in photos.values() if photo.expires_at is not None]
+    return {
+        **_brand(merchant),
         "return_id": payload.return_id,
         "order_number": payload.order_number,
         "order_date": None
@@ -200,10 +305,71 @@ def customer_service_context(
                 "quantity": item.quantity,
                 "reason_label": item.reason_label,
                 "defective": item.defective,
+                "return_type": None
+                if item.return_type is None
+                else _RETURN_TYPES[(item.return_type, locale)],
                 "comment": item.comment,
-                "media_ids": list(item.media_ids),
+                "photos": [
+                    _photo_view(media_id, photos.get(media_id), inline.get(media_id))
+                    for media_id in item.media_ids
+                ],
             }
             for item in payload.items
         ],
+        "photos_expire_at": _format_datetime(min(expiries), locale) if expiries else None,
         "back_office_url": safe_link(payload.back_office_url),
+    }
+
+
+def _photo_view(
+    photo_id: str, photo: PhotoLink | None, content_id: str | None
+) -> dict[str, object]:
+    if photo is None:
+        return {"photo_id": photo_id, "url": None, "thumbnail_src": None}
+    return {
+        "photo_id": photo_id,
+        "url": safe_link(photo.url),
+        "thumbnail_src": f"cid:{content_id}" if content_id else safe_link(photo.thumbnail_url),
+    }
+
+
+def customer_return_context(
+    payload: ReturnSubmittedPayload, merchant: Merchant, locale: Locale
+) -> dict[str, object]:
+    """The values of the customer's acknowledgement or confirmation of their return."""
+    return {
+        **_brand(merchant),
+        "customer_name": payload.customer.name,
+        "order_number": payload.order_number,
+        "submitted_at": _format_datetime(payload.submitted_at, locale),
+        "customer_service_email": merchant.customer_service_email,
+        "items": [
+            {
+                "name": item.name,
+                "quantity": item.quantity,
+                "reason_label": item.reason_label,
+                "defective": item.defective,
+                "return_type": None
+                if item.return_type is None
+                else _RETURN_TYPES[(item.return_type, locale)],
+                "photo_count": len(item.media_ids),
+            }
+            for item in payload.items
+        ],
+    }
+
+
+def label_context(
+    record: ReturnRecord, label: LabelGeneratedPayload, merchant: Merchant
+) -> dict[str, object]:
+    return {
+        **_brand(merchant),
+        "customer_name": record.customer_name,
+        "order_number": record.order_number,
+        "carrier": label.carrier,
+        "tracking_number": label.tracking_number,
+        "download_url": safe_link(label.download_url),
+        "regenerated": label.regenerated,
+        "filename": label_filename(record.order_number, record.locale),
+        "customer_service_email": merchant.customer_service_email,
     }

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from returns_contracts import MerchantUpdated, NotificationSent, ReturnSubmitted
+from returns_contracts import LabelGenerated, MerchantUpdated, NotificationSent, ReturnSubmitted
 from returns_contracts.service_kit.app import (
     install_asyncapi,
     kafka_check,
@@ -25,9 +26,14 @@ from returns_contracts.service_kit.kafka import (
     subscribe,
 )
 from returns_contracts.service_kit.logging import configure_logging
+from returns_notifier.adapters.http_clients import HttpLabelFiles, MediaPhotoDirectory
 from returns_notifier.adapters.publisher import KafkaPublisher
 from returns_notifier.adapters.rendering import JinjaRenderer
-from returns_notifier.adapters.repository import MongoMerchantStore, MongoSentEmailStore
+from returns_notifier.adapters.repository import (
+    MongoMerchantStore,
+    MongoReturnStore,
+    MongoSentEmailStore,
+)
 from returns_notifier.adapters.smtp import SmtpSender
 from returns_notifier.config import NotifierSettings
 from returns_notifier.service.use_cases import Notifier
@@ -53,9 +59,13 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         starttls=settings.smtp_starttls,
         timeout=settings.smtp_timeout,
     )
+    http = httpx.AsyncClient(timeout=settings.http_timeout_seconds, follow_redirects=False)
     notifier = Notifier(
         merchants=merchants,
+        returns=MongoReturnStore(database),
         sent_emails=sent_emails,
+        photos=MediaPhotoDirectory(http, settings.media_base_url, settings.internal_api_token),
+        labels=HttpLabelFiles(http),
         sender=smtp,
         renderer=JinjaRenderer(),
         publisher=KafkaPublisher(broker, settings.topics),
@@ -67,12 +77,20 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         broker,
         consumer=settings.service_name,
         topics=settings.topics,
-        retry=Retry(settings.consumer_max_attempts, settings.consumer_retry_base_seconds),
+        retry=Retry(
+            settings.consumer_max_attempts,
+            settings.consumer_retry_base_seconds,
+            unavailable_cap_seconds=settings.consumer_outage_cap_seconds,
+            unavailable_budget_seconds=settings.consumer_outage_budget_seconds,
+        ),
         routes=Routes()
         .on(MerchantUpdated, notifier.record_merchant)
-        .on(ReturnSubmitted, notifier.on_return_submitted),
-        description="Keeps its copy of each merchant (newest revision wins) and e-mails "
-        "customer service once about every defective return (R9).",
+        .on(ReturnSubmitted, notifier.on_return_submitted)
+        .on(LabelGenerated, notifier.on_label_generated),
+        description="Keeps its copy of each merchant (newest revision wins); e-mails customer "
+        "service about every defective return and acknowledges it to the customer (R9), "
+        "confirms a classic return (R10), and sends each label to the customer with the PDF "
+        "attached (R10, R11). Each e-mail once per (event, template).",
     )
 
     @asynccontextmanager
@@ -85,6 +103,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         finally:
             await broker.stop()
             await smtp.close()
+            await http.aclose()
             await mongo.close()
 
     app = FastAPI(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from returns_contracts.service_kit.kafka import PermanentError
+from returns_contracts.service_kit.kafka import PermanentError, Unavailable
 
 
 class MerchantNotKnownYet(LookupError):
@@ -13,9 +13,29 @@ class MerchantNotKnownYet(LookupError):
         self.merchant_id = merchant_id
 
 
+class ReturnNotKnownYet(LookupError):
+    """A label arrived before its return's ReturnSubmitted (another topic): retrying can help."""
+
+    def __init__(self, return_id: str) -> None:
+        super().__init__(f"return {return_id!r} is not known to the notifier yet")
+        self.return_id = return_id
+
+
 class InvalidRecipient(PermanentError):
     """The address to write to is not one we can send to: no retry will change that."""
 
 
 class RecipientRejected(PermanentError):
     """The mail server refused the recipient for good (a 5xx answer)."""
+
+
+class MailServerUnavailable(Unavailable):
+    """The SMTP server cannot be reached: wait for it, the e-mail is not at fault."""
+
+
+class DependencyUnavailable(Unavailable):
+    """Media or labels does not answer: wait for it, the message is not at fault."""
+
+
+class NotALabel(PermanentError):
+    """What the label link returned is not a PDF we can attach."""

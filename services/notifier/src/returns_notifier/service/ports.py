@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from returns_contracts import Locale, MerchantUpdated, Message
 from returns_notifier.domain.emails import OutgoingEmail, SentEmail
-from returns_notifier.domain.model import Merchant
+from returns_notifier.domain.model import Merchant, PhotoLink, ReturnRecord
 
 
 class MerchantStore(Protocol):
@@ -18,6 +18,35 @@ class MerchantStore(Protocol):
         ...
 
     async def get(self, merchant_id: str) -> Merchant | None: ...
+
+
+class ReturnStore(Protocol):
+    async def save(self, record: ReturnRecord) -> None:
+        """Keep the return (a redelivery writes the same values again)."""
+        ...
+
+    async def get(self, return_id: str) -> ReturnRecord | None: ...
+
+
+class PhotoDirectory(Protocol):
+    async def lookup(self, merchant_id: str, photo_ids: Sequence[str]) -> dict[str, PhotoLink]:
+        """Freshly signed links of the merchant's photos among `photo_ids`, by photo id.
+
+        Unknown ids and other merchants' photos are absent. Raises `Unavailable` when media
+        does not answer.
+        """
+        ...
+
+    async def thumbnail(self, photo: PhotoLink) -> tuple[str, bytes] | None:
+        """The thumbnail image (content type, bytes) to carry in the e-mail, or None when it
+        cannot be carried (gone, not JPEG or PNG): the e-mail then links to it instead."""
+        ...
+
+
+class LabelFiles(Protocol):
+    async def download(self, url: str) -> bytes:
+        """The label PDF behind `url`. Raises `Unavailable` when labels does not answer."""
+        ...
 
 
 class SentEmailStore(Protocol):

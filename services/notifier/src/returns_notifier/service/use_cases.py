@@ -1,4 +1,5 @@
-"""Use cases of the notifier: keep a copy of each merchant, send the e-mails a return calls for.
+"""Use cases of the notifier: keep a copy of each merchant and return, send the e-mails each
+message calls for.
 
 Sending is at-least-once towards SMTP and exactly-once as far as a redelivery goes: the intent
 is recorded (status "sending") before the e-mail leaves and marked "sent" after, so a redelivered
@@ -10,42 +11,61 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from uuid import UUID
 
 from returns_contracts import (
+    LabelGenerated,
+    Locale,
     MerchantUpdated,
     NotificationSent,
     NotificationSentPayload,
     ReturnSubmitted,
 )
+from returns_contracts.service_kit.kafka import PermanentError
 from returns_notifier.domain.emails import (
     CUSTOMER_SERVICE_DEFECTIVE,
     EmailIntent,
     Mailbox,
     OutgoingEmail,
     SentEmail,
+    customer_return_context,
     customer_service_context,
     email_key,
+    intents_for_label_generated,
     intents_for_return_submitted,
     is_deliverable_address,
+    label_context,
+    label_filename,
     message_id_for,
     next_step,
     notification_event_id,
     one_line,
+    photo_ids_of,
+    sender_for,
     subject_for,
+    thumbnail_content_id,
 )
-from returns_notifier.domain.model import Merchant
-from returns_notifier.service.errors import InvalidRecipient, MerchantNotKnownYet
+from returns_notifier.domain.model import Attachment, InlineImage, Merchant, ReturnRecord
+from returns_notifier.service.errors import (
+    InvalidRecipient,
+    MerchantNotKnownYet,
+    ReturnNotKnownYet,
+)
 from returns_notifier.service.ports import (
     EmailRenderer,
     EmailSender,
     EventPublisher,
+    LabelFiles,
     MerchantStore,
+    PhotoDirectory,
+    ReturnStore,
     SentEmailStore,
 )
 
 PRODUCER = "notifier"
+PDF_MAGIC = b"%PDF-"
 
 logger = logging.getLogger(__name__)
 
@@ -54,24 +74,44 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Cause:
+    """The message an e-mail answers: what its record and its NotificationSent refer to."""
+
+    event_id: UUID
+    merchant_id: str
+    return_id: str
+    correlation_id: str
+
+
+Compose = Callable[[str], Awaitable[OutgoingEmail]]
+"""Builds the e-mail for a Message-ID; called only when the e-mail is really to be sent."""
+
+
 class Notifier:
     def __init__(
         self,
         *,
         merchants: MerchantStore,
+        returns: ReturnStore,
         sent_emails: SentEmailStore,
         sender: EmailSender,
         renderer: EmailRenderer,
         publisher: EventPublisher,
+        photos: PhotoDirectory,
+        labels: LabelFiles,
         mail_from: str,
         message_id_domain: str,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.merchants = merchants
+        self.returns = returns
         self.sent_emails = sent_emails
         self.sender = sender
         self.renderer = renderer
         self.publisher = publisher
+        self.photos = photos
+        self.labels = labels
         self.mail_from = mail_from
         self.message_id_domain = message_id_domain
         self.clock = clock
@@ -88,24 +128,160 @@ class Notifier:
 
     async def on_return_submitted(self, event: ReturnSubmitted) -> list[SentEmail]:
         """Send every e-mail the return calls for, each once; returns what was done."""
+        payload = event.payload
+        await self.returns.save(ReturnRecord.from_payload(event.merchant_id, payload))
+        merchant = await self._merchant(event.merchant_id)
+        cause = Cause(event.event_id, event.merchant_id, payload.return_id, event.correlation_id)
+        customer = Mailbox(payload.customer.email, one_line(payload.customer.name))
+
+        async def compose(intent: EmailIntent, recipient: str, message_id: str) -> OutgoingEmail:
+            locale = payload.locale
+            attachments: tuple[Attachment, ...] = ()
+            inline_images: tuple[InlineImage, ...] = ()
+            if intent.template == CUSTOMER_SERVICE_DEFECTIVE:
+                photo_ids = photo_ids_of(payload)
+                photos = await self.photos.lookup(event.merchant_id, photo_ids)
+                missing = [photo_id for photo_id in photo_ids if photo_id not in photos]
+                if missing:
+                    logger.warning(
+                        "photos unknown to media, listed without link",
+                        extra={"return_id": payload.return_id, "photo_ids": missing},
+                    )
+                inline_thumbnails: dict[str, str] = {}
+                images: list[InlineImage] = []
+                for photo_id in photo_ids:
+                    if photo_id not in photos:
+                        continue
+                    thumbnail = await self.photos.thumbnail(photos[photo_id])
+                    if thumbnail is None:
+                        continue
+                    content_id = thumbnail_content_id(
+                        event.event_id, len(images) + 1, self.message_id_domain
+                    )
+                    images.append(InlineImage(content_id, thumbnail[0], thumbnail[1]))
+                    inline_thumbnails[photo_id] = content_id
+                inline_images = tuple(images)
+                context = customer_service_context(
+                    payload, merchant, locale, photos, inline_thumbnails
+                )
+                reply_to = customer if is_deliverable_address(customer.address) else None
+            else:
+                context = customer_return_context(payload, merchant, locale)
+                reply_to = _customer_service_mailbox(merchant)
+            return self._email(
+                intent.template,
+                locale,
+                context,
+                merchant=merchant,
+                recipient=recipient,
+                message_id=message_id,
+                reply_to=reply_to,
+                order_number=payload.order_number,
+                customer_name=payload.customer.name,
+                attachments=attachments,
+                inline_images=inline_images,
+            )
+
+        recipients = {
+            "customer_service": merchant.customer_service_email,
+            "customer": payload.customer.email,
+        }
+        return await self._deliver_all(
+            cause, intents_for_return_submitted(payload), recipients, compose
+        )
+
+    async def on_label_generated(self, event: LabelGenerated) -> list[SentEmail]:
+        """E-mail the customer their label, attached and linked (R10, R11), once per label."""
+        label = event.payload
+        record = await self.returns.get(label.return_id)
+        if record is None or record.merchant_id != event.merchant_id:
+            # Labels reads ReturnSubmitted too and may be quicker than us: wait for our copy.
+            raise ReturnNotKnownYet(label.return_id)
+        merchant = await self._merchant(event.merchant_id)
+        cause = Cause(event.event_id, event.merchant_id, label.return_id, event.correlation_id)
+
+        async def compose(intent: EmailIntent, recipient: str, message_id: str) -> OutgoingEmail:
+            pdf = await self.labels.download(label.download_url)
+            if not pdf.startswith(PDF_MAGIC):
+                raise PermanentError(
+                    f"the label {label.label_id} of return {label.return_id} is not a PDF"
+                )
+            attachment = Attachment(
+                filename=label_filename(record.order_number, record.locale),
+                content_type="application/pdf",
+                data=pdf,
+            )
+            return self._email(
+                intent.template,
+                record.locale,
+                label_context(record, label, merchant),
+                merchant=merchant,
+                recipient=recipient,
+                message_id=message_id,
+                reply_to=_customer_service_mailbox(merchant),
+                order_number=record.order_number,
+                customer_name=record.customer_name,
+                attachments=(attachment,),
+            )
+
+        recipients = {"customer": record.customer_email}
+        return await self._deliver_all(cause, intents_for_label_generated(), recipients, compose)
+
+    async def _merchant(self, merchant_id: str) -> Merchant:
+        merchant = await self.merchants.get(merchant_id)
+        if merchant is None:
+            raise MerchantNotKnownYet(merchant_id)
+        return merchant
+
+    async def _deliver_all(
+        self,
+        cause: Cause,
+        intents: list[EmailIntent],
+        recipients: dict[str, str],
+        compose: Callable[[EmailIntent, str, str], Awaitable[OutgoingEmail]],
+    ) -> list[SentEmail]:
+        """Deliver each intent; one that can never go out does not stop the others.
+
+        The first permanent failure is raised after the others were tried, so the message is
+        dead-lettered with its reason; a replay then sends only what is still missing.
+        """
         done: list[SentEmail] = []
-        for intent in intents_for_return_submitted(event.payload):
-            done.append(await self._deliver(event, intent))
+        refused: list[PermanentError] = []
+        for intent in intents:
+            address = recipients[intent.recipient]
+            if not is_deliverable_address(address):
+                refused.append(
+                    InvalidRecipient(
+                        f"cannot send {intent.template} for return {cause.return_id}: "
+                        f"{intent.recipient} address {address!r} is not deliverable"
+                    )
+                )
+                continue
+
+            async def build(message_id: str, intent: EmailIntent = intent) -> OutgoingEmail:
+                return await compose(intent, recipients[intent.recipient], message_id)
+
+            try:
+                done.append(await self._deliver(cause, intent.template, address, build))
+            except PermanentError as error:
+                refused.append(error)
+        if refused:
+            for later in refused[1:]:
+                logger.error("e-mail cannot be sent", extra={"error": str(later)})
+            raise refused[0]
         return done
 
-    async def _deliver(self, event: ReturnSubmitted, intent: EmailIntent) -> SentEmail:
-        merchant = await self.merchants.get(event.merchant_id)
-        if merchant is None:
-            raise MerchantNotKnownYet(event.merchant_id)
-        recipient = self._recipient(event, intent, merchant)
+    async def _deliver(
+        self, cause: Cause, template: str, recipient: str, compose: Compose
+    ) -> SentEmail:
         planned = SentEmail(
-            key=email_key(event.event_id, intent.template),
-            event_id=event.event_id,
-            template=intent.template,
-            merchant_id=event.merchant_id,
-            return_id=event.payload.return_id,
+            key=email_key(cause.event_id, template),
+            event_id=cause.event_id,
+            template=template,
+            merchant_id=cause.merchant_id,
+            return_id=cause.return_id,
             recipient=recipient,
-            message_id=message_id_for(event.event_id, intent.template, self.message_id_domain),
+            message_id=message_id_for(cause.event_id, template, self.message_id_domain),
             status="sending",
             created_at=self.clock(),
         )
@@ -116,7 +292,7 @@ class Notifier:
             return record
         if step == "send":
             # A record left "sending" by a crash keeps its Message-ID.
-            email = self._compose(event, intent, merchant, recipient, record.message_id)
+            email = await compose(record.message_id)
             await self.sender.send(email)
             sent_at = self.clock()
             await self.sent_emails.mark_sent(record.key, recipient, sent_at)
@@ -124,69 +300,66 @@ class Notifier:
                 record, status="sent", recipient=recipient, sent_at=sent_at
             )
             logger.info("e-mail sent", extra=_log_fields(record))
-        await self.publisher.publish(notification_sent(event, record))
+        await self.publisher.publish(notification_sent(cause, record))
         published_at = self.clock()
         await self.sent_emails.mark_published(record.key, published_at)
         return dataclasses.replace(record, published_at=published_at)
 
-    def _recipient(self, event: ReturnSubmitted, intent: EmailIntent, merchant: Merchant) -> str:
-        if intent.recipient == "customer_service":
-            address = merchant.customer_service_email
-        else:
-            address = event.payload.customer.email
-        if not is_deliverable_address(address):
-            raise InvalidRecipient(
-                f"cannot send {intent.template} for return {event.payload.return_id}: "
-                f"{intent.recipient} address {address!r} is not deliverable"
-            )
-        return address
-
-    def _compose(
+    def _email(
         self,
-        event: ReturnSubmitted,
-        intent: EmailIntent,
+        template: str,
+        locale: Locale,
+        context: dict[str, object],
+        *,
         merchant: Merchant,
         recipient: str,
         message_id: str,
+        reply_to: Mailbox | None,
+        order_number: str,
+        customer_name: str,
+        attachments: tuple[Attachment, ...],
+        inline_images: tuple[InlineImage, ...] = (),
     ) -> OutgoingEmail:
-        payload = event.payload
-        locale = payload.locale
-        if intent.template == CUSTOMER_SERVICE_DEFECTIVE:
-            context = customer_service_context(payload, merchant.name, locale)
-            customer = payload.customer
-            reply_to = (
-                Mailbox(address=customer.email, name=one_line(customer.name))
-                if is_deliverable_address(customer.email)
-                else None
-            )
-        else:
-            raise ValueError(f"no wording for template {intent.template!r}")
-        body = self.renderer.render(intent.template, locale, context)
+        body = self.renderer.render(template, locale, context)
         return OutgoingEmail(
             message_id=message_id,
-            sender=self.mail_from,
+            sender=sender_for(self.mail_from, merchant.name),
             recipient=recipient,
             reply_to=reply_to,
-            subject=subject_for(intent.template, locale, payload),
+            subject=subject_for(
+                template,
+                locale,
+                order_number=order_number,
+                customer=customer_name,
+                merchant=merchant.name,
+            ),
             text=body.text,
             html=body.html,
+            attachments=attachments,
+            inline_images=inline_images,
         )
 
 
-def notification_sent(event: ReturnSubmitted, record: SentEmail) -> NotificationSent:
+def _customer_service_mailbox(merchant: Merchant) -> Mailbox | None:
+    """Customers' replies go to the merchant's customer service, not to this service."""
+    address = merchant.customer_service_email
+    return Mailbox(address, one_line(merchant.name)) if is_deliverable_address(address) else None
+
+
+def notification_sent(cause: Cause, record: SentEmail) -> NotificationSent:
     """The timeline event about one sent e-mail (R14); identical on every republish."""
     return NotificationSent(
         event_id=notification_event_id(record.event_id, record.template),
         occurred_at=record.sent_at or record.created_at,
-        merchant_id=event.merchant_id,
-        correlation_id=event.correlation_id,
+        merchant_id=cause.merchant_id,
+        correlation_id=cause.correlation_id,
         producer=PRODUCER,
         payload=NotificationSentPayload(
-            return_id=event.payload.return_id,
+            return_id=cause.return_id,
             template=record.template,
             recipient=record.recipient,
             message_id=record.message_id,
-            caused_by_event_id=event.event_id,
+            caused_by_event_id=cause.event_id,
         ),
     )
 

@@ -1,0 +1,136 @@
+"""The kit's consumer loop: bounded attempts for failures, patient waiting for outages.
+
+The broker here is a stand-in that records dead-lettered messages: this tests the retry loop,
+not Kafka (the end-to-end tests drive the real broker).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from faststream.kafka import KafkaBroker
+from faststream.kafka.message import KafkaMessage as RawKafkaMessage
+
+from returns_contracts import Message, ReturnSubmitted, Topics
+from returns_contracts.examples import return_submitted
+from returns_contracts.service_kit.kafka import (
+    HEADER_ATTEMPTS,
+    HEADER_ERROR_TYPE,
+    PermanentError,
+    Retry,
+    Routes,
+    Unavailable,
+    reliable,
+)
+
+
+@dataclass
+class DeadLetters:
+    published: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    async def publish(self, body: bytes, *, topic: str, key: Any, headers: dict[str, str]) -> None:
+        self.published.append((topic, headers))
+
+
+@dataclass
+class Record:
+    topic: str = "returns.submitted"
+    key: bytes = b"r-000123"
+
+
+@dataclass
+class Raw:
+    body: bytes
+    raw_message: Record = field(default_factory=Record)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Flaky:
+    """Raises each of `errors` in turn, then succeeds."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+        self.handled: list[Message] = []
+
+    async def __call__(self, message: ReturnSubmitted) -> None:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        self.handled.append(message)
+
+
+FAST = {"unavailable_cap_seconds": 0.001}
+
+
+async def _consume(handler: Flaky, retry: Retry) -> DeadLetters:
+    dead_letters = DeadLetters()
+    consume = reliable(
+        consumer="test",
+        broker=cast(KafkaBroker, dead_letters),
+        topics=Topics(),
+        retry=retry,
+        routes=Routes().on(ReturnSubmitted, handler),
+    )
+    body = return_submitted().model_dump_json().encode()
+    await consume(body, cast(RawKafkaMessage, Raw(body)))
+    return dead_letters
+
+
+async def test_an_outage_longer_than_the_attempt_bound_delays_but_loses_nothing() -> None:
+    handler = Flaky(*[Unavailable("SMTP down") for _ in range(20)])
+
+    dead_letters = await _consume(handler, Retry(3, 0.0001, **FAST))
+
+    assert handler.calls == 21
+    assert len(handler.handled) == 1
+    assert dead_letters.published == []
+
+
+async def test_ordinary_failures_still_go_to_the_dlq_after_the_bound() -> None:
+    handler = Flaky(*[RuntimeError("bug") for _ in range(5)])
+
+    dead_letters = await _consume(handler, Retry(3, 0.0001, **FAST))
+
+    assert handler.calls == 3
+    [(topic, headers)] = dead_letters.published
+    assert topic == "returns.submitted.dlq"
+    assert (headers[HEADER_ERROR_TYPE], headers[HEADER_ATTEMPTS]) == ("RuntimeError", "3")
+
+
+async def test_outage_tries_do_not_count_against_the_attempt_bound() -> None:
+    handler = Flaky(RuntimeError("1"), Unavailable("down"), Unavailable("down"), RuntimeError("2"))
+
+    dead_letters = await _consume(handler, Retry(3, 0.0001, **FAST))
+
+    assert len(handler.handled) == 1
+    assert dead_letters.published == []
+
+
+async def test_an_outage_budget_ends_in_the_dlq() -> None:
+    handler = Flaky(*[Unavailable("down") for _ in range(10_000)])
+
+    dead_letters = await _consume(
+        handler, Retry(3, 0.0001, unavailable_cap_seconds=0.001, unavailable_budget_seconds=0.05)
+    )
+
+    assert handler.handled == []
+    [(_, headers)] = dead_letters.published
+    assert headers[HEADER_ERROR_TYPE] == "Unavailable"
+
+
+async def test_a_permanent_error_is_dead_lettered_at_once() -> None:
+    handler = Flaky(PermanentError("no address"))
+
+    dead_letters = await _consume(handler, Retry(3, 0.0001, **FAST))
+
+    assert handler.calls == 1
+    assert len(dead_letters.published) == 1
+
+
+def test_outage_delays_grow_and_stay_under_the_cap() -> None:
+    retry = Retry(8, 0.5, unavailable_cap_seconds=30.0)
+
+    assert 0.25 <= retry.outage_delay(1) <= 0.5
+    assert all(15.0 <= retry.outage_delay(n) <= 30.0 for n in (7, 40, 5000))

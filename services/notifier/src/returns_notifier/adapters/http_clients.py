@@ -1,0 +1,107 @@
+"""What the notifier asks other services over HTTP: photo links from media, label PDFs from labels.
+
+Both share the process's one httpx client. A service that does not answer (connection refused,
+timeout, 502/503/504) is an outage, raised as `DependencyUnavailable` so the consumer waits for it
+instead of spending the message's attempts; any other error answer is the message's problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from urllib.parse import urljoin
+
+import httpx
+
+from returns_notifier.domain.model import PhotoLink
+from returns_notifier.service.errors import DependencyUnavailable
+
+INTERNAL_TOKEN_HEADER = "X-Internal-Token"
+_OUTAGE_STATUSES = frozenset({502, 503, 504})
+# A label is a page or two; anything bigger is not one, and must not fill the mail server.
+MAX_LABEL_BYTES = 10 * 1024 * 1024
+MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024
+# What every common mail client shows inline; anything else stays a link.
+INLINE_IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
+
+
+def _check(response: httpx.Response, what: str) -> None:
+    if response.status_code in _OUTAGE_STATUSES:
+        raise DependencyUnavailable(f"{what}: HTTP {response.status_code}")
+    response.raise_for_status()
+
+
+class MediaPhotoDirectory:
+    """`POST /internal/v1/photos/lookup` of media (docs/service-interfaces.md)."""
+
+    def __init__(self, client: httpx.AsyncClient, base_url: str, internal_token: str) -> None:
+        self._client = client
+        self._base_url = base_url.rstrip("/") + "/"
+        self._token = internal_token
+
+    async def lookup(self, merchant_id: str, photo_ids: Sequence[str]) -> dict[str, PhotoLink]:
+        if not photo_ids:
+            return {}
+        url = urljoin(self._base_url, "internal/v1/photos/lookup")
+        try:
+            response = await self._client.post(
+                url,
+                json={"merchant_id": merchant_id, "photo_ids": list(photo_ids)},
+                headers={INTERNAL_TOKEN_HEADER: self._token},
+            )
+        except httpx.TransportError as error:
+            raise DependencyUnavailable(f"media at {url} does not answer: {error!r}") from error
+        _check(response, f"media photo lookup at {url}")
+        photos: dict[str, PhotoLink] = {}
+        for entry in response.json()["photos"]:
+            if entry.get("merchant_id", merchant_id) != merchant_id:
+                continue  # media promises not to, and a leak across merchants must not happen
+            expires_at = entry.get("expires_at")
+            photos[str(entry["photo_id"])] = PhotoLink(
+                photo_id=str(entry["photo_id"]),
+                # Links may come relative to media; e-mails need them absolute.
+                url=urljoin(self._base_url, str(entry["url"])),
+                thumbnail_url=urljoin(self._base_url, str(entry["thumbnail_url"])),
+                expires_at=None if expires_at is None else datetime.fromisoformat(expires_at),
+            )
+        return photos
+
+    async def thumbnail(self, photo: PhotoLink) -> tuple[str, bytes] | None:
+        try:
+            data, content_type = await _download(
+                self._client, photo.thumbnail_url, MAX_THUMBNAIL_BYTES, "media thumbnail"
+            )
+        except httpx.HTTPStatusError:
+            return None  # expired or deleted since the lookup: the link is all we can give
+        return (content_type, data) if content_type in INLINE_IMAGE_TYPES else None
+
+
+async def _download(
+    client: httpx.AsyncClient, url: str, limit: int, what: str
+) -> tuple[bytes, str]:
+    """The body and content type at `url`, refusing more than `limit` bytes."""
+    try:
+        async with client.stream("GET", url) as response:
+            _check(response, f"{what} at {url}")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise ValueError(f"the {what} at {url} is larger than {limit} bytes")
+                chunks.append(chunk)
+            content_type = response.headers.get("content-type", "").split(";")[0].strip()
+    except httpx.TransportError as error:
+        raise DependencyUnavailable(f"{what} at {url} does not answer: {error!r}") from error
+    return b"".join(chunks), content_type.lower()
+
+
+class HttpLabelFiles:
+    """Downloads the signed label link of `LabelGenerated.download_url`."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def download(self, url: str) -> bytes:
+        data, _ = await _download(self._client, url, MAX_LABEL_BYTES, "label")
+        return data

@@ -1,0 +1,98 @@
+"""The SMTP and HTTP adapters against real servers: Mailpit, and ports where nothing listens."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+
+import httpx
+import pytest
+
+from returns_contracts.service_kit.kafka import Unavailable
+from returns_infra.fixtures import SmtpServer
+from returns_infra.testing import message_detail, wait_for_messages_to
+from returns_notifier.adapters.http_clients import HttpLabelFiles, MediaPhotoDirectory
+from returns_notifier.adapters.smtp import SmtpSender
+from returns_notifier.domain.emails import Mailbox, OutgoingEmail
+from returns_notifier.domain.model import Attachment
+from returns_notifier.service.errors import DependencyUnavailable, MailServerUnavailable
+
+PDF = b"%PDF-1.4\n% integration test\n%%EOF\n"
+
+
+def _closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def _sender(host: str, port: int) -> SmtpSender:
+    return SmtpSender(
+        host=host, port=port, username=None, password=None, starttls=False, timeout=5.0
+    )
+
+
+def _email(recipient: str) -> OutgoingEmail:
+    return OutgoingEmail(
+        message_id=f"<{uuid.uuid4()}.customer_label@returns.test>",
+        sender=Mailbox("returns@demo-shop.example", "L'Atelier"),
+        recipient=recipient,
+        reply_to=Mailbox("sav@atelier.example.com", "L'Atelier"),
+        subject="Votre étiquette de retour",
+        text="Bonjour Léa\n",
+        html="<p>Bonjour Léa</p>",
+        attachments=(Attachment("etiquette.pdf", "application/pdf", PDF),),
+    )
+
+
+@pytest.mark.integration
+async def test_an_email_with_its_attachment_reaches_the_mail_server(
+    smtp_server: SmtpServer,
+) -> None:
+    recipient = f"adapter-{uuid.uuid4().hex[:8]}@example.com"
+    sender = _sender(smtp_server.host, smtp_server.port)
+    email = _email(recipient)
+    try:
+        await sender.send(email)
+        await sender.send(_email(recipient))  # the kept connection serves the next one
+    finally:
+        await sender.close()
+
+    received = wait_for_messages_to(smtp_server.api_url, recipient, 2)
+    [first] = [m for m in received if m["MessageID"] in email.message_id]
+    detail = message_detail(smtp_server.api_url, first["ID"])
+    assert detail["From"] == {"Name": "L'Atelier", "Address": "returns@demo-shop.example"}
+    assert detail["Text"].strip() == "Bonjour Léa"
+    [attachment] = detail["Attachments"]
+    assert (attachment["FileName"], attachment["ContentType"]) == (
+        "etiquette.pdf",
+        "application/pdf",
+    )
+
+
+@pytest.mark.integration
+async def test_a_mail_server_nobody_answers_for_is_an_outage_not_a_failure() -> None:
+    sender = _sender("127.0.0.1", _closed_port())
+
+    with pytest.raises(MailServerUnavailable) as raised:
+        await sender.send(_email("lea.dupont@example.com"))
+
+    assert isinstance(raised.value, Unavailable)
+
+
+@pytest.mark.integration
+async def test_media_or_labels_not_answering_is_an_outage() -> None:
+    port = _closed_port()
+    async with httpx.AsyncClient(timeout=5) as client:
+        with pytest.raises(DependencyUnavailable):
+            await MediaPhotoDirectory(client, f"http://127.0.0.1:{port}", "t").lookup("m", ["p-1"])
+        with pytest.raises(DependencyUnavailable):
+            await HttpLabelFiles(client).download(f"http://127.0.0.1:{port}/l/x.pdf")
+
+
+async def test_no_photo_means_no_call_to_media() -> None:
+    async with httpx.AsyncClient(timeout=5) as client:
+        directory = MediaPhotoDirectory(client, f"http://127.0.0.1:{_closed_port()}", "t")
+        assert await directory.lookup("m", []) == {}
