@@ -23,6 +23,7 @@ from PIL import Image
 from pymongo import MongoClient
 
 from returns_contracts import (
+    Address,
     Branding,
     Locale,
     MerchantUpdated,
@@ -73,6 +74,14 @@ class Shop:
                         "branding": Branding(
                             logo_url="https://shop.example.com/logo.png",
                             signature=f"The {self.id} team",
+                        ),
+                        # Labels waits for a return address before it makes a classic label.
+                        "return_address": Address(
+                            name=f"Boutique {self.id} - Returns",
+                            line1="1 rue du Dépôt",
+                            postal_code="69007",
+                            city="Lyon",
+                            country="FR",
                         ),
                     }
                 )
