@@ -153,7 +153,12 @@ class FakePhotoCatalog:
 
     def add(self, photo_id: str, merchant_id: str, draft_id: str) -> None:
         self.photos[photo_id] = Photo(
-            photo_id, merchant_id, draft_id, None, f"https://media/{photo_id}", f"https://t/{photo_id}"
+            photo_id,
+            merchant_id,
+            draft_id,
+            None,
+            f"https://media/{photo_id}",
+            f"https://t/{photo_id}",
         )
 
     async def lookup(self, merchant_id: str, photo_ids: Sequence[str]) -> list[Photo]:

@@ -97,9 +97,7 @@ def test_returnable_is_ordered_minus_earlier_returns_never_negative(
     assert returnable["2"] == 1
 
 
-@given(
-    taken=st.integers(min_value=0, max_value=3), wanted=st.integers(min_value=-3, max_value=6)
-)
+@given(taken=st.integers(min_value=0, max_value=3), wanted=st.integers(min_value=-3, max_value=6))
 def test_a_draft_takes_between_one_and_what_is_left(taken: int, wanted: int) -> None:
     reservations = {"earlier": {"1": taken}} if taken else {}
     left = 3 - taken
@@ -147,7 +145,10 @@ def test_step_one_refuses_nothing_selected_unknown_and_duplicate_lines() -> None
     assert fields(nothing) == {"lines": "no_lines"}
     with pytest.raises(DeclarationRejected) as error:
         start(("2", 1), ("2", 1), ("9", 1))
-    assert fields(error) == {"lines[1].line_id": "duplicate_line", "lines[2].line_id": "unknown_line"}
+    assert fields(error) == {
+        "lines[1].line_id": "duplicate_line",
+        "lines[2].line_id": "unknown_line",
+    }
 
 
 # --- R4-R6 ------------------------------------------------------------------------------------
@@ -171,11 +172,11 @@ def test_a_reason_must_be_an_active_one_of_the_merchant() -> None:
 def test_a_classic_line_needs_a_return_type_the_merchant_offers() -> None:
     line = CLASSIC_LINE.model_copy(update={"return_type": None})
     for offered in ("refund", "exchange"):
-        changed = rules.choose_return_type(merchant(), draft(line), "2", offered, NOW)  # type: ignore[arg-type]
+        changed = rules.choose_return_type(merchant(), draft(line), "2", offered, NOW)
         assert changed.lines[0].return_type == offered
     for refused in ("store_credit", None):
         with pytest.raises(DeclarationRejected) as error:
-            rules.choose_return_type(merchant(), draft(line), "2", refused, NOW)  # type: ignore[arg-type]
+            rules.choose_return_type(merchant(), draft(line), "2", refused, NOW)
         assert fields(error) == {"return_type": "return_type_required"}
 
 
@@ -207,7 +208,9 @@ def test_a_defective_line_needs_a_comment_and_photos_of_this_draft(
     assert fields(error) == expected
 
 
-@given(padding=st.integers(min_value=0, max_value=5), length=st.integers(min_value=0, max_value=2100))
+@given(
+    padding=st.integers(min_value=0, max_value=5), length=st.integers(min_value=0, max_value=2100)
+)
 def test_the_comment_is_trimmed_then_between_10_and_2000_characters(
     padding: int, length: int
 ) -> None:
@@ -245,7 +248,9 @@ def test_a_submitted_or_expired_draft_can_no_longer_change() -> None:
         rules.choose_reason(merchant(), submitted, "2", "too_big", NOW)
     assert fields(error) == {"draft": "draft_submitted"}
     with pytest.raises(DeclarationRejected) as expired:
-        rules.choose_reason(merchant(), draft(CLASSIC_LINE), "2", "too_big", NOW + timedelta(days=2))
+        rules.choose_reason(
+            merchant(), draft(CLASSIC_LINE), "2", "too_big", NOW + timedelta(days=2)
+        )
     assert fields(expired) == {"draft": "draft_expired"}
 
 

@@ -5,17 +5,29 @@ secret for API keys) because FerretDB turns only `_id` filters into SQL; everyth
 scan. Events are written in the same document as the change that caused them (see outbox.py).
 Nested models are stored in their JSON form (dates as ISO text); fields that lists filter and
 sort on are copied to the top level with their BSON types.
+
+FerretDB v1 applies an update by reading the document, changing it in Go and writing it back,
+with nothing in between to stop another connection: concurrent updates of one document lose
+each other's changes, and a filter guard is no compare-and-swap (measured on v1.24.2: 40
+concurrent `$inc` of one field from 4 clients left 15; 16 guarded reservations of the last
+items from 4 clients let 4 through). Only an insert of an existing `_id` is refused
+atomically. So:
+- reservations are versions inserted under `<order id>#<version>`: the insert of the next
+  version is the compare-and-swap, whatever the number of processes;
+- updates of documents that carry an outbox (merchants, returns) go through one lock per
+  process, shared with the relay, so an event appended while the relay marks a batch is not
+  overwritten. Production MongoDB updates one document atomically and needs neither.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -29,6 +41,7 @@ from returns_declaration.domain.model import (
     Return,
     TimelineEntry,
 )
+from returns_declaration.domain.rules import reserved_quantities
 from returns_declaration.service.ports import (
     ApiKey,
     ReturnFilter,
@@ -45,6 +58,8 @@ ORDERS = "orders"
 DRAFTS = "drafts"
 RETURNS = "returns"
 IDEMPOTENCY_KEYS = "idempotency_keys"
+RESERVATIONS = "reservations"
+_RESERVATION_ATTEMPTS = 100
 OUTBOX_COLLECTIONS = (MERCHANTS, RETURNS)
 
 
@@ -52,9 +67,8 @@ def order_id(merchant_id: str, order_number: str) -> str:
     return f"{merchant_id}:{order_number}"
 
 
-def _reserved_field(line_id: str) -> str:
-    # Line ids are checked against LINE_ID_PATTERN, so they are safe inside a field path.
-    return f"reserved.{line_id}"
+def _reservation_id(order_document_id: str, version: int) -> str:
+    return f"{order_document_id}#{version:010d}"
 
 
 def _encode_cursor(submitted_at: datetime, return_id: str) -> str:
@@ -75,14 +89,19 @@ class InvalidCursor(ValueError):
 
 
 class DeclarationRepository:
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    def __init__(
+        self, database: AsyncDatabase[Document], write_lock: asyncio.Lock | None = None
+    ) -> None:
         self.database = database
+        # Shared with the outbox relay of the same process (see the module docstring).
+        self.write_lock = write_lock or asyncio.Lock()
         self.merchants = database[MERCHANTS]
         self.api_keys = database[API_KEYS]
         self.orders = database[ORDERS]
         self.drafts = database[DRAFTS]
         self.returns = database[RETURNS]
         self.idempotency_keys = database[IDEMPOTENCY_KEYS]
+        self.reservations = database[RESERVATIONS]
 
     async def create_indexes(self) -> None:
         # FerretDB on SQLite does not use these; production MongoDB needs them for the relay
@@ -112,9 +131,10 @@ class DeclarationRepository:
             return
         update = outbox_append(events)
         update["$set"]["merchant"] = body
-        result = await self.merchants.update_one(
-            {"_id": merchant.id, "merchant.revision": expected_revision}, update
-        )
+        async with self.write_lock:
+            result = await self.merchants.update_one(
+                {"_id": merchant.id, "merchant.revision": expected_revision}, update
+            )
         if result.matched_count == 0:
             raise RevisionConflict(merchant.id)
 
@@ -149,46 +169,61 @@ class DeclarationRepository:
     # --- orders and their reservations -------------------------------------------------------
 
     async def save_order(self, order: Order) -> None:
-        # $set of the order alone: what earlier returns reserved stays.
-        await self.orders.update_one(
+        # Reservations live in their own documents, so replacing the order keeps them.
+        await self.orders.replace_one(
             {"_id": order_id(order.merchant_id, order.number)},
-            {"$set": {"order": order.model_dump(mode="json")}},
+            {"order": order.model_dump(mode="json")},
             upsert=True,
         )
 
     async def get_order(self, merchant_id: str, order_number: str) -> StoredOrder | None:
-        document = await self.orders.find_one({"_id": order_id(merchant_id, order_number)})
+        document_id = order_id(merchant_id, order_number)
+        document = await self.orders.find_one({"_id": document_id})
         if document is None:
             return None
-        reservations: Reservations = {
-            return_id: {line_id: int(quantity) for line_id, quantity in lines.items()}
-            for return_id, lines in document.get("reservations", {}).items()
-        }
+        _, reservations = await self._latest_reservations(document_id)
         return StoredOrder(Order.model_validate(document["order"]), reservations)
 
+    async def _latest_reservations(self, order_document_id: str) -> tuple[int, Reservations]:
+        # An order has few returns, so walking its versions by `_id` costs a few lookups.
+        version, reservations = 0, dict[str, dict[str, int]]()
+        while True:
+            found = await self.reservations.find_one(
+                {"_id": _reservation_id(order_document_id, version + 1)}
+            )
+            if found is None:
+                return version, reservations
+            version += 1
+            reservations = {
+                return_id: {line_id: int(quantity) for line_id, quantity in lines.items()}
+                for return_id, lines in found["reservations"].items()
+            }
+
     async def reserve(self, order: Order, return_id: str, quantities: Mapping[str, int]) -> bool:
-        """One conditional update of the order document, so it is atomic without transactions:
-        it applies only if this return holds no reservation yet and, for every line, what is
-        reserved so far leaves room for the quantity asked. Two concurrent submits cannot both
-        pass the filter for the same items."""
+        """Insert the next version of the order's reservations, with this return's added, if
+        what earlier returns hold leaves room; a concurrent writer of the same version makes
+        the insert fail and this one reads again. A retry finds its own reservation."""
         document_id = order_id(order.merchant_id, order.number)
-        room: dict[str, Any] = {}
-        for line_id, quantity in quantities.items():
-            line = order.line(line_id)
-            ordered = 0 if line is None else line.quantity
-            # $not/$gt also matches a line nothing was reserved on yet (the field is missing).
-            room[_reserved_field(line_id)] = {"$not": {"$gt": ordered - quantity}}
-        result = await self.orders.update_one(
-            {"_id": document_id, f"reservations.{return_id}": {"$exists": False}, **room},
-            {
-                "$set": {f"reservations.{return_id}": dict(quantities)},
-                "$inc": {_reserved_field(line_id): q for line_id, q in quantities.items()},
-            },
-        )
-        if result.modified_count == 1:
-            return True
-        current = await self.orders.find_one({"_id": document_id}, {"reservations": 1})
-        return current is not None and return_id in current.get("reservations", {})
+        for _ in range(_RESERVATION_ATTEMPTS):
+            version, reservations = await self._latest_reservations(document_id)
+            if return_id in reservations:
+                return True
+            taken = reserved_quantities(reservations)
+            for line_id, quantity in quantities.items():
+                line = order.line(line_id)
+                if line is None or taken.get(line_id, 0) + quantity > line.quantity:
+                    return False
+            try:
+                await self.reservations.insert_one(
+                    {
+                        "_id": _reservation_id(document_id, version + 1),
+                        "reservations": {**reservations, return_id: dict(quantities)},
+                    }
+                )
+                return True
+            except DuplicateKeyError:
+                continue
+        raise RuntimeError(f"could not reserve on order {document_id}: too much contention")
 
     # --- drafts ------------------------------------------------------------------------------
 
@@ -224,6 +259,7 @@ class DeclarationRepository:
             "label_status": record.label_status,
             "return": declared.model_dump(mode="json"),
             "timeline": [first.entry.model_dump(mode="json")],
+            "applied_events": {first.entry.event_id: True},
             **outbox_fields(first.events),
         }
         try:
@@ -282,20 +318,22 @@ class DeclarationRepository:
     ) -> bool:
         update: dict[str, Any] = outbox_append(change.events) if change.events else {"$set": {}}
         update.setdefault("$push", {})["timeline"] = change.entry.model_dump(mode="json")
+        update["$set"][f"applied_events.{change.entry.event_id}"] = True
         if change.label_status is not None:
             update["$set"]["label_status"] = change.label_status
         if change.label is not None:
             update["$set"]["label"] = dict(change.label)
-        if not update["$set"]:
-            del update["$set"]
-        result = await self.returns.update_one(
-            {
-                "_id": return_id,
-                "merchant_id": merchant_id,
-                "timeline.event_id": {"$ne": change.entry.event_id},
-            },
-            update,
-        )
+        async with self.write_lock:
+            result = await self.returns.update_one(
+                {
+                    "_id": return_id,
+                    "merchant_id": merchant_id,
+                    # FerretDB v1 cannot match inside an array of documents; a map by
+                    # event id makes "not applied yet" a plain field test.
+                    f"applied_events.{change.entry.event_id}": {"$exists": False},
+                },
+                update,
+            )
         if result.matched_count:
             return True
         # Nothing changed: either the entry is there already (a redelivery) or no such return.
@@ -303,14 +341,13 @@ class DeclarationRepository:
 
     async def claim_idempotency_key(self, merchant_id: str, key: str, return_id: str) -> str:
         document_id = f"{merchant_id}:{key}"
-        document = await self.idempotency_keys.find_one_and_update(
-            {"_id": document_id},
-            {"$setOnInsert": {"return_id": return_id}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert document is not None  # upserted
-        return str(document["return_id"])
+        try:
+            await self.idempotency_keys.insert_one({"_id": document_id, "return_id": return_id})
+            return return_id
+        except DuplicateKeyError:
+            document = await self.idempotency_keys.find_one({"_id": document_id})
+            assert document is not None  # keys are never deleted
+            return str(document["return_id"])
 
 
 def _record(document: Document) -> ReturnRecord:
@@ -323,9 +360,11 @@ def _record(document: Document) -> ReturnRecord:
 
 
 class MongoRateLimiter:
-    """Fixed windows counted in one document per key and window, by `_id` (fast on FerretDB).
+    """Fixed windows: attempt n of a key in a window inserts `<key>:<window>:<n>`.
 
-    FerretDB has no TTL index, so finished windows are swept now and then by this process.
+    An insert of an existing `_id` is refused atomically even on FerretDB (where a counter's
+    `$inc` from several connections loses increments), so concurrent attempts cannot slip
+    under the limit. FerretDB has no TTL index, so finished windows are swept now and then.
     """
 
     SWEEP_EVERY = 500
@@ -333,18 +372,26 @@ class MongoRateLimiter:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.collection = database["rate_limits"]
         self.calls = 0
+        # Where the next free slot probably is, so that attempt n does not probe n slots.
+        self.next_slot: dict[str, int] = {}
 
     async def allow(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
         window = int(now.timestamp()) // window_seconds
         expires_at = datetime.fromtimestamp((window + 1) * window_seconds, UTC)
-        document = await self.collection.find_one_and_update(
-            {"_id": f"{key}:{window}"},
-            {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": expires_at}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert document is not None  # upserted
+        window_key = f"{key}:{window}"
         self.calls += 1
         if self.calls % self.SWEEP_EVERY == 0:
+            self.next_slot.clear()
             await self.collection.delete_many({"expires_at": {"$lt": now}})
-        return int(document["count"]) <= limit
+        slot = self.next_slot.get(window_key, 1)
+        while slot <= limit:
+            try:
+                await self.collection.insert_one(
+                    {"_id": f"{window_key}:{slot}", "expires_at": expires_at}
+                )
+                self.next_slot[window_key] = slot + 1
+                return True
+            except DuplicateKeyError:
+                slot += 1
+        self.next_slot[window_key] = slot
+        return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -72,7 +73,8 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     )
     mongo = new_mongo_client(settings)
     database = mongo[settings.mongodb_database]
-    repository = DeclarationRepository(database)
+    write_lock = asyncio.Lock()
+    repository = DeclarationRepository(database, write_lock)
     relay = OutboxRelay(
         database,
         OUTBOX_COLLECTIONS,
@@ -80,6 +82,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         settings.topics,
         registry,
         poll_seconds=settings.outbox_poll_seconds,
+        write_lock=write_lock,
     )
     media_http = httpx.AsyncClient(
         base_url=settings.media_base_url, timeout=settings.media_timeout_seconds
