@@ -1,1 +1,1 @@
-"""Plain models and rules of photos (R13) come with the upload: no I/O here."""
+"""Plain models and rules of photos (R6, R13): no I/O here."""

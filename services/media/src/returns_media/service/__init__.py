@@ -1,1 +1,1 @@
-"""Use cases of the media service (photo upload and links come with a later change)."""
+"""Use cases of the media service: upload, links, lookup, clean-up, GDPR erasure."""

@@ -1,0 +1,139 @@
+"""Validation and normalisation of uploaded images with Pillow (and pillow-heif for HEIC).
+
+The type is decided from the bytes: Pillow identifies the file by its signature, and only the
+four formats of R13 are tried. Decoding runs in a small thread pool of its own, so the event
+loop never waits on it and at most `workers` images are in memory at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO
+
+import pillow_heif
+from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
+
+from returns_media.domain.errors import BrokenImage, TooManyPixels, UnsupportedImage
+from returns_media.domain.model import NormalisedImage
+
+pillow_heif.register_heif_opener()
+# A truncated file is a broken image, never a half-grey one.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+# Pillow's format names of what R13 accepts; pillow-heif registers HEIC as "HEIF".
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+OUTPUT_CONTENT_TYPE = "image/jpeg"
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+class PillowNormaliser:
+    def __init__(
+        self,
+        *,
+        max_pixels: int,
+        full_max_side: int,
+        thumbnail_max_side: int,
+        jpeg_quality: int,
+        workers: int,
+    ) -> None:
+        self.max_pixels = max_pixels
+        self.full_max_side = full_max_side
+        self.thumbnail_max_side = thumbnail_max_side
+        self.jpeg_quality = jpeg_quality
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imaging")
+        # Pillow's own guard (DecompressionBombError at twice this) backs up the check below
+        # for decoders that allocate before we look at the size.
+        Image.MAX_IMAGE_PIXELS = max_pixels
+
+    async def normalise(self, source: BinaryIO) -> NormalisedImage:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self.normalise_now, source)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def normalise_now(self, source: BinaryIO) -> NormalisedImage:
+        source.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                with Image.open(source, formats=ACCEPTED_FORMATS) as image:
+                    return self._normalise(image)
+            except UnidentifiedImageError as error:
+                raise UnsupportedImage(
+                    "This file is not a supported image: send a JPEG, PNG, WebP or HEIC photo."
+                ) from error
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+                raise self._too_many_pixels() from error
+            except (OSError, SyntaxError, ValueError, EOFError) as error:
+                # Pillow reports truncated and corrupt data as OSError or SyntaxError.
+                raise BrokenImage(
+                    "This image is damaged or incomplete and cannot be read; please take or "
+                    "export the photo again."
+                ) from error
+
+    def _too_many_pixels(self) -> TooManyPixels:
+        megapixels = self.max_pixels // 1_000_000
+        return TooManyPixels(
+            f"This image has too many pixels (at most {megapixels} megapixels); please send a "
+            "smaller photo."
+        )
+
+    def _normalise(self, image: Image.Image) -> NormalisedImage:
+        source_format = str(image.format)
+        width, height = image.size
+        if width < 1 or height < 1 or width * height > self.max_pixels:
+            raise self._too_many_pixels()
+        if source_format == "JPEG":
+            # Decode straight at the smallest scale (1/2, 1/4, 1/8) still at least as large as
+            # the stored image: far less time and memory for a phone photo.
+            ratio = min(1.0, self.full_max_side / max(width, height))
+            image.draft("RGB", (math.ceil(width * ratio), math.ceil(height * ratio)))
+        image.load()
+        upright = ImageOps.exif_transpose(image) or image
+        rgb = _to_srgb(upright, image.info.get("icc_profile"))
+        rgb.thumbnail((self.full_max_side, self.full_max_side), Image.Resampling.LANCZOS)
+        full = self._encode(rgb)
+        thumb_image = rgb.copy()
+        thumb_image.thumbnail(
+            (self.thumbnail_max_side, self.thumbnail_max_side), Image.Resampling.LANCZOS
+        )
+        return NormalisedImage(
+            full=full,
+            thumbnail=self._encode(thumb_image),
+            content_type=OUTPUT_CONTENT_TYPE,
+            width=rgb.width,
+            height=rgb.height,
+            source_format=source_format,
+        )
+
+    def _encode(self, image: Image.Image) -> bytes:
+        # Saved from a fresh image that never had metadata: no EXIF (GPS, camera, time), no
+        # ICC profile, no XMP, no comments can travel along.
+        clean = Image.new("RGB", image.size)
+        clean.paste(image)
+        buffer = io.BytesIO()
+        clean.save(buffer, "JPEG", quality=self.jpeg_quality, optimize=True, progressive=True)
+        return buffer.getvalue()
+
+
+def _to_srgb(image: Image.Image, icc_profile: object) -> Image.Image:
+    """RGB pixels in sRGB: colours stay right once the (stripped) ICC profile is gone."""
+    rgb = image
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        rgb = Image.new("RGB", rgba.size, (255, 255, 255))
+        rgb.paste(rgba, mask=rgba.getchannel("A"))
+    if isinstance(icc_profile, bytes) and icc_profile:
+        try:
+            embedded = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+            converted = ImageCms.profileToProfile(rgb, embedded, _SRGB, outputMode="RGB")
+            if converted is not None:
+                return converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # A profile we cannot read: keep the pixels as they are.
+    return rgb if rgb.mode == "RGB" else rgb.convert("RGB")

@@ -1,0 +1,187 @@
+"""The HTTP API of media (docs/service-interfaces.md, "Media")."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from returns_media.domain.errors import NotAuthorized, NotFound
+from returns_media.domain.model import VARIANTS, Variant
+from returns_media.entrypoints.upload import receive_file
+from returns_media.service.links import LINK_GONE
+from returns_media.service.use_cases import MediaService, PhotoView, ReceivedFile
+
+Id = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+class PhotoAnswer(BaseModel):
+    photo_id: str
+    merchant_id: str
+    draft_id: str
+    line_id: str
+    content_type: str
+    width: int
+    height: int
+    size_bytes: int
+    sha256: str
+    url: str
+    thumbnail_url: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, view: PhotoView) -> PhotoAnswer:
+        photo = view.photo
+        return cls(
+            photo_id=photo.photo_id,
+            merchant_id=photo.merchant_id,
+            draft_id=photo.draft_id,
+            line_id=photo.line_id,
+            content_type=photo.content_type,
+            width=photo.width,
+            height=photo.height,
+            size_bytes=photo.size_bytes,
+            sha256=photo.sha256,
+            url=view.links.url,
+            thumbnail_url=view.links.thumbnail_url,
+            expires_at=view.links.expires_at,
+        )
+
+
+class LookupRequest(BaseModel):
+    merchant_id: str = Field(min_length=1, max_length=200)
+    photo_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(max_length=100)
+
+
+class LookupAnswer(BaseModel):
+    photos: list[PhotoAnswer]
+
+
+class ErasureAnswer(BaseModel):
+    merchant_id: str
+    photos_deleted: int
+
+
+def media_router(service: MediaService, *, internal_token: str, max_upload_bytes: int) -> APIRouter:
+    router = APIRouter()
+
+    def internal_caller(
+        x_internal_token: Annotated[str | None, Header()] = None,
+    ) -> None:
+        if x_internal_token is None or not hmac.compare_digest(
+            x_internal_token.encode(), internal_token.encode()
+        ):
+            raise NotAuthorized("This endpoint is for the other services of the platform only.")
+
+    @router.post(
+        "/v1/merchants/{merchant_id}/drafts/{draft_id}/photos",
+        status_code=201,
+        response_model=PhotoAnswer,
+        tags=["photos"],
+        summary="Upload one photo of a returned item (multipart field `file`)",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {"file": {"type": "string", "format": "binary"}},
+                        }
+                    }
+                },
+            }
+        },
+    )
+    async def upload_photo(
+        request: Request,
+        merchant_id: Id,
+        draft_id: Id,
+        line_id: Annotated[str, Query(min_length=1, max_length=200)],
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> PhotoAnswer:
+        ref = service.authorize(authorization, merchant_id, draft_id)
+        opened: list[ReceivedFile] = []
+
+        async def receive() -> ReceivedFile:
+            received = await receive_file(request, field="file", max_bytes=max_upload_bytes)
+            opened.append(received)
+            return received
+
+        try:
+            view = await service.upload(ref, line_id, receive)
+        finally:
+            for received in opened:
+                received.file.close()
+        return PhotoAnswer.of(view)
+
+    @router.delete(
+        "/v1/merchants/{merchant_id}/drafts/{draft_id}/photos/{photo_id}",
+        status_code=204,
+        tags=["photos"],
+        summary="Remove a photo from a draft before it is submitted",
+    )
+    async def remove_photo(
+        merchant_id: Id,
+        draft_id: Id,
+        photo_id: Id,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        ref = service.authorize(authorization, merchant_id, draft_id)
+        await service.remove(ref, photo_id)
+        return Response(status_code=204)
+
+    @router.get(
+        "/p/{photo_id}/{variant}",
+        tags=["links"],
+        summary="The image behind a signed link, until it expires",
+        response_class=Response,
+        responses={200: {"content": {"image/jpeg": {}}}},
+    )
+    async def open_link(
+        photo_id: Id,
+        variant: Annotated[str, Path(max_length=10)],
+        exp: Annotated[str, Query(max_length=20)] = "",
+        sig: Annotated[str, Query(max_length=100)] = "",
+    ) -> Response:
+        if variant not in VARIANTS:
+            raise NotFound(LINK_GONE)
+        chosen: Variant = "full" if variant == "full" else "thumb"
+        data, photo = await service.open(photo_id, chosen, exp, sig)
+        return Response(
+            content=data,
+            media_type=photo.content_type,
+            headers={
+                "Cache-Control": "private, max-age=3600",
+                "X-Content-Type-Options": "nosniff",
+                "Content-Disposition": f'inline; filename="{photo_id}-{variant}.jpg"',
+            },
+        )
+
+    @router.post(
+        "/internal/v1/photos/lookup",
+        response_model=LookupAnswer,
+        tags=["internal"],
+        summary="The known photos of a merchant among the given ids, with fresh links",
+        dependencies=[Depends(internal_caller)],
+    )
+    async def lookup(body: LookupRequest) -> LookupAnswer:
+        views = await service.lookup(body.merchant_id, body.photo_ids)
+        return LookupAnswer(photos=[PhotoAnswer.of(view) for view in views])
+
+    @router.delete(
+        "/internal/v1/merchants/{merchant_id}/photos",
+        response_model=ErasureAnswer,
+        tags=["internal"],
+        summary="Erase every photo of a merchant (GDPR)",
+        dependencies=[Depends(internal_caller)],
+    )
+    async def erase_merchant(merchant_id: Id) -> ErasureAnswer:
+        deleted = await service.forget_merchant(merchant_id)
+        return ErasureAnswer(merchant_id=merchant_id, photos_deleted=deleted)
+
+    return router
