@@ -179,3 +179,6 @@ class InMemoryRateLimiter:
         window = (key, int(now.timestamp()) // window_seconds)
         self.counts[window] = self.counts.get(window, 0) + 1
         return self.counts[window] <= limit
+
+    async def exceeded(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
+        return self.counts.get((key, int(now.timestamp()) // window_seconds), 0) >= limit

@@ -325,8 +325,27 @@ async def test_the_rate_limiter_counts_per_key_and_window(database: Database) ->
     limiter = MongoRateLimiter(database)
     outcomes = [await limiter.allow("order:shop:A-1", 3, 60, NOW) for _ in range(4)]
     assert outcomes == [True, True, True, False]
+    assert await limiter.exceeded("order:shop:A-1", 3, 60, NOW)
+    assert not await limiter.exceeded("order:shop:A-2", 3, 60, NOW)
     assert await limiter.allow("order:shop:A-2", 3, 60, NOW)
     assert await limiter.allow("order:shop:A-1", 3, 60, NOW + timedelta(seconds=60))
+
+
+async def test_concurrent_attempts_never_slip_under_the_limit(
+    mongodb_url: str, database: Database
+) -> None:
+    clients: list[AsyncMongoClient[dict[str, Any]]] = [
+        AsyncMongoClient(mongodb_url, tz_aware=True) for _ in range(4)
+    ]
+    try:
+        limiters = [MongoRateLimiter(client[database.name]) for client in clients]
+        outcomes = await asyncio.gather(
+            *(limiters[index % 4].allow("client:1.2.3.4", 5, 600, NOW) for index in range(20))
+        )
+    finally:
+        for client in clients:
+            await client.close()
+    assert outcomes.count(True) == 5
 
 
 async def test_the_idempotency_key_binds_one_return(database: Database) -> None:

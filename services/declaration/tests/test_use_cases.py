@@ -49,7 +49,7 @@ class Harness:
             self.wake,
             back_office_base_url="http://bo.example/",
             portal_token_secret=SECRET,
-            limits=PortalLimits(attempts_per_order=3, attempts_per_client=5, window_seconds=600),
+            limits=PortalLimits(attempts_per_order=3, failures_per_client=5, window_seconds=600),
             clock=lambda: NOW,
             new_id=lambda: next(self.ids),
         )
@@ -149,14 +149,21 @@ async def test_sign_in_attempts_are_limited_per_order_and_per_client(harness: Ha
         with pytest.raises(SessionRefused):
             await service.open_session("shop", "A-1", "x@y.z", "1.1.1.1")
     with pytest.raises(TooManyAttempts) as limited:
-        # Even the right e-mail: the order is locked for the window.
+        # Even the right e-mail from elsewhere: the order is locked for the window.
         await service.open_session("shop", "A-1", "ana@example.com", "2.2.2.2")
     assert limited.value.locale == "fr"
-    for number in ("B-1", "B-2", "B-3", "B-4"):  # the 5 attempts the client may make
+    for number in ("B-1", "B-2", "B-3", "B-4", "B-5"):  # the 5 failures a client may make
         with pytest.raises(SessionRefused):
             await service.open_session("shop", number, "x@y.z", "2.2.2.2")
     with pytest.raises(TooManyAttempts):
-        await service.open_session("shop", "B-3", "x@y.z", "2.2.2.2")
+        await service.open_session("shop", "B-6", "x@y.z", "2.2.2.2")
+
+
+async def test_a_client_signing_in_successfully_is_not_limited(harness: Harness) -> None:
+    for _ in range(3):
+        await harness.service.open_session("shop", "A-1", "ana@example.com", "1.1.1.1")
+    with pytest.raises(TooManyAttempts):  # the order's own limit still holds
+        await harness.service.open_session("shop", "A-1", "ana@example.com", "1.1.1.1")
 
 
 async def test_a_session_token_is_bound_to_its_merchant(harness: Harness) -> None:

@@ -21,9 +21,10 @@ class DeclarationSettings(ServiceSettings):
     outbox_poll_seconds: float = 2.0
     session_ttl_minutes: int = 120
     draft_ttl_hours: int = 24
-    # Portal sign-in attempts (order number + e-mail), per order and per client address.
+    # Portal sign-in (order number + e-mail): every attempt counts per order, failed ones per
+    # client address.
     portal_attempts_per_order: int = 10
-    portal_attempts_per_client: int = 30
+    portal_failures_per_client: int = 100
     portal_attempts_window_seconds: int = 900
     # Trust X-Forwarded-For for the client address only behind a proxy that sets it.
     trust_forwarded_for: bool = False

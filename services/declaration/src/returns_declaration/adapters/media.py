@@ -10,6 +10,8 @@ import httpx
 from returns_declaration.service.ports import Photo, PhotoCatalogUnavailable
 
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"
+# Media answers at most this many ids per lookup.
+LOOKUP_BATCH = 100
 
 
 class MediaPhotoCatalog:
@@ -19,12 +21,17 @@ class MediaPhotoCatalog:
         self.internal_api_token = internal_api_token
 
     async def lookup(self, merchant_id: str, photo_ids: Sequence[str]) -> list[Photo]:
-        if not photo_ids:
-            return []
+        photos: list[Photo] = []
+        unique = list(dict.fromkeys(photo_ids))
+        for start in range(0, len(unique), LOOKUP_BATCH):
+            photos.extend(await self._lookup(merchant_id, unique[start : start + LOOKUP_BATCH]))
+        return photos
+
+    async def _lookup(self, merchant_id: str, photo_ids: list[str]) -> list[Photo]:
         try:
             response = await self.client.post(
                 "/internal/v1/photos/lookup",
-                json={"merchant_id": merchant_id, "photo_ids": list(photo_ids)},
+                json={"merchant_id": merchant_id, "photo_ids": photo_ids},
                 headers={INTERNAL_TOKEN_HEADER: self.internal_api_token},
             )
             response.raise_for_status()

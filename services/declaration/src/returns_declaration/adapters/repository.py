@@ -351,10 +351,14 @@ class DeclarationRepository:
 
 
 def _record(document: Document) -> ReturnRecord:
+    declared = Return.model_validate(document["return"])
+    # Returns stored before the timeline existed read as just submitted.
     return ReturnRecord(
-        declared=Return.model_validate(document["return"]),
-        label_status=document["label_status"],
-        timeline=tuple(TimelineEntry.model_validate(entry) for entry in document["timeline"]),
+        declared=declared,
+        label_status=document.get("label_status") or declared.first_label_status(),
+        timeline=tuple(
+            TimelineEntry.model_validate(entry) for entry in document.get("timeline", [])
+        ),
         label=document.get("label"),
     )
 
@@ -395,3 +399,7 @@ class MongoRateLimiter:
                 slot += 1
         self.next_slot[window_key] = slot
         return False
+
+    async def exceeded(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
+        window = int(now.timestamp()) // window_seconds
+        return await self.collection.find_one({"_id": f"{key}:{window}:{limit}"}) is not None

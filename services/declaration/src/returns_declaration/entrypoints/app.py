@@ -98,7 +98,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         draft_ttl=timedelta(hours=settings.draft_ttl_hours),
         limits=PortalLimits(
             attempts_per_order=settings.portal_attempts_per_order,
-            attempts_per_client=settings.portal_attempts_per_client,
+            failures_per_client=settings.portal_failures_per_client,
             window_seconds=settings.portal_attempts_window_seconds,
         ),
     )

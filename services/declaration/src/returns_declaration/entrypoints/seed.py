@@ -1,12 +1,14 @@
-"""Load the demo merchant and its orders through the public back-office API.
+"""Load the demo merchant, its reasons and orders through the public back-office API.
 
 Going through the API (rather than writing to MongoDB) means the demo exercises the same path
-as a real merchant: validation, the outbox and MerchantUpdated for the other services.
+as a real merchant: validation, the outbox and MerchantUpdated for the other services. The
+operator token creates the merchant and issues it a back-office API key, printed once.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,42 +17,17 @@ import httpx
 
 DEMO_MERCHANT_ID = "demo-shop"
 DEMO_CUSTOMER_EMAIL = "camille.martin@example.com"
+# The service's own demo default; a real deployment sets ADMIN_API_TOKEN in both places.
+DEMO_ADMIN_TOKEN = "demo-admin-token-change-me"
 
 
 def demo_merchant(customer_service_email: str) -> dict[str, Any]:
     return {
-        "id": DEMO_MERCHANT_ID,
         "name": "Demo Shop",
         "locale": "fr",
         "customer_service_email": customer_service_email,
         "return_window_days": 30,
         "return_types": ["refund", "exchange", "store_credit"],
-        "reasons": [
-            {
-                "code": "damaged",
-                "label_fr": "Article abîmé à la livraison",
-                "label_en": "Item damaged on delivery",
-                "defective": True,
-            },
-            {
-                "code": "faulty",
-                "label_fr": "Article défectueux",
-                "label_en": "Faulty item",
-                "defective": True,
-            },
-            {
-                "code": "wrong_size",
-                "label_fr": "Taille ne convient pas",
-                "label_en": "Wrong size",
-                "defective": False,
-            },
-            {
-                "code": "changed_mind",
-                "label_fr": "Changement d'avis",
-                "label_en": "Changed my mind",
-                "defective": False,
-            },
-        ],
         "return_address": {
             "name": "Demo Shop - Retours",
             "line1": "12 rue des Entrepôts",
@@ -59,6 +36,34 @@ def demo_merchant(customer_service_email: str) -> dict[str, Any]:
             "country": "FR",
         },
     }
+
+
+DEMO_REASONS: list[dict[str, Any]] = [
+    {
+        "code": "damaged",
+        "label_fr": "Article abîmé à la livraison",
+        "label_en": "Item damaged on delivery",
+        "defective": True,
+    },
+    {
+        "code": "faulty",
+        "label_fr": "Article défectueux",
+        "label_en": "Faulty item",
+        "defective": True,
+    },
+    {
+        "code": "wrong_size",
+        "label_fr": "Taille ne convient pas",
+        "label_en": "Wrong size",
+        "defective": False,
+    },
+    {
+        "code": "changed_mind",
+        "label_fr": "Changement d'avis",
+        "label_en": "Changed my mind",
+        "defective": False,
+    },
+]
 
 
 def demo_orders(today: datetime) -> list[dict[str, Any]]:
@@ -114,31 +119,41 @@ def demo_orders(today: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def seed(base_url: str, customer_service_email: str) -> None:
-    with httpx.Client(base_url=base_url, timeout=10.0) as client:
-        response = client.put(
-            f"/v1/merchants/{DEMO_MERCHANT_ID}", json=demo_merchant(customer_service_email)
-        )
-        response.raise_for_status()
+def seed(base_url: str, customer_service_email: str, admin_token: str) -> str:
+    """Load the demo data; the demo merchant's new back-office API key."""
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    merchant = f"/v1/merchants/{DEMO_MERCHANT_ID}"
+    with httpx.Client(base_url=base_url, timeout=10.0, headers=headers) as client:
+        client.put(merchant, json=demo_merchant(customer_service_email)).raise_for_status()
+        for reason in DEMO_REASONS:
+            body = {key: value for key, value in reason.items() if key != "code"}
+            client.put(f"{merchant}/reasons/{reason['code']}", json=body).raise_for_status()
         for order in demo_orders(datetime.now(UTC)):
-            response = client.put(
-                f"/v1/merchants/{DEMO_MERCHANT_ID}/orders/{order['number']}", json=order
-            )
-            response.raise_for_status()
+            body = {
+                key: value for key, value in order.items() if key not in ("merchant_id", "number")
+            }
+            client.put(f"{merchant}/orders/{order['number']}", json=body).raise_for_status()
+        answer = client.post(f"{merchant}/api-keys")
+        answer.raise_for_status()
+        return str(answer.json()["api_key"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:8001", help="declaration API")
     parser.add_argument("--customer-service-email", default="service-client@demo-shop.example")
+    parser.add_argument(
+        "--admin-token", default=os.environ.get("ADMIN_API_TOKEN", DEMO_ADMIN_TOKEN)
+    )
     arguments = parser.parse_args()
     try:
-        seed(arguments.url, arguments.customer_service_email)
+        api_key = seed(arguments.url, arguments.customer_service_email, arguments.admin_token)
     except httpx.HTTPError as error:
         print(f"demo seed failed: {error}", file=sys.stderr)
         raise SystemExit(1) from error
     print(
-        f"demo merchant '{DEMO_MERCHANT_ID}' and 2 orders loaded (customer {DEMO_CUSTOMER_EMAIL})"
+        f"demo merchant '{DEMO_MERCHANT_ID}' and 2 orders loaded (customer {DEMO_CUSTOMER_EMAIL});"
+        f"\nits back-office API key (shown once): {api_key}"
     )
 
 

@@ -147,6 +147,9 @@ class RateLimiter(Protocol):
     async def allow(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
         """Count one attempt under `key`; False once more than `limit` fell in this window."""
 
+    async def exceeded(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
+        """Whether `limit` attempts under `key` were counted in this window already."""
+
 
 @dataclass(frozen=True)
 class Photo:

@@ -91,7 +91,7 @@ class IdempotencyKeyReused(Exception):
 @dataclass(frozen=True)
 class PortalLimits:
     attempts_per_order: int = 10
-    attempts_per_client: int = 30
+    failures_per_client: int = 100
     window_seconds: int = 900
 
 
@@ -257,19 +257,23 @@ class DeclarationService:
         merchant = await self.merchant(merchant_id)
         now = self.clock()
         limits = self.limits
-        by_order = await self.limiter.allow(
+        client_key = f"client:{client_address}"
+        # Per client only failures count (a shop's customers may share an address); per order
+        # every attempt counts, so an order cannot be probed from many addresses either.
+        if await self.limiter.exceeded(
+            client_key, limits.failures_per_client, limits.window_seconds, now
+        ) or not await self.limiter.allow(
             f"order:{merchant_id}:{order_number.strip().upper()}",
             limits.attempts_per_order,
             limits.window_seconds,
             now,
-        )
-        by_client = await self.limiter.allow(
-            f"client:{client_address}", limits.attempts_per_client, limits.window_seconds, now
-        )
-        if not (by_order and by_client):
+        ):
             raise TooManyAttempts(limits.window_seconds, merchant.locale)
         stored = await self.store.get_order(merchant_id, order_number.strip())
         if stored is None or not rules.customer_owns_order(stored.order, email):
+            await self.limiter.allow(
+                client_key, limits.failures_per_client, limits.window_seconds, now
+            )
             raise SessionRefused(
                 [rules.field_error(merchant.locale, "order_number", "order_not_found")]
             )
