@@ -215,10 +215,19 @@ def _served_as_image(link: str) -> bool:
 
 def test_the_order_shows_what_is_left_after_a_return(shop: Shop) -> None:
     assert shop.submit([CLASSIC_LINE]).status_code == 201
-    done = shop.declare([CLASSIC_LINE])
-    assert done.submitted.status_code == 422
-    [problem] = done.submitted.json()["error"]["fields"]
-    assert problem["code"] == "nothing_left_to_return"
+    auth = _session(shop)
+    order = shop.http.get(f"/v1/portal/{shop.id}/order", headers=auth).json()
+    left = {line["line_id"]: line["quantity_returnable"] for line in order["lines"]}
+    assert left == {"1": 2, "2": 0}
+    assert order["lines"][1]["why_not"] == "Cet article a déjà été entièrement retourné."
+    refused = shop.http.post(
+        f"/v1/portal/{shop.id}/drafts",
+        json={"lines": [{"line_id": "2", "quantity": 1}]},
+        headers=auth,
+    )
+    assert refused.status_code == 422
+    [problem] = refused.json()["error"]["fields"]
+    assert (problem["field"], problem["code"]) == ("lines[0].quantity", "nothing_left_to_return")
 
 
 def test_classic_return_is_label_pending_in_labels(shop: Shop, smtp_server: SmtpServer) -> None:

@@ -1,7 +1,9 @@
 """The HTTP API: the back-office (operator token or the merchant's API key) and the portal
-(a portal session). Every error has the one shape of `service_kit.errors`."""
+(a portal session). Every error has the one shape of `service_kit.errors`.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: the routes are built inside functions and
+FastAPI must see their dependency types, which are local names, as objects.
+"""
 
 import hmac
 from dataclasses import dataclass
