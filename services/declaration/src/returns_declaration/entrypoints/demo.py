@@ -161,6 +161,27 @@ def upload_photo(
     return str(answer["photo_id"])
 
 
+def demo_lines(
+    declaration: httpx.Client, order_number: str, email: str, classic_only: bool
+) -> list[LineChoice]:
+    """One item of each line still returnable: the first defective (unless classic_only), the
+    next classic, so the demo can run again until the order is fully returned."""
+    auth = open_session(declaration, DEMO_MERCHANT_ID, order_number, email)
+    order = _ok(declaration.get(f"/v1/portal/{DEMO_MERCHANT_ID}/order", headers=auth))
+    selectable = [line["line_id"] for line in order["lines"] if line["selectable"]]
+    if not selectable:
+        raise LookupError(f"nothing is left to return on {order_number}; try --order DEMO-1002")
+    lines: list[LineChoice] = []
+    if not classic_only:
+        comment = "Le mug est arrivé fêlé."
+        lines.append(
+            LineChoice(selectable.pop(0), 1, "damaged", comment=comment, photos=[demo_photo()])
+        )
+    if selectable:
+        lines.append(LineChoice(selectable[0], 1, "wrong_size", return_type="refund"))
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:8001", help="declaration API")
@@ -171,23 +192,17 @@ def main() -> None:
         "--classic", action="store_true", help="a classic return (a label follows) instead"
     )
     arguments = parser.parse_args()
-    if arguments.classic:
-        lines = [LineChoice("2", 1, "wrong_size", return_type="refund")]
-    else:
-        lines = [
-            LineChoice("1", 1, "damaged", comment="Le mug est arrivé fêlé.", photos=[demo_photo()]),
-            LineChoice("2", 1, "wrong_size", return_type="refund"),
-        ]
     try:
         with (
             httpx.Client(base_url=arguments.url, timeout=15.0) as declaration,
             httpx.Client(base_url=arguments.media_url, timeout=30.0) as media,
         ):
+            lines = demo_lines(declaration, arguments.order, arguments.email, arguments.classic)
             done = declare(
                 declaration, media, DEMO_MERCHANT_ID, arguments.order, arguments.email, lines
             )
             answer = _ok(done.submitted)
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, LookupError) as error:
         print(f"demo return failed: {error}", file=sys.stderr)
         raise SystemExit(1) from error
     print(json.dumps(answer, ensure_ascii=False, indent=2))

@@ -331,10 +331,11 @@ def back_office_router(service: DeclarationService, admin_api_token: str) -> API
         actor = actor_for(
             "user" if who.kind == "operator" else "api_key", who.id, body.requested_by_name
         )
-        record = await service.request_label(
+        await service.request_label(
             merchant_id, return_id, actor, body.regenerate, current_correlation_id()
         )
-        return ReturnRecordAnswer.of(record, {})
+        record, photos = await service.return_record(merchant_id, return_id)
+        return ReturnRecordAnswer.of(record, photos)
 
     return router
 
