@@ -51,6 +51,13 @@ class Reason(_Model):
         return self.label_fr if locale == "fr" else self.label_en
 
 
+class Branding(_Model):
+    """How the merchant's e-mails look (the notifier renders them)."""
+
+    logo_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    signature: str | None = Field(default=None, max_length=2000)
+
+
 class MerchantSettings(_Model):
     """What a merchant configures about itself, reasons apart (they have their own operations)."""
 
@@ -60,6 +67,7 @@ class MerchantSettings(_Model):
     return_window_days: int = Field(default=30, ge=0, le=3650)
     return_types: tuple[ReturnType, ...] = Field(default=("refund", "exchange"), min_length=1)
     return_address: Address | None = None
+    branding: Branding | None = None
 
 
 class Merchant(MerchantSettings):

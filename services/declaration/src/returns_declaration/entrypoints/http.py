@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from returns_contracts.service_kit.errors import ErrorBody, error_response
 from returns_contracts.service_kit.logging import current_correlation_id
 from returns_declaration.adapters.repository import InvalidCursor
-from returns_declaration.domain.model import LabelStatus, MerchantSettings, Reason
+from returns_declaration.domain.model import LabelStatus, Reason
 from returns_declaration.domain.rules import (
     DeclarationRejected,
     RequestedQuantity,
@@ -30,6 +30,7 @@ from returns_declaration.entrypoints.schemas import (
     DraftBody,
     LabelRequestBody,
     MerchantAnswer,
+    MerchantSettingsBody,
     OrderBody,
     PortalOrderAnswer,
     ReasonBody,
@@ -92,7 +93,12 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         429: "Too many attempts; see Retry-After",
         503: "A service this call needs (media) did not answer",
     }
-    return {code: {"model": ErrorBody, "description": described[code]} for code in codes}
+    # Every route has parameters, so every route can answer 422 (in the one shape, not
+    # FastAPI's default validation body).
+    return {
+        code: {"model": ErrorBody, "description": described[code]}
+        for code in sorted({*codes, 401, 404, 422})
+    }
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -184,7 +190,7 @@ def back_office_router(service: DeclarationService, admin_api_token: str) -> API
         responses=_errors(401, 404, 409, 422),
     )
     async def put_merchant(
-        merchant_id: str, settings: MerchantSettings, who: Authenticated
+        merchant_id: str, settings: MerchantSettingsBody, who: Authenticated
     ) -> MerchantAnswer:
         require_merchant(who, merchant_id)
         if who.kind != "operator":

@@ -12,11 +12,11 @@ from returns_declaration.domain import rules
 from returns_declaration.domain.model import (
     LINE_ID_PATTERN,
     Actor,
-    Address,
     Customer,
     LabelStatus,
     Locale,
     Merchant,
+    MerchantSettings,
     Order,
     OrderLine,
     ReturnType,
@@ -54,12 +54,20 @@ MERCHANT_SETTINGS_EXAMPLE: dict[str, Any] = {
         "city": "Lyon",
         "country": "FR",
     },
+    "branding": {
+        "logo_url": "https://demo-shop.example/logo.png",
+        "signature": "L'équipe Demo Shop",
+    },
 }
 REASON_EXAMPLE = {
     "label_fr": "Article abîmé à la livraison",
     "label_en": "Item damaged on delivery",
     "defective": True,
 }
+
+
+class MerchantSettingsBody(MerchantSettings):
+    model_config = _examples(MERCHANT_SETTINGS_EXAMPLE)
 
 
 class ReasonBody(BaseModel):
@@ -614,6 +622,3 @@ class SubmissionAnswer(BaseModel):
 
 def actor_for(kind: Literal["user", "api_key"], actor_id: str, name: str | None) -> Actor:
     return Actor(kind=kind, id=actor_id, display_name=name)
-
-
-__all__ = ["Address"]

@@ -35,6 +35,7 @@ def demo_merchant(customer_service_email: str) -> dict[str, Any]:
             "city": "Lyon",
             "country": "FR",
         },
+        "branding": {"signature": "L'équipe Demo Shop"},
     }
 
 

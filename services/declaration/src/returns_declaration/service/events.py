@@ -9,6 +9,9 @@ from returns_contracts import (
     Address as ContractAddress,
 )
 from returns_contracts import (
+    Branding as ContractBranding,
+)
+from returns_contracts import (
     Customer as ContractCustomer,
 )
 from returns_contracts import (
@@ -90,6 +93,9 @@ def merchant_updated(
                 ContractReason.model_validate(reason.model_dump()) for reason in merchant.reasons
             ],
             return_address=_address(merchant.return_address),
+            branding=None
+            if merchant.branding is None
+            else ContractBranding.model_validate(merchant.branding.model_dump()),
             back_office_base_url=back_office_base_url,
         ),
     )
