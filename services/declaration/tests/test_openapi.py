@@ -53,9 +53,7 @@ def test_every_body_and_answer_has_an_example(document: dict[str, Any]) -> None:
 def test_every_error_answer_has_the_one_shape(document: dict[str, Any]) -> None:
     for path, method, operation in _operations(document):
         errors = {
-            status: answer
-            for status, answer in operation["responses"].items()
-            if status[0] in "45"
+            status: answer for status, answer in operation["responses"].items() if status[0] in "45"
         }
         assert {"401", "404", "422"} <= errors.keys(), f"{method} {path}"
         for status, answer in errors.items():
