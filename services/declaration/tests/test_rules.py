@@ -302,3 +302,14 @@ def test_defective_is_exactly_any_line_defective(flags: list[bool]) -> None:
         lines.append(template.model_copy(update={"line_id": str(index + 1)}))
     declared = declare_return(merchant(), order(), draft(*lines), {}, now=NOW)
     assert declared.defective == any(flags)
+
+
+def test_a_resumed_submit_is_not_refused_because_time_went_by() -> None:
+    """The reservation is held: the first attempt passed the expiry and the window."""
+    much_later = NOW + timedelta(days=60)
+    with pytest.raises(DeclarationRejected):
+        declare_return(merchant(), order(), draft(CLASSIC_LINE), {}, now=much_later)
+    declared = declare_return(
+        merchant(), order(), draft(CLASSIC_LINE), {"d1": {"2": 1}}, now=much_later
+    )
+    assert declared.lines[0].quantity == 1

@@ -406,3 +406,33 @@ async def test_reasons_are_kept_in_order_and_renamed_in_place(harness: Harness) 
     assert renamed.reason("damaged") == Reason(
         code="damaged", label_fr="Cassé", label_en="Broken", defective=True
     )
+
+
+async def test_a_label_request_from_the_cli_joins_the_timeline_and_ours_only_once(
+    harness: Harness,
+) -> None:
+    session = await harness.session()
+    outcome = await harness.service.submit(session, await harness.mixed_draft(session), None, "c")
+    return_id = outcome.record.declared.id
+    await harness.service.request_label("shop", return_id, Actor(kind="user", id="u1"), False, "c")
+    [ours] = [e for e in harness.store.outbox if isinstance(e, LabelRequested)]
+    await harness.service.record_label_requested(ours)  # our own command, consumed back
+    from_cli = ours.model_copy(
+        update={
+            "event_id": uuid.uuid4(),
+            "payload": ours.payload.model_copy(
+                update={
+                    "requested_by": ours.payload.requested_by.model_copy(update={"kind": "cli"})
+                }
+            ),
+        }
+    )
+    await harness.service.record_label_requested(from_cli)
+    record, _ = await harness.service.return_record("shop", return_id)
+    assert [
+        (entry.kind, entry.actor.kind if entry.actor else None) for entry in record.timeline
+    ] == [
+        ("submitted", None),
+        ("label_requested", "user"),
+        ("label_requested", "cli"),
+    ]

@@ -422,17 +422,21 @@ def declare_return(
 
     Every rule is checked again here because the merchant may have changed its reasons or
     return types, and other returns may have taken quantities, since the customer's steps.
+    A submit that already holds its reservation (a retry after a crash) passed the draft's
+    expiry and the return window then; it is not refused now because time went by.
     """
     errors = _Errors(merchant.locale)
-    if draft.submitted_return_id is None and now >= draft.expires_at:
+    resumed = draft.id in reservations
+    if not resumed and draft.submitted_return_id is None and now >= draft.expires_at:
         errors.add("draft", "draft_expired")
         errors.raise_if_any()
     returnable = returnable_quantities(order, reservations, excluding_return=draft.id)
+    checked_on = order.ordered_on if resumed else now.date()
     lines: list[ReturnLine] = []
     for index, line in enumerate(draft.lines):
         prefix = f"lines[{index}]"
         wanted = RequestedQuantity(line.line_id, line.quantity)
-        if not _check_quantity(merchant, order, wanted, returnable, prefix, errors, now.date()):
+        if not _check_quantity(merchant, order, wanted, returnable, prefix, errors, checked_on):
             continue
         built = _check_line(merchant, order, line, prefix, errors)
         if built is not None:

@@ -108,10 +108,12 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         topics=settings.topics,
         retry=Retry(settings.consumer_max_attempts, settings.consumer_retry_base_seconds),
         routes=Routes()
+        .on(LabelRequested, service.record_label_requested)
         .on(LabelGenerated, service.record_label_generated)
         .on(LabelRejected, service.record_label_rejected)
         .on(NotificationSent, service.record_notification_sent),
-        description="Keeps each return record's timeline (R14): labels and e-mails.",
+        description="Keeps each return record's timeline (R14): label requests (from the CLI "
+        "too), labels and e-mails.",
     )
 
     @asynccontextmanager

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from returns_contracts import LabelGenerated, LabelRejected, NotificationSent
+from returns_contracts import LabelGenerated, LabelRejected, LabelRequested, NotificationSent
 from returns_contracts.signing import InvalidToken, issue_draft_token
 from returns_declaration.domain import rules
 from returns_declaration.domain.model import (
@@ -538,6 +538,30 @@ class DeclarationService:
                 entry=_entry(event.event_id, "label_generated", event.occurred_at, None, actor),
                 label_status="generated",
                 label=label,
+            ),
+        )
+
+    async def record_label_requested(self, event: LabelRequested) -> None:
+        """Label requests from elsewhere (the support CLI) join the timeline too; those this
+        service published are there already under the same event id."""
+        payload = event.payload
+        actor = Actor.model_validate(payload.requested_by.model_dump())
+        record = await self.store.get_return(event.merchant_id, payload.return_id)
+        keeps_label = (
+            record is not None and record.label_status == "generated" and not payload.regenerate
+        )
+        await self._record(
+            event.merchant_id,
+            payload.return_id,
+            TimelineChange(
+                entry=_entry(
+                    event.event_id,
+                    "label_requested",
+                    event.occurred_at,
+                    "regenerate" if payload.regenerate else None,
+                    actor,
+                ),
+                label_status=None if keeps_label else "requested",
             ),
         )
 
