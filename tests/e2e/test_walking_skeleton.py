@@ -24,8 +24,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pymongo import MongoClient
 
 from returns_contracts import LabelRequested, Message, ReturnSubmitted, Topics, parse_message
-from returns_declaration.entrypoints.demo import Declaration, LineChoice, declare, demo_photo
-from returns_declaration.entrypoints.seed import DEMO_ADMIN_TOKEN
+from returns_declaration.entrypoints.demo import (
+    DEMO_ADMIN_TOKEN,
+    Declaration,
+    LineChoice,
+    configure_merchant,
+    declare,
+    demo_photo,
+    put_order,
+)
 from returns_infra import processes
 from returns_infra.fixtures import RunningServices, SmtpServer
 from returns_infra.services import service_env
@@ -33,7 +40,7 @@ from returns_infra.testing import eventually, message_detail, messages_to, wait_
 
 pytestmark = pytest.mark.e2e
 
-ADMIN = {"Authorization": f"Bearer {os.environ.get('ADMIN_API_TOKEN', DEMO_ADMIN_TOKEN)}"}
+ADMIN_TOKEN = os.environ.get("ADMIN_API_TOKEN", DEMO_ADMIN_TOKEN)
 EMAIL = "ana@example.com"
 REASONS = {
     "damaged": {"label_fr": "Article abîmé", "label_en": "Damaged", "defective": True},
@@ -72,18 +79,11 @@ def setup_shop(declaration_url: str, locale: str = "fr") -> tuple[str, str, dict
     """A fresh merchant with reasons and order A-1: (merchant id, customer service, key header)."""
     merchant_id = f"shop-{uuid.uuid4().hex[:10]}"
     customer_service = f"cs-{merchant_id}@example.com"
-    with httpx.Client(base_url=declaration_url, timeout=15, headers=ADMIN) as operator:
-        path = f"/v1/merchants/{merchant_id}"
-        operator.put(path, json=_merchant(customer_service, locale)).raise_for_status()
-        for code, reason in REASONS.items():
-            operator.put(f"{path}/reasons/{code}", json=reason).raise_for_status()
-        key = operator.post(f"{path}/api-keys")
-        key.raise_for_status()
-        api_key = {"Authorization": f"Bearer {key.json()['api_key']}"}
-    httpx.put(
-        f"{declaration_url}{path}/orders/A-1", json=_order(), headers=api_key, timeout=15
-    ).raise_for_status()
-    return merchant_id, customer_service, api_key
+    with httpx.Client(base_url=declaration_url, timeout=15) as http:
+        settings = _merchant(customer_service, locale)
+        api_key = configure_merchant(http, ADMIN_TOKEN, merchant_id, settings, REASONS)
+        put_order(http, api_key, merchant_id, "A-1", _order())
+    return merchant_id, customer_service, {"Authorization": f"Bearer {api_key}"}
 
 
 class Shop:

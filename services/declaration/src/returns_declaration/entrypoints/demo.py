@@ -18,7 +18,10 @@ from typing import Any
 
 import httpx
 
-from returns_declaration.entrypoints.seed import DEMO_CUSTOMER_EMAIL, DEMO_MERCHANT_ID
+DEMO_MERCHANT_ID = "demo-shop"
+DEMO_CUSTOMER_EMAIL = "camille.martin@example.com"
+# The service's own demo default; a real deployment sets ADMIN_API_TOKEN in both places.
+DEMO_ADMIN_TOKEN = "demo-admin-token-change-me"
 
 
 def demo_photo(
@@ -70,6 +73,35 @@ def _ok(response: httpx.Response) -> dict[str, Any]:
         )
     body: dict[str, Any] = response.json()
     return body
+
+
+def configure_merchant(
+    declaration: httpx.Client,
+    admin_token: str,
+    merchant_id: str,
+    settings: dict[str, Any],
+    reasons: dict[str, dict[str, Any]],
+) -> str:
+    """Create or update a merchant and its reasons with the operator token; a new API key."""
+    operator = {"Authorization": f"Bearer {admin_token}"}
+    path = f"/v1/merchants/{merchant_id}"
+    _ok(declaration.put(path, json=settings, headers=operator))
+    for code, reason in reasons.items():
+        _ok(declaration.put(f"{path}/reasons/{code}", json=reason, headers=operator))
+    return str(_ok(declaration.post(f"{path}/api-keys", headers=operator))["api_key"])
+
+
+def put_order(
+    declaration: httpx.Client, api_key: str, merchant_id: str, number: str, order: dict[str, Any]
+) -> None:
+    """Create or replace one order with the merchant's API key."""
+    response = declaration.put(
+        f"/v1/merchants/{merchant_id}/orders/{number}",
+        json=order,
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    if response.is_error:
+        _ok(response)
 
 
 def open_session(

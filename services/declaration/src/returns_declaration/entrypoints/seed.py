@@ -15,10 +15,13 @@ from typing import Any
 
 import httpx
 
-DEMO_MERCHANT_ID = "demo-shop"
-DEMO_CUSTOMER_EMAIL = "camille.martin@example.com"
-# The service's own demo default; a real deployment sets ADMIN_API_TOKEN in both places.
-DEMO_ADMIN_TOKEN = "demo-admin-token-change-me"
+from returns_declaration.entrypoints.demo import (
+    DEMO_ADMIN_TOKEN,
+    DEMO_CUSTOMER_EMAIL,
+    DEMO_MERCHANT_ID,
+    configure_merchant,
+    put_order,
+)
 
 
 def demo_merchant(customer_service_email: str) -> dict[str, Any]:
@@ -122,21 +125,18 @@ def demo_orders(today: datetime) -> list[dict[str, Any]]:
 
 def seed(base_url: str, customer_service_email: str, admin_token: str) -> str:
     """Load the demo data; the demo merchant's new back-office API key."""
-    headers = {"Authorization": f"Bearer {admin_token}"}
-    merchant = f"/v1/merchants/{DEMO_MERCHANT_ID}"
-    with httpx.Client(base_url=base_url, timeout=10.0, headers=headers) as client:
-        client.put(merchant, json=demo_merchant(customer_service_email)).raise_for_status()
-        for reason in DEMO_REASONS:
-            body = {key: value for key, value in reason.items() if key != "code"}
-            client.put(f"{merchant}/reasons/{reason['code']}", json=body).raise_for_status()
+    reasons = {
+        reason["code"]: {key: value for key, value in reason.items() if key != "code"}
+        for reason in DEMO_REASONS
+    }
+    with httpx.Client(base_url=base_url, timeout=10.0) as client:
+        api_key = configure_merchant(
+            client, admin_token, DEMO_MERCHANT_ID, demo_merchant(customer_service_email), reasons
+        )
         for order in demo_orders(datetime.now(UTC)):
-            body = {
-                key: value for key, value in order.items() if key not in ("merchant_id", "number")
-            }
-            client.put(f"{merchant}/orders/{order['number']}", json=body).raise_for_status()
-        answer = client.post(f"{merchant}/api-keys")
-        answer.raise_for_status()
-        return str(answer.json()["api_key"])
+            body = {k: v for k, v in order.items() if k not in ("merchant_id", "number")}
+            put_order(client, api_key, DEMO_MERCHANT_ID, order["number"], body)
+    return api_key
 
 
 def main() -> None:
