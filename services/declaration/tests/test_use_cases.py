@@ -436,3 +436,11 @@ async def test_a_label_request_from_the_cli_joins_the_timeline_and_ours_only_onc
         ("label_requested", "user"),
         ("label_requested", "cli"),
     ]
+
+
+async def test_the_summary_is_readable_while_media_is_down(harness: Harness) -> None:
+    session = await harness.session()
+    draft_id = await harness.mixed_draft(session)
+    harness.photos.down = True
+    view = await harness.service.summary(session, draft_id)
+    assert view.photos == {} and view.draft.lines[0].photo_ids == ("ph-1",)

@@ -405,7 +405,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         "/drafts/{draft_id}",
         response_model=DraftAnswer,
         summary="Step 4: the summary of the whole return, with photo thumbnails (R7)",
-        responses=_errors(401, 404, 503),
+        responses=_errors(401, 404),
     )
     async def read_draft(session: Session, draft_id: str) -> DraftAnswer:
         return DraftAnswer.of(await service.summary(session, draft_id))

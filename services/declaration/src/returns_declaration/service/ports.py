@@ -99,7 +99,7 @@ class OrderStore(Protocol):
     async def get_order(self, merchant_id: str, order_number: str) -> StoredOrder | None: ...
 
     async def reserve(self, order: Order, return_id: str, quantities: Mapping[str, int]) -> bool:
-        """Reserve `quantities` of the order's lines for `return_id`, atomically in the order.
+        """Reserve `quantities` of the order's lines for `return_id`, atomically.
 
         True when the reservation is now held (made now, or by an earlier attempt with the same
         return id); False when another return took the quantities first.

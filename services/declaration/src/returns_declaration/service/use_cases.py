@@ -268,7 +268,9 @@ class DeclarationService:
             limits.window_seconds,
             now,
         ):
-            raise TooManyAttempts(limits.window_seconds, merchant.locale)
+            # Windows are fixed, so the limit lifts when this one ends.
+            window_ends_in = limits.window_seconds - int(now.timestamp()) % limits.window_seconds
+            raise TooManyAttempts(window_ends_in, merchant.locale)
         stored = await self.store.get_order(merchant_id, order_number.strip())
         if stored is None or not rules.customer_owns_order(stored.order, email):
             await self.limiter.allow(
@@ -388,7 +390,11 @@ class DeclarationService:
         """Step 4 (R7): the whole draft, with fresh links to the photos' thumbnails."""
         merchant, order, draft = await self._draft(session, draft_id)
         photo_ids = [photo_id for line in draft.lines for photo_id in line.photo_ids]
-        photos = await self.photos.lookup(merchant.id, photo_ids) if photo_ids else []
+        try:
+            photos = await self.photos.lookup(merchant.id, photo_ids)
+        except PhotoCatalogUnavailable:
+            # The customer can still read and validate the summary; thumbnails come back later.
+            photos = []
         return self._view(merchant, order, draft, {photo.photo_id: photo for photo in photos})
 
     async def submit(
@@ -400,10 +406,10 @@ class DeclarationService:
     ) -> Submission:
         """Step 4 (R7, R8): one return per draft, however often this is called.
 
-        The order document holds a reservation per return id, taken atomically against what is
-        left; then the return is inserted with its ReturnSubmitted. A retry after a crash between
-        the two finds its own reservation and completes; a crash after the insert is answered by
-        the stored return.
+        The quantities are reserved for the return id against what is left, atomically (see
+        `OrderStore.reserve`); then the return is inserted with its ReturnSubmitted in the same
+        document. A retry after a crash between the two finds its own reservation and
+        completes; a retry after the insert is answered with the stored return.
         """
         merchant, _, draft = await self._draft(session, draft_id)
         if idempotency_key:
