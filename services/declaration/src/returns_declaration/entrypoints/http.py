@@ -68,6 +68,10 @@ class NotAuthenticated(Exception):
     pass
 
 
+class OperatorOnly(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who calls the back-office API: the operator, or one merchant's API key."""
@@ -132,6 +136,10 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
 
+    @app.exception_handler(OperatorOnly)
+    async def operator_only(request: Request, error: OperatorOnly) -> JSONResponse:
+        return error_response(403, "operator_only", "Only the operator token may do this.")
+
     @app.exception_handler(IdempotencyKeyReused)
     async def key_reused(request: Request, error: IdempotencyKeyReused) -> JSONResponse:
         return error_response(
@@ -180,7 +188,7 @@ def back_office_router(service: DeclarationService, admin_api_token: str) -> API
 
     def require_operator(who: Caller) -> None:
         if who.kind != "operator":
-            raise NotAuthenticated("Only the operator token may do this.")
+            raise OperatorOnly()
 
     @router.put(
         "/{merchant_id}",
@@ -239,7 +247,7 @@ def back_office_router(service: DeclarationService, admin_api_token: str) -> API
         response_model=ApiKeyAnswer,
         status_code=status.HTTP_201_CREATED,
         summary="Issue a back-office API key for the merchant (operator only; shown once)",
-        responses=_errors(401, 404),
+        responses=_errors(401, 403, 404),
     )
     async def issue_key(merchant_id: str, who: Authenticated) -> ApiKeyAnswer:
         require_operator(who)
@@ -252,7 +260,7 @@ def back_office_router(service: DeclarationService, admin_api_token: str) -> API
         "/{merchant_id}/api-keys/{key_id}",
         status_code=status.HTTP_204_NO_CONTENT,
         summary="Revoke an API key (operator only)",
-        responses=_errors(401, 404),
+        responses=_errors(401, 403, 404),
     )
     async def revoke_key(merchant_id: str, key_id: str, who: Authenticated) -> None:
         require_operator(who)
