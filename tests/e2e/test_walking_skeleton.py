@@ -23,7 +23,17 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pymongo import MongoClient
 
-from returns_contracts import LabelRequested, Message, ReturnSubmitted, Topics, parse_message
+from returns_contracts import (
+    LabelGenerated,
+    LabelGeneratedPayload,
+    LabelRejected,
+    LabelRejectedPayload,
+    LabelRequested,
+    Message,
+    ReturnSubmitted,
+    Topics,
+    parse_message,
+)
 from returns_declaration.entrypoints.demo import (
     DEMO_ADMIN_TOKEN,
     Declaration,
@@ -456,6 +466,61 @@ async def test_a_label_request_publishes_who_asked_and_shows_on_the_timeline(
     assert command.payload.requested_by.display_name == "Julie"
     kinds = [entry["kind"] for entry in shop.record(return_id)["timeline"]]
     assert kinds[0] == "submitted" and "label_requested" in kinds
+
+
+async def test_label_events_from_the_broker_fill_the_timeline_once(
+    shop: Shop, kafka_bootstrap_servers: str
+) -> None:
+    # Defective: the labels service makes no label of its own that would join the timeline.
+    return_id = shop.submit([defective_line()]).json()["return_id"]
+    generated = LabelGenerated(
+        merchant_id=shop.id,
+        correlation_id="e2e",
+        producer="labels",
+        payload=LabelGeneratedPayload(
+            return_id=return_id,
+            label_id="L-1",
+            tracking_number="TRK-1",
+            carrier="local",
+            download_url="http://labels.example/l/L-1.pdf",
+        ),
+    )
+    foreign = generated.model_copy(update={"event_id": uuid.uuid4(), "merchant_id": "intruder"})
+    # A new event after the others on the same partition (same key): once it shows, the
+    # redelivery and the foreign event before it have been handled.
+    sentinel = LabelRejected(
+        merchant_id=shop.id,
+        correlation_id="e2e",
+        producer="labels",
+        payload=LabelRejectedPayload(
+            return_id=return_id, reason="not_ready", detail="sentinel of this test"
+        ),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for message in (generated, generated, foreign, sentinel):
+            await producer.send_and_wait(
+                Topics().for_message(message), message.model_dump_json().encode(), key=message.key()
+            )
+    finally:
+        await producer.stop()
+
+    def after_sentinel() -> dict[str, Any] | None:
+        record = shop.record(return_id)
+        return record if record["label_status"] == "rejected" else None
+
+    record = eventually(after_sentinel, 60, "the label events on the timeline")
+    label_entries = [
+        (entry["kind"], entry["event_id"])
+        for entry in record["timeline"]
+        if entry["kind"].startswith("label_")
+    ]
+    assert label_entries == [
+        ("label_generated", str(generated.event_id)),
+        ("label_rejected", str(sentinel.event_id)),
+    ]
+    assert record["label"]["tracking_number"] == "TRK-1"
 
 
 # --- a crash between the database write and the publish -------------------------------------------
