@@ -437,7 +437,7 @@ def test_the_list_filters_by_defective_and_order_number(shop: Shop) -> None:
 
     assert ids() == [classic_id, defective_id]  # newest first
     assert ids(defective="true") == [defective_id]
-    assert ids(label_status="pending") == [classic_id]
+    assert ids(label_status="awaiting_merchant") == [defective_id]
     assert ids(order_number="a-") == [classic_id, defective_id]
     assert ids(order_number="B-") == []
     first = shop.back_office.get("/returns", params={"limit": 1}).json()
