@@ -8,6 +8,7 @@ uploaded to media. Each test uses its own merchant, so tests do not see each oth
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
 import urllib.request
@@ -546,13 +547,19 @@ class CrashableDeclaration:
         return len(document["outbox"]), document["outbox_sent"], document["outbox_pending"]
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture
 def crashable_declaration(
     services: RunningServices, tmp_path: Path
 ) -> Iterator[CrashableDeclaration]:
     database = f"declaration_crash_{uuid.uuid4().hex[:8]}"
     prefix = f"crash-{uuid.uuid4().hex[:8]}"
-    port = 33900 + os.getpid() % 90
+    port = _free_port()
     url = f"http://127.0.0.1:{port}"
     pid_path = tmp_path / "declaration.pid"
 
