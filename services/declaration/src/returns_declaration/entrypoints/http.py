@@ -10,14 +10,20 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
 
-from returns_contracts.service_kit.errors import ErrorBody, error_response
+from returns_contracts.service_kit.errors import (
+    ErrorBody,
+    error_response,
+    validation_error_response,
+)
 from returns_contracts.service_kit.logging import current_correlation_id
 from returns_declaration.adapters.repository import InvalidCursor
-from returns_declaration.domain.model import LabelStatus, Reason
+from returns_declaration.domain.model import MERCHANT_ID_PATTERN, LabelStatus, Reason
 from returns_declaration.domain.rules import (
     DeclarationRejected,
     RequestedQuantity,
@@ -61,6 +67,11 @@ from returns_declaration.service.use_cases import (
 )
 
 _bearer = HTTPBearer(auto_error=False)
+NewMerchantId = Annotated[
+    str, Path(pattern=MERCHANT_ID_PATTERN, description="Lower-case letters, digits and -")
+]
+ReasonCode = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+OrderNumber = Annotated[str, Path(min_length=1, max_length=64)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
@@ -160,6 +171,12 @@ def install_error_handlers(app: FastAPI) -> None:
             503, "media_unavailable", "Photos cannot be checked right now; try again shortly."
         )
 
+    @app.exception_handler(ValidationError)
+    async def invalid_model(request: Request, error: ValidationError) -> JSONResponse:
+        # A model built from path and body together (a reason from its code, an order from
+        # its number) is checked when built: the same answer as a malformed request.
+        return validation_error_response(RequestValidationError(error.errors()))
+
     @app.exception_handler(InvalidCursor)
     async def bad_cursor(request: Request, error: InvalidCursor) -> JSONResponse:
         return error_response(422, "invalid_cursor", "The cursor is not one this API gave out.")
@@ -198,7 +215,7 @@ def back_office_router(service: DeclarationService, admin_api_token: str) -> API
         responses=_errors(401, 404, 409, 422),
     )
     async def put_merchant(
-        merchant_id: str, settings: MerchantSettingsBody, who: Authenticated
+        merchant_id: NewMerchantId, settings: MerchantSettingsBody, who: Authenticated
     ) -> MerchantAnswer:
         require_merchant(who, merchant_id)
         if who.kind != "operator":
@@ -224,7 +241,7 @@ def back_office_router(service: DeclarationService, admin_api_token: str) -> API
         responses=_errors(401, 404, 409, 422),
     )
     async def put_reason(
-        merchant_id: str, code: str, body: ReasonBody, who: Authenticated
+        merchant_id: str, code: ReasonCode, body: ReasonBody, who: Authenticated
     ) -> MerchantAnswer:
         require_merchant(who, merchant_id)
         reason = Reason(code=code, **body.model_dump())
@@ -274,7 +291,7 @@ def back_office_router(service: DeclarationService, admin_api_token: str) -> API
         responses=_errors(401, 404, 422),
     )
     async def put_order(
-        merchant_id: str, order_number: str, body: OrderBody, who: Authenticated
+        merchant_id: str, order_number: OrderNumber, body: OrderBody, who: Authenticated
     ) -> None:
         require_merchant(who, merchant_id)
         merchant = await service.merchant(merchant_id)
