@@ -227,6 +227,23 @@ async def test_concurrent_submits_of_two_drafts_for_the_last_item_make_one_retur
     assert len(page.records) == 1
 
 
+async def test_a_double_click_submitting_one_draft_twice_at_once_makes_one_return(
+    database: Database,
+) -> None:
+    flow = Flow(database)
+    session = await flow.shop()
+    draft_id = await flow.classic_draft(session)
+    outcomes = await asyncio.gather(
+        *(flow.service.submit(session, draft_id, None, "c") for _ in range(3))
+    )
+    assert sorted(outcome.created for outcome in outcomes) == [False, False, True]
+    assert {outcome.record.declared.id for outcome in outcomes} == {draft_id}
+    document = await database["returns"].find_one({"_id": draft_id})
+    assert document is not None and len(document["outbox"]) == 1
+    stored = await flow.repository.get_order("shop", "A-1")
+    assert stored is not None and stored.reservations == {draft_id: {"2": 1}}
+
+
 async def test_the_return_record_round_trips_and_stays_with_its_merchant(
     database: Database,
 ) -> None:
