@@ -84,8 +84,13 @@ class InMemoryStore:
         held[return_id] = dict(quantities)
         return True
 
-    async def save_draft(self, draft: Draft) -> None:
-        self.drafts[draft.id] = draft
+    async def save_draft(self, draft: Draft) -> Draft:
+        current = self.drafts.get(draft.id)
+        if (current.revision if current else 0) != draft.revision:
+            raise RevisionConflict(draft.id)
+        saved = draft.model_copy(update={"revision": draft.revision + 1})
+        self.drafts[draft.id] = saved
+        return saved
 
     async def get_draft(self, merchant_id: str, draft_id: str) -> Draft | None:
         draft = self.drafts.get(draft_id)

@@ -244,6 +244,22 @@ async def test_a_double_click_submitting_one_draft_twice_at_once_makes_one_retur
     assert stored is not None and stored.reservations == {draft_id: {"2": 1}}
 
 
+async def test_two_steps_sent_at_once_on_one_draft_both_stay(database: Database) -> None:
+    flow = Flow(database)
+    session = await flow.shop()
+    view = await flow.service.create_draft(
+        session, [RequestedQuantity("1", 1), RequestedQuantity("2", 1)]
+    )
+    await asyncio.gather(
+        flow.service.choose_reason(session, view.draft.id, "1", "damaged"),
+        flow.service.choose_reason(session, view.draft.id, "2", "too_big"),
+    )
+    draft = await flow.repository.get_draft("shop", view.draft.id)
+    assert draft is not None
+    assert [line.reason_code for line in draft.lines] == ["damaged", "too_big"]
+    assert draft.revision == 3
+
+
 async def test_the_return_record_round_trips_and_stays_with_its_merchant(
     database: Database,
 ) -> None:

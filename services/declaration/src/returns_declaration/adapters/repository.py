@@ -227,12 +227,22 @@ class DeclarationRepository:
 
     # --- drafts ------------------------------------------------------------------------------
 
-    async def save_draft(self, draft: Draft) -> None:
-        await self.drafts.replace_one(
-            {"_id": draft.id},
-            {"merchant_id": draft.merchant_id, "draft": draft.model_dump(mode="json")},
-            upsert=True,
-        )
+    async def save_draft(self, draft: Draft) -> Draft:
+        saved = draft.model_copy(update={"revision": draft.revision + 1})
+        body = {"merchant_id": draft.merchant_id, "draft": saved.model_dump(mode="json")}
+        if draft.revision == 0:
+            try:
+                await self.drafts.insert_one({"_id": draft.id, **body})
+            except DuplicateKeyError as error:
+                raise RevisionConflict(draft.id) from error
+            return saved
+        async with self.write_lock:
+            result = await self.drafts.replace_one(
+                {"_id": draft.id, "draft.revision": draft.revision}, body
+            )
+        if result.matched_count == 0:
+            raise RevisionConflict(draft.id)
+        return saved
 
     async def get_draft(self, merchant_id: str, draft_id: str) -> Draft | None:
         document = await self.drafts.find_one({"_id": draft_id})

@@ -135,6 +135,8 @@ class Draft(_Model):
     created_at: datetime
     expires_at: datetime
     submitted_return_id: str | None = None
+    revision: int = 0
+    """How many times the draft was saved; two changes at once must not lose one another."""
 
     def line(self, line_id: str) -> DraftLine | None:
         return next((line for line in self.lines if line.line_id == line_id), None)

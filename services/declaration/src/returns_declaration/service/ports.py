@@ -107,7 +107,9 @@ class OrderStore(Protocol):
 
 
 class DraftStore(Protocol):
-    async def save_draft(self, draft: Draft) -> None: ...
+    async def save_draft(self, draft: Draft) -> Draft:
+        """Insert a new draft (revision 0) or replace the one whose revision is still
+        `draft.revision`; the saved draft has the next revision. RevisionConflict otherwise."""
 
     async def get_draft(self, merchant_id: str, draft_id: str) -> Draft | None: ...
 

@@ -59,6 +59,7 @@ from returns_declaration.service.sessions import (
 PRODUCER = "declaration"
 API_KEY_PREFIX = "rbk_"
 _MERCHANT_WRITE_ATTEMPTS = 5
+_DRAFT_WRITE_ATTEMPTS = 5
 
 
 class UnknownMerchant(LookupError):
@@ -327,8 +328,8 @@ class DeclarationService:
             now=now,
             expires_at=now + self.draft_ttl,
         )
-        await self.store.save_draft(draft)
-        return self._view(merchant, stored.order, draft, {})
+        saved = await self.store.save_draft(draft)
+        return self._view(merchant, stored.order, saved, {})
 
     def _view(
         self, merchant: Merchant, order: Order, draft: Draft, photos: dict[str, Photo]
@@ -345,22 +346,43 @@ class DeclarationService:
         stored = await self._order(session)
         return merchant, stored.order, draft
 
+    async def _change_draft(
+        self, session: PortalSession, draft_id: str, change: Callable[[Merchant, Draft], Draft]
+    ) -> tuple[Merchant, Order, Draft]:
+        # Two steps sent at once (two tabs, a double click) each re-read and re-apply, rather
+        # than one silently undoing the other.
+        for _ in range(_DRAFT_WRITE_ATTEMPTS):
+            merchant, order, draft = await self._draft(session, draft_id)
+            try:
+                return merchant, order, await self.store.save_draft(change(merchant, draft))
+            except RevisionConflict:
+                continue
+        raise RevisionConflict(draft_id)
+
     async def choose_reason(
         self, session: PortalSession, draft_id: str, line_id: str, reason_code: str
     ) -> DraftView:
         """Step 2 (R4)."""
-        merchant, order, draft = await self._draft(session, draft_id)
-        changed = rules.choose_reason(merchant, draft, line_id, reason_code, self.clock())
-        await self.store.save_draft(changed)
+        now = self.clock()
+        merchant, order, changed = await self._change_draft(
+            session,
+            draft_id,
+            lambda merchant, draft: rules.choose_reason(merchant, draft, line_id, reason_code, now),
+        )
         return self._view(merchant, order, changed, {})
 
     async def choose_return_type(
         self, session: PortalSession, draft_id: str, line_id: str, return_type: ReturnType | None
     ) -> DraftView:
         """Step 3, classic reason (R5)."""
-        merchant, order, draft = await self._draft(session, draft_id)
-        changed = rules.choose_return_type(merchant, draft, line_id, return_type, self.clock())
-        await self.store.save_draft(changed)
+        now = self.clock()
+        merchant, order, changed = await self._change_draft(
+            session,
+            draft_id,
+            lambda merchant, draft: rules.choose_return_type(
+                merchant, draft, line_id, return_type, now
+            ),
+        )
         return self._view(merchant, order, changed, {})
 
     async def describe_defect(
@@ -373,17 +395,20 @@ class DeclarationService:
     ) -> DraftView:
         """Step 3, defective reason (R6): each photo must be one media holds for this merchant
         and this draft."""
-        merchant, order, draft = await self._draft(session, draft_id)
-        found = await self.photos.lookup(merchant.id, list(dict.fromkeys(photo_ids)))
+        found = await self.photos.lookup(session.merchant_id, list(dict.fromkeys(photo_ids)))
         of_draft = {
             photo.photo_id: photo
             for photo in found
-            if photo.merchant_id == merchant.id and photo.draft_id == draft.id
+            if photo.merchant_id == session.merchant_id and photo.draft_id == draft_id
         }
-        changed = rules.describe_defect(
-            merchant, draft, line_id, comment, photo_ids, of_draft.keys(), self.clock()
+        now = self.clock()
+        merchant, order, changed = await self._change_draft(
+            session,
+            draft_id,
+            lambda merchant, draft: rules.describe_defect(
+                merchant, draft, line_id, comment, photo_ids, of_draft.keys(), now
+            ),
         )
-        await self.store.save_draft(changed)
         return self._view(merchant, order, changed, of_draft)
 
     async def summary(self, session: PortalSession, draft_id: str) -> DraftView:
@@ -445,8 +470,18 @@ class DeclarationService:
         return Submission(record, created)
 
     async def _mark_submitted(self, draft: Draft) -> None:
-        if draft.submitted_return_id is None:
-            await self.store.save_draft(draft.model_copy(update={"submitted_return_id": draft.id}))
+        for _ in range(_DRAFT_WRITE_ATTEMPTS):
+            if draft.submitted_return_id is not None:
+                return
+            try:
+                await self.store.save_draft(
+                    draft.model_copy(update={"submitted_return_id": draft.id})
+                )
+                return
+            except RevisionConflict:
+                fresh = await self.store.get_draft(draft.merchant_id, draft.id)
+                assert fresh is not None  # drafts are not deleted while being submitted
+                draft = fresh
 
     async def _quantities_taken(
         self, merchant: Merchant, session: PortalSession, draft: Draft
