@@ -18,10 +18,12 @@ from fastapi import FastAPI
 
 from returns_declaration.entrypoints.app import create_app as declaration_app
 from returns_labels.entrypoints.app import create_app as labels_app
+from returns_media.entrypoints.app import create_app as media_app
 from returns_notifier.entrypoints.app import create_app as notifier_app
 
 APPS: dict[str, Callable[[], FastAPI]] = {
     "declaration": declaration_app,
+    "media": media_app,
     "notifier": notifier_app,
     "labels": labels_app,
 }

@@ -2,59 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
-import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
 
-from . import images
-from .conftest import INTERNAL_TOKEN, MediaProcess
+from media_tests import images
+from media_tests.drafts import Draft, error_of
+from media_tests.process import INTERNAL_TOKEN, MediaProcess
 
 pytestmark = pytest.mark.integration
-
-
-class Draft:
-    """One draft return of one fresh merchant, with its token."""
-
-    def __init__(self, media: MediaProcess, merchant_id: str | None = None) -> None:
-        self.media = media
-        self.merchant_id = merchant_id or f"shop-{uuid.uuid4().hex[:8]}"
-        self.draft_id = f"draft-{uuid.uuid4().hex[:8]}"
-        self.token = media.draft_token(self.merchant_id, self.draft_id)
-        self.http = httpx.Client(base_url=media.url, timeout=60)
-
-    @property
-    def photos_path(self) -> str:
-        return f"/v1/merchants/{self.merchant_id}/drafts/{self.draft_id}/photos"
-
-    def upload(
-        self,
-        data: bytes,
-        filename: str = "photo.jpg",
-        content_type: str = "image/jpeg",
-        line_id: str = "1",
-        token: str | None = None,
-    ) -> httpx.Response:
-        return self.http.post(
-            self.photos_path,
-            params={"line_id": line_id},
-            files={"file": (filename, data, content_type)},
-            headers={"Authorization": f"Bearer {token or self.token}"},
-        )
-
-    def objects(self) -> list[str]:
-        from returns_media.service.use_cases import merchant_prefix
-
-        return self.media.object_keys(merchant_prefix(self.merchant_id))
-
-
-def error_of(response: httpx.Response) -> dict[str, Any]:
-    error: dict[str, Any] = response.json()["error"]
-    assert error["message"], "every error says what went wrong"
-    return error
 
 
 @pytest.fixture
@@ -77,6 +38,7 @@ def test_a_phone_photo_comes_back_upright_without_any_metadata(draft: Draft) -> 
     assert stored.status_code == 200
     assert stored.headers["content-type"] == "image/jpeg"
     assert len(stored.content) == answer["size_bytes"]
+    assert hashlib.sha256(stored.content).hexdigest() == answer["sha256"]
     image = Image.open(io.BytesIO(stored.content))
     assert image.size == (300, 400)
     # Stored sideways with its red corner top-left; turned a quarter clockwise it is top-right.
@@ -195,6 +157,14 @@ def test_at_most_five_photos_per_line(draft: Draft) -> None:
     assert draft.upload(images.png(16, 16), line_id="2").status_code == 201
 
 
+def test_concurrent_uploads_never_take_more_than_five_places_on_a_line(draft: Draft) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: draft.upload(images.png(16, 16)).status_code, range(8)))
+
+    assert sorted(answers) == [201] * 5 + [409] * 3
+    assert len(draft.objects()) == 10
+
+
 def test_uploads_are_rate_limited_per_draft(draft: Draft, media: MediaProcess) -> None:
     # The test process allows 8 uploads per window; refused ones count too.
     for _ in range(8):
@@ -220,6 +190,8 @@ def test_an_altered_expired_or_unknown_link_answers_404(draft: Draft) -> None:
     thumb_with_full_signature = httpx.URL(answer["url"].replace("/full?", "/thumb?"))
     unknown_variant = httpx.URL(answer["url"].replace("/full?", "/raw?"))
     unsigned = url.copy_with(params={})
+    garbage = url.copy_with(params={"exp": "soon", "sig": "é%/"})
+    long_variant = httpx.URL(answer["url"].replace("/full?", "/" + "x" * 300 + "?"))
 
     assert httpx.get(url).status_code == 200
     for link in (
@@ -230,6 +202,8 @@ def test_an_altered_expired_or_unknown_link_answers_404(draft: Draft) -> None:
         thumb_with_full_signature,
         unknown_variant,
         unsigned,
+        garbage,
+        long_variant,
     ):
         response = httpx.get(link)
         assert response.status_code == 404, link
@@ -302,3 +276,24 @@ def test_gdpr_erasure_removes_every_photo_of_the_merchant_and_no_other(
         assert httpx.get(gone["url"]).status_code == 404
         assert media.photo_document(gone["photo_id"]) is None
     assert httpx.get(kept["url"]).status_code == 200
+
+
+def test_a_request_without_a_photo_is_told_how_to_send_one(draft: Draft) -> None:
+    auth = {"Authorization": f"Bearer {draft.token}"}
+    params = {"line_id": "1"}
+    as_json = draft.http.post(draft.photos_path, params=params, json={"file": "x"}, headers=auth)
+    other_field = draft.http.post(
+        draft.photos_path, params=params, files={"photo": ("a.png", images.png())}, headers=auth
+    )
+    empty = draft.http.post(
+        draft.photos_path, params=params, files={"file": ("a.png", b"")}, headers=auth
+    )
+    no_line = draft.http.post(
+        draft.photos_path, files={"file": ("a.png", images.png())}, headers=auth
+    )
+
+    for response in (as_json, other_field, empty, no_line):
+        assert response.status_code == 422, response.text
+        assert error_of(response)["code"] == "invalid_request"
+    assert "file" in error_of(other_field)["message"]
+    assert draft.objects() == []

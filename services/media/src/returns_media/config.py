@@ -47,6 +47,10 @@ class MediaSettings(ServiceSettings):
     media_uploads_per_window: int = 30
     media_upload_window_seconds: int = 600
 
+    # Origins whose pages may upload from the browser (comma-separated, e.g. the portal's);
+    # empty: no cross-origin browser calls.
+    media_cors_allow_origins: str = ""
+
     # Photos of a draft nobody submitted are deleted this long after its last upload.
     media_draft_retention_hours: float = 48.0
     media_cleanup_interval_seconds: float = 600.0

@@ -8,6 +8,7 @@ loop never waits on it and at most `workers` images are in memory at once.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import math
 import warnings
@@ -48,6 +49,8 @@ class PillowNormaliser:
         # Pillow's own guard (DecompressionBombError at twice this) backs up the check below
         # for decoders that allocate before we look at the size.
         Image.MAX_IMAGE_PIXELS = max_pixels
+        # Between the cap and twice it Pillow only warns; `_normalise` refuses those itself.
+        warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
     async def normalise(self, source: BinaryIO) -> NormalisedImage:
         loop = asyncio.get_running_loop()
@@ -58,23 +61,21 @@ class PillowNormaliser:
 
     def normalise_now(self, source: BinaryIO) -> NormalisedImage:
         source.seek(0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            try:
-                with Image.open(source, formats=ACCEPTED_FORMATS) as image:
-                    return self._normalise(image)
-            except UnidentifiedImageError as error:
-                raise UnsupportedImage(
-                    "This file is not a supported image: send a JPEG, PNG, WebP or HEIC photo."
-                ) from error
-            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-                raise self._too_many_pixels() from error
-            except (OSError, SyntaxError, ValueError, EOFError) as error:
-                # Pillow reports truncated and corrupt data as OSError or SyntaxError.
-                raise BrokenImage(
-                    "This image is damaged or incomplete and cannot be read; please take or "
-                    "export the photo again."
-                ) from error
+        try:
+            with Image.open(source, formats=ACCEPTED_FORMATS) as image:
+                return self._normalise(image)
+        except UnidentifiedImageError as error:
+            raise UnsupportedImage(
+                "This file is not a supported image: send a JPEG, PNG, WebP or HEIC photo."
+            ) from error
+        except Image.DecompressionBombError as error:
+            raise self._too_many_pixels() from error
+        except (OSError, SyntaxError, ValueError, EOFError) as error:
+            # Pillow reports truncated and corrupt data as OSError or SyntaxError.
+            raise BrokenImage(
+                "This image is damaged or incomplete and cannot be read; please take or "
+                "export the photo again."
+            ) from error
 
     def _too_many_pixels(self) -> TooManyPixels:
         megapixels = self.max_pixels // 1_000_000
@@ -104,6 +105,8 @@ class PillowNormaliser:
         )
         return NormalisedImage(
             full=full,
+            # Hashed here, in the worker thread, rather than on the event loop.
+            full_sha256=hashlib.sha256(full).hexdigest(),
             thumbnail=self._encode(thumb_image),
             content_type=OUTPUT_CONTENT_TYPE,
             width=rgb.width,
@@ -117,7 +120,8 @@ class PillowNormaliser:
         clean = Image.new("RGB", image.size)
         clean.paste(image)
         buffer = io.BytesIO()
-        clean.save(buffer, "JPEG", quality=self.jpeg_quality, optimize=True, progressive=True)
+        # Optimised Huffman tables: ~8% smaller for ~20 ms; progressive would cost 50 ms more.
+        clean.save(buffer, "JPEG", quality=self.jpeg_quality, optimize=True)
         return buffer.getvalue()
 
 

@@ -1,13 +1,18 @@
-"""MongoDB storage of media: one document per photo, one per draft that received uploads.
+"""MongoDB storage of media: photos, drafts, and the places of photos on a draft's lines.
 
-Photos have their random id as `_id` and drafts a key made of merchant and draft ids: the hot
-paths (upload, link, lookup) read by `_id`, the only reads FerretDB turns into SQL. A draft
-document is written with optimistic concurrency on its `version`, so two uploads at once can
-never both take the fifth slot of a line.
+Photos have their random id as `_id`, drafts a key made of merchant and draft ids: the hot paths
+(upload, link, lookup) read by `_id`, the only reads FerretDB turns into SQL.
+
+FerretDB v1 checks the non-`_id` part of an update's filter in Go, between reading and writing,
+so a conditional update is not atomic there (measured: several concurrent `replace_one`s with the
+same version filter all matched). Creating a document whose `_id` exists is refused atomically,
+though. So the rule that needs atomicity, at most N photos per line, is kept with one document
+per place, `_id` = [merchant, draft, line, n]: taking a place is inserting it.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -20,18 +25,26 @@ Document = dict[str, Any]
 
 PHOTOS = "photos"
 DRAFTS = "drafts"
+PLACES = "places"
+
+
+def place_id(ref: DraftRef, line_id: str, number: int) -> str:
+    # JSON of the parts: unambiguous whatever characters the ids hold.
+    return json.dumps([ref.merchant_id, ref.draft_id, line_id, number], separators=(",", ":"))
 
 
 class MongoPhotoStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.photos = database[PHOTOS]
         self.drafts = database[DRAFTS]
+        self.places = database[PLACES]
 
     async def create_indexes(self) -> None:
         # Production MongoDB needs them for GDPR erasure and the clean-up of idle drafts.
         await self.photos.create_index([("merchant_id", 1)])
         await self.drafts.create_index([("merchant_id", 1)])
         await self.drafts.create_index([("last_activity_at", 1)])
+        await self.places.create_index([("merchant_id", 1), ("draft_id", 1)])
 
     # --- drafts ------------------------------------------------------------------------------
 
@@ -39,28 +52,16 @@ class MongoPhotoStore:
         document = await self.drafts.find_one({"_id": ref.key})
         return None if document is None else _draft(document)
 
-    async def save_draft(self, draft: DraftUploads) -> bool:
-        document = _draft_document(draft, draft.version + 1)
-        if draft.version == 0:
-            try:
-                await self.drafts.insert_one(document)
-            except DuplicateKeyError:
-                return False
-        else:
-            result = await self.drafts.replace_one(
-                {"_id": draft.ref.key, "version": draft.version}, document
-            )
-            if result.matched_count != 1:
-                return False
-        draft.version += 1
-        return True
+    async def save_draft(self, draft: DraftUploads) -> None:
+        document = _draft_document(draft)
+        try:
+            await self.drafts.replace_one({"_id": draft.ref.key}, document, upsert=True)
+        except DuplicateKeyError:
+            # Two first uploads of a draft both tried to create it: it exists now.
+            await self.drafts.replace_one({"_id": draft.ref.key}, document)
 
-    async def delete_draft(self, draft: DraftUploads, *, unless_changed: bool = True) -> bool:
-        query: Document = {"_id": draft.ref.key}
-        if unless_changed:
-            query["version"] = draft.version
-        result = await self.drafts.delete_one(query)
-        return result.deleted_count == 1
+    async def delete_draft(self, ref: DraftRef) -> None:
+        await self.drafts.delete_one({"_id": ref.key})
 
     async def drafts_idle_since(self, cutoff: datetime, limit: int) -> list[DraftUploads]:
         cursor = self.drafts.find({"last_activity_at": {"$lt": cutoff}}).limit(limit)
@@ -69,6 +70,44 @@ class MongoPhotoStore:
     async def drafts_of_merchant(self, merchant_id: str, limit: int) -> list[DraftUploads]:
         cursor = self.drafts.find({"merchant_id": merchant_id}).limit(limit)
         return [_draft(document) async for document in cursor]
+
+    # --- places ------------------------------------------------------------------------------
+
+    async def claim_place(self, ref: DraftRef, slot: Slot, per_line: int) -> bool:
+        document = {
+            "merchant_id": ref.merchant_id,
+            "draft_id": ref.draft_id,
+            "line_id": slot.line_id,
+            "photo_id": slot.photo_id,
+            "full_key": slot.full_key,
+            "thumbnail_key": slot.thumbnail_key,
+            "reserved_at": slot.reserved_at,
+        }
+        for number in range(1, per_line + 1):
+            try:
+                await self.places.insert_one(
+                    {"_id": place_id(ref, slot.line_id, number), **document}
+                )
+            except DuplicateKeyError:
+                continue
+            return True
+        return False
+
+    async def release_place(
+        self, ref: DraftRef, line_id: str, photo_id: str, per_line: int
+    ) -> None:
+        # By `_id`, so that no scan is needed; a place never changes once taken.
+        for number in range(1, per_line + 1):
+            await self.places.delete_one(
+                {"_id": place_id(ref, line_id, number), "photo_id": photo_id}
+            )
+
+    async def places_of_draft(self, ref: DraftRef) -> list[Slot]:
+        cursor = self.places.find({"merchant_id": ref.merchant_id, "draft_id": ref.draft_id})
+        return [_slot(document) async for document in cursor]
+
+    async def forget_places_of_merchant(self, merchant_id: str) -> None:
+        await self.places.delete_many({"merchant_id": merchant_id})
 
     # --- photos ------------------------------------------------------------------------------
 
@@ -94,26 +133,15 @@ class MongoPhotoStore:
         return [_photo(document) async for document in cursor]
 
 
-def _draft_document(draft: DraftUploads, version: int) -> Document:
+def _draft_document(draft: DraftUploads) -> Document:
     return {
         "_id": draft.ref.key,
         "merchant_id": draft.ref.merchant_id,
         "draft_id": draft.ref.draft_id,
         "created_at": draft.created_at,
         "last_activity_at": draft.last_activity_at,
-        "slots": [
-            {
-                "photo_id": slot.photo_id,
-                "line_id": slot.line_id,
-                "full_key": slot.full_key,
-                "thumbnail_key": slot.thumbnail_key,
-                "reserved_at": slot.reserved_at,
-            }
-            for slot in draft.slots
-        ],
         "recent_uploads": list(draft.recent_uploads),
         "submitted_return_id": draft.submitted_return_id,
-        "version": version,
     }
 
 
@@ -122,19 +150,18 @@ def _draft(document: Document) -> DraftUploads:
         ref=DraftRef(document["merchant_id"], document["draft_id"]),
         created_at=document["created_at"],
         last_activity_at=document["last_activity_at"],
-        slots=[
-            Slot(
-                photo_id=slot["photo_id"],
-                line_id=slot["line_id"],
-                full_key=slot["full_key"],
-                thumbnail_key=slot["thumbnail_key"],
-                reserved_at=slot["reserved_at"],
-            )
-            for slot in document.get("slots", [])
-        ],
         recent_uploads=list(document.get("recent_uploads", [])),
         submitted_return_id=document.get("submitted_return_id"),
-        version=int(document["version"]),
+    )
+
+
+def _slot(document: Document) -> Slot:
+    return Slot(
+        photo_id=document["photo_id"],
+        line_id=document["line_id"],
+        full_key=document["full_key"],
+        thumbnail_key=document["thumbnail_key"],
+        reserved_at=document["reserved_at"],
     )
 
 

@@ -35,9 +35,9 @@ class DraftRef:
 
 @dataclass(frozen=True, slots=True)
 class Slot:
-    """A place reserved for one photo before its bytes arrive.
+    """A place reserved for one photo on one line of a draft, before its bytes arrive.
 
-    The object keys are chosen at reservation and recorded with the draft, so that whatever
+    The object keys are chosen at reservation and recorded with the place, so that whatever
     happens after (a crash between the upload to S3 and the metadata write), the clean-up knows
     which objects to remove.
     """
@@ -53,21 +53,34 @@ class Slot:
         return (self.full_key, self.thumbnail_key)
 
 
+def too_many_photos(limits: UploadLimits) -> TooManyPhotos:
+    return TooManyPhotos(
+        f"This item already has {limits.photos_per_line} photos, the most allowed; "
+        "remove one to add another."
+    )
+
+
 @dataclass(slots=True)
 class DraftUploads:
-    """What media knows of a draft: its photo slots and its recent uploads (for rate limits)."""
+    """What media knows of a draft: when it was last used, its recent uploads (for the rate
+    limit), and whether it was submitted.
+
+    The places of its photos are kept apart, one document each, because only the creation of
+    a document with a given `_id` is atomic on the store (see the repository).
+    """
 
     ref: DraftRef
     created_at: datetime
     last_activity_at: datetime
-    slots: list[Slot] = field(default_factory=list)
     recent_uploads: list[datetime] = field(default_factory=list)
     submitted_return_id: str | None = None
-    version: int = 0
 
-    def reserve(self, slot: Slot, limits: UploadLimits) -> None:
-        """Take a slot for one more photo of `slot.line_id`, or say why not."""
-        now = slot.reserved_at
+    @classmethod
+    def new(cls, ref: DraftRef, now: datetime) -> DraftUploads:
+        return cls(ref=ref, created_at=now, last_activity_at=now)
+
+    def admit(self, now: datetime, limits: UploadLimits) -> None:
+        """Count one more upload attempt, or say why the draft takes none now."""
         if self.submitted_return_id is not None:
             raise DraftClosed("This return was already submitted; photos can no longer be added.")
         window_start = now - limits.window
@@ -80,25 +93,8 @@ class DraftUploads:
                 f"{_in_words(wait)}.",
                 retry_after_seconds=wait,
             )
-        on_line = sum(1 for taken in self.slots if taken.line_id == slot.line_id)
-        if on_line >= limits.photos_per_line:
-            raise TooManyPhotos(
-                f"This item already has {limits.photos_per_line} photos, the most allowed; "
-                "remove one to add another."
-            )
         self.recent_uploads.append(now)
-        self.slots.append(slot)
         self.last_activity_at = now
-
-    def release(self, photo_id: str) -> Slot | None:
-        for taken in self.slots:
-            if taken.photo_id == photo_id:
-                self.slots.remove(taken)
-                return taken
-        return None
-
-    def slot(self, photo_id: str) -> Slot | None:
-        return next((taken for taken in self.slots if taken.photo_id == photo_id), None)
 
 
 def _in_words(seconds: int) -> str:
@@ -145,6 +141,7 @@ class NormalisedImage:
     """The result of validating and normalising one upload: what gets stored."""
 
     full: bytes
+    full_sha256: str
     thumbnail: bytes
     content_type: str
     width: int

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
@@ -132,6 +133,15 @@ def create_app(settings: MediaSettings | None = None) -> FastAPI:
         registry=registry,
         timeout_seconds=settings.readiness_timeout_seconds,
     )
+
+    origins = [origin.strip() for origin in settings.media_cors_allow_origins.split(",")]
+    if any(origins):
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[origin for origin in origins if origin],
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Correlation-ID"],
+        )
 
     @app.exception_handler(MediaError)
     async def media_error(request: Request, error: MediaError) -> JSONResponse:

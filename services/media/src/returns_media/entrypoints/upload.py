@@ -15,7 +15,7 @@ from typing import BinaryIO, cast
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from returns_media.domain.errors import InvalidUpload, TooLarge
 from returns_media.service.use_cases import ReceivedFile
@@ -128,6 +128,10 @@ async def receive_file(request: Request, *, field: str, max_bytes: int) -> Recei
     except MultipartParseError as error:
         part.file.close()
         raise InvalidUpload("The multipart body is malformed; send the photo again.") from error
+    except ClientDisconnect as error:
+        # Nobody is left to read the answer; this only keeps it out of the error log.
+        part.file.close()
+        raise InvalidUpload("The upload was interrupted; please send the photo again.") from error
     except BaseException:
         part.file.close()
         raise

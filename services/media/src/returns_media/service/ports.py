@@ -6,22 +6,34 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
-from returns_media.domain.model import DraftRef, DraftUploads, NormalisedImage, Photo
+from returns_media.domain.model import DraftRef, DraftUploads, NormalisedImage, Photo, Slot
 
 
 class PhotoStore(Protocol):
     async def get_draft(self, ref: DraftRef) -> DraftUploads | None: ...
 
-    async def save_draft(self, draft: DraftUploads) -> bool:
-        """Write the draft if nobody changed it since it was read (its `version`); False if
-        somebody did. On success the draft's version is the stored one."""
+    async def save_draft(self, draft: DraftUploads) -> None:
+        """Create or overwrite (last writer wins: only the rate limit may overshoot a little)."""
         ...
 
-    async def delete_draft(self, draft: DraftUploads, *, unless_changed: bool = True) -> bool: ...
+    async def delete_draft(self, ref: DraftRef) -> None: ...
 
     async def drafts_idle_since(self, cutoff: datetime, limit: int) -> list[DraftUploads]: ...
 
     async def drafts_of_merchant(self, merchant_id: str, limit: int) -> list[DraftUploads]: ...
+
+    async def claim_place(self, ref: DraftRef, slot: Slot, per_line: int) -> bool:
+        """Take one of the `per_line` places of the slot's line, atomically; False if all are
+        taken. Two concurrent uploads can never both get the last place."""
+        ...
+
+    async def release_place(
+        self, ref: DraftRef, line_id: str, photo_id: str, per_line: int
+    ) -> None: ...
+
+    async def places_of_draft(self, ref: DraftRef) -> list[Slot]: ...
+
+    async def forget_places_of_merchant(self, merchant_id: str) -> None: ...
 
     async def add_photo(self, photo: Photo) -> None: ...
 

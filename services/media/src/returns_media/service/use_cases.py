@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from returns_media.domain.model import (
     Slot,
     UploadLimits,
     Variant,
+    too_many_photos,
 )
 from returns_media.service.links import LINK_GONE, LinkSigner, PhotoLinks
 from returns_media.service.ports import ImageNormaliser, ObjectStore, PhotoStore
@@ -29,8 +31,6 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 PAGE = 200
-# Optimistic writes of one draft document: concurrent uploads of one draft are few.
-_DRAFT_WRITE_ATTEMPTS = 20
 
 
 def utc_now() -> datetime:
@@ -63,10 +63,6 @@ Receive = Callable[[], Awaitable[ReceivedFile]]
 class PhotoView:
     photo: Photo
     links: PhotoLinks
-
-
-class DraftChangedTooOften(RuntimeError):
-    """Every optimistic write of a draft lost against concurrent ones."""
 
 
 class MediaService:
@@ -125,10 +121,18 @@ class MediaService:
             thumbnail_key=f"{prefix}{object_id}/thumb.jpg",
             reserved_at=now,
         )
-        await self._change_draft(ref, lambda draft: draft.reserve(slot, self._limits), now)
+        started = time.perf_counter()
+        draft = await self._store.get_draft(ref) or DraftUploads.new(ref, now)
+        draft.admit(now, self._limits)
+        await self._store.save_draft(draft)
+        if not await self._store.claim_place(ref, slot, self._limits.photos_per_line):
+            raise too_many_photos(self._limits)
         try:
+            reserved = time.perf_counter()
             received = await receive()
+            arrived = time.perf_counter()
             image = await self._normaliser.normalise(received.file)
+            normalised = time.perf_counter()
             await self._objects.put(slot.full_key, image.full, image.content_type)
             await self._objects.put(slot.thumbnail_key, image.thumbnail, image.content_type)
             photo = Photo(
@@ -140,7 +144,7 @@ class MediaService:
                 width=image.width,
                 height=image.height,
                 size_bytes=len(image.full),
-                sha256=hashlib.sha256(image.full).hexdigest(),
+                sha256=image.full_sha256,
                 full_key=slot.full_key,
                 thumbnail_key=slot.thumbnail_key,
                 thumbnail_size_bytes=len(image.thumbnail),
@@ -162,6 +166,10 @@ class MediaService:
                 "photo_id": photo.photo_id,
                 "source_format": photo.source_format,
                 "original_size_bytes": photo.original_size_bytes,
+                "reserve_ms": round((reserved - started) * 1000),
+                "receive_ms": round((arrived - reserved) * 1000),
+                "normalise_ms": round((normalised - arrived) * 1000),
+                "store_ms": round((time.perf_counter() - normalised) * 1000),
             },
         )
         return self._view(photo)
@@ -176,33 +184,17 @@ class MediaService:
         ):
             raise PhotoKept("This photo belongs to a submitted return and cannot be removed.")
         await self._objects.remove((photo.full_key, photo.thumbnail_key))
-        await self._change_draft(ref, lambda draft: draft.release(photo_id), None)
+        await self._store.release_place(ref, photo.line_id, photo_id, self._limits.photos_per_line)
 
     async def _release(self, ref: DraftRef, slot: Slot) -> None:
         try:
             await self._objects.remove(slot.keys)
-            await self._change_draft(ref, lambda draft: draft.release(slot.photo_id), None)
+            await self._store.release_place(
+                ref, slot.line_id, slot.photo_id, self._limits.photos_per_line
+            )
         except Exception:
-            # The slot stays recorded with its keys: the clean-up of the draft removes them.
-            logger.exception("could not release a photo slot", extra={"photo_id": slot.photo_id})
-
-    async def _change_draft(
-        self, ref: DraftRef, change: Callable[[DraftUploads], object], now: datetime | None
-    ) -> None:
-        """Apply `change` to the draft document with optimistic concurrency.
-
-        With `now`, a missing draft is created; without, a missing draft means nothing to do.
-        """
-        for _ in range(_DRAFT_WRITE_ATTEMPTS):
-            draft = await self._store.get_draft(ref)
-            if draft is None:
-                if now is None:
-                    return
-                draft = DraftUploads(ref=ref, created_at=now, last_activity_at=now)
-            change(draft)
-            if await self._store.save_draft(draft):
-                return
-        raise DraftChangedTooOften(f"draft {ref.key!r} changed too often to be updated")
+            # The place stays recorded with its keys: the clean-up of the draft removes them.
+            logger.exception("could not release a photo place", extra={"photo_id": slot.photo_id})
 
     # --- other services and link holders ---------------------------------------------------
 
@@ -254,27 +246,38 @@ class MediaService:
                 await self._store.mark_kept(photo_id, return_id)
                 drafts.add(photo.draft)
         for ref in drafts:
-            await self._change_draft(ref, lambda draft: _close(draft, return_id), None)
+            draft = await self._store.get_draft(ref)
+            if draft is not None and draft.submitted_return_id != return_id:
+                draft.submitted_return_id = return_id
+                await self._store.save_draft(draft)
 
     async def clean_up_abandoned(self, limit: int = PAGE) -> int:
         """Delete the photos of drafts idle longer than the retention; how many were deleted.
 
         Kept photos (of submitted returns) stay. The draft document goes last, so a run that
-        stops halfway is finished by the next one.
+        stops halfway is finished by the next one. A place taken after the cutoff belongs to
+        an upload in progress: the draft is left for a later run.
         """
         cutoff = self._clock() - self._draft_retention
         deleted = 0
         for draft in await self._store.drafts_idle_since(cutoff, limit):
-            for slot in draft.slots:
-                photo = await self._store.get_photo(slot.photo_id)
-                if photo is not None and (
-                    photo.kept_for_return_id is not None
-                    or not await self._store.delete_photo(slot.photo_id, unless_kept=True)
-                ):
+            busy = False
+            for slot in await self._store.places_of_draft(draft.ref):
+                if slot.reserved_at >= cutoff:
+                    busy = True
                     continue
-                await self._objects.remove(slot.keys)
-                deleted += photo is not None
-            await self._store.delete_draft(draft)
+                photo = await self._store.get_photo(slot.photo_id)
+                if photo is None or (
+                    photo.kept_for_return_id is None
+                    and await self._store.delete_photo(slot.photo_id, unless_kept=True)
+                ):
+                    await self._objects.remove(slot.keys)
+                    deleted += photo is not None
+                await self._store.release_place(
+                    draft.ref, slot.line_id, slot.photo_id, self._limits.photos_per_line
+                )
+            if not busy:
+                await self._store.delete_draft(draft.ref)
         if deleted:
             logger.info("abandoned photos deleted", extra={"photos": deleted})
         return deleted
@@ -285,16 +288,13 @@ class MediaService:
         while photos := await self._store.photos_of_merchant(merchant_id, PAGE):
             for photo in photos:
                 deleted += await self._store.delete_photo(photo.photo_id, unless_kept=False)
+        await self._store.forget_places_of_merchant(merchant_id)
         while drafts := await self._store.drafts_of_merchant(merchant_id, PAGE):
             for draft in drafts:
-                await self._store.delete_draft(draft, unless_changed=False)
+                await self._store.delete_draft(draft.ref)
         objects = await self._objects.remove_under(merchant_prefix(merchant_id))
         logger.info(
             "merchant photos erased",
             extra={"merchant_id": merchant_id, "photos": deleted, "objects": objects},
         )
         return deleted
-
-
-def _close(draft: DraftUploads, return_id: str) -> None:
-    draft.submitted_return_id = return_id
