@@ -25,13 +25,8 @@ def _seed(declaration_url: str) -> None:
 def _banner(infra: Infra, urls: dict[str, str]) -> str:
     env = infra.env()
     declaration = urls["declaration"]
-    example = (
-        f"curl -s -X POST {declaration}/v1/merchants/demo-shop/returns \\\n"
-        "       -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' \\\n"
-        '       -d \'{"order_number": "DEMO-1001", "email": "camille.martin@example.com",\n'
-        '            "lines": [{"line_id": "1", "quantity": 1, "reason_code": "damaged",\n'
-        '                       "comment": "Le mug est arrivé fêlé.", "media_ids": ["demo"]}]}\''
-    )
+    demo = Path(sys.executable).parent / "returns-demo-return"
+    example = f"{demo} --url {declaration} --media-url {urls['media']}"
     lines = [
         "",
         "The returns backend is running (Ctrl-C stops everything).",
@@ -46,11 +41,18 @@ def _banner(infra: Infra, urls: dict[str, str]) -> str:
         f"  S3                     {env['S3_ENDPOINT']}",
         "",
         "Demo merchant 'demo-shop' (customer service: " + DEMO_CUSTOMER_SERVICE + "),",
-        "orders DEMO-1001 and DEMO-1002 of camille.martin@example.com. Declare a defective return:",
+        "orders DEMO-1001 and DEMO-1002 of camille.martin@example.com. Declare a return with",
+        "one defective line (a photo goes to media) and one classic line, in the portal's four",
+        "steps (README.md shows the same steps with curl):",
         "",
         f"  {example}",
         "",
-        f"then open {env['MAILPIT_URL']} to read the e-mail customer service received.",
+        f"then open {env['MAILPIT_URL']} to read the e-mail customer service received, and the",
+        "return record with the demo merchant's API key printed above:",
+        "",
+        "  curl -s -H 'Authorization: Bearer <API key>' \\",
+        f"       {declaration}/v1/merchants/demo-shop/returns",
+        "",
         f"Logs: {infra.settings.state_dir}",
         "",
     ]

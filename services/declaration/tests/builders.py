@@ -1,14 +1,24 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
-from returns_declaration.domain.model import Customer, Merchant, Order, OrderLine, Reason
+from returns_declaration.domain.model import (
+    Customer,
+    Draft,
+    DraftLine,
+    Merchant,
+    Order,
+    OrderLine,
+    Reason,
+)
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def merchant(locale: str = "fr", window_days: int = 30) -> Merchant:
+def merchant(locale: str = "fr", window_days: int = 30, merchant_id: str = "shop") -> Merchant:
     return Merchant.model_validate(
         {
-            "id": "shop",
+            "id": merchant_id,
             "name": "Shop",
             "locale": locale,
             "customer_service_email": "cs@shop.example",
@@ -23,14 +33,37 @@ def merchant(locale: str = "fr", window_days: int = 30) -> Merchant:
     )
 
 
-def order(ordered_on: date = date(2026, 11, 20)) -> Order:
+def order(
+    ordered_on: date = date(2026, 11, 20), merchant_id: str = "shop", number: str = "A-1"
+) -> Order:
     return Order(
-        merchant_id="shop",
-        number="A-1",
+        merchant_id=merchant_id,
+        number=number,
         ordered_on=ordered_on,
         customer=Customer(name="Ana", email="Ana@Example.com"),
         lines=(
             OrderLine(line_id="1", sku="MUG", name="Mug", quantity=3, unit_price_cents=900),
             OrderLine(line_id="2", sku="TEE", name="Tee", quantity=1, unit_price_cents=1900),
         ),
+    )
+
+
+DEFECTIVE_LINE = DraftLine(
+    line_id="1",
+    quantity=1,
+    reason_code="damaged",
+    comment="  Cracked handle, see photo.  ",
+    photo_ids=("p1",),
+)
+CLASSIC_LINE = DraftLine(line_id="2", quantity=1, reason_code="too_big", return_type="refund")
+
+
+def draft(*lines: DraftLine, draft_id: str = "d1") -> Draft:
+    return Draft(
+        id=draft_id,
+        merchant_id="shop",
+        order_number="A-1",
+        lines=lines,
+        created_at=NOW,
+        expires_at=NOW + timedelta(hours=24),
     )

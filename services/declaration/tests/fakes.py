@@ -1,41 +1,189 @@
-"""In-memory stand-in for the declaration store, for unit tests of the use cases only."""
+"""In-memory stand-ins for the ports, for unit tests of the use cases only."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from returns_contracts import Message
-from returns_declaration.domain.model import Merchant, Order, Return
+from returns_declaration.domain.model import Draft, Merchant, Order, Reservations, Return
+from returns_declaration.domain.rules import reserved_quantities
+from returns_declaration.service.ports import (
+    ApiKey,
+    Photo,
+    PhotoCatalogUnavailable,
+    ReturnFilter,
+    ReturnPage,
+    ReturnRecord,
+    RevisionConflict,
+    StoredOrder,
+    TimelineChange,
+)
 
 
 class InMemoryStore:
     def __init__(self) -> None:
         self.merchants: dict[str, Merchant] = {}
+        self.keys: dict[str, ApiKey] = {}
         self.orders: dict[tuple[str, str], Order] = {}
-        self.returns: dict[str, Return] = {}
+        self.reservations: dict[tuple[str, str], Reservations] = {}
+        self.drafts: dict[str, Draft] = {}
+        self.returns: dict[str, ReturnRecord] = {}
+        self.idempotency: dict[tuple[str, str], str] = {}
         self.outbox: list[Message] = []
+        # Set to make the next add_return fail as if the process died after the reservation.
+        self.crash_before_insert = False
 
     async def get_merchant(self, merchant_id: str) -> Merchant | None:
         return self.merchants.get(merchant_id)
 
-    async def save_merchant(self, merchant: Merchant, events: Sequence[Message]) -> Merchant:
+    async def save_merchant(
+        self, merchant: Merchant, events: Sequence[Message], expected_revision: int | None
+    ) -> None:
+        current = self.merchants.get(merchant.id)
+        if (current is None) != (expected_revision is None) or (
+            current is not None and current.revision != expected_revision
+        ):
+            raise RevisionConflict(merchant.id)
         self.merchants[merchant.id] = merchant
         self.outbox.extend(events)
-        return merchant
+
+    async def add_api_key(self, key: ApiKey, secret_hash: str) -> None:
+        self.keys[secret_hash] = key
+
+    async def find_api_key(self, secret_hash: str) -> ApiKey | None:
+        return self.keys.get(secret_hash)
+
+    async def revoke_api_key(self, merchant_id: str, key_id: str) -> bool:
+        for secret_hash, key in self.keys.items():
+            if key.merchant_id == merchant_id and key.key_id == key_id:
+                self.keys[secret_hash] = ApiKey(key.key_id, key.merchant_id, key.created_at, True)
+                return True
+        return False
 
     async def save_order(self, order: Order) -> None:
         self.orders[(order.merchant_id, order.number)] = order
 
-    async def get_order(self, merchant_id: str, order_number: str) -> Order | None:
-        return self.orders.get((merchant_id, order_number))
+    async def get_order(self, merchant_id: str, order_number: str) -> StoredOrder | None:
+        order = self.orders.get((merchant_id, order_number))
+        if order is None:
+            return None
+        reservations = self.reservations.get((merchant_id, order_number), {})
+        return StoredOrder(order, copy.deepcopy(reservations))
 
-    async def add_return(self, declared: Return, events: Sequence[Message]) -> tuple[Return, bool]:
+    async def reserve(self, order: Order, return_id: str, quantities: Mapping[str, int]) -> bool:
+        held = self.reservations.setdefault((order.merchant_id, order.number), {})
+        if return_id in held:
+            return True
+        taken = reserved_quantities(held)
+        for line_id, quantity in quantities.items():
+            line = order.line(line_id)
+            if line is None or taken.get(line_id, 0) + quantity > line.quantity:
+                return False
+        held[return_id] = dict(quantities)
+        return True
+
+    async def save_draft(self, draft: Draft) -> Draft:
+        current = self.drafts.get(draft.id)
+        if (current.revision if current else 0) != draft.revision:
+            raise RevisionConflict(draft.id)
+        saved = draft.model_copy(update={"revision": draft.revision + 1})
+        self.drafts[draft.id] = saved
+        return saved
+
+    async def get_draft(self, merchant_id: str, draft_id: str) -> Draft | None:
+        draft = self.drafts.get(draft_id)
+        return draft if draft is not None and draft.merchant_id == merchant_id else None
+
+    async def add_return(
+        self, declared: Return, first: TimelineChange
+    ) -> tuple[ReturnRecord, bool]:
+        if self.crash_before_insert:
+            self.crash_before_insert = False
+            raise ConnectionError("the process died between the reservation and the insert")
         if declared.id in self.returns:
             return self.returns[declared.id], False
-        self.returns[declared.id] = declared
-        self.outbox.extend(events)
-        return declared, True
+        record = ReturnRecord(
+            declared, first.label_status or declared.first_label_status(), (first.entry,)
+        )
+        self.returns[declared.id] = record
+        self.outbox.extend(first.events)
+        return record, True
 
-    async def get_return(self, merchant_id: str, return_id: str) -> Return | None:
+    async def get_return(self, merchant_id: str, return_id: str) -> ReturnRecord | None:
         found = self.returns.get(return_id)
-        return found if found is not None and found.merchant_id == merchant_id else None
+        return found if found is not None and found.declared.merchant_id == merchant_id else None
+
+    async def list_returns(
+        self, merchant_id: str, where: ReturnFilter, limit: int, cursor: str | None
+    ) -> ReturnPage:
+        records = [
+            record
+            for record in self.returns.values()
+            if record.declared.merchant_id == merchant_id
+            and (where.defective is None or record.declared.defective == where.defective)
+            and (where.label_status is None or record.label_status == where.label_status)
+        ]
+        start = int(cursor or 0)
+        page = records[start : start + limit]
+        more = start + limit < len(records)
+        return ReturnPage(page, str(start + limit) if more else None)
+
+    async def change_timeline(
+        self, merchant_id: str, return_id: str, change: TimelineChange
+    ) -> bool:
+        record = await self.get_return(merchant_id, return_id)
+        if record is None:
+            return False
+        if any(entry.event_id == change.entry.event_id for entry in record.timeline):
+            return True
+        self.returns[return_id] = ReturnRecord(
+            record.declared,
+            change.label_status or record.label_status,
+            (*record.timeline, change.entry),
+            change.label if change.label is not None else record.label,
+        )
+        self.outbox.extend(change.events)
+        return True
+
+    async def claim_idempotency_key(self, merchant_id: str, key: str, return_id: str) -> str:
+        return self.idempotency.setdefault((merchant_id, key), return_id)
+
+
+class FakePhotoCatalog:
+    def __init__(self) -> None:
+        self.photos: dict[str, Photo] = {}
+        self.down = False
+
+    def add(self, photo_id: str, merchant_id: str, draft_id: str) -> None:
+        self.photos[photo_id] = Photo(
+            photo_id,
+            merchant_id,
+            draft_id,
+            None,
+            f"https://media/{photo_id}",
+            f"https://t/{photo_id}",
+        )
+
+    async def lookup(self, merchant_id: str, photo_ids: Sequence[str]) -> list[Photo]:
+        if self.down:
+            raise PhotoCatalogUnavailable("media is down")
+        return [
+            self.photos[photo_id]
+            for photo_id in photo_ids
+            if photo_id in self.photos and self.photos[photo_id].merchant_id == merchant_id
+        ]
+
+
+class InMemoryRateLimiter:
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, int], int] = {}
+
+    async def allow(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
+        window = (key, int(now.timestamp()) // window_seconds)
+        self.counts[window] = self.counts.get(window, 0) + 1
+        return self.counts[window] <= limit
+
+    async def exceeded(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
+        return self.counts.get((key, int(now.timestamp()) // window_seconds), 0) >= limit

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -17,23 +19,37 @@ from pymongo.asynchronous.database import AsyncDatabase
 from returns_contracts import Message, ReturnSubmitted, Topics, parse_message
 from returns_contracts.service_kit.kafka import ensure_topics
 from returns_declaration.adapters.outbox import OutboxRelay
-from returns_declaration.adapters.repository import OUTBOX_COLLECTIONS, DeclarationRepository
-from returns_declaration.domain.model import RequestedLine, ReturnRequest
+from returns_declaration.adapters.repository import (
+    OUTBOX_COLLECTIONS,
+    DeclarationRepository,
+    MongoRateLimiter,
+)
+from returns_declaration.domain.model import (
+    Actor,
+    MerchantSettings,
+    OrderLine,
+    TimelineEntry,
+)
+from returns_declaration.domain.rules import DeclarationRejected, RequestedQuantity
+from returns_declaration.service.ports import (
+    ApiKey,
+    ReturnFilter,
+    RevisionConflict,
+    TimelineChange,
+)
+from returns_declaration.service.sessions import PortalSession
 from returns_declaration.service.use_cases import DeclarationService
 
-from .builders import merchant, order
+from .builders import NOW, merchant, order
+from .fakes import FakePhotoCatalog, InMemoryRateLimiter
 
 pytestmark = pytest.mark.integration
 
-REQUEST = ReturnRequest(
-    order_number="A-1",
-    email="ana@example.com",
-    lines=(RequestedLine(line_id="2", quantity=1, reason_code="too_big", return_type="refund"),),
-)
+Database = AsyncDatabase[dict[str, Any]]
 
 
 @pytest.fixture
-async def database(mongodb_url: str) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+async def database(mongodb_url: str) -> AsyncIterator[Database]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url, tz_aware=True)
     name = f"declaration_test_{uuid.uuid4().hex[:8]}"
     try:
@@ -46,10 +62,48 @@ async def database(mongodb_url: str) -> AsyncIterator[AsyncDatabase[dict[str, An
 @pytest.fixture
 async def topics(kafka_bootstrap_servers: str) -> Topics:
     # A prefix of its own, so this test reads only what it published.
-    prefix = f"it-{uuid.uuid4().hex[:8]}"
-    topics = Topics(prefix=prefix)
+    topics = Topics(prefix=f"it-{uuid.uuid4().hex[:8]}")
     await ensure_topics(kafka_bootstrap_servers, topics)
     return topics
+
+
+class Flow:
+    """The service over the real repository, with media faked (the photo port)."""
+
+    def __init__(self, database: Database) -> None:
+        self.repository = DeclarationRepository(database)
+        self.photos = FakePhotoCatalog()
+        # Real clock: drafts and windows are checked against today's date.
+        self.service = DeclarationService(
+            self.repository,
+            self.photos,
+            InMemoryRateLimiter(),
+            lambda: None,
+            back_office_base_url="http://bo.example",
+            portal_token_secret="secret",
+        )
+
+    async def shop(self, quantity_of_line_2: int = 1) -> PortalSession:
+        shop = merchant()
+        settings = MerchantSettings.model_validate(
+            shop.model_dump(include=set(MerchantSettings.model_fields))
+        )
+        await self.service.configure_merchant("shop", settings, "c")
+        for reason in shop.reasons:
+            await self.service.put_reason("shop", reason, "c")
+        the_order = order(ordered_on=date.today() - timedelta(days=2))
+        line = the_order.lines[1].model_copy(update={"quantity": quantity_of_line_2})
+        await self.service.save_order(
+            the_order.model_copy(update={"lines": (the_order.lines[0], line)})
+        )
+        opened = await self.service.open_session("shop", "A-1", "ana@example.com", "127.0.0.1")
+        return opened.session
+
+    async def classic_draft(self, session: PortalSession, quantity: int = 1) -> str:
+        view = await self.service.create_draft(session, [RequestedQuantity("2", quantity)])
+        await self.service.choose_reason(session, view.draft.id, "2", "too_big")
+        await self.service.choose_return_type(session, view.draft.id, "2", "refund")
+        return view.draft.id
 
 
 async def _consume(bootstrap: str, topic: str, expected: int) -> list[Message]:
@@ -72,32 +126,282 @@ async def _poll(consumer: AIOKafkaConsumer, timeout_ms: int) -> list[Message]:
     return [parse_message(record.value or b"") for records in batch.values() for record in records]
 
 
-async def test_return_and_order_round_trip(database: AsyncDatabase[dict[str, Any]]) -> None:
+# --- repository round trips -------------------------------------------------------------------
+
+
+async def test_merchant_writes_are_guarded_by_revision(database: Database) -> None:
     repository = DeclarationRepository(database)
-    await repository.create_indexes()
-    service = DeclarationService(repository, lambda: None, "http://bo.example")
-    await service.configure_merchant(merchant(), "c")
-    await service.save_order(order())
-    assert await repository.get_order("shop", "A-1") == order()
-    outcome = await service.submit_return("shop", REQUEST, "k", "c")
-    assert await repository.get_return("shop", outcome.declared.id) == outcome.declared
-    assert await repository.get_return("other", outcome.declared.id) is None
-    again = await service.submit_return("shop", REQUEST, "k", "c")
-    assert again.declared == outcome.declared and not again.created
+    await repository.save_merchant(merchant(), [], None)
+    with pytest.raises(RevisionConflict):
+        await repository.save_merchant(merchant(), [], None)
+    second = merchant().model_copy(update={"revision": 2})
+    await repository.save_merchant(second, [], 1)
+    with pytest.raises(RevisionConflict):
+        await repository.save_merchant(second, [], 1)
+    assert await repository.get_merchant("shop") == second
+
+
+async def test_api_keys_are_found_by_hash_and_revoked_per_merchant(database: Database) -> None:
+    repository = DeclarationRepository(database)
+    key = ApiKey("k1", "shop", NOW)
+    await repository.add_api_key(key, "hash-1")
+    assert await repository.find_api_key("hash-1") == key
+    assert not await repository.revoke_api_key("other", "k1")
+    assert await repository.revoke_api_key("shop", "k1")
+    found = await repository.find_api_key("hash-1")
+    assert found is not None and found.revoked
+
+
+async def test_replacing_an_order_keeps_its_reservations(database: Database) -> None:
+    repository = DeclarationRepository(database)
+    await repository.save_order(order())
+    assert await repository.reserve(order(), "r1", {"1": 2})
+    renamed = order().model_copy(
+        update={
+            "lines": (order().lines[0].model_copy(update={"name": "Big mug"}), order().lines[1])
+        }
+    )
+    await repository.save_order(renamed)
+    stored = await repository.get_order("shop", "A-1")
+    assert stored is not None
+    assert stored.order == renamed and stored.reservations == {"r1": {"1": 2}}
+
+
+async def test_a_reservation_is_idempotent_and_never_exceeds_the_order(database: Database) -> None:
+    repository = DeclarationRepository(database)
+    await repository.save_order(order())
+    assert await repository.reserve(order(), "r1", {"1": 2})
+    assert await repository.reserve(order(), "r1", {"1": 2})  # the retry finds it
+    assert not await repository.reserve(order(), "r2", {"1": 2})
+    assert await repository.reserve(order(), "r3", {"1": 1, "2": 1})
+    stored = await repository.get_order("shop", "A-1")
+    assert stored is not None
+    assert stored.reservations == {"r1": {"1": 2}, "r3": {"1": 1, "2": 1}}
+
+
+async def test_concurrent_reservations_of_the_last_items_let_exactly_one_through(
+    mongodb_url: str, database: Database
+) -> None:
+    """Over-reservation race on the real server, from separate clients (separate connections)."""
+    the_order = order().model_copy(
+        update={
+            "lines": (OrderLine(line_id="1", sku="S", name="N", quantity=3, unit_price_cents=1),)
+        }
+    )
+    await DeclarationRepository(database).save_order(the_order)
+    clients: list[AsyncMongoClient[dict[str, Any]]] = [
+        AsyncMongoClient(mongodb_url, tz_aware=True) for _ in range(4)
+    ]
+    try:
+        repositories = [DeclarationRepository(client[database.name]) for client in clients]
+        outcomes = await asyncio.gather(
+            *(
+                repositories[index % 4].reserve(the_order, f"r{index}", {"1": 2})
+                for index in range(16)
+            )
+        )
+    finally:
+        for client in clients:
+            await client.close()
+    assert outcomes.count(True) == 1
+    stored = await DeclarationRepository(database).get_order("shop", "A-1")
+    assert (
+        stored is not None and sum(q for r in stored.reservations.values() for q in r.values()) == 2
+    )
+
+
+async def test_concurrent_submits_of_two_drafts_for_the_last_item_make_one_return(
+    database: Database,
+) -> None:
+    flow = Flow(database)
+    session = await flow.shop()
+    drafts = [await flow.classic_draft(session) for _ in range(2)]
+    outcomes = await asyncio.gather(
+        *(flow.service.submit(session, draft_id, None, "c") for draft_id in drafts),
+        return_exceptions=True,
+    )
+    submitted = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, DeclarationRejected)]
+    assert len(submitted) == 1 and len(refused) == 1
+    page = await flow.repository.list_returns("shop", ReturnFilter(), 10, None)
+    assert len(page.records) == 1
+
+
+async def test_a_double_click_submitting_one_draft_twice_at_once_makes_one_return(
+    database: Database,
+) -> None:
+    flow = Flow(database)
+    session = await flow.shop()
+    draft_id = await flow.classic_draft(session)
+    outcomes = await asyncio.gather(
+        *(flow.service.submit(session, draft_id, None, "c") for _ in range(3))
+    )
+    assert sorted(outcome.created for outcome in outcomes) == [False, False, True]
+    assert {outcome.record.declared.id for outcome in outcomes} == {draft_id}
+    document = await database["returns"].find_one({"_id": draft_id})
+    assert document is not None and len(document["outbox"]) == 1
+    stored = await flow.repository.get_order("shop", "A-1")
+    assert stored is not None and stored.reservations == {draft_id: {"2": 1}}
+
+
+async def test_two_steps_sent_at_once_on_one_draft_both_stay(database: Database) -> None:
+    flow = Flow(database)
+    session = await flow.shop()
+    view = await flow.service.create_draft(
+        session, [RequestedQuantity("1", 1), RequestedQuantity("2", 1)]
+    )
+    await asyncio.gather(
+        flow.service.choose_reason(session, view.draft.id, "1", "damaged"),
+        flow.service.choose_reason(session, view.draft.id, "2", "too_big"),
+    )
+    draft = await flow.repository.get_draft("shop", view.draft.id)
+    assert draft is not None
+    assert [line.reason_code for line in draft.lines] == ["damaged", "too_big"]
+    assert draft.revision == 3
+
+
+async def test_the_return_record_round_trips_and_stays_with_its_merchant(
+    database: Database,
+) -> None:
+    flow = Flow(database)
+    session = await flow.shop()
+    outcome = await flow.service.submit(session, await flow.classic_draft(session), "k", "c")
+    return_id = outcome.record.declared.id
+    stored = await flow.repository.get_return("shop", return_id)
+    assert stored == outcome.record
+    assert await flow.repository.get_return("other", return_id) is None
+    again = await flow.service.submit(session, return_id, "k", "c")
+    assert again.record == outcome.record and not again.created
+
+
+async def test_timeline_changes_apply_once_per_event(database: Database) -> None:
+    flow = Flow(database)
+    session = await flow.shop()
+    outcome = await flow.service.submit(session, await flow.classic_draft(session), None, "c")
+    return_id = outcome.record.declared.id
+    change = TimelineChange(
+        entry=TimelineEntry(
+            event_id="e1", kind="label_generated", at=NOW, actor=Actor(kind="cli", id="ops")
+        ),
+        label_status="generated",
+        label={"label_id": "L1"},
+    )
+    assert await flow.repository.change_timeline("shop", return_id, change)
+    assert await flow.repository.change_timeline("shop", return_id, change)
+    assert not await flow.repository.change_timeline("other", return_id, change)
+    record = await flow.repository.get_return("shop", return_id)
+    assert record is not None
+    assert [entry.kind for entry in record.timeline] == ["submitted", "label_generated"]
+    assert record.label_status == "generated" and record.label == {"label_id": "L1"}
+
+
+async def test_the_list_filters_and_pages(database: Database) -> None:
+    flow = Flow(database)
+    session = await flow.shop(quantity_of_line_2=5)
+    ids = [
+        (
+            await flow.service.submit(session, await flow.classic_draft(session), None, "c")
+        ).record.declared.id
+        for _ in range(5)
+    ]
+    repository = flow.repository
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await repository.list_returns("shop", ReturnFilter(), 2, cursor)
+        seen.extend(record.declared.id for record in page.records)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(ids) and len(seen) == 5
+    today = date.today()
+    assert (
+        len((await repository.list_returns("shop", ReturnFilter(defective=True), 10, None)).records)
+        == 0
+    )
+    assert (
+        len(
+            (
+                await repository.list_returns(
+                    "shop", ReturnFilter(label_status="pending"), 10, None
+                )
+            ).records
+        )
+        == 5
+    )
+    assert (
+        len(
+            (
+                await repository.list_returns("shop", ReturnFilter(order_number="a-"), 10, None)
+            ).records
+        )
+        == 5
+    )
+    assert (
+        len(
+            (
+                await repository.list_returns("shop", ReturnFilter(order_number="B-"), 10, None)
+            ).records
+        )
+        == 0
+    )
+    window = ReturnFilter(
+        submitted_from=today - timedelta(days=1), submitted_to=today + timedelta(days=1)
+    )
+    assert len((await repository.list_returns("shop", window, 10, None)).records) == 5
+    future = ReturnFilter(submitted_from=today + timedelta(days=2))
+    assert (await repository.list_returns("shop", future, 10, None)).records == []
+    assert (await repository.list_returns("other", ReturnFilter(), 10, None)).records == []
+
+
+async def test_the_rate_limiter_counts_per_key_and_window(database: Database) -> None:
+    limiter = MongoRateLimiter(database)
+    outcomes = [await limiter.allow("order:shop:A-1", 3, 60, NOW) for _ in range(4)]
+    assert outcomes == [True, True, True, False]
+    assert await limiter.exceeded("order:shop:A-1", 3, 60, NOW)
+    assert not await limiter.exceeded("order:shop:A-2", 3, 60, NOW)
+    assert await limiter.allow("order:shop:A-2", 3, 60, NOW)
+    assert await limiter.allow("order:shop:A-1", 3, 60, NOW + timedelta(seconds=60))
+
+
+async def test_concurrent_attempts_never_slip_under_the_limit(
+    mongodb_url: str, database: Database
+) -> None:
+    clients: list[AsyncMongoClient[dict[str, Any]]] = [
+        AsyncMongoClient(mongodb_url, tz_aware=True) for _ in range(4)
+    ]
+    try:
+        limiters = [MongoRateLimiter(client[database.name]) for client in clients]
+        outcomes = await asyncio.gather(
+            *(limiters[index % 4].allow("client:1.2.3.4", 5, 600, NOW) for index in range(20))
+        )
+    finally:
+        for client in clients:
+            await client.close()
+    assert outcomes.count(True) == 5
+
+
+async def test_the_idempotency_key_binds_one_return(database: Database) -> None:
+    repository = DeclarationRepository(database)
+    assert await repository.claim_idempotency_key("shop", "k", "r1") == "r1"
+    assert await repository.claim_idempotency_key("shop", "k", "r2") == "r1"
+    assert await repository.claim_idempotency_key("other", "k", "r3") == "r3"
+
+
+# --- the outbox ---------------------------------------------------------------------------------
 
 
 async def test_a_submit_whose_publish_never_happened_is_published_once_by_the_next_relay(
-    database: AsyncDatabase[dict[str, Any]], topics: Topics, kafka_bootstrap_servers: str
+    database: Database, topics: Topics, kafka_bootstrap_servers: str
 ) -> None:
     """The process 'dies' after the database write: no relay runs. A later relay sends it once."""
-    repository = DeclarationRepository(database)
-    service = DeclarationService(repository, lambda: None, "http://bo.example")
-    await service.configure_merchant(merchant(), "c")
-    await service.save_order(order())
-    outcome = await service.submit_return("shop", REQUEST, "crash-test", "c")
-    # The client retries after the crash: same key, same return, no second event.
-    retried = await service.submit_return("shop", REQUEST, "crash-test", "c")
-    assert retried.declared.id == outcome.declared.id
+    flow = Flow(database)
+    session = await flow.shop()
+    draft_id = await flow.classic_draft(session)
+    outcome = await flow.service.submit(session, draft_id, "crash-test", "c")
+    # The client retries after the crash: same draft and key, same return, no second event.
+    retried = await flow.service.submit(session, draft_id, "crash-test", "c")
+    assert retried.record.declared.id == outcome.record.declared.id and not retried.created
 
     broker = KafkaBroker(kafka_bootstrap_servers, enable_idempotence=True, acks="all")
     await broker.start()
@@ -112,15 +416,15 @@ async def test_a_submit_whose_publish_never_happened_is_published_once_by_the_ne
 
     received = await _consume(kafka_bootstrap_servers, topics.return_submitted, 1)
     assert [type(message) for message in received] == [ReturnSubmitted]
-    assert received[0].payload.return_id == outcome.declared.id  # type: ignore[attr-defined]
+    assert received[0].payload.return_id == outcome.record.declared.id  # type: ignore[attr-defined]
 
 
 async def test_events_appended_while_relaying_stay_pending(
-    database: AsyncDatabase[dict[str, Any]], topics: Topics, kafka_bootstrap_servers: str
+    database: Database, topics: Topics, kafka_bootstrap_servers: str
 ) -> None:
-    repository = DeclarationRepository(database)
-    service = DeclarationService(repository, lambda: None, "http://bo.example")
-    await service.configure_merchant(merchant(), "c")
+    flow = Flow(database)
+    settings = MerchantSettings(name="Shop", customer_service_email="cs@shop.example")
+    await flow.service.configure_merchant("shop", settings, "c")
     broker = KafkaBroker(kafka_bootstrap_servers)
     await broker.start()
     try:
@@ -128,7 +432,7 @@ async def test_events_appended_while_relaying_stay_pending(
             database, OUTBOX_COLLECTIONS, lambda: broker, topics, CollectorRegistry()
         )
         await relay.relay_once()
-        await service.configure_merchant(merchant(), "c")  # a second MerchantUpdated
+        await flow.service.configure_merchant("shop", settings, "c")  # a second MerchantUpdated
         document = await database["merchants"].find_one({"_id": "shop"})
         assert document is not None
         assert (document["outbox_sent"], len(document["outbox"]), document["outbox_pending"]) == (

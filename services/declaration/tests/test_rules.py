@@ -1,157 +1,315 @@
-"""R2-R8 on the domain alone."""
+"""R1-R8 on the domain alone."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from returns_declaration.domain.model import RequestedLine, ReturnRequest
-from returns_declaration.domain.rules import DeclarationRejected, declare_return
-
-from .builders import merchant, order
-
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-DEFECTIVE = RequestedLine(
-    line_id="1",
-    quantity=1,
-    reason_code="damaged",
-    comment="  Cracked handle, see photo.  ",
-    media_ids=("p1",),
+from returns_declaration.domain import rules
+from returns_declaration.domain.model import DraftLine, Reason, Reservations
+from returns_declaration.domain.rules import (
+    DeclarationRejected,
+    RequestedQuantity,
+    declare_return,
+    start_draft,
 )
-CLASSIC = RequestedLine(line_id="2", quantity=1, reason_code="too_big", return_type="refund")
+
+from .builders import CLASSIC_LINE, DEFECTIVE_LINE, NOW, draft, merchant, order
 
 
-def request(*lines: RequestedLine, email: str = "ana@example.com") -> ReturnRequest:
-    return ReturnRequest(order_number="A-1", email=email, lines=lines)
-
-
-def rejected_fields(error: pytest.ExceptionInfo[DeclarationRejected]) -> dict[str, str]:
+def fields(error: pytest.ExceptionInfo[DeclarationRejected]) -> dict[str, str]:
     return {item.field: item.code for item in error.value.errors}
 
 
-def test_a_return_with_one_defective_line_is_defective() -> None:
-    declared = declare_return(
-        merchant(), order(), request(DEFECTIVE, CLASSIC), return_id="r", now=NOW
+def start(*lines: tuple[str, int], reservations: Reservations | None = None, window: int = 30):  # type: ignore[no-untyped-def]
+    return start_draft(
+        merchant(window_days=window),
+        order(),
+        reservations or {},
+        [RequestedQuantity(line_id, quantity) for line_id, quantity in lines],
+        draft_id="d1",
+        now=NOW,
+        expires_at=NOW + timedelta(hours=1),
     )
-    assert declared.defective is True
-    assert [line.defective for line in declared.lines] == [True, False]
-    assert declared.lines[0].comment == "Cracked handle, see photo."
-    assert declared.lines[0].return_type is None
 
 
-def test_a_return_without_defective_line_is_classic() -> None:
-    declared = declare_return(merchant(), order(), request(CLASSIC), return_id="r", now=NOW)
-    assert declared.defective is False
+# --- R1 ---------------------------------------------------------------------------------------
+
+
+def test_reasons_can_be_added_renamed_flagged_and_retired() -> None:
+    shop = rules.put_reason(merchant(), Reason(code="late", label_fr="Retard", label_en="Late"))
+    assert shop.reason("late") is not None
+    shop = rules.put_reason(
+        shop, Reason(code="late", label_fr="En retard", label_en="Late", defective=True)
+    )
+    late = shop.reason("late")
+    assert late is not None and late.label_fr == "En retard" and late.defective
+    shop = rules.retire_reason(shop, "late")
+    retired = shop.reason("late")
+    assert retired is not None and retired.retired  # still there, for old returns
+    assert "late" not in [reason.code for reason in shop.active_reasons()]
+
+
+def test_retiring_an_unknown_reason_is_a_field_error() -> None:
+    with pytest.raises(DeclarationRejected) as error:
+        rules.retire_reason(merchant(), "nope")
+    assert fields(error) == {"code": "reason_unknown_to_merchant"}
+
+
+def test_a_retired_reason_is_not_offered_but_old_returns_keep_its_labels() -> None:
+    declared = declare_return(merchant(), order(), draft(CLASSIC_LINE), {}, now=NOW)
+    retired = rules.retire_reason(merchant(), "too_big")
+    with pytest.raises(DeclarationRejected) as error:
+        rules.choose_reason(retired, draft(CLASSIC_LINE), "2", "too_big", NOW)
+    assert fields(error) == {"reason_code": "unknown_reason"}
     assert declared.lines[0].reason_label == "Trop grand"
+    assert declared.lines[0].reason_label_en == "Too big"
 
 
-def test_wrong_email_and_unknown_order_get_the_same_answer() -> None:
-    with pytest.raises(DeclarationRejected) as wrong_email:
-        declare_return(merchant(), order(), request(CLASSIC, email="x@y.z"), return_id="r", now=NOW)
-    with pytest.raises(DeclarationRejected) as no_order:
-        declare_return(merchant(), None, request(CLASSIC), return_id="r", now=NOW)
-    assert wrong_email.value.errors == no_order.value.errors
+# --- R2 ---------------------------------------------------------------------------------------
 
 
-def test_email_match_ignores_case_and_spaces() -> None:
-    declared = declare_return(
-        merchant(), order(), request(CLASSIC, email=" ANA@example.COM "), return_id="r", now=NOW
-    )
-    assert declared.customer.name == "Ana"
+def test_the_order_email_identifies_the_customer_ignoring_case_and_spaces() -> None:
+    assert rules.customer_owns_order(order(), "  ana@EXAMPLE.com ")
+    assert not rules.customer_owns_order(order(), "someone@example.com")
+    assert not rules.customer_owns_order(None, "ana@example.com")
+
+
+# --- R3 ---------------------------------------------------------------------------------------
+
+
+@given(
+    ordered=st.integers(min_value=1, max_value=20),
+    earlier=st.lists(st.integers(min_value=0, max_value=10), max_size=5),
+)
+def test_returnable_is_ordered_minus_earlier_returns_never_negative(
+    ordered: int, earlier: list[int]
+) -> None:
+    base = order()
+    line = base.lines[0].model_copy(update={"quantity": ordered})
+    the_order = base.model_copy(update={"lines": (line, base.lines[1])})
+    reservations = {f"r{index}": {"1": quantity} for index, quantity in enumerate(earlier)}
+    returnable = rules.returnable_quantities(the_order, reservations)
+    assert returnable["1"] == max(0, ordered - sum(earlier))
+    assert returnable["2"] == 1
+
+
+@given(taken=st.integers(min_value=0, max_value=3), wanted=st.integers(min_value=-3, max_value=6))
+def test_a_draft_takes_between_one_and_what_is_left(taken: int, wanted: int) -> None:
+    reservations = {"earlier": {"1": taken}} if taken else {}
+    left = 3 - taken
+    if left >= 1 and 1 <= wanted <= left:
+        assert start(("1", wanted), reservations=reservations).lines[0].quantity == wanted
+    else:
+        with pytest.raises(DeclarationRejected) as error:
+            start(("1", wanted), reservations=reservations)
+        expected = "nothing_left_to_return" if left == 0 else "quantity_out_of_range"
+        assert fields(error) == {"lines[0].quantity": expected}
+
+
+@given(st.lists(st.integers(min_value=1, max_value=3), min_size=1, max_size=8))
+def test_successive_returns_never_take_back_more_than_was_ordered(wanted: list[int]) -> None:
+    """Each return is checked against what the earlier ones reserved, as submit does."""
+    reservations: Reservations = {}
+    for index, quantity in enumerate(wanted):
+        line = CLASSIC_LINE.model_copy(update={"line_id": "1", "quantity": quantity})
+        try:
+            declared = declare_return(
+                merchant(), order(), draft(line, draft_id=f"r{index}"), reservations, now=NOW
+            )
+        except DeclarationRejected:
+            continue
+        reservations[declared.id] = rules.reservation_of(declared)
+    assert rules.reserved_quantities(reservations).get("1", 0) <= 3
+
+
+def test_a_retry_of_the_same_return_sees_the_quantities_its_first_attempt_saw() -> None:
+    line = CLASSIC_LINE.model_copy(update={"line_id": "1", "quantity": 3})
+    declared = declare_return(merchant(), order(), draft(line), {"d1": {"1": 3}}, now=NOW)
+    assert declared.lines[0].quantity == 3
+
+
+def test_lines_outside_the_return_window_are_not_selectable_and_say_why() -> None:
+    with pytest.raises(DeclarationRejected) as error:
+        start(("2", 1), window=2)
+    assert fields(error) == {"lines[0].line_id": "window_closed"}
+    assert "2026-11-22" in error.value.errors[0].message
+
+
+def test_step_one_refuses_nothing_selected_unknown_and_duplicate_lines() -> None:
+    with pytest.raises(DeclarationRejected) as nothing:
+        start()
+    assert fields(nothing) == {"lines": "no_lines"}
+    with pytest.raises(DeclarationRejected) as error:
+        start(("2", 1), ("2", 1), ("9", 1))
+    assert fields(error) == {
+        "lines[1].line_id": "duplicate_line",
+        "lines[2].line_id": "unknown_line",
+    }
+
+
+# --- R4-R6 ------------------------------------------------------------------------------------
+
+
+def test_choosing_a_defective_reason_drops_the_return_type_and_a_classic_one_the_photos() -> None:
+    line = DraftLine(line_id="1", quantity=1, reason_code="too_big", return_type="refund")
+    changed = rules.choose_reason(merchant(), draft(line), "1", "damaged", NOW)
+    assert changed.lines[0].return_type is None
+    back = rules.choose_reason(merchant(), draft(DEFECTIVE_LINE), "1", "too_big", NOW)
+    assert (back.lines[0].comment, back.lines[0].photo_ids) == (None, ())
+
+
+def test_a_reason_must_be_an_active_one_of_the_merchant() -> None:
+    for code in ("old", "nope"):
+        with pytest.raises(DeclarationRejected) as error:
+            rules.choose_reason(merchant(), draft(CLASSIC_LINE), "2", code, NOW)
+        assert fields(error) == {"reason_code": "unknown_reason"}
+
+
+def test_a_classic_line_needs_a_return_type_the_merchant_offers() -> None:
+    line = CLASSIC_LINE.model_copy(update={"return_type": None})
+    for offered in ("refund", "exchange"):
+        changed = rules.choose_return_type(merchant(), draft(line), "2", offered, NOW)
+        assert changed.lines[0].return_type == offered
+    for refused in ("store_credit", None):
+        with pytest.raises(DeclarationRejected) as error:
+            rules.choose_return_type(merchant(), draft(line), "2", refused, NOW)
+        assert fields(error) == {"return_type": "return_type_required"}
+
+
+def test_a_defective_line_takes_no_return_type() -> None:
+    with pytest.raises(DeclarationRejected) as error:
+        rules.choose_return_type(merchant(), draft(DEFECTIVE_LINE), "1", "refund", NOW)
+    assert fields(error) == {"return_type": "return_type_not_for_defective"}
 
 
 @pytest.mark.parametrize(
-    ("line", "field", "code"),
+    ("comment", "photos", "expected"),
     [
-        (DEFECTIVE.model_copy(update={"media_ids": ()}), "lines[0].media_ids", "photos_count"),
-        (
-            DEFECTIVE.model_copy(update={"media_ids": tuple(f"p{i}" for i in range(6))}),
-            "lines[0].media_ids",
-            "photos_count",
-        ),
-        (
-            DEFECTIVE.model_copy(update={"comment": "   short   "}),
-            "lines[0].comment",
-            "comment_length",
-        ),
-        (
-            DEFECTIVE.model_copy(update={"comment": "x" * 2001}),
-            "lines[0].comment",
-            "comment_length",
-        ),
-        (DEFECTIVE.model_copy(update={"comment": None}), "lines[0].comment", "comment_length"),
-        (
-            DEFECTIVE.model_copy(update={"return_type": "refund"}),
-            "lines[0].return_type",
-            "return_type_not_for_defective",
-        ),
-        (
-            CLASSIC.model_copy(update={"return_type": None}),
-            "lines[0].return_type",
-            "return_type_required",
-        ),
-        (
-            CLASSIC.model_copy(update={"return_type": "store_credit"}),
-            "lines[0].return_type",
-            "return_type_required",
-        ),
-        (
-            CLASSIC.model_copy(update={"reason_code": "old"}),
-            "lines[0].reason_code",
-            "unknown_reason",
-        ),
-        (
-            CLASSIC.model_copy(update={"reason_code": "nope"}),
-            "lines[0].reason_code",
-            "unknown_reason",
-        ),
-        (CLASSIC.model_copy(update={"line_id": "9"}), "lines[0].line_id", "unknown_line"),
+        ("  short   ", ["p1"], {"comment": "comment_length"}),
+        (None, ["p1"], {"comment": "comment_length"}),
+        ("x" * 2001, ["p1"], {"comment": "comment_length"}),
+        ("Cracked along the handle.", [], {"photo_ids": "photos_count"}),
+        ("Cracked along the handle.", [f"p{i}" for i in range(6)], {"photo_ids": "photos_count"}),
+        ("Cracked along the handle.", ["p1", "p1"], {"photo_ids[1]": "duplicate_photo"}),
+        ("Cracked along the handle.", ["elsewhere"], {"photo_ids[0]": "unknown_photo"}),
     ],
 )
-def test_each_broken_rule_names_its_field(line: RequestedLine, field: str, code: str) -> None:
+def test_a_defective_line_needs_a_comment_and_photos_of_this_draft(
+    comment: str | None, photos: list[str], expected: dict[str, str]
+) -> None:
+    of_draft = {f"p{i}" for i in range(6)}
+    line = DEFECTIVE_LINE.model_copy(update={"comment": None, "photo_ids": ()})
     with pytest.raises(DeclarationRejected) as error:
-        declare_return(merchant(), order(), request(line), return_id="r", now=NOW)
-    assert rejected_fields(error) == {field: code}
+        rules.describe_defect(merchant(), draft(line), "1", comment, photos, of_draft, NOW)
+    assert fields(error) == expected
 
 
-def test_comment_of_exactly_ten_characters_after_trimming_is_accepted() -> None:
-    line = DEFECTIVE.model_copy(update={"comment": "  0123456789  "})
-    declared = declare_return(merchant(), order(), request(line), return_id="r", now=NOW)
-    assert declared.lines[0].comment == "0123456789"
+@given(
+    padding=st.integers(min_value=0, max_value=5), length=st.integers(min_value=0, max_value=2100)
+)
+def test_the_comment_is_trimmed_then_between_10_and_2000_characters(
+    padding: int, length: int
+) -> None:
+    comment = " " * padding + "x" * length + " " * padding
+    line = DEFECTIVE_LINE.model_copy(update={"comment": None, "photo_ids": ()})
+    if 10 <= length <= 2000:
+        changed = rules.describe_defect(merchant(), draft(line), "1", comment, ["p1"], {"p1"}, NOW)
+        assert changed.lines[0].comment == "x" * length
+    else:
+        with pytest.raises(DeclarationRejected):
+            rules.describe_defect(merchant(), draft(line), "1", comment, ["p1"], {"p1"}, NOW)
+
+
+def test_comment_and_photos_are_refused_on_a_classic_line() -> None:
+    with pytest.raises(DeclarationRejected) as error:
+        rules.describe_defect(
+            merchant(), draft(CLASSIC_LINE), "2", "A long enough comment", ["p1"], {"p1"}, NOW
+        )
+    assert fields(error) == {"comment": "details_not_for_classic"}
 
 
 def test_messages_follow_the_merchant_locale() -> None:
-    line = DEFECTIVE.model_copy(update={"media_ids": ()})
+    line = DEFECTIVE_LINE.model_copy(update={"photo_ids": ()})
     with pytest.raises(DeclarationRejected) as french:
-        declare_return(merchant("fr"), order(), request(line), return_id="r", now=NOW)
+        rules.describe_defect(merchant("fr"), draft(line), "1", "Long enough text", [], set(), NOW)
     with pytest.raises(DeclarationRejected) as english:
-        declare_return(merchant("en"), order(), request(line), return_id="r", now=NOW)
+        rules.describe_defect(merchant("en"), draft(line), "1", "Long enough text", [], set(), NOW)
     assert french.value.errors[0].message.startswith("Ajoutez")
     assert english.value.errors[0].message.startswith("Add")
 
 
-def test_lines_outside_the_return_window_are_refused() -> None:
+def test_a_submitted_or_expired_draft_can_no_longer_change() -> None:
+    submitted = draft(CLASSIC_LINE).model_copy(update={"submitted_return_id": "d1"})
     with pytest.raises(DeclarationRejected) as error:
-        declare_return(merchant(window_days=2), order(), request(CLASSIC), return_id="r", now=NOW)
-    assert rejected_fields(error) == {"lines[0].line_id": "window_closed"}
+        rules.choose_reason(merchant(), submitted, "2", "too_big", NOW)
+    assert fields(error) == {"draft": "draft_submitted"}
+    with pytest.raises(DeclarationRejected) as expired:
+        rules.choose_reason(
+            merchant(), draft(CLASSIC_LINE), "2", "too_big", NOW + timedelta(days=2)
+        )
+    assert fields(expired) == {"draft": "draft_expired"}
 
 
-def test_the_same_line_twice_is_refused() -> None:
+# --- R7, R8 -----------------------------------------------------------------------------------
+
+
+def test_submit_checks_every_line_again_and_names_each_missing_field() -> None:
+    incomplete = (
+        DraftLine(line_id="1", quantity=1),
+        CLASSIC_LINE.model_copy(update={"return_type": None}),
+    )
     with pytest.raises(DeclarationRejected) as error:
-        declare_return(merchant(), order(), request(CLASSIC, CLASSIC), return_id="r", now=NOW)
-    assert rejected_fields(error) == {"lines[1].line_id": "duplicate_line"}
+        declare_return(merchant(), order(), draft(*incomplete), {}, now=NOW)
+    assert fields(error) == {
+        "lines[0].reason_code": "reason_required",
+        "lines[1].return_type": "return_type_required",
+    }
+    assert rules.missing_steps(merchant(), incomplete[0]) == ["reason_code"]
+    assert rules.missing_steps(merchant(), DEFECTIVE_LINE) == []
 
 
-@given(quantity=st.integers(min_value=-5, max_value=10))
-def test_quantity_is_between_one_and_what_was_ordered(quantity: int) -> None:
-    line = CLASSIC.model_copy(update={"line_id": "1", "quantity": quantity})
-    if 1 <= quantity <= 3:
-        declared = declare_return(merchant(), order(), request(line), return_id="r", now=NOW)
-        assert declared.lines[0].quantity == quantity
-    else:
-        with pytest.raises(DeclarationRejected) as error:
-            declare_return(merchant(), order(), request(line), return_id="r", now=NOW)
-        assert rejected_fields(error) == {"lines[0].quantity": "quantity_out_of_range"}
+def test_submit_refuses_quantities_other_returns_took_meanwhile() -> None:
+    with pytest.raises(DeclarationRejected) as error:
+        declare_return(merchant(), order(), draft(CLASSIC_LINE), {"other": {"2": 1}}, now=NOW)
+    assert fields(error) == {"lines[0].quantity": "nothing_left_to_return"}
+
+
+def test_a_return_with_one_defective_line_is_defective() -> None:
+    declared = declare_return(merchant(), order(), draft(DEFECTIVE_LINE, CLASSIC_LINE), {}, now=NOW)
+    assert declared.defective is True
+    assert [line.defective for line in declared.lines] == [True, False]
+    assert declared.lines[0].comment == "Cracked handle, see photo."
+    assert declared.lines[0].return_type is None
+    assert declared.lines[0].media_ids == ("p1",)
+    assert declared.first_label_status() == "awaiting_merchant"
+
+
+def test_a_return_without_defective_line_is_classic() -> None:
+    declared = declare_return(merchant(), order(), draft(CLASSIC_LINE), {}, now=NOW)
+    assert declared.defective is False
+    assert declared.first_label_status() == "pending"
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=2))
+def test_defective_is_exactly_any_line_defective(flags: list[bool]) -> None:
+    lines = []
+    for index, defective in enumerate(flags):
+        template = DEFECTIVE_LINE if defective else CLASSIC_LINE
+        lines.append(template.model_copy(update={"line_id": str(index + 1)}))
+    declared = declare_return(merchant(), order(), draft(*lines), {}, now=NOW)
+    assert declared.defective == any(flags)
+
+
+def test_a_resumed_submit_is_not_refused_because_time_went_by() -> None:
+    """The reservation is held: the first attempt passed the expiry and the window."""
+    much_later = NOW + timedelta(days=60)
+    with pytest.raises(DeclarationRejected):
+        declare_return(merchant(), order(), draft(CLASSIC_LINE), {}, now=much_later)
+    declared = declare_return(
+        merchant(), order(), draft(CLASSIC_LINE), {"d1": {"2": 1}}, now=much_later
+    )
+    assert declared.lines[0].quantity == 1

@@ -1,93 +1,446 @@
-"""Use cases against the in-memory store: events are written with the state they describe."""
+"""Use cases against in-memory fakes: the portal's four steps, submit, R12 and the timeline."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import timedelta
 
 import pytest
 
-from returns_contracts import MerchantUpdated, ReturnSubmitted
-from returns_declaration.domain.model import RequestedLine, ReturnRequest
-from returns_declaration.service.use_cases import DeclarationService, UnknownMerchant
-
-from .builders import merchant, order
-from .fakes import InMemoryStore
-
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-
-class WakeCounter:
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def __call__(self) -> None:
-        self.calls += 1
-
-
-async def configured() -> tuple[DeclarationService, InMemoryStore, WakeCounter]:
-    store = InMemoryStore()
-    wake = WakeCounter()
-    service = DeclarationService(store, wake, "http://bo.example/", clock=lambda: NOW)
-    await service.configure_merchant(merchant(), "corr-1")
-    await service.save_order(order())
-    return service, store, wake
-
-
-REQUEST = ReturnRequest(
-    order_number="A-1",
-    email="ana@example.com",
-    lines=(
-        RequestedLine(
-            line_id="1",
-            quantity=2,
-            reason_code="damaged",
-            comment="Broken in two pieces.",
-            media_ids=("p1", "p2"),
-        ),
-    ),
+from returns_contracts import (
+    LabelGenerated,
+    LabelGeneratedPayload,
+    LabelRequested,
+    MerchantUpdated,
+    NotificationSent,
+    NotificationSentPayload,
+    ReturnSubmitted,
+)
+from returns_declaration.domain.model import Actor, MerchantSettings, Reason
+from returns_declaration.domain.rules import DeclarationRejected, RequestedQuantity
+from returns_declaration.service.ports import ReturnFilter
+from returns_declaration.service.sessions import PortalSession
+from returns_declaration.service.use_cases import (
+    DeclarationService,
+    IdempotencyKeyReused,
+    NotFound,
+    PortalLimits,
+    SessionRefused,
+    TooManyAttempts,
+    UnknownMerchant,
 )
 
+from .builders import NOW, merchant, order
+from .fakes import FakePhotoCatalog, InMemoryRateLimiter, InMemoryStore
 
-async def test_configuring_a_merchant_publishes_its_next_revision() -> None:
-    service, store, _ = await configured()
-    await service.configure_merchant(merchant(), "corr-2")
+SECRET = "test-portal-secret"
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.store = InMemoryStore()
+        self.photos = FakePhotoCatalog()
+        self.wakes = 0
+        self.ids = iter(f"draft-{index}" for index in range(100))
+        self.service = DeclarationService(
+            self.store,
+            self.photos,
+            InMemoryRateLimiter(),
+            self.wake,
+            back_office_base_url="http://bo.example/",
+            portal_token_secret=SECRET,
+            limits=PortalLimits(attempts_per_order=3, failures_per_client=5, window_seconds=600),
+            clock=lambda: NOW,
+            new_id=lambda: next(self.ids),
+        )
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+    async def with_shop(self, merchant_id: str = "shop") -> None:
+        shop = merchant(merchant_id=merchant_id)
+        settings = MerchantSettings.model_validate(
+            shop.model_dump(include=set(MerchantSettings.model_fields))
+        )
+        await self.service.configure_merchant(merchant_id, settings, "c")
+        for reason in shop.reasons:
+            await self.service.put_reason(merchant_id, reason, "c")
+        await self.service.retire_reason(merchant_id, "old", "c")
+        await self.service.save_order(order(merchant_id=merchant_id))
+
+    async def session(self, merchant_id: str = "shop") -> PortalSession:
+        opened = await self.service.open_session(merchant_id, "A-1", "ana@example.com", "1.2.3.4")
+        return opened.session
+
+    async def mixed_draft(self, session: PortalSession) -> str:
+        """Steps 1-3 for one defective line (with a photo of this draft) and one classic line."""
+        service = self.service
+        view = await service.create_draft(
+            session, [RequestedQuantity("1", 1), RequestedQuantity("2", 1)]
+        )
+        draft_id = view.draft.id
+        self.photos.add("ph-1", session.merchant_id, draft_id)
+        await service.choose_reason(session, draft_id, "1", "damaged")
+        await service.describe_defect(session, draft_id, "1", "The handle is cracked.", ["ph-1"])
+        await service.choose_reason(session, draft_id, "2", "too_big")
+        await service.choose_return_type(session, draft_id, "2", "refund")
+        return draft_id
+
+
+@pytest.fixture
+async def harness() -> Harness:
+    harness = Harness()
+    await harness.with_shop()
+    return harness
+
+
+# --- merchants (R1) and keys ------------------------------------------------------------------
+
+
+async def test_every_merchant_change_publishes_the_next_revision(harness: Harness) -> None:
     revisions = [
-        event.payload.revision for event in store.outbox if isinstance(event, MerchantUpdated)
+        event.payload.revision
+        for event in harness.store.outbox
+        if isinstance(event, MerchantUpdated)
     ]
-    assert revisions == [1, 2]
+    assert revisions == [1, 2, 3, 4, 5]
+    last = harness.store.outbox[-1]
+    assert isinstance(last, MerchantUpdated)
+    assert [(reason.code, reason.retired) for reason in last.payload.reasons] == [
+        ("damaged", False),
+        ("too_big", False),
+        ("old", True),
+    ]
 
 
-async def test_submit_stores_the_return_with_its_event_and_wakes_the_relay() -> None:
-    service, store, wake = await configured()
-    outcome = await service.submit_return("shop", REQUEST, None, "corr-3")
-    [event] = [event for event in store.outbox if isinstance(event, ReturnSubmitted)]
-    assert outcome.created
-    assert event.payload.return_id == outcome.declared.id
+async def test_settings_changes_keep_the_reasons(harness: Harness) -> None:
+    settings = MerchantSettings(name="Renamed", customer_service_email="cs@shop.example")
+    changed = await harness.service.configure_merchant("shop", settings, "c")
+    assert changed.name == "Renamed" and len(changed.reasons) == 3
+
+
+async def test_an_api_key_is_shown_once_kept_hashed_and_revocable(harness: Harness) -> None:
+    key, secret = await harness.service.issue_api_key("shop")
+    assert secret not in harness.store.keys  # only the hash is a key of the store
+    found = await harness.service.authenticate_api_key(secret)
+    assert found is not None and found.merchant_id == "shop"
+    assert await harness.service.authenticate_api_key(secret + "x") is None
+    await harness.service.revoke_api_key("shop", key.key_id)
+    assert await harness.service.authenticate_api_key(secret) is None
+    with pytest.raises(NotFound):
+        await harness.service.revoke_api_key("other", key.key_id)
+
+
+# --- R2: sessions -----------------------------------------------------------------------------
+
+
+async def test_a_wrong_email_and_an_unknown_order_get_the_same_answer(harness: Harness) -> None:
+    service = harness.service
+    with pytest.raises(SessionRefused) as wrong_email:
+        await service.open_session("shop", "A-1", "x@y.z", "1.1.1.1")
+    with pytest.raises(SessionRefused) as no_order:
+        await service.open_session("shop", "B-404", "ana@example.com", "1.1.1.1")
+    assert wrong_email.value.errors == no_order.value.errors
+
+
+async def test_sign_in_attempts_are_limited_per_order_and_per_client(harness: Harness) -> None:
+    service = harness.service
+    for _ in range(3):
+        with pytest.raises(SessionRefused):
+            await service.open_session("shop", "A-1", "x@y.z", "1.1.1.1")
+    with pytest.raises(TooManyAttempts) as limited:
+        # Even the right e-mail from elsewhere: the order is locked for the window.
+        await service.open_session("shop", "A-1", "ana@example.com", "2.2.2.2")
+    assert limited.value.locale == "fr"
+    for number in ("B-1", "B-2", "B-3", "B-4", "B-5"):  # the 5 failures a client may make
+        with pytest.raises(SessionRefused):
+            await service.open_session("shop", number, "x@y.z", "2.2.2.2")
+    with pytest.raises(TooManyAttempts):
+        await service.open_session("shop", "B-6", "x@y.z", "2.2.2.2")
+
+
+async def test_a_client_signing_in_successfully_is_not_limited(harness: Harness) -> None:
+    for _ in range(3):
+        await harness.service.open_session("shop", "A-1", "ana@example.com", "1.1.1.1")
+    with pytest.raises(TooManyAttempts):  # the order's own limit still holds
+        await harness.service.open_session("shop", "A-1", "ana@example.com", "1.1.1.1")
+
+
+async def test_a_session_token_is_bound_to_its_merchant(harness: Harness) -> None:
+    await harness.with_shop("other")
+    opened = await harness.service.open_session("shop", "A-1", "ana@example.com", "1.1.1.1")
+    assert (await harness.service.session("shop", opened.token)).order_number == "A-1"
+    with pytest.raises(SessionRefused):
+        await harness.service.session("other", opened.token)
+    with pytest.raises(SessionRefused):
+        await harness.service.session("shop", opened.token[:-2] + "xx")
+
+
+# --- R3-R7: the portal ------------------------------------------------------------------------
+
+
+async def test_the_order_shows_what_is_still_returnable(harness: Harness) -> None:
+    session = await harness.session()
+    draft_id = await harness.mixed_draft(session)
+    await harness.service.submit(session, draft_id, None, "c")
+    view = await harness.service.portal_order(session)
+    assert view.returnable == {"1": 2, "2": 0}
+    assert view.window_open
+
+
+async def test_photos_must_belong_to_this_merchant_and_this_draft(harness: Harness) -> None:
+    await harness.with_shop("other")
+    session = await harness.session()
+    view = await harness.service.create_draft(session, [RequestedQuantity("1", 1)])
+    await harness.service.choose_reason(session, view.draft.id, "1", "damaged")
+    harness.photos.add("of-another-draft", "shop", "another-draft")
+    harness.photos.add("of-another-merchant", "other", view.draft.id)
+    for photo in ("of-another-draft", "of-another-merchant", "never-uploaded"):
+        with pytest.raises(DeclarationRejected) as error:
+            await harness.service.describe_defect(
+                session, view.draft.id, "1", "The handle is cracked.", [photo]
+            )
+        assert [item.code for item in error.value.errors] == ["unknown_photo"]
+
+
+async def test_a_draft_of_another_order_is_not_found(harness: Harness) -> None:
+    session = await harness.session()
+    draft_id = await harness.mixed_draft(session)
+    stranger = PortalSession("shop", "B-2", NOW + timedelta(hours=1))
+    with pytest.raises(NotFound):
+        await harness.service.summary(stranger, draft_id)
+
+
+async def test_the_summary_shows_the_photo_thumbnails(harness: Harness) -> None:
+    session = await harness.session()
+    draft_id = await harness.mixed_draft(session)
+    view = await harness.service.summary(session, draft_id)
+    assert view.photos["ph-1"].thumbnail_url == "https://t/ph-1"
+    assert view.draft_token  # for media uploads
+
+
+# --- R7, R8: submit ---------------------------------------------------------------------------
+
+
+async def test_submit_stores_the_return_with_one_event_and_wakes_the_relay(
+    harness: Harness,
+) -> None:
+    session = await harness.session()
+    draft_id = await harness.mixed_draft(session)
+    wakes = harness.wakes
+    outcome = await harness.service.submit(session, draft_id, None, "corr-3")
+    [event] = [e for e in harness.store.outbox if isinstance(e, ReturnSubmitted)]
+    assert outcome.created and outcome.record.declared.id == draft_id
     assert event.payload.defective is True
-    assert event.payload.items[0].media_ids == ["p1", "p2"]
+    assert [item.defective for item in event.payload.items] == [True, False]
+    assert event.payload.items[0].media_ids == ["ph-1"]
     assert event.correlation_id == "corr-3"
-    assert event.payload.back_office_url == (
-        f"http://bo.example/merchants/shop/returns/{outcome.declared.id}"
-    )
-    assert wake.calls == 2  # the merchant, then the return
+    assert event.payload.back_office_url == f"http://bo.example/merchants/shop/returns/{draft_id}"
+    assert harness.wakes == wakes + 1
+    assert outcome.record.label_status == "awaiting_merchant"
 
 
-async def test_the_same_idempotency_key_gives_the_same_return_and_one_event() -> None:
-    service, store, _ = await configured()
-    first = await service.submit_return("shop", REQUEST, "key-1", "c")
-    second = await service.submit_return("shop", REQUEST, "key-1", "c")
-    assert first.declared.id == second.declared.id
-    assert (first.created, second.created) == (True, False)
-    assert sum(isinstance(event, ReturnSubmitted) for event in store.outbox) == 1
+async def test_a_double_submit_is_one_return_and_one_event(harness: Harness) -> None:
+    session = await harness.session()
+    draft_id = await harness.mixed_draft(session)
+    first = await harness.service.submit(session, draft_id, "key-1", "c")
+    again = await harness.service.submit(session, draft_id, None, "c")
+    by_key = await harness.service.submit(session, draft_id, "key-1", "c")
+    assert (first.created, again.created, by_key.created) == (True, False, False)
+    assert sum(isinstance(e, ReturnSubmitted) for e in harness.store.outbox) == 1
 
 
-async def test_a_merchant_never_reads_another_merchants_return() -> None:
-    service, _, _ = await configured()
-    outcome = await service.submit_return("shop", REQUEST, None, "c")
-    assert await service.get_return("other-shop", outcome.declared.id) is None
+async def test_the_same_idempotency_key_on_another_draft_gives_the_first_return(
+    harness: Harness,
+) -> None:
+    session = await harness.session()
+    first = await harness.service.submit(session, await harness.mixed_draft(session), "k", "c")
+    other = await harness.service.create_draft(session, [RequestedQuantity("1", 1)])
+    again = await harness.service.submit(session, other.draft.id, "k", "c")
+    assert again.record.declared.id == first.record.declared.id and not again.created
 
 
-async def test_unknown_merchant_is_reported() -> None:
-    service, _, _ = await configured()
+async def test_a_key_bound_to_an_unfinished_submit_is_refused(harness: Harness) -> None:
+    session = await harness.session()
+    await harness.store.claim_idempotency_key("shop", "k", "never-finished")
+    draft_id = await harness.mixed_draft(session)
+    with pytest.raises(IdempotencyKeyReused):
+        await harness.service.submit(session, draft_id, "k", "c")
+
+
+async def test_a_retry_after_a_crash_between_reservation_and_insert_completes_once(
+    harness: Harness,
+) -> None:
+    session = await harness.session()
+    draft_id = await harness.mixed_draft(session)
+    harness.store.crash_before_insert = True
+    with pytest.raises(ConnectionError):
+        await harness.service.submit(session, draft_id, None, "c")
+    assert harness.store.reservations[("shop", "A-1")] == {draft_id: {"1": 1, "2": 1}}
+    retried = await harness.service.submit(session, draft_id, None, "c")
+    assert retried.created
+    assert sum(isinstance(e, ReturnSubmitted) for e in harness.store.outbox) == 1
+    assert harness.store.reservations[("shop", "A-1")] == {draft_id: {"1": 1, "2": 1}}
+
+
+async def test_two_drafts_for_the_last_item_give_one_return(harness: Harness) -> None:
+    session = await harness.session()
+    service = harness.service
+    drafts = []
+    for _ in range(2):
+        view = await service.create_draft(session, [RequestedQuantity("2", 1)])
+        await service.choose_reason(session, view.draft.id, "2", "too_big")
+        await service.choose_return_type(session, view.draft.id, "2", "exchange")
+        drafts.append(view.draft.id)
+    await service.submit(session, drafts[0], None, "c")
+    with pytest.raises(DeclarationRejected) as error:
+        await service.submit(session, drafts[1], None, "c")
+    assert [item.code for item in error.value.errors] == ["nothing_left_to_return"]
+
+
+async def test_an_incomplete_draft_is_refused_field_by_field(harness: Harness) -> None:
+    session = await harness.session()
+    view = await harness.service.create_draft(session, [RequestedQuantity("1", 1)])
+    with pytest.raises(DeclarationRejected) as error:
+        await harness.service.submit(session, view.draft.id, None, "c")
+    assert [item.field for item in error.value.errors] == ["lines[0].reason_code"]
+
+
+# --- R12 and the back-office ------------------------------------------------------------------
+
+
+async def test_a_merchant_never_reads_or_acts_on_another_merchants_return(
+    harness: Harness,
+) -> None:
+    await harness.with_shop("other")
+    session = await harness.session()
+    outcome = await harness.service.submit(session, await harness.mixed_draft(session), None, "c")
+    return_id = outcome.record.declared.id
+    with pytest.raises(NotFound):
+        await harness.service.return_record("other", return_id)
+    actor = Actor(kind="api_key", id="k1")
+    with pytest.raises(NotFound):
+        await harness.service.request_label("other", return_id, actor, False, "c")
+    assert (await harness.service.list_returns("other", ReturnFilter(), 10, None)).records == []
+    assert len((await harness.service.list_returns("shop", ReturnFilter(), 10, None)).records) == 1
+
+
+async def test_unknown_merchant_is_reported(harness: Harness) -> None:
     with pytest.raises(UnknownMerchant):
-        await service.submit_return("nobody", REQUEST, None, "c")
+        await harness.service.open_session("nobody", "A-1", "ana@example.com", "1.1.1.1")
+
+
+async def test_a_record_is_readable_while_media_is_down(harness: Harness) -> None:
+    session = await harness.session()
+    outcome = await harness.service.submit(session, await harness.mixed_draft(session), None, "c")
+    harness.photos.down = True
+    record, photos = await harness.service.return_record("shop", outcome.record.declared.id)
+    assert record.declared.id == outcome.record.declared.id and photos == {}
+
+
+async def test_a_label_request_goes_out_with_who_asked_and_shows_on_the_timeline(
+    harness: Harness,
+) -> None:
+    session = await harness.session()
+    outcome = await harness.service.submit(session, await harness.mixed_draft(session), None, "c")
+    return_id = outcome.record.declared.id
+    actor = Actor(kind="api_key", id="k1", display_name="Julie")
+    record = await harness.service.request_label("shop", return_id, actor, False, "corr")
+    [command] = [e for e in harness.store.outbox if isinstance(e, LabelRequested)]
+    assert command.payload.return_id == return_id
+    assert command.payload.requested_by.id == "k1"
+    assert record.label_status == "requested"
+    assert [entry.kind for entry in record.timeline] == ["submitted", "label_requested"]
+
+
+async def test_consumed_events_fill_the_timeline_once_each(harness: Harness) -> None:
+    session = await harness.session()
+    outcome = await harness.service.submit(session, await harness.mixed_draft(session), None, "c")
+    return_id = outcome.record.declared.id
+    generated = LabelGenerated(
+        merchant_id="shop",
+        correlation_id="c",
+        producer="labels",
+        payload=LabelGeneratedPayload(
+            return_id=return_id,
+            label_id="L1",
+            tracking_number="TRK1",
+            carrier="local",
+            download_url="http://labels/l/L1.pdf",
+        ),
+    )
+    sent = NotificationSent(
+        merchant_id="shop",
+        correlation_id="c",
+        producer="notifier",
+        payload=NotificationSentPayload(
+            return_id=return_id,
+            template="customer_service_defective",
+            recipient="cs@shop.example",
+            message_id="<m1@x>",
+            caused_by_event_id=uuid.uuid4(),
+        ),
+    )
+    for _ in range(2):
+        await harness.service.record_label_generated(generated)
+        await harness.service.record_notification_sent(sent)
+    # Another merchant's id on the event changes nothing on this merchant's return.
+    await harness.service.record_label_generated(
+        generated.model_copy(update={"merchant_id": "other", "event_id": uuid.uuid4()})
+    )
+    record, _ = await harness.service.return_record("shop", return_id)
+    assert [entry.kind for entry in record.timeline] == [
+        "submitted",
+        "label_generated",
+        "customer_service_notified",
+    ]
+    assert record.label_status == "generated"
+    assert record.label is not None and record.label["tracking_number"] == "TRK1"
+
+
+async def test_reasons_are_kept_in_order_and_renamed_in_place(harness: Harness) -> None:
+    renamed = await harness.service.put_reason(
+        "shop", Reason(code="damaged", label_fr="Cassé", label_en="Broken", defective=True), "c"
+    )
+    assert [reason.code for reason in renamed.reasons] == ["damaged", "too_big", "old"]
+    assert renamed.reason("damaged") == Reason(
+        code="damaged", label_fr="Cassé", label_en="Broken", defective=True
+    )
+
+
+async def test_a_label_request_from_the_cli_joins_the_timeline_and_ours_only_once(
+    harness: Harness,
+) -> None:
+    session = await harness.session()
+    outcome = await harness.service.submit(session, await harness.mixed_draft(session), None, "c")
+    return_id = outcome.record.declared.id
+    await harness.service.request_label("shop", return_id, Actor(kind="user", id="u1"), False, "c")
+    [ours] = [e for e in harness.store.outbox if isinstance(e, LabelRequested)]
+    await harness.service.record_label_requested(ours)  # our own command, consumed back
+    from_cli = ours.model_copy(
+        update={
+            "event_id": uuid.uuid4(),
+            "payload": ours.payload.model_copy(
+                update={
+                    "requested_by": ours.payload.requested_by.model_copy(update={"kind": "cli"})
+                }
+            ),
+        }
+    )
+    await harness.service.record_label_requested(from_cli)
+    record, _ = await harness.service.return_record("shop", return_id)
+    assert [
+        (entry.kind, entry.actor.kind if entry.actor else None) for entry in record.timeline
+    ] == [
+        ("submitted", None),
+        ("label_requested", "user"),
+        ("label_requested", "cli"),
+    ]
+
+
+async def test_the_summary_is_readable_while_media_is_down(harness: Harness) -> None:
+    session = await harness.session()
+    draft_id = await harness.mixed_draft(session)
+    harness.photos.down = True
+    view = await harness.service.summary(session, draft_id)
+    assert view.photos == {} and view.draft.lines[0].photo_ids == ("ph-1",)

@@ -13,5 +13,18 @@ class DeclarationSettings(ServiceSettings):
     mongodb_database: str = "declaration"
     # Where the back-office pages live; customer-service e-mails link to the return record.
     back_office_base_url: str = "http://127.0.0.1:8001/back-office"
+    media_base_url: str = "http://127.0.0.1:8002"
+    media_timeout_seconds: float = 5.0
+    # The operator creates merchants and issues their API keys. Demo value: set a real one.
+    admin_api_token: str = "demo-admin-token-change-me"
     outbox_relay_enabled: bool = True
     outbox_poll_seconds: float = 2.0
+    session_ttl_minutes: int = 120
+    draft_ttl_hours: int = 24
+    # Portal sign-in (order number + e-mail): every attempt counts per order, failed ones per
+    # client address.
+    portal_attempts_per_order: int = 10
+    portal_failures_per_client: int = 100
+    portal_attempts_window_seconds: int = 900
+    # Trust X-Forwarded-For for the client address only behind a proxy that sets it.
+    trust_forwarded_for: bool = False

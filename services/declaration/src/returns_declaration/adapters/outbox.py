@@ -57,7 +57,11 @@ class OutboxRelay:
         registry: CollectorRegistry,
         batch_size: int = 200,
         poll_seconds: float = 2.0,
+        write_lock: asyncio.Lock | None = None,
     ) -> None:
+        # Shared with the repository: FerretDB would otherwise let the mark of a batch overwrite
+        # an event appended at the same moment (see repository.py).
+        self._write_lock = write_lock or asyncio.Lock()
         self._collections: list[AsyncCollection[Document]] = [
             database[name] for name in collections
         ]
@@ -117,7 +121,8 @@ class OutboxRelay:
                 messages.extend(parse_message(event) for event in events[sent:])
                 marks.extend(_mark_sent(document["_id"], len(events)))
             await publish_all(self._broker_provider(), self._topics, messages)
-            await collection.bulk_write(marks, ordered=False)
+            async with self._write_lock:
+                await collection.bulk_write(marks, ordered=False)
             self._published.inc(len(messages))
             total = max(total, len(documents))
         return total

@@ -1,14 +1,31 @@
-"""MongoDB storage of merchants, orders and returns.
+"""MongoDB storage of merchants, API keys, orders, drafts and returns.
 
-Documents get natural `_id`s (`<merchant_id>:<order_number>` for orders) because FerretDB turns
-only `_id` filters into SQL; everything else is a scan. Events are written in the same document
-as the change that caused them (see outbox.py).
+Documents get natural `_id`s (`<merchant_id>:<order_number>` for orders, the SHA-256 of the
+secret for API keys) because FerretDB turns only `_id` filters into SQL; everything else is a
+scan. Events are written in the same document as the change that caused them (see outbox.py).
+Nested models are stored in their JSON form (dates as ISO text); fields that lists filter and
+sort on are copied to the top level with their BSON types.
+
+FerretDB v1 applies an update by reading the document, changing it in Go and writing it back,
+with nothing in between to stop another connection: concurrent updates of one document lose
+each other's changes, and a filter guard is no compare-and-swap (measured on v1.24.2: 40
+concurrent `$inc` of one field from 4 clients left 15; 16 guarded reservations of the last
+items from 4 clients let 4 through). Only an insert of an existing `_id` is refused
+atomically. So:
+- reservations are versions inserted under `<order id>#<version>`: the insert of the next
+  version is the compare-and-swap, whatever the number of processes;
+- updates of documents that carry an outbox (merchants, returns) go through one lock per
+  process, shared with the relay, so an event appended while the relay marks a batch is not
+  overwritten. Production MongoDB updates one document atomically and needs neither.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
+import asyncio
+import base64
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, time
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -16,11 +33,33 @@ from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message
 from returns_declaration.adapters.outbox import Document, outbox_append, outbox_fields
-from returns_declaration.domain.model import Merchant, Order, Return
+from returns_declaration.domain.model import (
+    Draft,
+    Merchant,
+    Order,
+    Reservations,
+    Return,
+    TimelineEntry,
+)
+from returns_declaration.domain.rules import reserved_quantities
+from returns_declaration.service.ports import (
+    ApiKey,
+    ReturnFilter,
+    ReturnPage,
+    ReturnRecord,
+    RevisionConflict,
+    StoredOrder,
+    TimelineChange,
+)
 
 MERCHANTS = "merchants"
+API_KEYS = "api_keys"
 ORDERS = "orders"
+DRAFTS = "drafts"
 RETURNS = "returns"
+IDEMPOTENCY_KEYS = "idempotency_keys"
+RESERVATIONS = "reservations"
+_RESERVATION_ATTEMPTS = 100
 OUTBOX_COLLECTIONS = (MERCHANTS, RETURNS)
 
 
@@ -28,82 +67,349 @@ def order_id(merchant_id: str, order_number: str) -> str:
     return f"{merchant_id}:{order_number}"
 
 
-def _dates_to_datetimes(value: Any) -> Any:
-    # BSON has no date-only type; store midnight UTC and convert back on read.
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day)
-    if isinstance(value, dict):
-        return {key: _dates_to_datetimes(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_dates_to_datetimes(item) for item in value]
-    return value
+def _reservation_id(order_document_id: str, version: int) -> str:
+    return f"{order_document_id}#{version:010d}"
+
+
+def _encode_cursor(submitted_at: datetime, return_id: str) -> str:
+    text = f"{submitted_at.astimezone(UTC).isoformat()}|{return_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, return_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(at), return_id
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidCursor(cursor) from error
+
+
+class InvalidCursor(ValueError):
+    pass
 
 
 class DeclarationRepository:
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    def __init__(
+        self, database: AsyncDatabase[Document], write_lock: asyncio.Lock | None = None
+    ) -> None:
         self.database = database
+        # Shared with the outbox relay of the same process (see the module docstring).
+        self.write_lock = write_lock or asyncio.Lock()
         self.merchants = database[MERCHANTS]
+        self.api_keys = database[API_KEYS]
         self.orders = database[ORDERS]
+        self.drafts = database[DRAFTS]
         self.returns = database[RETURNS]
+        self.idempotency_keys = database[IDEMPOTENCY_KEYS]
+        self.reservations = database[RESERVATIONS]
 
     async def create_indexes(self) -> None:
         # FerretDB on SQLite does not use these; production MongoDB needs them for the relay
-        # scan and the back-office lists.
+        # scan, the back-office lists and key revocation.
         for collection in (self.merchants, self.returns):
             await collection.create_index("outbox_pending", sparse=True)
-        await self.returns.create_index([("merchant_id", 1), ("submitted_at", -1)])
+        await self.returns.create_index([("merchant_id", 1), ("submitted_at", -1), ("_id", -1)])
+        await self.api_keys.create_index([("merchant_id", 1), ("key_id", 1)])
+
+    # --- merchants and keys ------------------------------------------------------------------
 
     async def get_merchant(self, merchant_id: str) -> Merchant | None:
         document = await self.merchants.find_one({"_id": merchant_id}, {"merchant": 1})
         return None if document is None else Merchant.model_validate(document["merchant"])
 
-    async def save_merchant(self, merchant: Merchant, events: Sequence[Message]) -> Merchant:
-        """Store the merchant with the events its change causes, in one write."""
+    async def save_merchant(
+        self, merchant: Merchant, events: Sequence[Message], expected_revision: int | None
+    ) -> None:
+        body = merchant.model_dump(mode="json")
+        if expected_revision is None:
+            try:
+                await self.merchants.insert_one(
+                    {"_id": merchant.id, "merchant": body, **outbox_fields(events)}
+                )
+            except DuplicateKeyError as error:
+                raise RevisionConflict(merchant.id) from error
+            return
         update = outbox_append(events)
-        update["$set"]["merchant"] = merchant.model_dump(mode="json")
-        update["$setOnInsert"] = {"outbox_sent": 0}
-        await self.merchants.update_one({"_id": merchant.id}, update, upsert=True)
-        return merchant
+        update["$set"]["merchant"] = body
+        async with self.write_lock:
+            result = await self.merchants.update_one(
+                {"_id": merchant.id, "merchant.revision": expected_revision}, update
+            )
+        if result.matched_count == 0:
+            raise RevisionConflict(merchant.id)
 
-    async def save_order(self, order: Order) -> None:
-        document = _dates_to_datetimes(order.model_dump())
-        await self.orders.replace_one(
-            {"_id": order_id(order.merchant_id, order.number)}, {"order": document}, upsert=True
+    async def add_api_key(self, key: ApiKey, secret_hash: str) -> None:
+        await self.api_keys.insert_one(
+            {
+                "_id": secret_hash,
+                "key_id": key.key_id,
+                "merchant_id": key.merchant_id,
+                "created_at": key.created_at,
+                "revoked": False,
+            }
         )
 
-    async def get_order(self, merchant_id: str, order_number: str) -> Order | None:
-        document = await self.orders.find_one({"_id": order_id(merchant_id, order_number)})
+    async def find_api_key(self, secret_hash: str) -> ApiKey | None:
+        document = await self.api_keys.find_one({"_id": secret_hash})
         if document is None:
             return None
-        order = document["order"]
-        order["ordered_on"] = order["ordered_on"].date()
-        return Order.model_validate(order)
+        return ApiKey(
+            key_id=document["key_id"],
+            merchant_id=document["merchant_id"],
+            created_at=document["created_at"],
+            revoked=bool(document.get("revoked")),
+        )
 
-    async def add_return(self, declared: Return, events: Sequence[Message]) -> tuple[Return, bool]:
-        """Insert the return with its events; if that id exists, give back the stored one.
+    async def revoke_api_key(self, merchant_id: str, key_id: str) -> bool:
+        result = await self.api_keys.update_one(
+            {"merchant_id": merchant_id, "key_id": key_id}, {"$set": {"revoked": True}}
+        )
+        return result.matched_count > 0
 
-        Returns (return, created).
-        """
+    # --- orders and their reservations -------------------------------------------------------
+
+    async def save_order(self, order: Order) -> None:
+        # Reservations live in their own documents, so replacing the order keeps them.
+        await self.orders.replace_one(
+            {"_id": order_id(order.merchant_id, order.number)},
+            {"order": order.model_dump(mode="json")},
+            upsert=True,
+        )
+
+    async def get_order(self, merchant_id: str, order_number: str) -> StoredOrder | None:
+        document_id = order_id(merchant_id, order_number)
+        document = await self.orders.find_one({"_id": document_id})
+        if document is None:
+            return None
+        _, reservations = await self._latest_reservations(document_id)
+        return StoredOrder(Order.model_validate(document["order"]), reservations)
+
+    async def _latest_reservations(self, order_document_id: str) -> tuple[int, Reservations]:
+        # An order has few returns, so walking its versions by `_id` costs a few lookups.
+        version, reservations = 0, dict[str, dict[str, int]]()
+        while True:
+            found = await self.reservations.find_one(
+                {"_id": _reservation_id(order_document_id, version + 1)}
+            )
+            if found is None:
+                return version, reservations
+            version += 1
+            reservations = {
+                return_id: {line_id: int(quantity) for line_id, quantity in lines.items()}
+                for return_id, lines in found["reservations"].items()
+            }
+
+    async def reserve(self, order: Order, return_id: str, quantities: Mapping[str, int]) -> bool:
+        """Insert the next version of the order's reservations, with this return's added, if
+        what earlier returns hold leaves room; a concurrent writer of the same version makes
+        the insert fail and this one reads again. A retry finds its own reservation."""
+        document_id = order_id(order.merchant_id, order.number)
+        for _ in range(_RESERVATION_ATTEMPTS):
+            version, reservations = await self._latest_reservations(document_id)
+            if return_id in reservations:
+                return True
+            taken = reserved_quantities(reservations)
+            for line_id, quantity in quantities.items():
+                line = order.line(line_id)
+                if line is None or taken.get(line_id, 0) + quantity > line.quantity:
+                    return False
+            try:
+                await self.reservations.insert_one(
+                    {
+                        "_id": _reservation_id(document_id, version + 1),
+                        "reservations": {**reservations, return_id: dict(quantities)},
+                    }
+                )
+                return True
+            except DuplicateKeyError:
+                continue
+        raise RuntimeError(f"could not reserve on order {document_id}: too much contention")
+
+    # --- drafts ------------------------------------------------------------------------------
+
+    async def save_draft(self, draft: Draft) -> Draft:
+        saved = draft.model_copy(update={"revision": draft.revision + 1})
+        body = {"merchant_id": draft.merchant_id, "draft": saved.model_dump(mode="json")}
+        if draft.revision == 0:
+            try:
+                await self.drafts.insert_one({"_id": draft.id, **body})
+            except DuplicateKeyError as error:
+                raise RevisionConflict(draft.id) from error
+            return saved
+        async with self.write_lock:
+            result = await self.drafts.replace_one(
+                {"_id": draft.id, "draft.revision": draft.revision}, body
+            )
+        if result.matched_count == 0:
+            raise RevisionConflict(draft.id)
+        return saved
+
+    async def get_draft(self, merchant_id: str, draft_id: str) -> Draft | None:
+        document = await self.drafts.find_one({"_id": draft_id})
+        if document is None or document["merchant_id"] != merchant_id:
+            return None
+        return Draft.model_validate(document["draft"])
+
+    # --- returns -----------------------------------------------------------------------------
+
+    async def add_return(
+        self, declared: Return, first: TimelineChange
+    ) -> tuple[ReturnRecord, bool]:
+        record = ReturnRecord(
+            declared=declared,
+            label_status=first.label_status or declared.first_label_status(),
+            timeline=(first.entry,),
+        )
         document: Document = {
             "_id": declared.id,
             "merchant_id": declared.merchant_id,
+            "order_number": declared.order_number,
             "submitted_at": declared.submitted_at,
-            "return": _dates_to_datetimes(declared.model_dump()),
-            **outbox_fields(events),
+            "defective": declared.defective,
+            "label_status": record.label_status,
+            "return": declared.model_dump(mode="json"),
+            "timeline": [first.entry.model_dump(mode="json")],
+            "applied_events": {first.entry.event_id: True},
+            **outbox_fields(first.events),
         }
         try:
             await self.returns.insert_one(document)
-            return declared, True
+            return record, True
         except DuplicateKeyError:
             existing = await self.get_return(declared.merchant_id, declared.id)
             if existing is None:
                 raise
             return existing, False
 
-    async def get_return(self, merchant_id: str, return_id: str) -> Return | None:
+    async def get_return(self, merchant_id: str, return_id: str) -> ReturnRecord | None:
         document = await self.returns.find_one({"_id": return_id})
         if document is None or document["merchant_id"] != merchant_id:
             return None
-        stored = document["return"]
-        stored["ordered_on"] = stored["ordered_on"].date()
-        return Return.model_validate(stored)
+        return _record(document)
+
+    async def list_returns(
+        self, merchant_id: str, where: ReturnFilter, limit: int, cursor: str | None
+    ) -> ReturnPage:
+        query: dict[str, Any] = {"merchant_id": merchant_id}
+        if where.defective is not None:
+            query["defective"] = where.defective
+        if where.label_status is not None:
+            query["label_status"] = where.label_status
+        submitted: dict[str, datetime] = {}
+        if where.submitted_from is not None:
+            submitted["$gte"] = datetime.combine(where.submitted_from, time.min, UTC)
+        if where.submitted_to is not None:
+            submitted["$lte"] = datetime.combine(where.submitted_to, time.max, UTC)
+        if submitted:
+            query["submitted_at"] = submitted
+        if where.order_number:
+            query["order_number"] = {"$regex": re.escape(where.order_number), "$options": "i"}
+        if cursor is not None:
+            at, last_id = _decode_cursor(cursor)
+            query["$or"] = [
+                {"submitted_at": {"$lt": at}},
+                {"submitted_at": at, "_id": {"$lt": last_id}},
+            ]
+        found = (
+            await self.returns.find(query, {"outbox": 0})
+            .sort([("submitted_at", -1), ("_id", -1)])
+            .limit(limit + 1)
+            .to_list(limit + 1)
+        )
+        records = [_record(document) for document in found[:limit]]
+        next_cursor = None
+        if len(found) > limit:
+            last = found[limit - 1]
+            next_cursor = _encode_cursor(last["submitted_at"], last["_id"])
+        return ReturnPage(records, next_cursor)
+
+    async def change_timeline(
+        self, merchant_id: str, return_id: str, change: TimelineChange
+    ) -> bool:
+        update: dict[str, Any] = outbox_append(change.events) if change.events else {"$set": {}}
+        update.setdefault("$push", {})["timeline"] = change.entry.model_dump(mode="json")
+        update["$set"][f"applied_events.{change.entry.event_id}"] = True
+        if change.label_status is not None:
+            update["$set"]["label_status"] = change.label_status
+        if change.label is not None:
+            update["$set"]["label"] = dict(change.label)
+        async with self.write_lock:
+            result = await self.returns.update_one(
+                {
+                    "_id": return_id,
+                    "merchant_id": merchant_id,
+                    # FerretDB v1 cannot match inside an array of documents; a map by
+                    # event id makes "not applied yet" a plain field test.
+                    f"applied_events.{change.entry.event_id}": {"$exists": False},
+                },
+                update,
+            )
+        if result.matched_count:
+            return True
+        # Nothing changed: either the entry is there already (a redelivery) or no such return.
+        return await self.get_return(merchant_id, return_id) is not None
+
+    async def claim_idempotency_key(self, merchant_id: str, key: str, return_id: str) -> str:
+        document_id = f"{merchant_id}:{key}"
+        try:
+            await self.idempotency_keys.insert_one({"_id": document_id, "return_id": return_id})
+            return return_id
+        except DuplicateKeyError:
+            document = await self.idempotency_keys.find_one({"_id": document_id})
+            assert document is not None  # keys are never deleted
+            return str(document["return_id"])
+
+
+def _record(document: Document) -> ReturnRecord:
+    declared = Return.model_validate(document["return"])
+    # Returns stored before the timeline existed read as just submitted.
+    return ReturnRecord(
+        declared=declared,
+        label_status=document.get("label_status") or declared.first_label_status(),
+        timeline=tuple(
+            TimelineEntry.model_validate(entry) for entry in document.get("timeline", [])
+        ),
+        label=document.get("label"),
+    )
+
+
+class MongoRateLimiter:
+    """Fixed windows: attempt n of a key in a window inserts `<key>:<window>:<n>`.
+
+    An insert of an existing `_id` is refused atomically even on FerretDB (where a counter's
+    `$inc` from several connections loses increments), so concurrent attempts cannot slip
+    under the limit. FerretDB has no TTL index, so finished windows are swept now and then.
+    """
+
+    SWEEP_EVERY = 500
+
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self.collection = database["rate_limits"]
+        self.calls = 0
+        # Where the next free slot probably is, so that attempt n does not probe n slots.
+        self.next_slot: dict[str, int] = {}
+
+    async def allow(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
+        window = int(now.timestamp()) // window_seconds
+        expires_at = datetime.fromtimestamp((window + 1) * window_seconds, UTC)
+        window_key = f"{key}:{window}"
+        self.calls += 1
+        if self.calls % self.SWEEP_EVERY == 0:
+            self.next_slot.clear()
+            await self.collection.delete_many({"expires_at": {"$lt": now}})
+        slot = self.next_slot.get(window_key, 1)
+        while slot <= limit:
+            try:
+                await self.collection.insert_one(
+                    {"_id": f"{window_key}:{slot}", "expires_at": expires_at}
+                )
+                self.next_slot[window_key] = slot + 1
+                return True
+            except DuplicateKeyError:
+                slot += 1
+        self.next_slot[window_key] = slot
+        return False
+
+    async def exceeded(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
+        window = int(now.timestamp()) // window_seconds
+        return await self.collection.find_one({"_id": f"{key}:{window}:{limit}"}) is not None

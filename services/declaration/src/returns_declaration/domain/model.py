@@ -1,4 +1,4 @@
-"""Merchants, their reasons and orders, and the return a customer declares."""
+"""Merchants, their reasons and orders, the customer's draft and the return it becomes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,22 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Locale = Literal["fr", "en"]
 ReturnType = Literal["refund", "exchange", "store_credit"]
+LabelStatus = Literal["awaiting_merchant", "pending", "requested", "generated", "rejected"]
+"""Where the label of a return stands, as declaration knows it from the events it consumed."""
+TimelineKind = Literal[
+    "submitted",
+    "customer_service_notified",
+    "customer_notified",
+    "label_requested",
+    "label_generated",
+    "label_rejected",
+    "label_emailed",
+]
+
+# Line ids become field names inside the order document (`reserved.<line_id>`), so they are
+# restricted to characters MongoDB field names accept anywhere.
+LINE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+MERCHANT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 
 class _Model(BaseModel):
@@ -17,17 +33,17 @@ class _Model(BaseModel):
 
 class Address(_Model):
     name: str | None = None
-    line1: str
+    line1: str = Field(min_length=1)
     line2: str | None = None
-    postal_code: str
-    city: str
-    country: str = Field(min_length=2, max_length=2)
+    postal_code: str = Field(min_length=1)
+    city: str = Field(min_length=1)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
 
 
 class Reason(_Model):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    label_fr: str = Field(min_length=1)
-    label_en: str = Field(min_length=1)
+    label_fr: str = Field(min_length=1, max_length=200)
+    label_en: str = Field(min_length=1, max_length=200)
     defective: bool = False
     retired: bool = False
 
@@ -35,32 +51,49 @@ class Reason(_Model):
         return self.label_fr if locale == "fr" else self.label_en
 
 
-class Merchant(_Model):
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
-    name: str = Field(min_length=1)
+class Branding(_Model):
+    """How the merchant's e-mails look (the notifier renders them)."""
+
+    logo_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    signature: str | None = Field(default=None, max_length=2000)
+
+
+class MerchantSettings(_Model):
+    """What a merchant configures about itself, reasons apart (they have their own operations)."""
+
+    name: str = Field(min_length=1, max_length=200)
     locale: Locale = "fr"
     customer_service_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    return_window_days: int = Field(default=30, ge=0)
-    return_types: tuple[ReturnType, ...] = ("refund", "exchange")
-    reasons: tuple[Reason, ...] = ()
+    return_window_days: int = Field(default=30, ge=0, le=3650)
+    return_types: tuple[ReturnType, ...] = Field(default=("refund", "exchange"), min_length=1)
     return_address: Address | None = None
+    branding: Branding | None = None
+
+
+class Merchant(MerchantSettings):
+    id: str = Field(pattern=MERCHANT_ID_PATTERN)
+    reasons: tuple[Reason, ...] = ()
     revision: int = 1
 
     def reason(self, code: str) -> Reason | None:
         return next((reason for reason in self.reasons if reason.code == code), None)
 
+    def active_reasons(self) -> tuple[Reason, ...]:
+        return tuple(reason for reason in self.reasons if not reason.retired)
+
 
 class Customer(_Model):
-    name: str
-    email: str
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = None
     address: Address | None = None
+    """The delivery address of the order."""
 
 
 class OrderLine(_Model):
-    line_id: str
-    sku: str
-    name: str
+    line_id: str = Field(pattern=LINE_ID_PATTERN)
+    sku: str = Field(min_length=1)
+    name: str = Field(min_length=1)
     quantity: int = Field(ge=1)
     unit_price_cents: int = Field(ge=0)
     image_url: str | None = None
@@ -68,7 +101,7 @@ class OrderLine(_Model):
 
 class Order(_Model):
     merchant_id: str
-    number: str = Field(min_length=1)
+    number: str = Field(min_length=1, max_length=64)
     ordered_on: date
     customer: Customer
     lines: tuple[OrderLine, ...] = Field(min_length=1)
@@ -77,21 +110,40 @@ class Order(_Model):
         return next((line for line in self.lines if line.line_id == line_id), None)
 
 
-class RequestedLine(_Model):
+Reservations = dict[str, dict[str, int]]
+"""Quantities taken back by earlier returns of one order: return id -> line id -> quantity."""
+
+
+class DraftLine(_Model):
+    """One line of a draft, filled step by step (R3-R6)."""
+
     line_id: str
     quantity: int
-    reason_code: str
+    reason_code: str | None = None
     return_type: ReturnType | None = None
     comment: str | None = None
-    media_ids: tuple[str, ...] = ()
+    photo_ids: tuple[str, ...] = ()
 
 
-class ReturnRequest(_Model):
-    """What the customer asks for, before any rule has looked at it."""
+class Draft(_Model):
+    """A return the customer is still filling in; its id becomes the return's id on submit."""
 
+    id: str
+    merchant_id: str
     order_number: str
-    email: str
-    lines: tuple[RequestedLine, ...]
+    lines: tuple[DraftLine, ...]
+    created_at: datetime
+    expires_at: datetime
+    submitted_return_id: str | None = None
+    revision: int = 0
+    """How many times the draft was saved; two changes at once must not lose one another."""
+
+    def line(self, line_id: str) -> DraftLine | None:
+        return next((line for line in self.lines if line.line_id == line_id), None)
+
+    def with_line(self, updated: DraftLine) -> Draft:
+        lines = tuple(updated if line.line_id == updated.line_id else line for line in self.lines)
+        return self.model_copy(update={"lines": lines})
 
 
 class ReturnLine(_Model):
@@ -101,6 +153,9 @@ class ReturnLine(_Model):
     quantity: int
     reason_code: str
     reason_label: str
+    """In the return's locale, as the reason read when the return was submitted."""
+    reason_label_fr: str | None = None
+    reason_label_en: str | None = None
     defective: bool
     return_type: ReturnType | None
     comment: str | None
@@ -121,3 +176,23 @@ class Return(_Model):
     def defective(self) -> bool:
         """R8: one defective line makes the whole return defective."""
         return any(line.defective for line in self.lines)
+
+    def first_label_status(self) -> LabelStatus:
+        # R9/R10: a classic return gets its label at once, a defective one waits for the merchant.
+        return "awaiting_merchant" if self.defective else "pending"
+
+
+class Actor(_Model):
+    kind: Literal["user", "api_key", "cli"]
+    id: str
+    display_name: str | None = None
+
+
+class TimelineEntry(_Model):
+    """One step in the life of a return (R14), unique by the event that brought it."""
+
+    event_id: str
+    kind: TimelineKind
+    at: datetime
+    detail: str | None = None
+    actor: Actor | None = None

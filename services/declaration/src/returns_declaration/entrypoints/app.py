@@ -1,16 +1,24 @@
-"""The declaration HTTP API and its outbox relay, in one process."""
+"""The declaration process: HTTP API, outbox relay and the timeline consumer, in one process."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from datetime import timedelta
 
-from fastapi import FastAPI, Header, Request, status
-from fastapi.responses import JSONResponse
+import httpx
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from returns_contracts import MerchantUpdated, ReturnSubmitted
+from returns_contracts import (
+    LabelGenerated,
+    LabelRejected,
+    LabelRequested,
+    MerchantUpdated,
+    NotificationSent,
+    ReturnSubmitted,
+)
 from returns_contracts.service_kit.app import (
     install_asyncapi,
     kafka_check,
@@ -18,23 +26,41 @@ from returns_contracts.service_kit.app import (
     new_broker,
     new_mongo_client,
 )
-from returns_contracts.service_kit.errors import ErrorBody
 from returns_contracts.service_kit.http import install_operations
-from returns_contracts.service_kit.kafka import declare_publications, ensure_topics
-from returns_contracts.service_kit.logging import configure_logging, current_correlation_id
-from returns_declaration.adapters.outbox import OutboxRelay
-from returns_declaration.adapters.repository import OUTBOX_COLLECTIONS, DeclarationRepository
-from returns_declaration.config import DeclarationSettings
-from returns_declaration.domain.model import Merchant, Order, ReturnRequest
-from returns_declaration.domain.rules import DeclarationRejected
-from returns_declaration.entrypoints.schemas import (
-    ReturnRecord,
-    SubmissionAnswer,
-    mismatch_error,
-    not_found_body,
-    rejection_body,
+from returns_contracts.service_kit.kafka import (
+    Retry,
+    Routes,
+    declare_publications,
+    ensure_topics,
+    subscribe,
 )
-from returns_declaration.service.use_cases import DeclarationService, UnknownMerchant
+from returns_contracts.service_kit.logging import configure_logging
+from returns_declaration.adapters.media import MediaPhotoCatalog
+from returns_declaration.adapters.outbox import OutboxRelay
+from returns_declaration.adapters.repository import (
+    OUTBOX_COLLECTIONS,
+    DeclarationRepository,
+    MongoRateLimiter,
+)
+from returns_declaration.config import DeclarationSettings
+from returns_declaration.entrypoints.http import (
+    back_office_router,
+    install_error_handlers,
+    portal_router,
+)
+from returns_declaration.service.use_cases import DeclarationService, PortalLimits
+
+DESCRIPTION = """Merchants and their return reasons, orders, the customer's declaration in four
+steps (portal) and the return record (back-office).
+
+**Authentication.** Back-office calls send `Authorization: Bearer <token>`: the operator token
+(`ADMIN_API_TOKEN`) creates merchants and issues their API keys; a merchant's API key reaches
+that merchant's data only (anything else answers 404). Portal calls send the session token
+given by `POST /v1/portal/{merchant_id}/sessions`.
+
+**Errors** always have one shape: `{"error": {"code", "message", "fields": [{"field", "code",
+"message"}]}}`; messages a customer reads are in the merchant's language.
+"""
 
 
 def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
@@ -42,18 +68,53 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level)
     registry = CollectorRegistry()
     broker = new_broker(settings, settings.service_name)
-    declare_publications(broker, settings.topics, [ReturnSubmitted, MerchantUpdated])
+    declare_publications(
+        broker, settings.topics, [ReturnSubmitted, MerchantUpdated, LabelRequested]
+    )
     mongo = new_mongo_client(settings)
-    repository = DeclarationRepository(mongo[settings.mongodb_database])
+    database = mongo[settings.mongodb_database]
+    write_lock = asyncio.Lock()
+    repository = DeclarationRepository(database, write_lock)
     relay = OutboxRelay(
-        mongo[settings.mongodb_database],
+        database,
         OUTBOX_COLLECTIONS,
         lambda: broker,
         settings.topics,
         registry,
         poll_seconds=settings.outbox_poll_seconds,
+        write_lock=write_lock,
     )
-    service = DeclarationService(repository, relay.wake, settings.back_office_base_url)
+    media_http = httpx.AsyncClient(
+        base_url=settings.media_base_url, timeout=settings.media_timeout_seconds
+    )
+    service = DeclarationService(
+        repository,
+        MediaPhotoCatalog(media_http, settings.internal_api_token),
+        MongoRateLimiter(database),
+        relay.wake,
+        back_office_base_url=settings.back_office_base_url,
+        portal_token_secret=settings.portal_token_secret,
+        session_ttl=timedelta(minutes=settings.session_ttl_minutes),
+        draft_ttl=timedelta(hours=settings.draft_ttl_hours),
+        limits=PortalLimits(
+            attempts_per_order=settings.portal_attempts_per_order,
+            failures_per_client=settings.portal_failures_per_client,
+            window_seconds=settings.portal_attempts_window_seconds,
+        ),
+    )
+    subscribe(
+        broker,
+        consumer=settings.service_name,
+        topics=settings.topics,
+        retry=Retry(settings.consumer_max_attempts, settings.consumer_retry_base_seconds),
+        routes=Routes()
+        .on(LabelRequested, service.record_label_requested)
+        .on(LabelGenerated, service.record_label_generated)
+        .on(LabelRejected, service.record_label_rejected)
+        .on(NotificationSent, service.record_notification_sent),
+        description="Keeps each return record's timeline (R14): label requests (from the CLI "
+        "too), labels and e-mails.",
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,92 +128,28 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         finally:
             await relay.stop()
             await broker.stop()
+            await media_http.aclose()
             await mongo.close()
 
     app = FastAPI(
         title="Returns - declaration",
-        version="0.1.0",
-        description="Merchants, orders and the customer's return declaration.",
+        version="0.2.0",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
-    install_asyncapi(app, broker, "Returns - declaration", "Publishes return and merchant events.")
+    install_asyncapi(
+        app,
+        broker,
+        "Returns - declaration",
+        "Publishes return and merchant events and label commands; keeps the timeline.",
+    )
     install_operations(
         app,
         checks={"mongodb": mongo_check(mongo), "kafka": kafka_check(broker)},
         registry=registry,
         timeout_seconds=settings.readiness_timeout_seconds,
     )
-
-    @app.exception_handler(DeclarationRejected)
-    async def rejected(request: Request, error: DeclarationRejected) -> JSONResponse:
-        return JSONResponse(rejection_body(error), status_code=422)
-
-    @app.exception_handler(UnknownMerchant)
-    async def unknown_merchant(request: Request, error: UnknownMerchant) -> JSONResponse:
-        return JSONResponse(not_found_body("merchant"), status_code=404)
-
-    errors: dict[int | str, dict[str, Any]] = {
-        404: {"model": ErrorBody, "description": "Unknown merchant or return"},
-        422: {"model": ErrorBody, "description": "A rule or a field is not respected"},
-    }
-
-    @app.put(
-        "/v1/merchants/{merchant_id}",
-        response_model=Merchant,
-        tags=["back-office"],
-        summary="Create or replace a merchant's settings and reasons",
-        responses=errors,
-    )
-    async def put_merchant(merchant_id: str, merchant: Merchant) -> Merchant:
-        if merchant.id != merchant_id:
-            raise DeclarationRejected([mismatch_error("id")])
-        return await service.configure_merchant(merchant, current_correlation_id())
-
-    @app.put(
-        "/v1/merchants/{merchant_id}/orders/{order_number}",
-        status_code=status.HTTP_204_NO_CONTENT,
-        tags=["back-office"],
-        summary="Create or replace one order of a merchant",
-        responses=errors,
-    )
-    async def put_order(merchant_id: str, order_number: str, order: Order) -> None:
-        if order.merchant_id != merchant_id or order.number != order_number:
-            raise DeclarationRejected([mismatch_error("number")])
-        await service.save_order(order)
-
-    @app.post(
-        "/v1/merchants/{merchant_id}/returns",
-        response_model=SubmissionAnswer,
-        status_code=status.HTTP_201_CREATED,
-        tags=["portal"],
-        summary="Submit a return declaration",
-        responses={**errors, 200: {"model": SubmissionAnswer, "description": "Already submitted"}},
-    )
-    async def submit_return(
-        merchant_id: str,
-        request: ReturnRequest,
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-    ) -> JSONResponse:
-        outcome = await service.submit_return(
-            merchant_id, request, idempotency_key, current_correlation_id()
-        )
-        answer = SubmissionAnswer.for_return(outcome.declared)
-        return JSONResponse(
-            answer.model_dump(mode="json"),
-            status_code=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
-        )
-
-    @app.get(
-        "/v1/merchants/{merchant_id}/returns/{return_id}",
-        response_model=ReturnRecord,
-        tags=["back-office"],
-        summary="Read one return record",
-        responses=errors,
-    )
-    async def get_return(merchant_id: str, return_id: str) -> ReturnRecord | JSONResponse:
-        found = await service.get_return(merchant_id, return_id)
-        if found is None:
-            return JSONResponse(not_found_body("return"), status_code=404)
-        return ReturnRecord.for_return(found)
-
+    install_error_handlers(app)
+    app.include_router(back_office_router(service, settings.admin_api_token))
+    app.include_router(portal_router(service, settings.trust_forwarded_for))
     return app

@@ -1,33 +1,589 @@
-"""Request and answer bodies of the HTTP API, and the one error shape every error uses."""
+"""Request and answer bodies of the HTTP API, with the examples the OpenAPI document shows."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from returns_contracts.service_kit.errors import FieldProblem, error_body
-from returns_declaration.domain.model import Locale, Return, ReturnLine
-from returns_declaration.domain.rules import DeclarationRejected, FieldError
+from returns_declaration.domain import rules
+from returns_declaration.domain.model import (
+    LINE_ID_PATTERN,
+    Actor,
+    Customer,
+    LabelStatus,
+    Locale,
+    Merchant,
+    MerchantSettings,
+    Order,
+    OrderLine,
+    ReturnType,
+    TimelineEntry,
+)
+from returns_declaration.domain.rules import DeclarationRejected
+from returns_declaration.service.ports import Photo, ReturnRecord
+from returns_declaration.service.use_cases import DraftView, PortalOrder, Submission
 
 
-def rejection_body(error: DeclarationRejected) -> dict[str, Any]:
+def rejection_body(error: DeclarationRejected, code: str = "rule_broken") -> dict[str, Any]:
     fields = [
         FieldProblem(field=item.field, code=item.code, message=item.message)
         for item in error.errors
     ]
-    return error_body("rule_broken", "; ".join(field.message for field in fields), fields)
+    return error_body(code, " ".join(field.message for field in fields), fields)
 
 
-def not_found_body(what: Literal["merchant", "return"]) -> dict[str, Any]:
-    return error_body("not_found", f"No such {what}.")
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
-def mismatch_error(field: str) -> FieldError:
-    return FieldError(
-        field=field, code="path_mismatch", message=f"The {field} in the body must match the URL."
+# --- back-office: merchants, reasons, keys, orders ---------------------------------------------
+
+MERCHANT_SETTINGS_EXAMPLE: dict[str, Any] = {
+    "name": "Demo Shop",
+    "locale": "fr",
+    "customer_service_email": "service-client@demo-shop.example",
+    "return_window_days": 30,
+    "return_types": ["refund", "exchange", "store_credit"],
+    "return_address": {
+        "name": "Demo Shop - Retours",
+        "line1": "12 rue des Entrepôts",
+        "postal_code": "69007",
+        "city": "Lyon",
+        "country": "FR",
+    },
+    "branding": {
+        "logo_url": "https://demo-shop.example/logo.png",
+        "signature": "L'équipe Demo Shop",
+    },
+}
+REASON_EXAMPLE = {
+    "label_fr": "Article abîmé à la livraison",
+    "label_en": "Item damaged on delivery",
+    "defective": True,
+}
+
+
+class MerchantSettingsBody(MerchantSettings):
+    model_config = _examples(MERCHANT_SETTINGS_EXAMPLE)
+
+
+class ReasonBody(BaseModel):
+    model_config = _examples(REASON_EXAMPLE)
+
+    label_fr: str = Field(min_length=1, max_length=200)
+    label_en: str = Field(min_length=1, max_length=200)
+    defective: bool = False
+
+
+class MerchantAnswer(Merchant):
+    model_config = _examples(
+        {
+            "id": "demo-shop",
+            **MERCHANT_SETTINGS_EXAMPLE,
+            "reasons": [{"code": "damaged", **REASON_EXAMPLE, "retired": False}],
+            "revision": 3,
+        }
     )
+
+
+class ApiKeyAnswer(BaseModel):
+    model_config = _examples(
+        {
+            "key_id": "3f9c2a7b1d0e4c55",
+            "merchant_id": "demo-shop",
+            "api_key": "rbk_kq3...shown-once...",
+            "created_at": "2026-11-26T09:00:00Z",
+        }
+    )
+
+    key_id: str
+    merchant_id: str
+    api_key: str = Field(description="The secret: shown once, only its SHA-256 is kept.")
+    created_at: datetime
+
+
+class OrderBody(BaseModel):
+    """An order as the merchant's shop knows it; the URL names the merchant and the number."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "ordered_on": "2026-11-21",
+                    "customer": {
+                        "name": "Camille Martin",
+                        "email": "camille.martin@example.com",
+                        "phone": "+33 6 12 34 56 78",
+                        "address": {
+                            "line1": "3 place Bellecour",
+                            "postal_code": "69002",
+                            "city": "Lyon",
+                            "country": "FR",
+                        },
+                    },
+                    "lines": [
+                        {
+                            "line_id": "1",
+                            "sku": "MUG-BLUE",
+                            "name": "Mug en grès bleu",
+                            "quantity": 2,
+                            "unit_price_cents": 1800,
+                            "image_url": "https://shop.example/img/mug.jpg",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
+    merchant_id: str | None = Field(default=None, description="If given, must match the URL.")
+    number: str | None = Field(default=None, description="If given, must match the URL.")
+    ordered_on: date
+    customer: Customer = Field(description="Name, e-mail, phone and delivery address.")
+    lines: tuple[OrderLine, ...] = Field(min_length=1)
+
+    def to_order(self, merchant_id: str, number: str) -> Order:
+        return Order(
+            merchant_id=merchant_id,
+            number=number,
+            ordered_on=self.ordered_on,
+            customer=self.customer,
+            lines=self.lines,
+        )
+
+
+class LabelRequestBody(BaseModel):
+    model_config = _examples({"regenerate": False, "requested_by_name": "Julie (service client)"})
+
+    regenerate: bool = Field(
+        default=False, description="Make a new label even if one exists (voids the old one)."
+    )
+    requested_by_name: str | None = Field(
+        default=None, max_length=200, description="Who clicked, shown on the timeline."
+    )
+
+
+class PhotoLink(BaseModel):
+    photo_id: str
+    url: str | None = Field(description="Signed, expiring link; null if media did not answer.")
+    thumbnail_url: str | None
+
+    @classmethod
+    def of(cls, photo_id: str, photos: dict[str, Photo]) -> PhotoLink:
+        photo = photos.get(photo_id)
+        return cls(
+            photo_id=photo_id,
+            url=None if photo is None else photo.url,
+            thumbnail_url=None if photo is None else photo.thumbnail_url,
+        )
+
+
+class RecordLine(BaseModel):
+    line_id: str
+    sku: str
+    name: str
+    quantity: int
+    reason_code: str
+    reason_label: str
+    defective: bool
+    return_type: ReturnType | None
+    comment: str | None
+    photos: list[PhotoLink]
+
+
+RETURN_SUMMARY_EXAMPLE: dict[str, Any] = {
+    "id": "0f8e6c1a-3b1e-4a57-9d0c-2f4b8f2b7c11",
+    "order_number": "DEMO-1001",
+    "customer_name": "Camille Martin",
+    "defective": True,
+    "label_status": "awaiting_merchant",
+    "submitted_at": "2026-11-26T09:12:00Z",
+}
+
+
+class ReturnSummary(BaseModel):
+    id: str
+    order_number: str
+    customer_name: str
+    defective: bool
+    label_status: LabelStatus
+    submitted_at: datetime
+
+    @classmethod
+    def of(cls, record: ReturnRecord) -> ReturnSummary:
+        declared = record.declared
+        return cls(
+            id=declared.id,
+            order_number=declared.order_number,
+            customer_name=declared.customer.name,
+            defective=declared.defective,
+            label_status=record.label_status,
+            submitted_at=declared.submitted_at,
+        )
+
+
+class ReturnList(BaseModel):
+    model_config = _examples({"returns": [RETURN_SUMMARY_EXAMPLE], "next_cursor": None})
+
+    returns: list[ReturnSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end.")
+
+
+class ReturnRecordAnswer(BaseModel):
+    """The return record ("fiche retour"): what was declared, the label and the timeline."""
+
+    model_config = _examples(
+        {
+            **RETURN_SUMMARY_EXAMPLE,
+            "merchant_id": "demo-shop",
+            "ordered_on": "2026-11-21",
+            "locale": "fr",
+            "customer": {"name": "Camille Martin", "email": "camille.martin@example.com"},
+            "lines": [
+                {
+                    "line_id": "1",
+                    "sku": "MUG-BLUE",
+                    "name": "Mug en grès bleu",
+                    "quantity": 1,
+                    "reason_code": "damaged",
+                    "reason_label": "Article abîmé à la livraison",
+                    "defective": True,
+                    "return_type": None,
+                    "comment": "Le mug est arrivé fêlé sur l'anse.",
+                    "photos": [
+                        {
+                            "photo_id": "ph_7d2e",
+                            "url": "http://127.0.0.1:8002/p/ph_7d2e/full?exp=...&sig=...",
+                            "thumbnail_url": "http://127.0.0.1:8002/p/ph_7d2e/thumb?exp=...",
+                        }
+                    ],
+                }
+            ],
+            "label": None,
+            "timeline": [
+                {
+                    "event_id": "5b1d0c9e-8a5f-4a0e-b7f3-0d6e1c2a9b44",
+                    "kind": "submitted",
+                    "at": "2026-11-26T09:12:00Z",
+                    "detail": None,
+                    "actor": None,
+                }
+            ],
+        }
+    )
+
+    id: str
+    merchant_id: str
+    order_number: str
+    ordered_on: date
+    locale: Locale
+    customer: Customer
+    customer_name: str
+    defective: bool
+    label_status: LabelStatus
+    label: dict[str, str] | None
+    submitted_at: datetime
+    lines: list[RecordLine]
+    timeline: list[TimelineEntry]
+
+    @classmethod
+    def of(cls, record: ReturnRecord, photos: dict[str, Photo]) -> ReturnRecordAnswer:
+        declared = record.declared
+        return cls(
+            id=declared.id,
+            merchant_id=declared.merchant_id,
+            order_number=declared.order_number,
+            ordered_on=declared.ordered_on,
+            locale=declared.locale,
+            customer=declared.customer,
+            customer_name=declared.customer.name,
+            defective=declared.defective,
+            label_status=record.label_status,
+            label=None if record.label is None else dict(record.label),
+            submitted_at=declared.submitted_at,
+            lines=[
+                RecordLine(
+                    line_id=line.line_id,
+                    sku=line.sku,
+                    name=line.name,
+                    quantity=line.quantity,
+                    reason_code=line.reason_code,
+                    reason_label=line.reason_label,
+                    defective=line.defective,
+                    return_type=line.return_type,
+                    comment=line.comment,
+                    photos=[PhotoLink.of(photo_id, photos) for photo_id in line.media_ids],
+                )
+                for line in declared.lines
+            ],
+            timeline=list(record.timeline),
+        )
+
+
+# --- portal ------------------------------------------------------------------------------------
+
+
+class SessionBody(BaseModel):
+    model_config = _examples({"order_number": "DEMO-1001", "email": "camille.martin@example.com"})
+
+    order_number: str = Field(min_length=1, max_length=64)
+    email: str = Field(min_length=3, max_length=320)
+
+
+class SessionAnswer(BaseModel):
+    model_config = _examples(
+        {
+            "session_token": "WyJkZW1vLXNob3AiLCJERU1PLTEwMDEiXQ.1764150000.Zx...",
+            "expires_at": "2026-11-26T11:00:00Z",
+            "locale": "fr",
+        }
+    )
+
+    session_token: str = Field(description="Send as `Authorization: Bearer <token>`.")
+    expires_at: datetime
+    locale: Locale
+
+
+class ReasonOffered(BaseModel):
+    code: str
+    label: str
+    defective: bool
+
+
+class PortalLine(BaseModel):
+    line_id: str
+    sku: str
+    name: str
+    image_url: str | None
+    unit_price_cents: int
+    quantity_ordered: int
+    quantity_returnable: int
+    selectable: bool
+    why_not: str | None = Field(description="Why the line cannot be selected, in the locale.")
+
+
+class PortalOrderAnswer(BaseModel):
+    model_config = _examples(
+        {
+            "order_number": "DEMO-1001",
+            "ordered_on": "2026-11-21",
+            "locale": "fr",
+            "window_open": True,
+            "window_closes_on": "2026-12-21",
+            "lines": [
+                {
+                    "line_id": "1",
+                    "sku": "MUG-BLUE",
+                    "name": "Mug en grès bleu",
+                    "image_url": None,
+                    "unit_price_cents": 1800,
+                    "quantity_ordered": 2,
+                    "quantity_returnable": 2,
+                    "selectable": True,
+                    "why_not": None,
+                }
+            ],
+            "reasons": [
+                {"code": "damaged", "label": "Article abîmé à la livraison", "defective": True}
+            ],
+            "return_types": ["refund", "exchange", "store_credit"],
+        }
+    )
+
+    order_number: str
+    ordered_on: date
+    locale: Locale
+    window_open: bool
+    window_closes_on: date
+    lines: list[PortalLine]
+    reasons: list[ReasonOffered]
+    return_types: list[ReturnType]
+
+    @classmethod
+    def of(cls, view: PortalOrder) -> PortalOrderAnswer:
+        merchant, order = view.merchant, view.order
+        closes_on = rules.window_closes_on(merchant, order)
+        lines = []
+        for line in order.lines:
+            returnable = view.returnable[line.line_id]
+            why_not = None
+            if not view.window_open:
+                why_not = rules.field_error(
+                    merchant.locale,
+                    "line_id",
+                    "window_closed",
+                    days=merchant.return_window_days,
+                    closed_on=closes_on.isoformat(),
+                ).message
+            elif returnable == 0:
+                why_not = rules.field_error(
+                    merchant.locale, "quantity", "nothing_left_to_return"
+                ).message
+            lines.append(
+                PortalLine(
+                    line_id=line.line_id,
+                    sku=line.sku,
+                    name=line.name,
+                    image_url=line.image_url,
+                    unit_price_cents=line.unit_price_cents,
+                    quantity_ordered=line.quantity,
+                    quantity_returnable=returnable if view.window_open else 0,
+                    selectable=why_not is None,
+                    why_not=why_not,
+                )
+            )
+        return cls(
+            order_number=order.number,
+            ordered_on=order.ordered_on,
+            locale=merchant.locale,
+            window_open=view.window_open,
+            window_closes_on=closes_on,
+            lines=lines,
+            reasons=[
+                ReasonOffered(
+                    code=reason.code,
+                    label=reason.label(merchant.locale),
+                    defective=reason.defective,
+                )
+                for reason in merchant.active_reasons()
+            ],
+            return_types=list(merchant.return_types),
+        )
+
+
+class SelectedLine(BaseModel):
+    line_id: str = Field(pattern=LINE_ID_PATTERN)
+    quantity: int
+
+
+class DraftBody(BaseModel):
+    model_config = _examples(
+        {"lines": [{"line_id": "1", "quantity": 1}, {"line_id": "2", "quantity": 1}]}
+    )
+
+    lines: list[SelectedLine] = Field(max_length=100)
+
+
+class ReasonChoice(BaseModel):
+    model_config = _examples({"reason_code": "damaged"})
+
+    reason_code: str = Field(min_length=1, max_length=64)
+
+
+class ReturnTypeChoice(BaseModel):
+    model_config = _examples({"return_type": "refund"})
+
+    return_type: ReturnType | None
+
+
+class DefectBody(BaseModel):
+    model_config = _examples(
+        {"comment": "Le mug est arrivé fêlé sur l'anse.", "photo_ids": ["ph_7d2e"]}
+    )
+
+    comment: str | None = Field(default=None, max_length=10_000)
+    photo_ids: list[str] = Field(default_factory=list, max_length=20)
+
+
+class DraftLineAnswer(BaseModel):
+    line_id: str
+    sku: str
+    name: str
+    image_url: str | None
+    quantity: int
+    reason_code: str | None
+    reason_label: str | None
+    defective: bool | None
+    return_type: ReturnType | None
+    comment: str | None
+    photos: list[PhotoLink]
+    missing: list[str] = Field(description="Fields still to fill before submitting.")
+
+
+class DraftAnswer(BaseModel):
+    """The draft after each step, and the summary of step 4 (R7)."""
+
+    model_config = _examples(
+        {
+            "draft_id": "0f8e6c1a-3b1e-4a57-9d0c-2f4b8f2b7c11",
+            "draft_token": "eyJkIjoiMGY4ZS4uLiJ9.c2ln...",
+            "expires_at": "2026-11-27T09:00:00Z",
+            "order_number": "DEMO-1001",
+            "locale": "fr",
+            "submitted_return_id": None,
+            "defective": True,
+            "ready": False,
+            "lines": [
+                {
+                    "line_id": "1",
+                    "sku": "MUG-BLUE",
+                    "name": "Mug en grès bleu",
+                    "image_url": None,
+                    "quantity": 1,
+                    "reason_code": "damaged",
+                    "reason_label": "Article abîmé à la livraison",
+                    "defective": True,
+                    "return_type": None,
+                    "comment": None,
+                    "photos": [],
+                    "missing": ["comment", "photo_ids"],
+                }
+            ],
+        }
+    )
+
+    draft_id: str
+    draft_token: str = Field(
+        description="For media: `Authorization: Bearer <draft_token>` on photo uploads."
+    )
+    expires_at: datetime
+    order_number: str
+    locale: Locale
+    submitted_return_id: str | None
+    defective: bool
+    ready: bool = Field(
+        description="True when every line is complete and the draft can be submitted."
+    )
+    lines: list[DraftLineAnswer]
+
+    @classmethod
+    def of(cls, view: DraftView) -> DraftAnswer:
+        merchant, order, draft = view.merchant, view.order, view.draft
+        lines = []
+        for line in draft.lines:
+            ordered = order.line(line.line_id)
+            reason = None if line.reason_code is None else merchant.reason(line.reason_code)
+            lines.append(
+                DraftLineAnswer(
+                    line_id=line.line_id,
+                    sku="" if ordered is None else ordered.sku,
+                    name="" if ordered is None else ordered.name,
+                    image_url=None if ordered is None else ordered.image_url,
+                    quantity=line.quantity,
+                    reason_code=line.reason_code,
+                    reason_label=None if reason is None else reason.label(merchant.locale),
+                    defective=None if reason is None else reason.defective,
+                    return_type=line.return_type,
+                    comment=line.comment,
+                    photos=[PhotoLink.of(photo_id, view.photos) for photo_id in line.photo_ids],
+                    missing=rules.missing_steps(merchant, line),
+                )
+            )
+        return cls(
+            draft_id=draft.id,
+            draft_token=view.draft_token,
+            expires_at=draft.expires_at,
+            order_number=draft.order_number,
+            locale=merchant.locale,
+            submitted_return_id=draft.submitted_return_id,
+            defective=any(line.defective for line in lines),
+            ready=all(not line.missing for line in lines),
+            lines=lines,
+        )
 
 
 _NEXT_STEP: dict[tuple[bool, Locale], str] = {
@@ -39,13 +595,23 @@ _NEXT_STEP: dict[tuple[bool, Locale], str] = {
 
 
 class SubmissionAnswer(BaseModel):
+    model_config = _examples(
+        {
+            "return_id": "0f8e6c1a-3b1e-4a57-9d0c-2f4b8f2b7c11",
+            "defective": True,
+            "next_step": "merchant_will_contact",
+            "message": "Merci. Le marchand va vous contacter au sujet de votre retour.",
+        }
+    )
+
     return_id: str
     defective: bool
     next_step: Literal["label_follows", "merchant_will_contact"]
     message: str
 
     @classmethod
-    def for_return(cls, declared: Return) -> SubmissionAnswer:
+    def of(cls, submission: Submission) -> SubmissionAnswer:
+        declared = submission.record.declared
         return cls(
             return_id=declared.id,
             defective=declared.defective,
@@ -54,27 +620,5 @@ class SubmissionAnswer(BaseModel):
         )
 
 
-class ReturnRecord(BaseModel):
-    id: str
-    merchant_id: str
-    order_number: str
-    ordered_on: date
-    customer_name: str
-    customer_email: str
-    defective: bool
-    submitted_at: datetime
-    lines: list[ReturnLine]
-
-    @classmethod
-    def for_return(cls, declared: Return) -> ReturnRecord:
-        return cls(
-            id=declared.id,
-            merchant_id=declared.merchant_id,
-            order_number=declared.order_number,
-            ordered_on=declared.ordered_on,
-            customer_name=declared.customer.name,
-            customer_email=declared.customer.email,
-            defective=declared.defective,
-            submitted_at=declared.submitted_at,
-            lines=list(declared.lines),
-        )
+def actor_for(kind: Literal["user", "api_key"], actor_id: str, name: str | None) -> Actor:
+    return Actor(kind=kind, id=actor_id, display_name=name)

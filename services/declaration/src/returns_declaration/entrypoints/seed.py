@@ -1,56 +1,36 @@
-"""Load the demo merchant and its orders through the public back-office API.
+"""Load the demo merchant, its reasons and orders through the public back-office API.
 
 Going through the API (rather than writing to MongoDB) means the demo exercises the same path
-as a real merchant: validation, the outbox and MerchantUpdated for the other services.
+as a real merchant: validation, the outbox and MerchantUpdated for the other services. The
+operator token creates the merchant and issues it a back-office API key, printed once.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-DEMO_MERCHANT_ID = "demo-shop"
-DEMO_CUSTOMER_EMAIL = "camille.martin@example.com"
+from returns_declaration.entrypoints.demo import (
+    DEMO_ADMIN_TOKEN,
+    DEMO_CUSTOMER_EMAIL,
+    DEMO_MERCHANT_ID,
+    configure_merchant,
+    put_order,
+)
 
 
 def demo_merchant(customer_service_email: str) -> dict[str, Any]:
     return {
-        "id": DEMO_MERCHANT_ID,
         "name": "Demo Shop",
         "locale": "fr",
         "customer_service_email": customer_service_email,
         "return_window_days": 30,
         "return_types": ["refund", "exchange", "store_credit"],
-        "reasons": [
-            {
-                "code": "damaged",
-                "label_fr": "Article abîmé à la livraison",
-                "label_en": "Item damaged on delivery",
-                "defective": True,
-            },
-            {
-                "code": "faulty",
-                "label_fr": "Article défectueux",
-                "label_en": "Faulty item",
-                "defective": True,
-            },
-            {
-                "code": "wrong_size",
-                "label_fr": "Taille ne convient pas",
-                "label_en": "Wrong size",
-                "defective": False,
-            },
-            {
-                "code": "changed_mind",
-                "label_fr": "Changement d'avis",
-                "label_en": "Changed my mind",
-                "defective": False,
-            },
-        ],
         "return_address": {
             "name": "Demo Shop - Retours",
             "line1": "12 rue des Entrepôts",
@@ -58,7 +38,36 @@ def demo_merchant(customer_service_email: str) -> dict[str, Any]:
             "city": "Lyon",
             "country": "FR",
         },
+        "branding": {"signature": "L'équipe Demo Shop"},
     }
+
+
+DEMO_REASONS: list[dict[str, Any]] = [
+    {
+        "code": "damaged",
+        "label_fr": "Article abîmé à la livraison",
+        "label_en": "Item damaged on delivery",
+        "defective": True,
+    },
+    {
+        "code": "faulty",
+        "label_fr": "Article défectueux",
+        "label_en": "Faulty item",
+        "defective": True,
+    },
+    {
+        "code": "wrong_size",
+        "label_fr": "Taille ne convient pas",
+        "label_en": "Wrong size",
+        "defective": False,
+    },
+    {
+        "code": "changed_mind",
+        "label_fr": "Changement d'avis",
+        "label_en": "Changed my mind",
+        "defective": False,
+    },
+]
 
 
 def demo_orders(today: datetime) -> list[dict[str, Any]]:
@@ -114,31 +123,38 @@ def demo_orders(today: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def seed(base_url: str, customer_service_email: str) -> None:
+def seed(base_url: str, customer_service_email: str, admin_token: str) -> str:
+    """Load the demo data; the demo merchant's new back-office API key."""
+    reasons = {
+        reason["code"]: {key: value for key, value in reason.items() if key != "code"}
+        for reason in DEMO_REASONS
+    }
     with httpx.Client(base_url=base_url, timeout=10.0) as client:
-        response = client.put(
-            f"/v1/merchants/{DEMO_MERCHANT_ID}", json=demo_merchant(customer_service_email)
+        api_key = configure_merchant(
+            client, admin_token, DEMO_MERCHANT_ID, demo_merchant(customer_service_email), reasons
         )
-        response.raise_for_status()
         for order in demo_orders(datetime.now(UTC)):
-            response = client.put(
-                f"/v1/merchants/{DEMO_MERCHANT_ID}/orders/{order['number']}", json=order
-            )
-            response.raise_for_status()
+            body = {k: v for k, v in order.items() if k not in ("merchant_id", "number")}
+            put_order(client, api_key, DEMO_MERCHANT_ID, order["number"], body)
+    return api_key
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:8001", help="declaration API")
     parser.add_argument("--customer-service-email", default="service-client@demo-shop.example")
+    parser.add_argument(
+        "--admin-token", default=os.environ.get("ADMIN_API_TOKEN", DEMO_ADMIN_TOKEN)
+    )
     arguments = parser.parse_args()
     try:
-        seed(arguments.url, arguments.customer_service_email)
+        api_key = seed(arguments.url, arguments.customer_service_email, arguments.admin_token)
     except httpx.HTTPError as error:
         print(f"demo seed failed: {error}", file=sys.stderr)
         raise SystemExit(1) from error
     print(
-        f"demo merchant '{DEMO_MERCHANT_ID}' and 2 orders loaded (customer {DEMO_CUSTOMER_EMAIL})"
+        f"demo merchant '{DEMO_MERCHANT_ID}' and 2 orders loaded (customer {DEMO_CUSTOMER_EMAIL});"
+        f"\nits back-office API key (shown once): {api_key}"
     )
 
 

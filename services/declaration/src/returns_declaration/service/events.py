@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from returns_contracts import (
+    Actor as ContractActor,
+)
+from returns_contracts import (
     Address as ContractAddress,
+)
+from returns_contracts import (
+    Branding as ContractBranding,
 )
 from returns_contracts import (
     Customer as ContractCustomer,
 )
 from returns_contracts import (
+    LabelRequested,
+    LabelRequestedPayload,
     MerchantUpdated,
     MerchantUpdatedPayload,
     ReturnedItem,
@@ -18,7 +26,7 @@ from returns_contracts import (
 from returns_contracts import (
     Reason as ContractReason,
 )
-from returns_declaration.domain.model import Address, Merchant, Return
+from returns_declaration.domain.model import Actor, Address, Merchant, Return
 
 
 def _address(address: Address | None) -> ContractAddress | None:
@@ -85,6 +93,29 @@ def merchant_updated(
                 ContractReason.model_validate(reason.model_dump()) for reason in merchant.reasons
             ],
             return_address=_address(merchant.return_address),
+            branding=None
+            if merchant.branding is None
+            else ContractBranding.model_validate(merchant.branding.model_dump()),
             back_office_base_url=back_office_base_url,
+        ),
+    )
+
+
+def label_requested(
+    merchant_id: str,
+    return_id: str,
+    actor: Actor,
+    regenerate: bool,
+    correlation_id: str,
+    producer: str,
+) -> LabelRequested:
+    return LabelRequested(
+        merchant_id=merchant_id,
+        correlation_id=correlation_id,
+        producer=producer,
+        payload=LabelRequestedPayload(
+            return_id=return_id,
+            requested_by=ContractActor.model_validate(actor.model_dump()),
+            regenerate=regenerate,
         ),
     )

@@ -1,25 +1,172 @@
-"""What the use cases need from storage; the MongoDB repository and the test fakes provide it."""
+"""What the use cases need from the outside world; adapters and the test fakes provide it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Protocol
 
 from returns_contracts import Message
-from returns_declaration.domain.model import Merchant, Order, Return
+from returns_declaration.domain.model import (
+    Draft,
+    LabelStatus,
+    Merchant,
+    Order,
+    Reservations,
+    Return,
+    TimelineEntry,
+)
 
 
-class DeclarationStore(Protocol):
+class RevisionConflict(Exception):
+    """The merchant changed between our read and our write; the caller reads again."""
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    merchant_id: str
+    created_at: datetime
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    order: Order
+    reservations: Reservations
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    """A return as the back-office sees it: what was declared and what happened since."""
+
+    declared: Return
+    label_status: LabelStatus
+    timeline: tuple[TimelineEntry, ...]
+    label: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ReturnFilter:
+    defective: bool | None = None
+    label_status: LabelStatus | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    order_number: str | None = None
+    """Search: order numbers containing this text, case-insensitive."""
+
+
+@dataclass(frozen=True)
+class ReturnPage:
+    records: list[ReturnRecord]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class TimelineChange:
+    """What one consumed event or command does to a return's record."""
+
+    entry: TimelineEntry
+    label_status: LabelStatus | None = None
+    label: Mapping[str, str] | None = None
+    events: Sequence[Message] = field(default_factory=tuple)
+
+
+class MerchantStore(Protocol):
     async def get_merchant(self, merchant_id: str) -> Merchant | None: ...
 
-    async def save_merchant(self, merchant: Merchant, events: Sequence[Message]) -> Merchant: ...
+    async def save_merchant(
+        self, merchant: Merchant, events: Sequence[Message], expected_revision: int | None
+    ) -> None:
+        """Write the merchant and its events in one write.
 
-    async def save_order(self, order: Order) -> None: ...
+        `expected_revision` None means "create"; otherwise the stored revision must still be it,
+        else RevisionConflict.
+        """
 
-    async def get_order(self, merchant_id: str, order_number: str) -> Order | None: ...
+    async def add_api_key(self, key: ApiKey, secret_hash: str) -> None: ...
 
+    async def find_api_key(self, secret_hash: str) -> ApiKey | None: ...
+
+    async def revoke_api_key(self, merchant_id: str, key_id: str) -> bool: ...
+
+
+class OrderStore(Protocol):
+    async def save_order(self, order: Order) -> None:
+        """Create or replace the order, keeping what earlier returns reserved."""
+
+    async def get_order(self, merchant_id: str, order_number: str) -> StoredOrder | None: ...
+
+    async def reserve(self, order: Order, return_id: str, quantities: Mapping[str, int]) -> bool:
+        """Reserve `quantities` of the order's lines for `return_id`, atomically.
+
+        True when the reservation is now held (made now, or by an earlier attempt with the same
+        return id); False when another return took the quantities first.
+        """
+
+
+class DraftStore(Protocol):
+    async def save_draft(self, draft: Draft) -> Draft:
+        """Insert a new draft (revision 0) or replace the one whose revision is still
+        `draft.revision`; the saved draft has the next revision. RevisionConflict otherwise."""
+
+    async def get_draft(self, merchant_id: str, draft_id: str) -> Draft | None: ...
+
+
+class ReturnStore(Protocol):
     async def add_return(
-        self, declared: Return, events: Sequence[Message]
-    ) -> tuple[Return, bool]: ...
+        self, declared: Return, first: TimelineChange
+    ) -> tuple[ReturnRecord, bool]:
+        """Insert the return with its first events; an existing one with that id is given back.
 
-    async def get_return(self, merchant_id: str, return_id: str) -> Return | None: ...
+        Returns (record, created).
+        """
+
+    async def get_return(self, merchant_id: str, return_id: str) -> ReturnRecord | None: ...
+
+    async def list_returns(
+        self, merchant_id: str, where: ReturnFilter, limit: int, cursor: str | None
+    ) -> ReturnPage: ...
+
+    async def change_timeline(
+        self, merchant_id: str, return_id: str, change: TimelineChange
+    ) -> bool:
+        """Apply the change unless an entry with its event id is there already.
+
+        False when the return is unknown to this merchant.
+        """
+
+    async def claim_idempotency_key(self, merchant_id: str, key: str, return_id: str) -> str:
+        """Bind the key to the return id unless already bound; the bound return id."""
+
+
+class DeclarationStore(MerchantStore, OrderStore, DraftStore, ReturnStore, Protocol):
+    """Everything the service keeps; one MongoDB database in production."""
+
+
+class RateLimiter(Protocol):
+    async def allow(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
+        """Count one attempt under `key`; False once more than `limit` fell in this window."""
+
+    async def exceeded(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
+        """Whether `limit` attempts under `key` were counted in this window already."""
+
+
+@dataclass(frozen=True)
+class Photo:
+    photo_id: str
+    merchant_id: str
+    draft_id: str
+    line_id: str | None
+    url: str | None = None
+    thumbnail_url: str | None = None
+
+
+class PhotoCatalog(Protocol):
+    async def lookup(self, merchant_id: str, photo_ids: Sequence[str]) -> list[Photo]:
+        """The photos among `photo_ids` that media holds for this merchant; others are absent."""
+
+
+class PhotoCatalogUnavailable(Exception):
+    """Media did not answer; the customer can try again in a moment."""

@@ -1,0 +1,502 @@
+"""The HTTP API: the back-office (operator token or the merchant's API key) and the portal
+(a portal session). Every error has the one shape of `service_kit.errors`.
+
+No `from __future__ import annotations` here: the routes are built inside functions and
+FastAPI must see their dependency types, which are local names, as objects.
+"""
+
+import hmac
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+
+from returns_contracts.service_kit.errors import (
+    ErrorBody,
+    error_response,
+    validation_error_response,
+)
+from returns_contracts.service_kit.logging import current_correlation_id
+from returns_declaration.adapters.repository import InvalidCursor
+from returns_declaration.domain.model import MERCHANT_ID_PATTERN, LabelStatus, Reason
+from returns_declaration.domain.rules import (
+    DeclarationRejected,
+    RequestedQuantity,
+    field_error,
+)
+from returns_declaration.entrypoints.schemas import (
+    ApiKeyAnswer,
+    DefectBody,
+    DraftAnswer,
+    DraftBody,
+    LabelRequestBody,
+    MerchantAnswer,
+    MerchantSettingsBody,
+    OrderBody,
+    PortalOrderAnswer,
+    ReasonBody,
+    ReasonChoice,
+    ReturnList,
+    ReturnRecordAnswer,
+    ReturnSummary,
+    ReturnTypeChoice,
+    SessionAnswer,
+    SessionBody,
+    SubmissionAnswer,
+    actor_for,
+    rejection_body,
+)
+from returns_declaration.service.ports import (
+    PhotoCatalogUnavailable,
+    ReturnFilter,
+    RevisionConflict,
+)
+from returns_declaration.service.sessions import PortalSession
+from returns_declaration.service.use_cases import (
+    DeclarationService,
+    IdempotencyKeyReused,
+    NotFound,
+    SessionRefused,
+    TooManyAttempts,
+    UnknownMerchant,
+)
+
+_bearer = HTTPBearer(auto_error=False)
+NewMerchantId = Annotated[
+    str, Path(pattern=MERCHANT_ID_PATTERN, description="Lower-case letters, digits and -")
+]
+ReasonCode = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+OrderNumber = Annotated[str, Path(min_length=1, max_length=64)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+class NotAuthenticated(Exception):
+    pass
+
+
+class OperatorOnly(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls the back-office API: the operator, or one merchant's API key."""
+
+    kind: Literal["operator", "api_key"]
+    id: str
+    merchant_id: str | None
+
+
+_TOO_MANY: dict[str, str] = {
+    "fr": "Trop de tentatives. Réessayez dans {minutes} minutes.",
+    "en": "Too many attempts. Please try again in {minutes} minutes.",
+}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        401: "Missing or invalid credentials (operator token, API key or portal session)",
+        403: "Only the operator may do this",
+        404: "No such merchant, return, draft or order for this caller",
+        409: "Conflicting change; read again and retry",
+        422: "A rule or a field is not respected; each problem names its field",
+        429: "Too many attempts; see Retry-After",
+        503: "A service this call needs (media) did not answer",
+    }
+    # Every route has parameters, so every route can answer 422 (in the one shape, not
+    # FastAPI's default validation body).
+    return {
+        code: {"model": ErrorBody, "description": described[code]}
+        for code in sorted({*codes, 401, 404, 422})
+    }
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SessionRefused)
+    async def session_refused(request: Request, error: SessionRefused) -> JSONResponse:
+        return JSONResponse(rejection_body(error, "session_refused"), status_code=401)
+
+    @app.exception_handler(DeclarationRejected)
+    async def rejected(request: Request, error: DeclarationRejected) -> JSONResponse:
+        return JSONResponse(rejection_body(error), status_code=422)
+
+    @app.exception_handler(TooManyAttempts)
+    async def too_many(request: Request, error: TooManyAttempts) -> JSONResponse:
+        minutes = max(1, error.retry_after_seconds // 60)
+        message = _TOO_MANY.get(error.locale, _TOO_MANY["en"]).format(minutes=minutes)
+        response = error_response(429, "too_many_attempts", message)
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+        return response
+
+    @app.exception_handler(UnknownMerchant)
+    async def unknown_merchant(request: Request, error: UnknownMerchant) -> JSONResponse:
+        return error_response(404, "not_found", "No such merchant.")
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, error: NotFound) -> JSONResponse:
+        return error_response(404, "not_found", f"No such {error.what.replace('_', ' ')}.")
+
+    @app.exception_handler(NotAuthenticated)
+    async def not_authenticated(request: Request, error: NotAuthenticated) -> JSONResponse:
+        response = error_response(401, "not_authenticated", str(error))
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(OperatorOnly)
+    async def operator_only(request: Request, error: OperatorOnly) -> JSONResponse:
+        return error_response(403, "operator_only", "Only the operator token may do this.")
+
+    @app.exception_handler(IdempotencyKeyReused)
+    async def key_reused(request: Request, error: IdempotencyKeyReused) -> JSONResponse:
+        return error_response(
+            409,
+            "idempotency_key_reused",
+            "This Idempotency-Key was used for another return; use a new key.",
+        )
+
+    @app.exception_handler(RevisionConflict)
+    async def conflict(request: Request, error: RevisionConflict) -> JSONResponse:
+        return error_response(
+            409, "conflict", "The merchant was changed at the same time; please try again."
+        )
+
+    @app.exception_handler(PhotoCatalogUnavailable)
+    async def media_down(request: Request, error: PhotoCatalogUnavailable) -> JSONResponse:
+        return error_response(
+            503, "media_unavailable", "Photos cannot be checked right now; try again shortly."
+        )
+
+    @app.exception_handler(ValidationError)
+    async def invalid_model(request: Request, error: ValidationError) -> JSONResponse:
+        # A model built from path and body together (a reason from its code, an order from
+        # its number) is checked when built: the same answer as a malformed request.
+        return validation_error_response(RequestValidationError(error.errors()))
+
+    @app.exception_handler(InvalidCursor)
+    async def bad_cursor(request: Request, error: InvalidCursor) -> JSONResponse:
+        return error_response(422, "invalid_cursor", "The cursor is not one this API gave out.")
+
+
+def back_office_router(service: DeclarationService, admin_api_token: str) -> APIRouter:
+    router = APIRouter(prefix="/v1/merchants", tags=["back-office"])
+
+    async def caller(credentials: Credentials) -> Caller:
+        if credentials is None:
+            raise NotAuthenticated("Send `Authorization: Bearer <API key>`.")
+        token = credentials.credentials
+        if hmac.compare_digest(token.encode(), admin_api_token.encode()):
+            return Caller("operator", "operator", None)
+        key = await service.authenticate_api_key(token)
+        if key is None:
+            raise NotAuthenticated("This API key is unknown or revoked.")
+        return Caller("api_key", key.key_id, key.merchant_id)
+
+    Authenticated = Annotated[Caller, Depends(caller)]
+
+    def require_merchant(who: Caller, merchant_id: str) -> None:
+        # R12: another merchant's data answers exactly like data that does not exist.
+        if who.kind != "operator" and who.merchant_id != merchant_id:
+            raise UnknownMerchant(merchant_id)
+
+    def require_operator(who: Caller) -> None:
+        if who.kind != "operator":
+            raise OperatorOnly()
+
+    @router.put(
+        "/{merchant_id}",
+        response_model=MerchantAnswer,
+        summary="Create a merchant (operator) or replace its settings",
+        description="Reasons are kept as they are; change them with the reason operations.",
+        responses=_errors(401, 404, 409, 422),
+    )
+    async def put_merchant(
+        merchant_id: NewMerchantId, settings: MerchantSettingsBody, who: Authenticated
+    ) -> MerchantAnswer:
+        require_merchant(who, merchant_id)
+        if who.kind != "operator":
+            await service.merchant(merchant_id)  # only the operator creates merchants
+        merchant = await service.configure_merchant(merchant_id, settings, current_correlation_id())
+        return MerchantAnswer.model_validate(merchant.model_dump())
+
+    @router.get(
+        "/{merchant_id}",
+        response_model=MerchantAnswer,
+        summary="Read a merchant's settings and reasons (retired ones included)",
+        responses=_errors(401, 404),
+    )
+    async def get_merchant(merchant_id: str, who: Authenticated) -> MerchantAnswer:
+        require_merchant(who, merchant_id)
+        merchant = await service.merchant(merchant_id)
+        return MerchantAnswer.model_validate(merchant.model_dump())
+
+    @router.put(
+        "/{merchant_id}/reasons/{code}",
+        response_model=MerchantAnswer,
+        summary="Add a reason, or rename, flag/unflag defective or un-retire it (R1)",
+        responses=_errors(401, 404, 409, 422),
+    )
+    async def put_reason(
+        merchant_id: str, code: ReasonCode, body: ReasonBody, who: Authenticated
+    ) -> MerchantAnswer:
+        require_merchant(who, merchant_id)
+        reason = Reason(code=code, **body.model_dump())
+        merchant = await service.put_reason(merchant_id, reason, current_correlation_id())
+        return MerchantAnswer.model_validate(merchant.model_dump())
+
+    @router.delete(
+        "/{merchant_id}/reasons/{code}",
+        response_model=MerchantAnswer,
+        summary="Retire a reason: no longer offered, still shown on returns that used it (R1)",
+        responses=_errors(401, 404, 409, 422),
+    )
+    async def retire_reason(merchant_id: str, code: str, who: Authenticated) -> MerchantAnswer:
+        require_merchant(who, merchant_id)
+        merchant = await service.retire_reason(merchant_id, code, current_correlation_id())
+        return MerchantAnswer.model_validate(merchant.model_dump())
+
+    @router.post(
+        "/{merchant_id}/api-keys",
+        response_model=ApiKeyAnswer,
+        status_code=status.HTTP_201_CREATED,
+        summary="Issue a back-office API key for the merchant (operator only; shown once)",
+        responses=_errors(401, 403, 404),
+    )
+    async def issue_key(merchant_id: str, who: Authenticated) -> ApiKeyAnswer:
+        require_operator(who)
+        key, secret = await service.issue_api_key(merchant_id)
+        return ApiKeyAnswer(
+            key_id=key.key_id, merchant_id=merchant_id, api_key=secret, created_at=key.created_at
+        )
+
+    @router.delete(
+        "/{merchant_id}/api-keys/{key_id}",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Revoke an API key (operator only)",
+        responses=_errors(401, 403, 404),
+    )
+    async def revoke_key(merchant_id: str, key_id: str, who: Authenticated) -> None:
+        require_operator(who)
+        await service.revoke_api_key(merchant_id, key_id)
+
+    @router.put(
+        "/{merchant_id}/orders/{order_number}",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Create or replace one order of the merchant",
+        description="What earlier returns of the order took back is kept.",
+        responses=_errors(401, 404, 422),
+    )
+    async def put_order(
+        merchant_id: str, order_number: OrderNumber, body: OrderBody, who: Authenticated
+    ) -> None:
+        require_merchant(who, merchant_id)
+        merchant = await service.merchant(merchant_id)
+        mismatched = [
+            field_error(merchant.locale, name, "path_mismatch")
+            for name, given, expected in (
+                ("merchant_id", body.merchant_id, merchant_id),
+                ("number", body.number, order_number),
+            )
+            if given is not None and given != expected
+        ]
+        if mismatched:
+            raise DeclarationRejected(mismatched)
+        await service.save_order(body.to_order(merchant_id, order_number))
+
+    @router.get(
+        "/{merchant_id}/returns",
+        response_model=ReturnList,
+        summary="List the merchant's returns, newest first, a page at a time",
+        responses=_errors(401, 404, 422),
+    )
+    async def list_returns(
+        merchant_id: str,
+        who: Authenticated,
+        defective: bool | None = None,
+        label_status: LabelStatus | None = None,
+        submitted_from: Annotated[date | None, Query(description="First day, UTC")] = None,
+        submitted_to: Annotated[date | None, Query(description="Last day, UTC")] = None,
+        order_number: Annotated[
+            str | None, Query(max_length=64, description="Order numbers containing this")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: str | None = None,
+    ) -> ReturnList:
+        require_merchant(who, merchant_id)
+        where = ReturnFilter(defective, label_status, submitted_from, submitted_to, order_number)
+        page = await service.list_returns(merchant_id, where, limit, cursor)
+        return ReturnList(
+            returns=[ReturnSummary.of(record) for record in page.records],
+            next_cursor=page.next_cursor,
+        )
+
+    @router.get(
+        "/{merchant_id}/returns/{return_id}",
+        response_model=ReturnRecordAnswer,
+        summary="Read one return record: lines, reasons, comments, photo links, label, timeline",
+        responses=_errors(401, 404),
+    )
+    async def get_return(
+        merchant_id: str, return_id: str, who: Authenticated
+    ) -> ReturnRecordAnswer:
+        require_merchant(who, merchant_id)
+        record, photos = await service.return_record(merchant_id, return_id)
+        return ReturnRecordAnswer.of(record, photos)
+
+    @router.post(
+        "/{merchant_id}/returns/{return_id}/label-requests",
+        response_model=ReturnRecordAnswer,
+        status_code=status.HTTP_202_ACCEPTED,
+        summary="Ask for the return's label (R11); LabelRequested says who asked",
+        description="A repeated request gives back the existing label unless `regenerate` is set.",
+        responses=_errors(401, 404, 422),
+    )
+    async def request_label(
+        merchant_id: str, return_id: str, body: LabelRequestBody, who: Authenticated
+    ) -> ReturnRecordAnswer:
+        require_merchant(who, merchant_id)
+        actor = actor_for(
+            "user" if who.kind == "operator" else "api_key", who.id, body.requested_by_name
+        )
+        await service.request_label(
+            merchant_id, return_id, actor, body.regenerate, current_correlation_id()
+        )
+        record, photos = await service.return_record(merchant_id, return_id)
+        return ReturnRecordAnswer.of(record, photos)
+
+    return router
+
+
+def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> APIRouter:
+    router = APIRouter(prefix="/v1/portal/{merchant_id}", tags=["portal"])
+
+    async def portal_session(merchant_id: str, credentials: Credentials) -> PortalSession:
+        if credentials is None:
+            merchant = await service.merchant(merchant_id)
+            raise SessionRefused([field_error(merchant.locale, "session", "session_invalid")])
+        return await service.session(merchant_id, credentials.credentials)
+
+    Session = Annotated[PortalSession, Depends(portal_session)]
+
+    def client_address(request: Request) -> str:
+        if trust_forwarded_for and (forwarded := request.headers.get("X-Forwarded-For")):
+            return forwarded.split(",")[0].strip()
+        return request.client.host if request.client else "unknown"
+
+    @router.post(
+        "/sessions",
+        response_model=SessionAnswer,
+        status_code=status.HTTP_201_CREATED,
+        summary="Sign in with an order number and the e-mail of that order (R2)",
+        description="A wrong pair answers the same whether the order exists or not. Attempts "
+        "are limited per order and per client address (429 with Retry-After).",
+        responses=_errors(401, 404, 422, 429),
+    )
+    async def open_session(merchant_id: str, body: SessionBody, request: Request) -> SessionAnswer:
+        opened = await service.open_session(
+            merchant_id, body.order_number, body.email, client_address(request)
+        )
+        return SessionAnswer(
+            session_token=opened.token,
+            expires_at=opened.session.expires_at,
+            locale=opened.locale,
+        )
+
+    @router.get(
+        "/order",
+        response_model=PortalOrderAnswer,
+        summary="The session's order: what is still returnable per line, the window, reasons",
+        responses=_errors(401, 404),
+    )
+    async def read_order(session: Session) -> PortalOrderAnswer:
+        return PortalOrderAnswer.of(await service.portal_order(session))
+
+    @router.post(
+        "/drafts",
+        response_model=DraftAnswer,
+        status_code=status.HTTP_201_CREATED,
+        summary="Step 1: choose the lines and quantities (R3); gives the draft token for media",
+        responses=_errors(401, 404, 422),
+    )
+    async def create_draft(session: Session, body: DraftBody) -> DraftAnswer:
+        lines = [RequestedQuantity(line.line_id, line.quantity) for line in body.lines]
+        return DraftAnswer.of(await service.create_draft(session, lines))
+
+    @router.get(
+        "/drafts/{draft_id}",
+        response_model=DraftAnswer,
+        summary="Step 4: the summary of the whole return, with photo thumbnails (R7)",
+        responses=_errors(401, 404),
+    )
+    async def read_draft(session: Session, draft_id: str) -> DraftAnswer:
+        return DraftAnswer.of(await service.summary(session, draft_id))
+
+    @router.put(
+        "/drafts/{draft_id}/lines/{line_id}/reason",
+        response_model=DraftAnswer,
+        summary="Step 2: the line's reason, among the merchant's active reasons (R4)",
+        responses=_errors(401, 404, 422),
+    )
+    async def choose_reason(
+        session: Session, draft_id: str, line_id: str, body: ReasonChoice
+    ) -> DraftAnswer:
+        return DraftAnswer.of(
+            await service.choose_reason(session, draft_id, line_id, body.reason_code)
+        )
+
+    @router.put(
+        "/drafts/{draft_id}/lines/{line_id}/return-type",
+        response_model=DraftAnswer,
+        summary="Step 3, classic reason: the return type (R5)",
+        responses=_errors(401, 404, 422),
+    )
+    async def choose_return_type(
+        session: Session, draft_id: str, line_id: str, body: ReturnTypeChoice
+    ) -> DraftAnswer:
+        return DraftAnswer.of(
+            await service.choose_return_type(session, draft_id, line_id, body.return_type)
+        )
+
+    @router.put(
+        "/drafts/{draft_id}/lines/{line_id}/defect",
+        response_model=DraftAnswer,
+        summary="Step 3, defective reason: comment (10-2,000 characters) and 1-5 photos (R6)",
+        description="Each photo id must be a photo uploaded to media for this draft.",
+        responses=_errors(401, 404, 422, 503),
+    )
+    async def describe_defect(
+        session: Session, draft_id: str, line_id: str, body: DefectBody
+    ) -> DraftAnswer:
+        return DraftAnswer.of(
+            await service.describe_defect(session, draft_id, line_id, body.comment, body.photo_ids)
+        )
+
+    @router.post(
+        "/drafts/{draft_id}/submit",
+        response_model=SubmissionAnswer,
+        status_code=status.HTTP_201_CREATED,
+        summary="Step 4: validate the return (R7, R8); idempotent",
+        description="A repeated submit of the draft, or one with the same Idempotency-Key, "
+        "answers 200 with the same return. The message says whether a label follows or the "
+        "merchant will get in touch, in the merchant's language.",
+        responses={
+            **_errors(401, 404, 409, 422),
+            200: {"model": SubmissionAnswer, "description": "Already submitted: the same return"},
+        },
+    )
+    async def submit(
+        session: Session,
+        draft_id: str,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> JSONResponse:
+        outcome = await service.submit(session, draft_id, idempotency_key, current_correlation_id())
+        return JSONResponse(
+            SubmissionAnswer.of(outcome).model_dump(mode="json"),
+            status_code=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
+        )
+
+    return router
