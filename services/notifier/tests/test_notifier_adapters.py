@@ -15,7 +15,11 @@ from returns_notifier.adapters.http_clients import HttpLabelFiles, MediaPhotoDir
 from returns_notifier.adapters.smtp import SmtpSender
 from returns_notifier.domain.emails import Mailbox, OutgoingEmail
 from returns_notifier.domain.model import Attachment
-from returns_notifier.service.errors import DependencyUnavailable, MailServerUnavailable
+from returns_notifier.service.errors import (
+    DependencyUnavailable,
+    LabelLinkRefused,
+    MailServerUnavailable,
+)
 
 PDF = b"%PDF-1.4\n% integration test\n%%EOF\n"
 
@@ -89,7 +93,23 @@ async def test_media_or_labels_not_answering_is_an_outage() -> None:
         with pytest.raises(DependencyUnavailable):
             await MediaPhotoDirectory(client, f"http://127.0.0.1:{port}", "t").lookup("m", ["p-1"])
         with pytest.raises(DependencyUnavailable):
-            await HttpLabelFiles(client).download(f"http://127.0.0.1:{port}/l/x.pdf")
+            labels = HttpLabelFiles(client, f"http://127.0.0.1:{port}")
+            await labels.download(f"http://127.0.0.1:{port}/l/x.pdf")
+
+
+async def test_a_label_link_outside_the_labels_service_is_refused_without_a_request() -> None:
+    def no_request(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"the notifier fetched {request.url}")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(no_request)) as client:
+        labels = HttpLabelFiles(client, "http://labels.internal:8004")
+        for url in (
+            "http://labels.example/l/L-1.pdf",
+            "http://labels.internal:8004.evil.example/l/L-1.pdf",
+            "http://169.254.169.254/latest/meta-data/",
+        ):
+            with pytest.raises(LabelLinkRefused):
+                await labels.download(url)
 
 
 async def test_no_photo_means_no_call_to_media() -> None:

@@ -22,11 +22,14 @@ class NotifierSettings(ServiceSettings):
     mail_from: str = "Returns <returns@demo-shop.example>"
     # Right-hand side of the Message-IDs this service makes: `<event_id.template@domain>`.
     message_id_domain: str = "returns.invalid"
-    # Media signs the photo links of the customer-service e-mail; labels serves the label PDFs
-    # (LabelGenerated.download_url is absolute, so it needs no base URL here).
+    # Media signs the photo links of the customer-service e-mail; labels serves the label PDFs.
+    # A LabelGenerated.download_url elsewhere than labels_base_url is refused, never fetched.
     media_base_url: str = "http://127.0.0.1:8002"
+    labels_base_url: str = "http://127.0.0.1:8004"
     http_timeout_seconds: float = 10.0
     # How long one message may wait for an unreachable SMTP server, media or labels before it
-    # goes to the DLQ; None waits until they are back, so an outage delays e-mails, loses none.
-    consumer_outage_budget_seconds: float | None = None
+    # goes to the DLQ (from which `returns-admin dlq replay` sends it again): an outage of
+    # minutes delays e-mails and loses none, while a message that can never succeed does not
+    # hold up every e-mail behind it forever. None waits without limit.
+    consumer_outage_budget_seconds: float | None = 1800.0
     consumer_outage_cap_seconds: float = 30.0

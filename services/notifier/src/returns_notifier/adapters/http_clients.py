@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 import httpx
 
 from returns_notifier.domain.model import PhotoLink
-from returns_notifier.service.errors import DependencyUnavailable
+from returns_notifier.service.errors import DependencyUnavailable, LabelGone, LabelLinkRefused
 
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"
 _OUTAGE_STATUSES = frozenset({502, 503, 504})
@@ -97,11 +97,25 @@ async def _download(
 
 
 class HttpLabelFiles:
-    """Downloads the signed label link of `LabelGenerated.download_url`."""
+    """Downloads the signed label link of `LabelGenerated.download_url` from labels only."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, labels_base_url: str) -> None:
         self._client = client
+        self._base_url = labels_base_url.rstrip("/") + "/"
 
     async def download(self, url: str) -> bytes:
-        data, _ = await _download(self._client, url, MAX_LABEL_BYTES, "label")
+        # A message must not make the notifier fetch any URL it names.
+        if not url.startswith(self._base_url):
+            raise LabelLinkRefused(
+                f"label link {url} is not on the labels service ({self._base_url})"
+            )
+        try:
+            data, _ = await _download(self._client, url, MAX_LABEL_BYTES, "label")
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code in (404, 410):
+                raise LabelGone(
+                    f"label link {url} answers {error.response.status_code}: the label was "
+                    "voided by a regeneration, or the link expired"
+                ) from error
+            raise
         return data

@@ -39,3 +39,11 @@ class DependencyUnavailable(Unavailable):
 
 class NotALabel(PermanentError):
     """What the label link returned is not a PDF we can attach."""
+
+
+class LabelLinkRefused(PermanentError):
+    """The label link does not point at the labels service: it is not fetched (no SSRF)."""
+
+
+class LabelGone(PermanentError):
+    """The label link answers 404/410: the label was voided by a regeneration, or expired."""
