@@ -134,3 +134,48 @@ def test_outage_delays_grow_and_stay_under_the_cap() -> None:
 
     assert 0.25 <= retry.outage_delay(1) <= 0.5
     assert all(15.0 <= retry.outage_delay(n) <= 30.0 for n in (7, 40, 5000))
+
+
+async def _consume_unparseable(routes: Routes) -> DeadLetters:
+    dead_letters = DeadLetters()
+    consume = reliable(
+        consumer="test",
+        broker=cast(KafkaBroker, dead_letters),
+        topics=Topics(),
+        retry=Retry(3, 0.0001, **FAST),
+        routes=routes,
+    )
+    await consume(b"{not json", cast(RawKafkaMessage, Raw(b"{not json")))
+    return dead_letters
+
+
+async def test_an_unparseable_message_goes_to_the_dlq_at_once() -> None:
+    dead_letters = await _consume_unparseable(Routes().on(ReturnSubmitted, Flaky()))
+    [(topic, headers)] = dead_letters.published
+    assert (topic, headers[HEADER_ATTEMPTS]) == ("returns.submitted.dlq", "1")
+
+
+async def test_a_topic_handler_can_take_an_unparseable_message_instead_of_the_dlq() -> None:
+    seen: list[bytes] = []
+
+    async def answer_sender(body: bytes, error: Exception) -> bool:
+        seen.append(body)
+        return True
+
+    routes = (
+        Routes().on(ReturnSubmitted, Flaky()).on_unparseable("returns.submitted", answer_sender)
+    )
+    dead_letters = await _consume_unparseable(routes)
+    assert (seen, dead_letters.published) == ([b"{not json"], [])
+
+
+async def test_an_unparseable_message_its_handler_declines_or_fails_on_is_dead_lettered() -> None:
+    async def decline(body: bytes, error: Exception) -> bool:
+        return False
+
+    async def fail(body: bytes, error: Exception) -> bool:
+        raise RuntimeError("cannot answer")
+
+    for handler in (decline, fail):
+        routes = Routes().on(ReturnSubmitted, Flaky()).on_unparseable("returns.submitted", handler)
+        assert len((await _consume_unparseable(routes)).published) == 1

@@ -119,6 +119,7 @@ def _single_broker(bootstrap_servers: str) -> bool:
 
 
 Handler = Callable[[Message], Awaitable[None]]
+UnparseableHandler = Callable[[bytes, Exception], Awaitable[bool]]
 M = TypeVar("M", bound=Message)
 
 
@@ -127,6 +128,7 @@ class Routes:
 
     def __init__(self) -> None:
         self.handlers: dict[type[Message], Handler] = {}
+        self.unparseable: dict[str, UnparseableHandler] = {}
 
     def on(self, message_class: type[M], handle: Callable[[M], Awaitable[object]]) -> Routes:
         async def typed(message: Message) -> None:
@@ -135,6 +137,15 @@ class Routes:
             await handle(message)
 
         self.handlers[message_class] = typed
+        return self
+
+    def on_unparseable(self, topic: str, handle: UnparseableHandler) -> Routes:
+        """Give messages of `topic` that do not parse to `handle` before the DLQ.
+
+        `handle` returns True when it dealt with the message (for example by answering the
+        sender with a rejection); False, or an exception, dead-letters it as usual.
+        """
+        self.unparseable[topic] = handle
         return self
 
     def topic_names(self, topics: Topics) -> list[str]:
@@ -235,7 +246,8 @@ def reliable(
         try:
             message = parse_message(body)
         except Exception as error:
-            await _dead_letter(broker, topics, consumer, topic, raw, error, 1)
+            if not await _handled_unparseable(routes, topic, body, error):
+                await _dead_letter(broker, topics, consumer, topic, raw, error, 1)
             return
         handle = routes.handlers.get(type(message))
         if handle is None:
@@ -294,6 +306,17 @@ def reliable(
                     attempt += 1
 
     return consume
+
+
+async def _handled_unparseable(routes: Routes, topic: str, body: bytes, error: Exception) -> bool:
+    handle = routes.unparseable.get(topic)
+    if handle is None:
+        return False
+    try:
+        return await handle(body, error)
+    except Exception:
+        logger.exception("handler of an unparseable message failed", extra={"topic": topic})
+        return False
 
 
 async def _dead_letter(

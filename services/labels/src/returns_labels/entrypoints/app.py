@@ -6,15 +6,12 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid5
 
 from fastapi import FastAPI
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
@@ -24,7 +21,6 @@ from returns_contracts import (
     LabelRequested,
     MerchantUpdated,
     ReturnSubmitted,
-    parse_message,
 )
 from returns_contracts.service_kit.app import (
     install_asyncapi,
@@ -39,7 +35,7 @@ from returns_contracts.service_kit.kafka import (
     Routes,
     declare_publications,
     ensure_topics,
-    reliable,
+    subscribe,
 )
 from returns_contracts.service_kit.logging import configure_logging
 from returns_labels.adapters.local_carrier import LocalCarrier
@@ -64,15 +60,13 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def malformed_label_request(body: bytes) -> tuple[str, str, UUID, str, str] | None:
+def malformed_label_request(
+    body: bytes, error: Exception
+) -> tuple[str, str, UUID, str, str] | None:
     """(merchant_id, return_id, event_id, correlation_id, problem) of a LabelRequested that does
-    not follow the contract but says whose and which return it is about; None when it is fine
-    or cannot be attributed (then it is dead-lettered like any unreadable message)."""
-    try:
-        parse_message(body)
-        return None
-    except Exception as error:
-        problem = _explain(error)
+    not parse (`error`) but says whose and which return it is about; None when it cannot be
+    attributed (then it is dead-lettered like any unreadable message)."""
+    problem = _explain(error)
     try:
         document = json.loads(body)
         merchant_id = document["merchant_id"]
@@ -112,45 +106,27 @@ def _explain(error: Exception) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def _subscribe(
-    broker: KafkaBroker, settings: LabelsSettings, service: LabelsService, routes: Routes
-) -> None:
-    """The kit's `subscribe`, plus a LabelRejected for a label request that does not parse."""
-    topics = settings.topics
-    consume = reliable(
-        consumer=settings.service_name,
-        broker=broker,
-        topics=topics,
-        retry=Retry(settings.consumer_max_attempts, settings.consumer_retry_base_seconds),
-        routes=routes,
-    )
+def _rejecting_malformed(
+    service: LabelsService,
+) -> Callable[[bytes, Exception], Awaitable[bool]]:
+    """Answer a label request that does not parse with a LabelRejected the sender can read."""
 
-    async def on_message(raw: KafkaMessage) -> None:
-        topic = str(getattr(raw.raw_message, "topic", ""))
-        if topic == topics.label_requested:
-            malformed = malformed_label_request(raw.body)
-            if malformed is not None:
-                merchant_id, return_id, event_id, correlation_id, detail = malformed
-                logger.warning("malformed label request rejected", extra={"detail": detail})
-                await service.reject_malformed(
-                    merchant_id=merchant_id,
-                    return_id=return_id,
-                    cause=event_id,
-                    correlation_id=correlation_id,
-                    detail=detail,
-                )
-                return
-        await consume(raw.body, raw)
+    async def reject(body: bytes, error: Exception) -> bool:
+        malformed = malformed_label_request(body, error)
+        if malformed is None:
+            return False
+        merchant_id, return_id, event_id, correlation_id, detail = malformed
+        logger.warning("malformed label request rejected", extra={"detail": detail})
+        await service.reject_malformed(
+            merchant_id=merchant_id,
+            return_id=return_id,
+            cause=event_id,
+            correlation_id=correlation_id,
+            detail=detail,
+        )
+        return True
 
-    broker.subscriber(
-        *routes.topic_names(topics),
-        group_id=settings.service_name,
-        ack_policy=AckPolicy.ACK,
-        auto_offset_reset="earliest",
-        title=settings.service_name,
-        description="Keeps its copy of returns and merchants; makes a classic return's label at "
-        "once (R10) and a defective one's on LabelRequested (R11).",
-    )(on_message)
+    return reject
 
 
 async def _sweep_forever(service: LabelsService, every_seconds: float) -> None:
@@ -201,14 +177,18 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
         links=links,
         request_wait=timedelta(seconds=settings.label_request_wait_seconds),
     )
-    _subscribe(
+    subscribe(
         broker,
-        settings,
-        service,
-        Routes()
+        consumer=settings.service_name,
+        topics=settings.topics,
+        retry=Retry(settings.consumer_max_attempts, settings.consumer_retry_base_seconds),
+        routes=Routes()
         .on(MerchantUpdated, service.record_merchant)
         .on(ReturnSubmitted, service.record_submitted)
-        .on(LabelRequested, service.on_label_requested),
+        .on(LabelRequested, service.on_label_requested)
+        .on_unparseable(settings.topics.label_requested, _rejecting_malformed(service)),
+        description="Keeps its copy of returns and merchants; makes a classic return's label at "
+        "once (R10) and a defective one's on LabelRequested (R11).",
     )
 
     @asynccontextmanager
