@@ -12,13 +12,14 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from returns_contracts.examples import label_requested, merchant_updated
+from returns_contracts.service_kit.s3 import new_minio_client
 from returns_infra.fixtures import S3Server
 from returns_labels.adapters.repository import (
     MongoMerchantStore,
     MongoReturnStore,
     MongoWaitingStore,
 )
-from returns_labels.adapters.s3 import LabelBucket, new_minio_client
+from returns_labels.adapters.s3 import LabelBucket
 from returns_labels.domain.model import Contact, Label, TrackedReturn
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,8 @@ import pytest
 import urllib3
 from minio.error import S3Error
 
-from returns_media.adapters.s3 import PhotoBucket, S3Endpoint, parse_endpoint
+from returns_contracts.service_kit.s3 import S3Endpoint, parse_endpoint
+from returns_media.adapters.s3 import PhotoBucket
 
 
 @pytest.mark.parametrize(

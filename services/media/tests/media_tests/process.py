@@ -18,10 +18,10 @@ from typing import Any
 from minio import Minio
 from pymongo import MongoClient
 
+from returns_contracts.service_kit.s3 import new_minio_client
 from returns_contracts.signing import issue_draft_token
 from returns_infra import processes
 from returns_infra.fixtures import S3Server
-from returns_media.adapters.s3 import new_minio_client
 
 PORTAL_SECRET = "media-tests-portal-secret"
 INTERNAL_TOKEN = "media-tests-internal-token"

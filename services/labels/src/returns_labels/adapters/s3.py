@@ -8,44 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-from urllib.parse import urlsplit
 
-import urllib3
 from minio import Minio
 from minio.error import S3Error
 
 # Answers of a make_bucket that lost a race with another process creating the same bucket.
 _ALREADY_OURS = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
 _NOT_THERE = frozenset({"NoSuchKey", "NoSuchObject"})
-
-
-def new_minio_client(
-    *,
-    endpoint: str,
-    access_key: str,
-    secret_key: str,
-    region: str,
-    connect_timeout: float,
-    read_timeout: float,
-) -> Minio:
-    """The process's one S3 client; timeouts and retries bounded so a dead S3 fails fast
-    (minio's defaults wait minutes) and consumers retry instead of hanging."""
-    parts = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"S3 endpoint {endpoint!r} must look like http://host:port")
-    http = urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
-        maxsize=10,
-        retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
-    )
-    return Minio(
-        endpoint=parts.netloc,
-        access_key=access_key,
-        secret_key=secret_key,
-        secure=parts.scheme == "https",
-        region=region,
-        http_client=http,
-    )
 
 
 class LabelBucket:

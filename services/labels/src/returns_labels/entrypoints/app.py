@@ -38,6 +38,7 @@ from returns_contracts.service_kit.kafka import (
     subscribe,
 )
 from returns_contracts.service_kit.logging import configure_logging
+from returns_contracts.service_kit.s3 import new_minio_client
 from returns_labels.adapters.local_carrier import LocalCarrier
 from returns_labels.adapters.publisher import KafkaPublisher
 from returns_labels.adapters.repository import (
@@ -45,7 +46,7 @@ from returns_labels.adapters.repository import (
     MongoReturnStore,
     MongoWaitingStore,
 )
-from returns_labels.adapters.s3 import LabelBucket, new_minio_client
+from returns_labels.adapters.s3 import LabelBucket
 from returns_labels.config import LabelsSettings
 from returns_labels.entrypoints.http import labels_router
 from returns_labels.service.links import LabelLinks

@@ -27,9 +27,10 @@ from returns_contracts.service_kit.errors import error_response
 from returns_contracts.service_kit.http import install_operations
 from returns_contracts.service_kit.kafka import Retry, Routes, ensure_topics, subscribe
 from returns_contracts.service_kit.logging import configure_logging
+from returns_contracts.service_kit.s3 import new_minio_client
 from returns_media.adapters.imaging import PillowNormaliser
 from returns_media.adapters.repository import MongoPhotoStore
-from returns_media.adapters.s3 import PhotoBucket, PhotoObjects, new_minio_client
+from returns_media.adapters.s3 import PhotoBucket, PhotoObjects
 from returns_media.config import MediaSettings
 from returns_media.domain.errors import MediaError, TooManyUploads
 from returns_media.domain.model import UploadLimits
