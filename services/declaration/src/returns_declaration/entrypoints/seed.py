@@ -17,8 +17,11 @@ import httpx
 
 from returns_declaration.entrypoints.demo import (
     DEMO_ADMIN_TOKEN,
+    DEMO_BACK_OFFICE_PASSWORD,
+    DEMO_BACK_OFFICE_USER,
     DEMO_CUSTOMER_EMAIL,
     DEMO_MERCHANT_ID,
+    add_back_office_user,
     configure_merchant,
     put_order,
 )
@@ -123,7 +126,12 @@ def demo_orders(today: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def seed(base_url: str, customer_service_email: str, admin_token: str) -> str:
+def seed(
+    base_url: str,
+    customer_service_email: str,
+    admin_token: str,
+    back_office_password: str = DEMO_BACK_OFFICE_PASSWORD,
+) -> str:
     """Load the demo data; the demo merchant's new back-office API key."""
     reasons = {
         reason["code"]: {key: value for key, value in reason.items() if key != "code"}
@@ -132,6 +140,14 @@ def seed(base_url: str, customer_service_email: str, admin_token: str) -> str:
     with httpx.Client(base_url=base_url, timeout=10.0) as client:
         api_key = configure_merchant(
             client, admin_token, DEMO_MERCHANT_ID, demo_merchant(customer_service_email), reasons
+        )
+        add_back_office_user(
+            client,
+            admin_token,
+            DEMO_MERCHANT_ID,
+            DEMO_BACK_OFFICE_USER,
+            back_office_password,
+            "Support Demo Shop",
         )
         for order in demo_orders(datetime.now(UTC)):
             body = {k: v for k, v in order.items() if k not in ("merchant_id", "number")}
@@ -146,15 +162,25 @@ def main() -> None:
     parser.add_argument(
         "--admin-token", default=os.environ.get("ADMIN_API_TOKEN", DEMO_ADMIN_TOKEN)
     )
+    parser.add_argument(
+        "--back-office-password",
+        default=os.environ.get("DEMO_BACK_OFFICE_PASSWORD", DEMO_BACK_OFFICE_PASSWORD),
+    )
     arguments = parser.parse_args()
     try:
-        api_key = seed(arguments.url, arguments.customer_service_email, arguments.admin_token)
+        api_key = seed(
+            arguments.url,
+            arguments.customer_service_email,
+            arguments.admin_token,
+            arguments.back_office_password,
+        )
     except httpx.HTTPError as error:
         print(f"demo seed failed: {error}", file=sys.stderr)
         raise SystemExit(1) from error
     print(
         f"demo merchant '{DEMO_MERCHANT_ID}' and 2 orders loaded (customer {DEMO_CUSTOMER_EMAIL});"
         f"\nits back-office API key (shown once): {api_key}"
+        f"\nback-office login: {DEMO_BACK_OFFICE_USER} / {arguments.back_office_password}"
     )
 
 
