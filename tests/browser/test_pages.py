@@ -1,0 +1,123 @@
+"""The portal and the back-office in a real browser (headless Chromium), against the four
+services and the real servers: what a customer and a merchant's support team do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from browser_kit import (
+    Shop,
+    choose_items,
+    choose_reasons,
+    make_shop,
+    merchant_sign_in,
+    mixed_return,
+    sign_in,
+)
+from returns_infra.fixtures import RunningServices
+from returns_infra.testing import eventually, message_detail, messages_to, wait_for_messages_to
+
+pytestmark = pytest.mark.e2e
+
+
+def _with_attachment(shop: Shop) -> dict[str, Any] | None:
+    for message in messages_to(shop.mailpit_url, shop.customer_email):
+        if message.get("Attachments", 0) > 0:
+            return message
+    return None
+
+
+def test_a_mixed_return_reaches_customer_service_and_the_merchant_sends_the_label(
+    phone: Page, desktop: Page, shop: Shop, photo_file: Path
+) -> None:
+    return_id = mixed_return(phone, shop, photo_file)
+    expect(phone.get_by_role("status")).to_contain_text("Le marchand va vous contacter")
+
+    [to_service] = wait_for_messages_to(shop.mailpit_url, shop.customer_service, 1, timeout=90)
+    detail = message_detail(shop.mailpit_url, to_service["ID"])
+    assert "A-1001" in detail["Text"]
+    assert return_id in detail["Text"]
+
+    merchant_sign_in(desktop, shop)
+    # A defective return waits for the merchant: it is listed first, under "to handle".
+    desktop.locator("table").first.get_by_role("link", name="A-1001").click()
+    expect(desktop.get_by_role("heading", name="Commande A-1001")).to_be_visible()
+    expect(desktop.get_by_text("L'anse du mug est fêlée")).to_be_visible()
+    photo = desktop.locator(".thumbs img").first
+    expect(photo).to_be_visible()
+    desktop.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
+    )
+    full_image = desktop.locator(".thumbs a").first.get_attribute("href")
+    assert full_image is not None
+    assert httpx.get(full_image, timeout=15).headers["content-type"].startswith("image/")
+
+    desktop.get_by_role("button", name="Générer l'étiquette et l'envoyer au client").click()
+    expect(desktop.get_by_role("status")).to_contain_text("Étiquette demandée")
+    label_mail = eventually(lambda: _with_attachment(shop), 90, "the customer's label e-mail")
+    assert label_mail["To"][0]["Address"] == shop.customer_email
+
+    def generated() -> bool | None:
+        desktop.reload()
+        return desktop.locator("#label-status").inner_text() == "Générée" or None
+
+    eventually(generated, 30, "the label shown as generated on the record")
+    expect(desktop.get_by_role("button", name="Régénérer l'étiquette")).to_be_visible()
+
+
+def test_a_defective_line_without_a_photo_is_refused_beside_the_field(
+    phone: Page, shop: Shop
+) -> None:
+    sign_in(phone, shop)
+    choose_items(phone, {"1": 1})
+    choose_reasons(phone, {"1": "damaged"})
+    phone.get_by_label("Décrivez le défaut").fill("Le mug est arrivé fêlé, voyez l'anse.")
+    phone.get_by_role("button", name="Continuer").click()
+
+    expect(phone.get_by_role("heading", name="Détails")).to_be_visible()
+    error = phone.locator("#\\31 -photo_ids-error")
+    expect(error).to_have_text("Ajoutez entre 1 et 5 photos.")
+    expect(phone.locator("#photos_1")).to_have_attribute("aria-invalid", "true")
+    # What the customer typed is still there.
+    expect(phone.get_by_label("Décrivez le défaut")).to_have_value(
+        "Le mug est arrivé fêlé, voyez l'anse."
+    )
+
+
+def test_a_classic_return_offers_its_label_on_the_confirmation_page(
+    phone: Page, shop: Shop
+) -> None:
+    sign_in(phone, shop)
+    choose_items(phone, {"2": 1})
+    choose_reasons(phone, {"2": "wrong_size"})
+    phone.get_by_label("Échange").check()
+    phone.get_by_role("button", name="Continuer").click()
+    phone.get_by_role("button", name="Valider mon retour").click()
+    expect(phone.get_by_role("status")).to_contain_text("étiquette de retour")
+
+    def label_link() -> str | None:
+        phone.reload()
+        link = phone.locator("#label-link")
+        return link.get_attribute("href") if link.count() else None
+
+    href = eventually(label_link, 90, "the label link on the confirmation page")
+    answer = httpx.get(href, timeout=15)
+    assert answer.status_code == 200
+    assert answer.content.startswith(b"%PDF")
+
+
+def test_an_english_merchant_s_portal_speaks_english(
+    phone: Page, services: RunningServices
+) -> None:
+    shop = make_shop(services.urls["declaration"], services.env["MAILPIT_URL"], locale="en")
+    phone.goto(shop.portal)
+    phone.get_by_label("Order number").fill("A-1001")
+    phone.get_by_label("E-mail address").fill("someone-else@example.com")
+    phone.get_by_role("button", name="Continue").click()
+    expect(phone.locator("#order_number-error")).to_contain_text("We cannot find an order")
+    expect(phone.get_by_label("Order number")).to_have_value("A-1001")
