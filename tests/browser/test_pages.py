@@ -3,17 +3,21 @@ services and the real servers: what a customer and a merchant's support team do.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from browser_kit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     Shop,
     choose_items,
     choose_reasons,
+    make_photo,
     make_shop,
     merchant_sign_in,
     mixed_return,
@@ -23,6 +27,48 @@ from returns_infra.fixtures import RunningServices
 from returns_infra.testing import eventually, message_detail, messages_to, wait_for_messages_to
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: `make chromium` installs it (as root)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def desktop(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def shop(services: RunningServices) -> Shop:
+    return make_shop(services.urls["declaration"], services.env["MAILPIT_URL"])
+
+
+@pytest.fixture(scope="session")
+def photo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_photo(tmp_path_factory.mktemp("photos") / "mug-fele.jpg")
 
 
 def _with_attachment(shop: Shop) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from returns_infra.services import service_logs, service_urls, start_services, s
 
 DEMO_CUSTOMER_SERVICE = "service-client@demo-shop.example"
 DEMO_BACK_OFFICE_USER = "support@demo-shop.example"
+DEMO_PORTAL_QUERY = "order=DEMO-1001&email=camille.martin@example.com"
 
 
 def _demo_password() -> str:
@@ -39,7 +40,7 @@ def _banner(infra: Infra, urls: dict[str, str]) -> str:
         "The returns backend is running (Ctrl-C stops everything).",
         "",
         f"  Start here             {declaration}/",
-        f"  Customer portal        {declaration}/portal/demo-shop?order=DEMO-1001",
+        f"  Customer portal        {declaration}/portal/demo-shop?{DEMO_PORTAL_QUERY}",
         f"  Back-office            {declaration}/back-office/login",
         f"                         sign in as {DEMO_BACK_OFFICE_USER} / {_demo_password()}",
         f"  Declaration API docs   {declaration}/docs",

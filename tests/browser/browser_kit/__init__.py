@@ -101,6 +101,7 @@ def make_shop(base_url: str, mailpit_url: str, locale: str = "fr") -> Shop:
                 "name": "Mug en grès",
                 "quantity": 2,
                 "unit_price_cents": 1800,
+                "image_url": f"{base_url}/static/demo/mug.svg",
             },
             {
                 "line_id": "2",
@@ -108,6 +109,7 @@ def make_shop(base_url: str, mailpit_url: str, locale: str = "fr") -> Shop:
                 "name": "T-shirt coton (M)",
                 "quantity": 1,
                 "unit_price_cents": 2500,
+                "image_url": f"{base_url}/static/demo/tshirt.svg",
             },
         ],
     }

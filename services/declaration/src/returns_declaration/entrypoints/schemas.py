@@ -164,6 +164,10 @@ class UserBody(BaseModel):
 
 
 class UserAnswer(BaseModel):
+    model_config = _examples(
+        {"email": "julie@demo-shop.example", "merchant_id": "demo-shop", "display_name": "Julie"}
+    )
+
     email: str
     merchant_id: str
     display_name: str | None

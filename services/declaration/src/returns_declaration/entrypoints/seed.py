@@ -73,7 +73,9 @@ DEMO_REASONS: list[dict[str, Any]] = [
 ]
 
 
-def demo_orders(today: datetime) -> list[dict[str, Any]]:
+def demo_orders(today: datetime, base_url: str) -> list[dict[str, Any]]:
+    # Product pictures the declaration service serves itself, so the demo needs no shop.
+    assets = f"{base_url.rstrip('/')}/static/demo"
     customer = {
         "name": "Camille Martin",
         "email": DEMO_CUSTOMER_EMAIL,
@@ -98,6 +100,7 @@ def demo_orders(today: datetime) -> list[dict[str, Any]]:
                     "name": "Mug en grès bleu",
                     "quantity": 2,
                     "unit_price_cents": 1800,
+                    "image_url": f"{assets}/mug.svg",
                 },
                 {
                     "line_id": "2",
@@ -105,6 +108,7 @@ def demo_orders(today: datetime) -> list[dict[str, Any]]:
                     "name": "T-shirt coton bio (M)",
                     "quantity": 1,
                     "unit_price_cents": 2500,
+                    "image_url": f"{assets}/tshirt.svg",
                 },
             ],
         },
@@ -120,6 +124,7 @@ def demo_orders(today: datetime) -> list[dict[str, Any]]:
                     "name": "Lampe de chevet en chêne",
                     "quantity": 1,
                     "unit_price_cents": 6900,
+                    "image_url": f"{assets}/lamp.svg",
                 },
             ],
         },
@@ -149,7 +154,7 @@ def seed(
             back_office_password,
             "Support Demo Shop",
         )
-        for order in demo_orders(datetime.now(UTC)):
+        for order in demo_orders(datetime.now(UTC), base_url):
             body = {k: v for k, v in order.items() if k not in ("merchant_id", "number")}
             put_order(client, api_key, DEMO_MERCHANT_ID, order["number"], body)
     return api_key
