@@ -53,6 +53,17 @@ def phone(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
+def phone_without_js(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, locale="fr-FR", java_script_enabled=False
+    )
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
 def desktop(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
     try:
@@ -167,3 +178,31 @@ def test_an_english_merchant_s_portal_speaks_english(
     phone.get_by_role("button", name="Continue").click()
     expect(phone.locator("#order_number-error")).to_contain_text("We cannot find an order")
     expect(phone.get_by_label("Order number")).to_have_value("A-1001")
+
+
+def test_without_javascript_the_photo_goes_with_the_form(
+    phone_without_js: Page, shop: Shop, photo_file: Path
+) -> None:
+    mixed_return(phone_without_js, shop, photo_file, scripted=False)
+    expect(phone_without_js.get_by_role("status")).to_contain_text("Le marchand va vous contacter")
+
+
+def test_with_javascript_photos_show_as_they_upload_and_one_can_be_removed(
+    phone: Page, shop: Shop, photo_file: Path
+) -> None:
+    sign_in(phone, shop)
+    choose_items(phone, {"1": 1})
+    choose_reasons(phone, {"1": "damaged"})
+    phone.get_by_label("Décrivez le défaut").fill("Fêlure visible sur le bord du mug.")
+    phone.locator("#photos_1").set_input_files([photo_file, photo_file])
+    uploaded = phone.locator("#uploads_1 li[data-photo]")
+    expect(uploaded).to_have_count(2)
+    removed = uploaded.first.get_attribute("data-photo")
+    uploaded.first.get_by_role("button", name="Retirer").click()
+    expect(uploaded).to_have_count(1)
+    phone.get_by_role("button", name="Continuer").click()
+
+    expect(phone.get_by_role("heading", name="Récapitulatif")).to_be_visible()
+    thumbnails = phone.locator(".thumbs img")
+    expect(thumbnails).to_have_count(1)
+    assert removed not in (thumbnails.first.get_attribute("src") or "")

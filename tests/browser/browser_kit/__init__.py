@@ -172,13 +172,20 @@ def choose_reasons(page: Page, reasons: dict[str, str], shot: Shot = _no_shot) -
     expect(page.get_by_role("heading", name="Détails")).to_be_visible()
 
 
-def mixed_return(page: Page, shop: Shop, photo: Path, shot: Shot = _no_shot) -> str:
-    """One damaged mug with a comment and a photo, one T-shirt refunded; the return id."""
+def mixed_return(
+    page: Page, shop: Shop, photo: Path, shot: Shot = _no_shot, scripted: bool = True
+) -> str:
+    """One damaged mug with a comment and a photo, one T-shirt refunded; the return id.
+
+    With JavaScript the photo goes up as soon as it is chosen (a thumbnail replaces the
+    progress bar); without, it goes with the form."""
     sign_in(page, shop, shot=shot)
     choose_items(page, {"1": 1, "2": 1}, shot=shot)
     choose_reasons(page, {"1": "damaged", "2": "wrong_size"}, shot=shot)
     page.get_by_label("Décrivez le défaut").fill("L'anse du mug est fêlée sur toute sa hauteur.")
     page.locator("#photos_1").set_input_files(photo)
+    if scripted:
+        expect(page.locator("#uploads_1 li[data-photo]")).to_have_count(1)
     page.get_by_label("Remboursement").check()
     shot("4-details")
     page.get_by_role("button", name="Continuer").click()

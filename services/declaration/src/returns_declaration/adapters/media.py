@@ -60,6 +60,12 @@ class PhotoRefused(Exception):
     code: str
 
 
+@dataclass(frozen=True)
+class UploadedPhoto:
+    photo_id: str
+    thumbnail_url: str | None
+
+
 class MediaPhotoUploader:
     """The portal's form posts photos here; they go on to media's upload with the draft token,
     exactly as a browser with JavaScript would send them (docs/service-interfaces.md)."""
@@ -76,7 +82,7 @@ class MediaPhotoUploader:
         filename: str,
         content: bytes,
         content_type: str,
-    ) -> str:
+    ) -> UploadedPhoto:
         try:
             response = await self.client.post(
                 f"/v1/merchants/{merchant_id}/drafts/{draft_id}/photos",
@@ -88,12 +94,30 @@ class MediaPhotoUploader:
             )
         except httpx.HTTPError as error:
             raise PhotoCatalogUnavailable(str(error)) from error
-        if response.status_code >= 500:
-            raise PhotoCatalogUnavailable(f"media answered {response.status_code}")
-        if response.is_error:
-            try:
-                code = str(response.json()["error"]["code"])
-            except (ValueError, KeyError, TypeError):
-                code = "refused"
-            raise PhotoRefused(response.status_code, code)
-        return str(response.json()["photo_id"])
+        _raise_for_refusal(response)
+        answer = response.json()
+        return UploadedPhoto(str(answer["photo_id"]), answer.get("thumbnail_url"))
+
+    async def remove(
+        self, merchant_id: str, draft_id: str, draft_token: str, photo_id: str
+    ) -> None:
+        """The customer takes back a photo before submitting."""
+        try:
+            response = await self.client.delete(
+                f"/v1/merchants/{merchant_id}/drafts/{draft_id}/photos/{photo_id}",
+                headers={"Authorization": f"Bearer {draft_token}"},
+            )
+        except httpx.HTTPError as error:
+            raise PhotoCatalogUnavailable(str(error)) from error
+        _raise_for_refusal(response)
+
+
+def _raise_for_refusal(response: httpx.Response) -> None:
+    if response.status_code >= 500:
+        raise PhotoCatalogUnavailable(f"media answered {response.status_code}")
+    if response.is_error:
+        try:
+            code = str(response.json()["error"]["code"])
+        except (ValueError, KeyError, TypeError):
+            code = "refused"
+        raise PhotoRefused(response.status_code, code)

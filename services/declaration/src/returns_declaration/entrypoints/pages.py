@@ -18,11 +18,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
+from returns_contracts.service_kit.errors import error_response
 from returns_contracts.service_kit.logging import current_correlation_id
 from returns_contracts.signing import InvalidToken
 from returns_declaration.adapters.media import MediaPhotoUploader, PhotoRefused
@@ -491,17 +492,16 @@ def portal_pages(pages: Pages) -> APIRouter:
                     if not content:
                         continue
                     try:
-                        kept.append(
-                            await pages.uploader.upload(
-                                merchant_id,
-                                draft_id,
-                                view.draft_token,
-                                line_id,
-                                upload.filename,
-                                content,
-                                upload.content_type or "application/octet-stream",
-                            )
+                        uploaded = await pages.uploader.upload(
+                            merchant_id,
+                            draft_id,
+                            view.draft_token,
+                            line_id,
+                            upload.filename,
+                            content,
+                            upload.content_type or "application/octet-stream",
                         )
+                        kept.append(uploaded.photo_id)
                     except PhotoRefused as refused:
                         errors.setdefault(f"{line_id}.photo_ids", _photo_message(merchant, refused))
                     except PhotoCatalogUnavailable:
@@ -536,6 +536,70 @@ def portal_pages(pages: Pages) -> APIRouter:
             return redirect(f"{base(merchant_id)}/drafts/{draft_id}/summary")
 
         return await guarded(request, merchant_id, handle)
+
+    # For the page's script only (thumbnails with progress, remove): the same upload as the
+    # form's, answered in JSON. The CSRF token comes in a header.
+    async def photo_call(
+        request: Request,
+        merchant_id: str,
+        draft_id: str,
+        act: Callable[[Merchant, str], Any],
+    ) -> Response:
+        merchant = await merchant_or_404(merchant_id)
+        session = None if merchant is None else await session_of(request, merchant_id)
+        if merchant is None or session is None:
+            return error_response(401, "session_refused", "Sign in again.")
+        given = request.headers.get("X-CSRF-Token", "")
+        expected = request.cookies.get(CSRF_COOKIE, "")
+        if not expected or not secrets.compare_digest(given, expected):
+            return error_response(403, "csrf", text(merchant.locale, "csrf_failed"))
+        try:
+            view = await service.summary(session, draft_id)
+            answer: Response = await act(merchant, view.draft_token)
+            return answer
+        except NotFound:
+            return error_response(404, "not_found", text(merchant.locale, "not_found"))
+        except PhotoRefused as refused:
+            return error_response(refused.status, refused.code, _photo_message(merchant, refused))
+        except PhotoCatalogUnavailable:
+            return error_response(
+                503, "media_unavailable", text(merchant.locale, "media_unavailable")
+            )
+
+    @router.post("/drafts/{draft_id}/lines/{line_id}/photos")
+    async def upload_photo(
+        request: Request, merchant_id: str, draft_id: str, line_id: str
+    ) -> Response:
+        async def act(merchant: Merchant, draft_token: str) -> Response:
+            form = await request.form(max_files=1, max_fields=5)
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                return error_response(422, "no_file", text(merchant.locale, "photo_not_image"))
+            uploaded = await pages.uploader.upload(
+                merchant_id,
+                draft_id,
+                draft_token,
+                line_id,
+                upload.filename or "photo",
+                await upload.read(),
+                upload.content_type or "application/octet-stream",
+            )
+            return JSONResponse(
+                {"photo_id": uploaded.photo_id, "thumbnail_url": uploaded.thumbnail_url},
+                status_code=201,
+            )
+
+        return await photo_call(request, merchant_id, draft_id, act)
+
+    @router.delete("/drafts/{draft_id}/photos/{photo_id}")
+    async def remove_photo(
+        request: Request, merchant_id: str, draft_id: str, photo_id: str
+    ) -> Response:
+        async def act(merchant: Merchant, draft_token: str) -> Response:
+            await pages.uploader.remove(merchant_id, draft_id, draft_token, photo_id)
+            return Response(status_code=204)
+
+        return await photo_call(request, merchant_id, draft_id, act)
 
     @router.get("/drafts/{draft_id}/summary")
     async def summary_page(request: Request, merchant_id: str, draft_id: str) -> Response:
