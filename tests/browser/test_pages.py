@@ -198,6 +198,8 @@ def test_with_javascript_photos_show_as_they_upload_and_one_can_be_removed(
     uploaded = phone.locator("#uploads_1 li[data-photo]")
     expect(uploaded).to_have_count(2)
     removed = uploaded.first.get_attribute("data-photo")
+    kept = uploaded.last.get_attribute("data-photo")
+    assert removed is not None and kept is not None and removed != kept
     uploaded.first.get_by_role("button", name="Retirer").click()
     expect(uploaded).to_have_count(1)
     phone.get_by_role("button", name="Continuer").click()
@@ -205,4 +207,5 @@ def test_with_javascript_photos_show_as_they_upload_and_one_can_be_removed(
     expect(phone.get_by_role("heading", name="Récapitulatif")).to_be_visible()
     thumbnails = phone.locator(".thumbs img")
     expect(thumbnails).to_have_count(1)
-    assert removed not in (thumbnails.first.get_attribute("src") or "")
+    source = thumbnails.first.get_attribute("src") or ""
+    assert kept in source and removed not in source
