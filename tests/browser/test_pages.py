@@ -29,7 +29,9 @@ from returns_infra.testing import eventually, message_detail, messages_to, wait_
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="session")
+# Module scope: while Playwright's sync driver runs, its event loop counts as running in this
+# thread, and the asyncio tests of other modules could not start theirs.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: `make chromium` installs it (as root)")

@@ -100,13 +100,22 @@ def _templates() -> Environment:
     return environment
 
 
-def _field_errors(errors: list[FieldError], prefix: str = "") -> dict[str, str]:
-    """Errors by field, `photo_ids[2]` shown with `photo_ids`; the first message wins."""
+def _field_errors(
+    errors: list[FieldError], shown: frozenset[str], prefix: str = ""
+) -> dict[str, str]:
+    """Errors by the field the page shows them beside (`photo_ids[2]` with `photo_ids`); one
+    about no field of the page (an expired draft...) goes at the top, under `form`."""
     found: dict[str, str] = {}
     for error in errors:
-        name = prefix + error.field.split("[")[0]
-        found.setdefault(name, error.message)
+        field = error.field.split("[")[0]
+        name = prefix + field if field in shown else "form"
+        found[name] = f"{found[name]} {error.message}" if name in found else error.message
     return found
+
+
+IDENTIFY_FIELDS = frozenset({"order_number", "email"})
+REASON_FIELDS = frozenset({"reason_code"})
+DETAIL_FIELDS = frozenset({"comment", "photo_ids", "return_type"})
 
 
 class Pages:
@@ -284,7 +293,7 @@ def portal_pages(pages: Pages) -> APIRouter:
                 merchant_id, values["order_number"], values["email"], client
             )
         except SessionRefused as refused:
-            errors = _field_errors(refused.errors)
+            errors = _field_errors(refused.errors, IDENTIFY_FIELDS)
         except TooManyAttempts as error:
             status_code = 429
             minutes = max(1, error.retry_after_seconds // 60)
@@ -370,8 +379,10 @@ def portal_pages(pages: Pages) -> APIRouter:
                         index = int(name[6 : name.index("]")])
                         line_id = by_index[index] if index < len(by_index) else ""
                         errors.setdefault(f"line_{line_id}", error.message)
+                    elif name == "lines":
+                        errors.setdefault("lines", error.message)
                     else:
-                        errors.setdefault(name.split("[")[0], error.message)
+                        errors.setdefault("form", error.message)
                 return await items_view(request, merchant, session, chosen, errors, 422)
             return redirect(f"{base(merchant_id)}/drafts/{view.draft.id}/reasons")
 
@@ -426,7 +437,7 @@ def portal_pages(pages: Pages) -> APIRouter:
                 try:
                     await service.choose_reason(session, draft_id, line.line_id, code)
                 except DeclarationRejected as rejected:
-                    errors.update(_field_errors(rejected.errors, f"{line.line_id}."))
+                    errors.update(_field_errors(rejected.errors, REASON_FIELDS, f"{line.line_id}."))
             if errors:
                 return await draft_view(
                     request, merchant, session, draft_id, "portal_reasons.html", 2, errors, 422
@@ -474,7 +485,7 @@ def portal_pages(pages: Pages) -> APIRouter:
                             return_type,
                         )
                     except DeclarationRejected as rejected:
-                        errors.update(_field_errors(rejected.errors, f"{line_id}."))
+                        errors.update(_field_errors(rejected.errors, DETAIL_FIELDS, f"{line_id}."))
                     continue
                 comment = str(form.get(f"comment_{line_id}", ""))
                 comments[line_id] = comment
@@ -512,7 +523,8 @@ def portal_pages(pages: Pages) -> APIRouter:
                 try:
                     await service.describe_defect(session, draft_id, line_id, comment, kept)
                 except DeclarationRejected as rejected:
-                    for name, message in _field_errors(rejected.errors, f"{line_id}.").items():
+                    placed = _field_errors(rejected.errors, DETAIL_FIELDS, f"{line_id}.")
+                    for name, message in placed.items():
                         errors.setdefault(name, message)
                 except PhotoCatalogUnavailable:
                     errors.setdefault(
@@ -951,7 +963,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
             try:
                 await service.retire_reason(merchant_id, code, current_correlation_id())
             except DeclarationRejected as rejected:
-                errors = _field_errors(rejected.errors, f"reason_{code}.")
+                errors = _field_errors(rejected.errors, frozenset({"code"}), f"reason_{code}.")
                 return await settings_view(request, merchant, user, errors, False, 422)
             return redirect(f"/back-office/merchants/{merchant_id}/settings?saved=1")
 
