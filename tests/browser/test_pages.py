@@ -15,6 +15,7 @@ from browser_kit import (
     CHROMIUM,
     CHROMIUM_ARGS,
     Shop,
+    check_basics,
     choose_items,
     choose_reasons,
     make_photo,
@@ -94,15 +95,17 @@ def _with_attachment(shop: Shop) -> dict[str, Any] | None:
 def test_a_mixed_return_reaches_customer_service_and_the_merchant_sends_the_label(
     phone: Page, desktop: Page, shop: Shop, photo_file: Path
 ) -> None:
-    return_id = mixed_return(phone, shop, photo_file)
+    return_id = mixed_return(phone, shop, photo_file, shot=lambda _: check_basics(phone))
     expect(phone.get_by_role("status")).to_contain_text("Le marchand va vous contacter")
+    check_basics(phone)
 
     [to_service] = wait_for_messages_to(shop.mailpit_url, shop.customer_service, 1, timeout=90)
     detail = message_detail(shop.mailpit_url, to_service["ID"])
     assert "A-1001" in detail["Text"]
     assert return_id in detail["Text"]
 
-    merchant_sign_in(desktop, shop)
+    merchant_sign_in(desktop, shop, shot=lambda _: check_basics(desktop))
+    check_basics(desktop)
     # A defective return waits for the merchant: it is listed first, under "to handle".
     desktop.locator("table").first.get_by_role("link", name="A-1001").click()
     expect(desktop.get_by_role("heading", name="Commande A-1001")).to_be_visible()
@@ -112,6 +115,7 @@ def test_a_mixed_return_reaches_customer_service_and_the_merchant_sends_the_labe
     desktop.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
     )
+    check_basics(desktop)
     full_image = desktop.locator(".thumbs a").first.get_attribute("href")
     assert full_image is not None
     assert httpx.get(full_image, timeout=15).headers["content-type"].startswith("image/")
@@ -211,3 +215,32 @@ def test_with_javascript_photos_show_as_they_upload_and_one_can_be_removed(
     expect(thumbnails).to_have_count(1)
     source = thumbnails.first.get_attribute("src") or ""
     assert kept in source and removed not in source
+
+
+def test_the_portal_works_with_the_keyboard_alone(phone: Page, shop: Shop) -> None:
+    phone.goto(shop.portal)
+    phone.keyboard.press("Tab")  # the first control of the page
+    phone.keyboard.type("A-1001")
+    phone.keyboard.press("Tab")
+    phone.keyboard.type(shop.customer_email)
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("heading", name="Articles à retourner")).to_be_visible()
+
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.id") == "qty_1"
+    phone.keyboard.press("ArrowDown")
+    for _ in range(3):
+        if phone.evaluate("document.activeElement.tagName") == "BUTTON":
+            break
+        phone.keyboard.press("Tab")
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("heading", name="Motif du retour")).to_be_visible()
+    check_basics(phone)
+
+
+def test_the_back_office_fits_a_phone(phone: Page, shop: Shop) -> None:
+    merchant_sign_in(phone, shop)
+    check_basics(phone)
+    phone.get_by_role("link", name="Réglages").click()
+    expect(phone.get_by_role("heading", name="Réglages")).to_be_visible()
+    check_basics(phone)

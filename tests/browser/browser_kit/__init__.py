@@ -209,3 +209,19 @@ def merchant_sign_in(page: Page, shop: Shop, shot: Shot = _no_shot) -> None:
     shot("7-login")
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", name="Retours", exact=True)).to_be_visible()
+
+
+_UNLABELLED = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea, button')]
+  .filter(e => !((e.labels && e.labels.length) || e.getAttribute('aria-label')
+                 || (e.tagName === 'BUTTON' && e.textContent.trim())))
+  .map(e => e.outerHTML)"""
+
+
+def check_basics(page: Page) -> None:
+    """Every control has a name a screen reader reads, and nothing is wider than the screen."""
+    assert page.evaluate(_UNLABELLED) == [], page.url
+    viewport = page.viewport_size
+    assert viewport is not None
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= viewport["width"], f"{page.url} is {width} px wide"
