@@ -4,6 +4,7 @@ services and the real servers: what a customer and a merchant's support team do.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,22 @@ def test_a_mixed_return_reaches_customer_service_and_the_merchant_sends_the_labe
 
     eventually(generated, 30, "the label shown as generated on the record")
     expect(desktop.get_by_role("button", name="Régénérer l'étiquette")).to_be_visible()
+
+    # The filters of the list: by defective, by submission day.
+    listed = desktop.locator("table").last
+    desktop.get_by_role("link", name="Retours", exact=True).click()
+    desktop.get_by_label("Défectueux").select_option("no")
+    desktop.get_by_role("button", name="Filtrer").click()
+    expect(listed).to_contain_text("Aucun retour.")
+    desktop.get_by_label("Défectueux").select_option("yes")
+    desktop.get_by_label("Déclaré à partir du").fill(datetime.now(UTC).date().isoformat())
+    desktop.get_by_role("button", name="Filtrer").click()
+    expect(listed.get_by_role("link", name="A-1001")).to_be_visible()
+    desktop.get_by_label("Déclaré jusqu'au").fill(
+        (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    )
+    desktop.get_by_role("button", name="Filtrer").click()
+    expect(listed).to_contain_text("Aucun retour.")
 
 
 def test_a_defective_line_without_a_photo_is_refused_beside_the_field(

@@ -11,7 +11,7 @@ No `from __future__ import annotations`: FastAPI must see the route parameter ty
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -669,6 +669,14 @@ def portal_pages(pages: Pages) -> APIRouter:
     return router
 
 
+def _day(text: str) -> date | None:
+    """A date field of the filters; one the browser did not fill properly filters nothing."""
+    try:
+        return date.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+
+
 def _photo_message(merchant: Merchant, refused: PhotoRefused) -> str:
     if refused.status == 413:
         key = "photo_too_large"
@@ -805,6 +813,8 @@ def back_office_pages(pages: Pages) -> APIRouter:
         defective: str = "",
         label_status: str = "",
         order_number: str = "",
+        submitted_from: str = "",
+        submitted_to: str = "",
         cursor: str | None = None,
     ) -> Response:
         async def handle(merchant: Merchant, user: MerchantUser) -> Response:
@@ -815,6 +825,8 @@ def back_office_pages(pages: Pages) -> APIRouter:
             where = ReturnFilter(
                 defective={"yes": True, "no": False}.get(defective),
                 label_status=status,
+                submitted_from=_day(submitted_from),
+                submitted_to=_day(submitted_to),
                 order_number=order_number.strip()[:64] or None,
             )
             to_handle = await service.list_returns(
@@ -824,8 +836,13 @@ def back_office_pages(pages: Pages) -> APIRouter:
                 listed = await service.list_returns(merchant_id, where, 50, cursor)
             except ValueError:
                 listed = await service.list_returns(merchant_id, where, 50, None)
-            query = {"defective": defective, "label_status": label_status}
-            query["order_number"] = order_number
+            query = {
+                "defective": defective,
+                "label_status": label_status,
+                "order_number": order_number,
+                "submitted_from": submitted_from if where.submitted_from else "",
+                "submitted_to": submitted_to if where.submitted_to else "",
+            }
             return pages.render(
                 request,
                 "bo_returns.html",

@@ -113,6 +113,8 @@ TEXTS: dict[str, dict[Locale, str]] = {
     "no": {"fr": "Non", "en": "No"},
     "label_status": {"fr": "Étiquette", "en": "Label"},
     "submitted_at": {"fr": "Déclaré le", "en": "Submitted"},
+    "submitted_from": {"fr": "Déclaré à partir du", "en": "Submitted from"},
+    "submitted_to": {"fr": "Déclaré jusqu'au", "en": "Submitted until"},
     "customer": {"fr": "Client", "en": "Customer"},
     "next_page": {"fr": "Page suivante", "en": "Next page"},
     "no_returns": {"fr": "Aucun retour.", "en": "No returns."},
