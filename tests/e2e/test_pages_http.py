@@ -147,3 +147,26 @@ def test_settings_saved_from_the_page_reach_the_api(services: RunningServices) -
             "defective": True,
             "retired": True,
         }
+
+
+def test_the_landing_page_links_the_demo(services: RunningServices) -> None:
+    page = httpx.get(services.urls["declaration"] + "/", timeout=15)
+    assert page.status_code == 200
+    assert 'href="/portal/demo-shop?order=DEMO-1001&amp;email=camille.martin%40example.com"' in (
+        page.text
+    )
+    for link in ('href="/back-office/login"', 'href="/docs"', services.env["MAILPIT_URL"]):
+        assert link in page.text
+
+
+def test_a_portal_page_without_a_session_goes_back_to_sign_in(services: RunningServices) -> None:
+    with httpx.Client(base_url=services.urls["declaration"], timeout=15) as client:
+        merchant_id, _ = _merchant(client)
+        answer = client.get(f"/portal/{merchant_id}/items")
+        assert answer.status_code == 303
+        assert answer.headers["location"] == f"/portal/{merchant_id}?expired=1"
+        client.cookies.set("portal_session", "forged.1.2", path=f"/portal/{merchant_id}")
+        assert client.get(f"/portal/{merchant_id}/items").status_code == 303
+        notice = client.get(f"/portal/{merchant_id}?expired=1")
+        assert "Your session has expired; please sign in again." in notice.text
+        assert client.get("/portal/no-such-shop").status_code == 404
