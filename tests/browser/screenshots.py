@@ -78,6 +78,23 @@ def walk(page: Page, shop: Shop, photo: Path, out: Path, size: str) -> None:
     page.get_by_role("link", name="Réglages").click()
     shot("11-settings")
 
+    # A classic return: the confirmation offers the label once labels has made it.
+    sign_in(page, shop)
+    choose_items(page, {"1": 1})
+    choose_reasons(page, {"1": "wrong_size"})
+    page.get_by_label("Échange").check()
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_role("button", name="Valider mon retour").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    shot("6b-confirmation-label-pending")
+
+    def label_link() -> bool | None:
+        page.reload()
+        return page.locator("#label-link").count() > 0 or None
+
+    eventually(label_link, 90, "the label link")
+    shot("6c-confirmation-label")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
