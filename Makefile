@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy tools/admin
 SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests tests tools/admin/src tools/admin/tests
 
-.PHONY: venv build run test lint stop clean schemas docs status bench
+.PHONY: venv build run test lint stop clean schemas docs status bench chromium
 
 venv: $(STAMP)
 
@@ -29,8 +29,18 @@ run: build
 	@$(BIN)/returns-infra --profile dev run
 
 ## test: the same bootstrap on the test profile's own ports, then every test, then stop
-test: build
+test: build chromium
 	@deploy/scripts/test.sh
+
+## chromium: Debian's Chromium for the browser tests (tests/browser), installed once, as root
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "==> installing Debian's chromium for the browser tests"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+	  echo "chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests skip without it)"; \
+	fi
 
 ## bench: time for media to accept a 4 MB, 12-megapixel photo (median, worst of 20) and its RSS
 bench: build

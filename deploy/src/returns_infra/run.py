@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -12,6 +13,13 @@ from returns_infra.infra import Infra
 from returns_infra.services import service_logs, service_urls, start_services, stop_services
 
 DEMO_CUSTOMER_SERVICE = "service-client@demo-shop.example"
+DEMO_BACK_OFFICE_USER = "support@demo-shop.example"
+DEMO_PORTAL_QUERY = "order=DEMO-1001&email=camille.martin@example.com"
+
+
+def _demo_password() -> str:
+    # The seed's demo default unless the developer chose one.
+    return os.environ.get("DEMO_BACK_OFFICE_PASSWORD", "demo-shop-password")
 
 
 def _seed(declaration_url: str) -> None:
@@ -31,6 +39,10 @@ def _banner(infra: Infra, urls: dict[str, str]) -> str:
         "",
         "The returns backend is running (Ctrl-C stops everything).",
         "",
+        f"  Start here             {declaration}/",
+        f"  Customer portal        {declaration}/portal/demo-shop?{DEMO_PORTAL_QUERY}",
+        f"  Back-office            {declaration}/back-office/login",
+        f"                         sign in as {DEMO_BACK_OFFICE_USER} / {_demo_password()}",
         f"  Declaration API docs   {declaration}/docs",
         f"  Media API docs         {urls['media']}/docs",
         f"  Notifier               {urls['notifier']}/readyz   (AsyncAPI: /asyncapi)",

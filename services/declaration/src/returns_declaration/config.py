@@ -28,3 +28,5 @@ class DeclarationSettings(ServiceSettings):
     portal_attempts_window_seconds: int = 900
     # Trust X-Forwarded-For for the client address only behind a proxy that sets it.
     trust_forwarded_for: bool = False
+    # Linked from the landing page when set (make run sets it).
+    mailpit_url: str | None = None

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from returns_contracts import (
@@ -35,20 +36,35 @@ from returns_contracts.service_kit.kafka import (
     subscribe,
 )
 from returns_contracts.service_kit.logging import configure_logging
-from returns_declaration.adapters.media import MediaPhotoCatalog
+from returns_declaration.adapters.media import MediaPhotoCatalog, MediaPhotoUploader
 from returns_declaration.adapters.outbox import OutboxRelay
 from returns_declaration.adapters.repository import (
     OUTBOX_COLLECTIONS,
     DeclarationRepository,
     MongoRateLimiter,
+    MongoUserStore,
 )
 from returns_declaration.config import DeclarationSettings
+from returns_declaration.entrypoints.demo import (
+    DEMO_BACK_OFFICE_USER,
+    DEMO_CUSTOMER_EMAIL,
+    DEMO_MERCHANT_ID,
+)
 from returns_declaration.entrypoints.http import (
     back_office_router,
     install_error_handlers,
     portal_router,
 )
+from returns_declaration.entrypoints.pages import (
+    HERE,
+    LandingLinks,
+    Pages,
+    back_office_pages,
+    landing_page,
+    portal_pages,
+)
 from returns_declaration.service.use_cases import DeclarationService, PortalLimits
+from returns_declaration.service.users import MerchantUsers
 
 DESCRIPTION = """Merchants and their return reasons, orders, the customer's declaration in four
 steps (portal) and the return record (back-office).
@@ -102,6 +118,20 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
             window_seconds=settings.portal_attempts_window_seconds,
         ),
     )
+    users = MerchantUsers(MongoUserStore(database))
+    pages = Pages(
+        service,
+        users,
+        MediaPhotoUploader(media_http),
+        settings.portal_token_secret,
+        LandingLinks(
+            demo_merchant_id=DEMO_MERCHANT_ID,
+            demo_order="DEMO-1001",
+            demo_email=DEMO_CUSTOMER_EMAIL,
+            demo_user=DEMO_BACK_OFFICE_USER,
+            mailpit_url=settings.mailpit_url,
+        ),
+    )
     subscribe(
         broker,
         consumer=settings.service_name,
@@ -150,6 +180,10 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         timeout_seconds=settings.readiness_timeout_seconds,
     )
     install_error_handlers(app)
-    app.include_router(back_office_router(service, settings.admin_api_token))
+    app.include_router(back_office_router(service, settings.admin_api_token, users))
     app.include_router(portal_router(service, settings.trust_forwarded_for))
+    app.include_router(landing_page(pages, "/docs"))
+    app.include_router(portal_pages(pages))
+    app.include_router(back_office_pages(pages))
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

@@ -20,6 +20,9 @@ import httpx
 
 DEMO_MERCHANT_ID = "demo-shop"
 DEMO_CUSTOMER_EMAIL = "camille.martin@example.com"
+DEMO_BACK_OFFICE_USER = "support@demo-shop.example"
+# Demo value only (make run prints it); DEMO_BACK_OFFICE_PASSWORD replaces it.
+DEMO_BACK_OFFICE_PASSWORD = "demo-shop-password"
 # The service's own demo default; a real deployment sets ADMIN_API_TOKEN in both places.
 DEMO_ADMIN_TOKEN = "demo-admin-token-change-me"
 
@@ -89,6 +92,24 @@ def configure_merchant(
     for code, reason in reasons.items():
         _ok(declaration.put(f"{path}/reasons/{code}", json=reason, headers=operator))
     return str(_ok(declaration.post(f"{path}/api-keys", headers=operator))["api_key"])
+
+
+def add_back_office_user(
+    declaration: httpx.Client,
+    admin_token: str,
+    merchant_id: str,
+    email: str,
+    password: str,
+    display_name: str | None = None,
+) -> None:
+    """Create (or reset) a merchant user's back-office login with the operator token."""
+    _ok(
+        declaration.put(
+            f"/v1/merchants/{merchant_id}/users/{email}",
+            json={"password": password, "display_name": display_name},
+            headers={"Authorization": f"Bearer {admin_token}"},
+        )
+    )
 
 
 def put_order(

@@ -48,6 +48,8 @@ from returns_declaration.entrypoints.schemas import (
     SessionAnswer,
     SessionBody,
     SubmissionAnswer,
+    UserAnswer,
+    UserBody,
     actor_for,
     rejection_body,
 )
@@ -65,6 +67,7 @@ from returns_declaration.service.use_cases import (
     TooManyAttempts,
     UnknownMerchant,
 )
+from returns_declaration.service.users import MerchantUsers
 
 _bearer = HTTPBearer(auto_error=False)
 NewMerchantId = Annotated[
@@ -182,7 +185,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid_cursor", "The cursor is not one this API gave out.")
 
 
-def back_office_router(service: DeclarationService, admin_api_token: str) -> APIRouter:
+def back_office_router(
+    service: DeclarationService, admin_api_token: str, users: MerchantUsers | None = None
+) -> APIRouter:
     router = APIRouter(prefix="/v1/merchants", tags=["back-office"])
 
     async def caller(credentials: Credentials) -> Caller:
@@ -282,6 +287,32 @@ def back_office_router(service: DeclarationService, admin_api_token: str) -> API
     async def revoke_key(merchant_id: str, key_id: str, who: Authenticated) -> None:
         require_operator(who)
         await service.revoke_api_key(merchant_id, key_id)
+
+    if users is not None:
+        merchant_users = users
+
+        @router.put(
+            "/{merchant_id}/users/{email}",
+            response_model=UserAnswer,
+            summary="Create a back-office login for a merchant user, or reset its password "
+            "(operator only)",
+            description="The password is kept as a salted scrypt hash.",
+            responses=_errors(401, 403, 404, 422),
+        )
+        async def put_user(
+            merchant_id: str,
+            email: Annotated[str, Path(pattern=r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$", max_length=320)],
+            body: UserBody,
+            who: Authenticated,
+        ) -> UserAnswer:
+            require_operator(who)
+            await service.merchant(merchant_id)
+            user = await merchant_users.set_user(
+                merchant_id, email, body.password, body.display_name
+            )
+            return UserAnswer(
+                email=user.email, merchant_id=user.merchant_id, display_name=user.display_name
+            )
 
     @router.put(
         "/{merchant_id}/orders/{order_number}",

@@ -156,6 +156,23 @@ class OrderBody(BaseModel):
         )
 
 
+class UserBody(BaseModel):
+    model_config = _examples({"password": "a long passphrase", "display_name": "Julie"})
+
+    password: str = Field(min_length=10, max_length=200)
+    display_name: str | None = Field(default=None, max_length=200)
+
+
+class UserAnswer(BaseModel):
+    model_config = _examples(
+        {"email": "julie@demo-shop.example", "merchant_id": "demo-shop", "display_name": "Julie"}
+    )
+
+    email: str
+    merchant_id: str
+    display_name: str | None
+
+
 class LabelRequestBody(BaseModel):
     model_config = _examples({"regenerate": False, "requested_by_name": "Julie (service client)"})
 

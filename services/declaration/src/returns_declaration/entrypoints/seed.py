@@ -17,8 +17,11 @@ import httpx
 
 from returns_declaration.entrypoints.demo import (
     DEMO_ADMIN_TOKEN,
+    DEMO_BACK_OFFICE_PASSWORD,
+    DEMO_BACK_OFFICE_USER,
     DEMO_CUSTOMER_EMAIL,
     DEMO_MERCHANT_ID,
+    add_back_office_user,
     configure_merchant,
     put_order,
 )
@@ -70,7 +73,9 @@ DEMO_REASONS: list[dict[str, Any]] = [
 ]
 
 
-def demo_orders(today: datetime) -> list[dict[str, Any]]:
+def demo_orders(today: datetime, base_url: str) -> list[dict[str, Any]]:
+    # Product pictures the declaration service serves itself, so the demo needs no shop.
+    assets = f"{base_url.rstrip('/')}/static/demo"
     customer = {
         "name": "Camille Martin",
         "email": DEMO_CUSTOMER_EMAIL,
@@ -95,6 +100,7 @@ def demo_orders(today: datetime) -> list[dict[str, Any]]:
                     "name": "Mug en grès bleu",
                     "quantity": 2,
                     "unit_price_cents": 1800,
+                    "image_url": f"{assets}/mug.svg",
                 },
                 {
                     "line_id": "2",
@@ -102,6 +108,7 @@ def demo_orders(today: datetime) -> list[dict[str, Any]]:
                     "name": "T-shirt coton bio (M)",
                     "quantity": 1,
                     "unit_price_cents": 2500,
+                    "image_url": f"{assets}/tshirt.svg",
                 },
             ],
         },
@@ -117,13 +124,19 @@ def demo_orders(today: datetime) -> list[dict[str, Any]]:
                     "name": "Lampe de chevet en chêne",
                     "quantity": 1,
                     "unit_price_cents": 6900,
+                    "image_url": f"{assets}/lamp.svg",
                 },
             ],
         },
     ]
 
 
-def seed(base_url: str, customer_service_email: str, admin_token: str) -> str:
+def seed(
+    base_url: str,
+    customer_service_email: str,
+    admin_token: str,
+    back_office_password: str = DEMO_BACK_OFFICE_PASSWORD,
+) -> str:
     """Load the demo data; the demo merchant's new back-office API key."""
     reasons = {
         reason["code"]: {key: value for key, value in reason.items() if key != "code"}
@@ -133,7 +146,15 @@ def seed(base_url: str, customer_service_email: str, admin_token: str) -> str:
         api_key = configure_merchant(
             client, admin_token, DEMO_MERCHANT_ID, demo_merchant(customer_service_email), reasons
         )
-        for order in demo_orders(datetime.now(UTC)):
+        add_back_office_user(
+            client,
+            admin_token,
+            DEMO_MERCHANT_ID,
+            DEMO_BACK_OFFICE_USER,
+            back_office_password,
+            "Support Demo Shop",
+        )
+        for order in demo_orders(datetime.now(UTC), base_url):
             body = {k: v for k, v in order.items() if k not in ("merchant_id", "number")}
             put_order(client, api_key, DEMO_MERCHANT_ID, order["number"], body)
     return api_key
@@ -146,15 +167,25 @@ def main() -> None:
     parser.add_argument(
         "--admin-token", default=os.environ.get("ADMIN_API_TOKEN", DEMO_ADMIN_TOKEN)
     )
+    parser.add_argument(
+        "--back-office-password",
+        default=os.environ.get("DEMO_BACK_OFFICE_PASSWORD", DEMO_BACK_OFFICE_PASSWORD),
+    )
     arguments = parser.parse_args()
     try:
-        api_key = seed(arguments.url, arguments.customer_service_email, arguments.admin_token)
+        api_key = seed(
+            arguments.url,
+            arguments.customer_service_email,
+            arguments.admin_token,
+            arguments.back_office_password,
+        )
     except httpx.HTTPError as error:
         print(f"demo seed failed: {error}", file=sys.stderr)
         raise SystemExit(1) from error
     print(
         f"demo merchant '{DEMO_MERCHANT_ID}' and 2 orders loaded (customer {DEMO_CUSTOMER_EMAIL});"
         f"\nits back-office API key (shown once): {api_key}"
+        f"\nback-office login: {DEMO_BACK_OFFICE_USER} / {arguments.back_office_password}"
     )
 
 

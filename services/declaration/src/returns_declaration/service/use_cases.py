@@ -501,6 +501,13 @@ class DeclarationService:
             ]
         )
 
+    async def customer_return(self, session: PortalSession, return_id: str) -> ReturnRecord:
+        """The confirmation page: a return of the session's order, with its label once made."""
+        record = await self.store.get_return(session.merchant_id, return_id)
+        if record is None or record.declared.order_number != session.order_number:
+            raise NotFound("return")
+        return record
+
     def back_office_url(self, declared: Return) -> str:
         return f"{self.back_office_base_url}/merchants/{declared.merchant_id}/returns/{declared.id}"
 
