@@ -35,7 +35,7 @@ from returns_contracts import (
     parse_message,
 )
 from returns_contracts.examples import WAREHOUSE, merchant_updated, return_submitted
-from returns_contracts.service_kit.kafka import publish
+from returns_contracts.service_kit.kafka import consumer_group, publish
 from returns_infra.fixtures import RunningServices
 from returns_infra.testing import eventually
 
@@ -205,7 +205,9 @@ async def test_a_classic_return_gets_one_label_at_once(
 
     # Redelivered twice: once the consumer is past both copies, still one label.
     offsets = await _redeliver(kafka_bootstrap_servers, event, times=2)
-    await _consumed(kafka_bootstrap_servers, "labels", offsets)
+    await _consumed(
+        kafka_bootstrap_servers, consumer_group("labels", TOPICS.return_submitted), offsets
+    )
     after = shop.status(return_id)
     assert after is not None
     assert after["label"]["label_id"] == generated.payload.label_id

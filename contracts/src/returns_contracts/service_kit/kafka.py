@@ -198,6 +198,11 @@ class Unavailable(Exception):
     """
 
 
+def consumer_group(consumer: str, topic: str) -> str:
+    """The consumer group in which `consumer` (a service) reads `topic`."""
+    return f"{consumer}.{topic}"
+
+
 def subscribe(
     broker: KafkaBroker,
     *,
@@ -207,24 +212,27 @@ def subscribe(
     routes: Routes,
     description: str,
 ) -> None:
-    """Read every topic of `routes` with one consumer in group `consumer`, reliably.
+    """Read every topic of `routes` reliably, each in a consumer group of its own.
 
-    One consumer per service rather than one per topic: several consumers of one group in one
-    process rebalance each other at every start.
+    One group per (service, topic), not one consumer for all of a service's topics: a message
+    retried while it waits for something another topic brings (a return before its merchant's
+    snapshot) must not hold back that very topic. Groups of their own also keep the topics
+    from rebalancing each other.
     """
     consume = reliable(consumer=consumer, broker=broker, topics=topics, retry=retry, routes=routes)
+    for topic in routes.topic_names(topics):
 
-    async def on_message(raw: KafkaMessage) -> None:
-        await consume(raw.body, raw)
+        async def on_message(raw: KafkaMessage) -> None:
+            await consume(raw.body, raw)
 
-    broker.subscriber(
-        *routes.topic_names(topics),
-        group_id=consumer,
-        ack_policy=AckPolicy.ACK,
-        auto_offset_reset="earliest",
-        title=consumer,
-        description=description,
-    )(on_message)
+        broker.subscriber(
+            topic,
+            group_id=consumer_group(consumer, topic),
+            ack_policy=AckPolicy.ACK,
+            auto_offset_reset="earliest",
+            title=f"{consumer}:{topic}",
+            description=description,
+        )(on_message)
 
 
 def reliable(

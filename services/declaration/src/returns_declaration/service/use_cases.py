@@ -640,7 +640,9 @@ class DeclarationService:
                     event.event_id,
                     _notification_kind(payload.template),
                     event.occurred_at,
-                    f"{payload.template} to {payload.recipient}",
+                    # The kind already says which e-mail in words; the template name is
+                    # the notifier's internal vocabulary, not something a merchant reads.
+                    payload.recipient,
                     None,
                 )
             ),
