@@ -7,10 +7,15 @@ connection pool) serves the whole process.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import urllib3
 from minio import Minio
+from minio.error import S3Error
+
+# Answers of a make_bucket that lost a race with another process creating the same bucket.
+_ALREADY_OURS = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +79,30 @@ def new_minio_client(
         region=region,
         http_client=http,
     )
+
+
+class BucketClient(Protocol):
+    """The part of the minio client that `ensure_bucket` uses."""
+
+    def bucket_exists(self, bucket_name: str) -> bool: ...
+
+    def make_bucket(
+        self, bucket_name: str, location: str | None = None, object_lock: bool = False
+    ) -> None: ...
+
+
+def ensure_bucket(client: BucketClient, bucket: str, region: str) -> bool:
+    """Create `bucket` unless it exists; True if this call created it.
+
+    Synchronous like minio: call it through `asyncio.to_thread`. Safe when several processes
+    start at once: losing the race to create the bucket counts as "it exists".
+    """
+    if client.bucket_exists(bucket_name=bucket):
+        return False
+    try:
+        client.make_bucket(bucket_name=bucket, location=region)
+    except S3Error as error:
+        if error.code in _ALREADY_OURS:
+            return False
+        raise
+    return True

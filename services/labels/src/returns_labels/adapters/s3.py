@@ -12,8 +12,8 @@ import io
 from minio import Minio
 from minio.error import S3Error
 
-# Answers of a make_bucket that lost a race with another process creating the same bucket.
-_ALREADY_OURS = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
+from returns_contracts.service_kit.s3 import ensure_bucket
+
 _NOT_THERE = frozenset({"NoSuchKey", "NoSuchObject"})
 
 
@@ -24,16 +24,7 @@ class LabelBucket:
         self._region = region
 
     async def ensure_exists(self) -> None:
-        await asyncio.to_thread(self._ensure_exists)
-
-    def _ensure_exists(self) -> None:
-        if self._client.bucket_exists(bucket_name=self.bucket):
-            return
-        try:
-            self._client.make_bucket(bucket_name=self.bucket, location=self._region)
-        except S3Error as error:
-            if error.code not in _ALREADY_OURS:
-                raise
+        await asyncio.to_thread(ensure_bucket, self._client, self.bucket, self._region)
 
     async def put(self, key: str, pdf: bytes) -> None:
         await asyncio.to_thread(

@@ -9,24 +9,12 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Iterable
-from typing import Protocol
 
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 
-# Answers of a make_bucket that lost a race with another process creating the same bucket.
-_ALREADY_OURS = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
-
-
-class BucketClient(Protocol):
-    """The part of the minio client this adapter uses."""
-
-    def bucket_exists(self, bucket_name: str) -> bool: ...
-
-    def make_bucket(
-        self, bucket_name: str, location: str | None = None, object_lock: bool = False
-    ) -> None: ...
+from returns_contracts.service_kit.s3 import BucketClient, ensure_bucket
 
 
 class PhotoBucket:
@@ -37,18 +25,7 @@ class PhotoBucket:
 
     async def ensure_exists(self) -> bool:
         """Create the bucket unless it exists; True if this call created it."""
-        return await asyncio.to_thread(self._ensure_exists)
-
-    def _ensure_exists(self) -> bool:
-        if self._client.bucket_exists(bucket_name=self.bucket):
-            return False
-        try:
-            self._client.make_bucket(bucket_name=self.bucket, location=self._region)
-        except S3Error as error:
-            if error.code in _ALREADY_OURS:
-                return False
-            raise
-        return True
+        return await asyncio.to_thread(ensure_bucket, self._client, self.bucket, self._region)
 
     async def check(self) -> object:
         """Readiness: the server answers and the bucket is there."""
