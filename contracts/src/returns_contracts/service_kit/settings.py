@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from returns_contracts.service_kit.kafka import Retry
 from returns_contracts.topics import Topics
 
 
@@ -20,12 +21,27 @@ class ServiceSettings(BaseSettings):
     # worst case: long enough for a merchant snapshot racing its first return on another topic.
     consumer_max_attempts: int = 8
     consumer_retry_base_seconds: float = 0.5
+    # How long one message may wait for a server its handler needs (SMTP, another service)
+    # before it goes to the DLQ (from which `returns-admin dlq replay` sends it again): an
+    # outage of minutes delays work and loses none, while a message that can never succeed
+    # does not hold up everything behind it forever. None waits without limit.
+    consumer_outage_budget_seconds: float | None = 1800.0
+    consumer_outage_cap_seconds: float = 30.0
     readiness_timeout_seconds: float = 2.0
     # Shared between services (declaration issues draft tokens, media checks them; internal
     # endpoints check the internal token). The defaults are demo values: set real ones in
     # production, the same in every service.
     portal_token_secret: str = "demo-portal-token-secret-change-me"
     internal_api_token: str = "demo-internal-token-change-me"
+
+    def consumer_retry(self) -> Retry:
+        """The retry policy of this service's consumers, from the settings above."""
+        return Retry(
+            self.consumer_max_attempts,
+            self.consumer_retry_base_seconds,
+            unavailable_cap_seconds=self.consumer_outage_cap_seconds,
+            unavailable_budget_seconds=self.consumer_outage_budget_seconds,
+        )
 
     @property
     def topics(self) -> Topics:

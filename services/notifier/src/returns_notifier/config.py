@@ -27,9 +27,3 @@ class NotifierSettings(ServiceSettings):
     media_base_url: str = "http://127.0.0.1:8002"
     labels_base_url: str = "http://127.0.0.1:8004"
     http_timeout_seconds: float = 10.0
-    # How long one message may wait for an unreachable SMTP server, media or labels before it
-    # goes to the DLQ (from which `returns-admin dlq replay` sends it again): an outage of
-    # minutes delays e-mails and loses none, while a message that can never succeed does not
-    # hold up every e-mail behind it forever. None waits without limit.
-    consumer_outage_budget_seconds: float | None = 1800.0
-    consumer_outage_cap_seconds: float = 30.0

@@ -31,7 +31,6 @@ from returns_contracts.service_kit.app import (
 )
 from returns_contracts.service_kit.http import install_operations
 from returns_contracts.service_kit.kafka import (
-    Retry,
     Routes,
     declare_publications,
     ensure_topics,
@@ -182,7 +181,7 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
         broker,
         consumer=settings.service_name,
         topics=settings.topics,
-        retry=Retry(settings.consumer_max_attempts, settings.consumer_retry_base_seconds),
+        retry=settings.consumer_retry(),
         routes=Routes()
         .on(MerchantUpdated, service.record_merchant)
         .on(ReturnSubmitted, service.record_submitted)

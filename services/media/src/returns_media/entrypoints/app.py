@@ -25,7 +25,7 @@ from returns_contracts.service_kit.app import (
 )
 from returns_contracts.service_kit.errors import error_response
 from returns_contracts.service_kit.http import install_operations
-from returns_contracts.service_kit.kafka import Retry, Routes, ensure_topics, subscribe
+from returns_contracts.service_kit.kafka import Routes, ensure_topics, subscribe
 from returns_contracts.service_kit.logging import configure_logging
 from returns_contracts.service_kit.s3 import new_minio_client
 from returns_media.adapters.imaging import PillowNormaliser
@@ -86,7 +86,7 @@ def create_app(settings: MediaSettings | None = None) -> FastAPI:
         broker,
         consumer=settings.service_name,
         topics=settings.topics,
-        retry=Retry(settings.consumer_max_attempts, settings.consumer_retry_base_seconds),
+        retry=settings.consumer_retry(),
         routes=Routes().on(ReturnSubmitted, service.record_submitted),
         description="Keeps the photos of submitted returns; the others are deleted later.",
     )

@@ -19,7 +19,6 @@ from returns_contracts.service_kit.app import (
 )
 from returns_contracts.service_kit.http import install_operations
 from returns_contracts.service_kit.kafka import (
-    Retry,
     Routes,
     declare_publications,
     ensure_topics,
@@ -77,12 +76,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         broker,
         consumer=settings.service_name,
         topics=settings.topics,
-        retry=Retry(
-            settings.consumer_max_attempts,
-            settings.consumer_retry_base_seconds,
-            unavailable_cap_seconds=settings.consumer_outage_cap_seconds,
-            unavailable_budget_seconds=settings.consumer_outage_budget_seconds,
-        ),
+        retry=settings.consumer_retry(),
         routes=Routes()
         .on(MerchantUpdated, notifier.record_merchant)
         .on(ReturnSubmitted, notifier.on_return_submitted)
