@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import StringConstraints
 
 ID_MAX = 64
 """Ids and codes: merchants, orders, returns, drafts, photos, keys, reasons, lines."""
@@ -30,16 +30,19 @@ TOKEN_MAX = 4096
 SHORT_MAX = 40
 """A postal code, a phone number."""
 
-STORE_INT_MAX = 2**63 - 1
-"""MongoDB keeps 8-byte integers; any count or amount must stay below this at least."""
+PAGE_SIZE_MAX = 200
+"""Items one page of a list may hold."""
 
-_ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+"""Ids and codes: letters, digits and `_ . : -`; safe in a URL path and as a MongoDB key."""
+ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+"""No control character (so no line break, no NUL)."""
+
+_ONE_LINE = ONE_LINE_PATTERN
 _SOME_TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 _MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
-IdText = Annotated[
-    str, StringConstraints(min_length=1, max_length=ID_MAX, pattern=r"^[A-Za-z0-9_.:-]+$")
-]
+IdText = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)]
 """An id or code: letters, digits and `_ . : -`."""
 Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX, pattern=_SOME_TEXT)]
 """One line of text with at least one visible character, no control character."""
@@ -59,5 +62,3 @@ HttpUrl = Annotated[str, StringConstraints(max_length=URL_MAX, pattern=r"^https?
 """An http(s) URL, one line."""
 Token = Annotated[str, StringConstraints(max_length=TOKEN_MAX, pattern=_ONE_LINE)]
 """An opaque token or cursor the service gave out."""
-PageSize = Annotated[int, Field(ge=1, le=200)]
-"""How many items one page of a list holds."""

@@ -7,10 +7,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from returns_contracts.service_kit.bounds import (
+    EMAIL_MAX,
+    ID_MAX,
+    ONE_LINE_PATTERN,
+    IdText,
+    LongText,
+    OptionalName,
+)
 from returns_contracts.service_kit.errors import FieldProblem, error_body
 from returns_declaration.domain import rules
 from returns_declaration.domain.model import (
     LINE_ID_PATTERN,
+    LINE_QUANTITY_MAX,
+    MERCHANT_ID_PATTERN,
+    ORDER_LINES_MAX,
     Actor,
     Customer,
     LabelStatus,
@@ -140,8 +151,16 @@ class OrderBody(BaseModel):
         },
     )
 
-    merchant_id: str | None = Field(default=None, description="If given, must match the URL.")
-    number: str | None = Field(default=None, description="If given, must match the URL.")
+    merchant_id: str | None = Field(
+        default=None, pattern=MERCHANT_ID_PATTERN, description="If given, must match the URL."
+    )
+    number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=ID_MAX,
+        pattern=ONE_LINE_PATTERN,
+        description="If given, must match the URL.",
+    )
     ordered_on: date
     customer: Customer = Field(description="Name, e-mail, phone and delivery address.")
     lines: tuple[OrderLine, ...] = Field(min_length=1)
@@ -160,7 +179,7 @@ class UserBody(BaseModel):
     model_config = _examples({"password": "a long passphrase", "display_name": "Julie"})
 
     password: str = Field(min_length=10, max_length=200)
-    display_name: str | None = Field(default=None, max_length=200)
+    display_name: OptionalName | None = None
 
 
 class UserAnswer(BaseModel):
@@ -179,8 +198,8 @@ class LabelRequestBody(BaseModel):
     regenerate: bool = Field(
         default=False, description="Make a new label even if one exists (voids the old one)."
     )
-    requested_by_name: str | None = Field(
-        default=None, max_length=200, description="Who clicked, shown on the timeline."
+    requested_by_name: OptionalName | None = Field(
+        default=None, description="Who clicked, shown on the timeline."
     )
 
 
@@ -347,8 +366,8 @@ class ReturnRecordAnswer(BaseModel):
 class SessionBody(BaseModel):
     model_config = _examples({"order_number": "DEMO-1001", "email": "camille.martin@example.com"})
 
-    order_number: str = Field(min_length=1, max_length=64)
-    email: str = Field(min_length=3, max_length=320)
+    order_number: str = Field(min_length=1, max_length=ID_MAX)
+    email: str = Field(min_length=3, max_length=EMAIL_MAX)
 
 
 class SessionAnswer(BaseModel):
@@ -474,7 +493,9 @@ class PortalOrderAnswer(BaseModel):
 
 class SelectedLine(BaseModel):
     line_id: str = Field(pattern=LINE_ID_PATTERN)
-    quantity: int
+    quantity: int = Field(
+        ge=0, le=LINE_QUANTITY_MAX, description="At most what is left to return of the line."
+    )
 
 
 class DraftBody(BaseModel):
@@ -482,7 +503,7 @@ class DraftBody(BaseModel):
         {"lines": [{"line_id": "1", "quantity": 1}, {"line_id": "2", "quantity": 1}]}
     )
 
-    lines: list[SelectedLine] = Field(max_length=100)
+    lines: list[SelectedLine] = Field(max_length=ORDER_LINES_MAX)
 
 
 class ReasonChoice(BaseModel):
@@ -502,8 +523,8 @@ class DefectBody(BaseModel):
         {"comment": "Le mug est arrivé fêlé sur l'anse.", "photo_ids": ["ph_7d2e"]}
     )
 
-    comment: str | None = Field(default=None, max_length=10_000)
-    photo_ids: list[str] = Field(default_factory=list, max_length=20)
+    comment: LongText | None = None
+    photo_ids: list[IdText] = Field(default_factory=list, max_length=20)
 
 
 class DraftLineAnswer(BaseModel):

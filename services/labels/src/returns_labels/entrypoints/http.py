@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from returns_contracts import Actor
+from returns_contracts.service_kit.bounds import ID_PATTERN, TOKEN_MAX
 from returns_contracts.service_kit.errors import ErrorBody, error_response
 from returns_contracts.signing import InvalidToken
 from returns_labels.domain.model import Label, LabelStatus
 from returns_labels.service.links import LabelLinks
 from returns_labels.service.use_cases import LabelsService
+
+# Every path and query parameter has a bound (service_kit.bounds): out of it, a 422.
+Id = Annotated[str, Path(pattern=ID_PATTERN)]
+LinkPart = Annotated[str, Query(max_length=TOKEN_MAX)]
 
 
 class LabelView(BaseModel):
@@ -61,7 +67,7 @@ def labels_router(
         summary="Where the label of one return stands",
         responses={404: {"model": ErrorBody, "description": "Unknown return"}},
     )
-    async def get_label(merchant_id: str, return_id: str) -> LabelAnswer | JSONResponse:
+    async def get_label(merchant_id: Id, return_id: Id) -> LabelAnswer | JSONResponse:
         tracked = await service.label_status(merchant_id, return_id)
         if tracked is None:
             # Another merchant's return answers exactly like an unknown one (R12).
@@ -85,7 +91,7 @@ def labels_router(
             404: {"model": ErrorBody, "description": "Unknown, replaced or expired link"},
         },
     )
-    async def download(label_id: str, exp: str = Query(""), sig: str = Query("")) -> Response:
+    async def download(label_id: Id, exp: LinkPart = "", sig: LinkPart = "") -> Response:
         try:
             links.check(label_id, exp, sig, clock())
         except InvalidToken:

@@ -9,13 +9,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from returns_contracts.service_kit.bounds import ID_PATTERN, TOKEN_MAX, IdText
 from returns_media.domain.errors import NotAuthorized, NotFound
 from returns_media.domain.model import VARIANTS, Variant
 from returns_media.entrypoints.upload import receive_file
 from returns_media.service.links import LINK_GONE
 from returns_media.service.use_cases import MediaService, PhotoView, ReceivedFile
 
-Id = Annotated[str, Path(min_length=1, max_length=200)]
+# Every path, query and header parameter has a bound (service_kit.bounds): out of it, a 422.
+Id = Annotated[str, Path(pattern=ID_PATTERN)]
+LinkPart = Annotated[str, Query(max_length=TOKEN_MAX)]
+Bearer = Annotated[str | None, Header(max_length=TOKEN_MAX)]
 
 
 class PhotoAnswer(BaseModel):
@@ -52,8 +56,8 @@ class PhotoAnswer(BaseModel):
 
 
 class LookupRequest(BaseModel):
-    merchant_id: str = Field(min_length=1, max_length=200)
-    photo_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(max_length=100)
+    merchant_id: IdText
+    photo_ids: list[IdText] = Field(max_length=100)
 
 
 class LookupAnswer(BaseModel):
@@ -69,7 +73,7 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
     router = APIRouter()
 
     def internal_caller(
-        x_internal_token: Annotated[str | None, Header()] = None,
+        x_internal_token: Annotated[str | None, Header(max_length=TOKEN_MAX)] = None,
     ) -> None:
         if x_internal_token is None or not hmac.compare_digest(
             x_internal_token.encode(), internal_token.encode()
@@ -101,8 +105,8 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         request: Request,
         merchant_id: Id,
         draft_id: Id,
-        line_id: Annotated[str, Query(min_length=1, max_length=200)],
-        authorization: Annotated[str | None, Header()] = None,
+        line_id: Annotated[str, Query(pattern=ID_PATTERN)],
+        authorization: Bearer = None,
     ) -> PhotoAnswer:
         ref = service.authorize(authorization, merchant_id, draft_id)
         opened: list[ReceivedFile] = []
@@ -129,7 +133,7 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         merchant_id: Id,
         draft_id: Id,
         photo_id: Id,
-        authorization: Annotated[str | None, Header()] = None,
+        authorization: Bearer = None,
     ) -> Response:
         ref = service.authorize(authorization, merchant_id, draft_id)
         await service.remove(ref, photo_id)
@@ -142,7 +146,12 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         response_class=Response,
         responses={200: {"content": {"image/jpeg": {}}}},
     )
-    async def open_link(photo_id: str, variant: str, exp: str = "", sig: str = "") -> Response:
+    async def open_link(
+        photo_id: Id,
+        variant: Annotated[str, Path(max_length=16)],
+        exp: LinkPart = "",
+        sig: LinkPart = "",
+    ) -> Response:
         # Whatever is wrong with a link (shape, signature, expiry, photo), the answer is 404.
         if variant not in VARIANTS:
             raise NotFound(LINK_GONE)
