@@ -12,9 +12,11 @@ nothing that cannot be encoded reaches MongoDB, S3 or SMTP.
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import BeforeValidator, Strict, StringConstraints
 
 ID_MAX = 64
 """Ids and codes: merchants, orders, returns, drafts, photos, keys, reasons, lines."""
@@ -62,3 +64,21 @@ HttpUrl = Annotated[str, StringConstraints(max_length=URL_MAX, pattern=r"^https?
 """An http(s) URL, one line."""
 Token = Annotated[str, StringConstraints(max_length=TOKEN_MAX, pattern=_ONE_LINE)]
 """An opaque token or cursor the service gave out."""
+
+
+def _iso_day(value: object) -> object:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+# What JSON says, not what it could be read as: `false` is no number, `0` no boolean, and `0`
+# no date (pydantic's lax mode would read each one as the other).
+WholeNumber = Annotated[int, Strict()]
+"""A JSON integer; give the range with `Field(ge=..., le=...)`."""
+Flag = Annotated[bool, Strict()]
+"""A JSON boolean."""
+IsoDate = Annotated[date, BeforeValidator(_iso_day)]
+"""A calendar day written YYYY-MM-DD."""

@@ -14,6 +14,7 @@ from returns_contracts.service_kit.bounds import (
     Name,
     OptionalName,
     ShortText,
+    WholeNumber,
 )
 
 Locale = Literal["fr", "en"]
@@ -81,7 +82,7 @@ class MerchantSettings(_Model):
     name: Name
     locale: Locale = "fr"
     customer_service_email: EmailAddress
-    return_window_days: int = Field(default=30, ge=0, le=3650)
+    return_window_days: WholeNumber = Field(default=30, ge=0, le=3650)
     return_types: tuple[ReturnType, ...] = Field(
         default=("refund", "exchange"), min_length=1, max_length=3
     )
@@ -120,8 +121,8 @@ class OrderLine(_Model):
     line_id: str = Field(pattern=LINE_ID_PATTERN)
     sku: Name
     name: Name
-    quantity: int = Field(ge=1, le=LINE_QUANTITY_MAX)
-    unit_price_cents: int = Field(ge=0, le=UNIT_PRICE_CENTS_MAX)
+    quantity: WholeNumber = Field(ge=1, le=LINE_QUANTITY_MAX)
+    unit_price_cents: WholeNumber = Field(ge=0, le=UNIT_PRICE_CENTS_MAX)
     image_url: HttpUrl | None = None
 
 

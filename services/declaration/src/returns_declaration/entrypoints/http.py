@@ -7,7 +7,6 @@ FastAPI must see their dependency types, which are local names, as objects.
 
 import hmac
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, status
@@ -23,6 +22,7 @@ from returns_contracts.service_kit.bounds import (
     ONE_LINE_PATTERN,
     PAGE_SIZE_MAX,
     TOKEN_MAX,
+    IsoDate,
 )
 from returns_contracts.service_kit.errors import (
     ErrorBody,
@@ -368,8 +368,8 @@ def back_office_router(
         who: Authenticated,
         defective: bool | None = None,
         label_status: LabelStatus | None = None,
-        submitted_from: Annotated[date | None, Query(description="First day, UTC")] = None,
-        submitted_to: Annotated[date | None, Query(description="Last day, UTC")] = None,
+        submitted_from: Annotated[IsoDate | None, Query(description="First day, UTC")] = None,
+        submitted_to: Annotated[IsoDate | None, Query(description="Last day, UTC")] = None,
         order_number: Annotated[
             str | None, Query(max_length=64, description="Order numbers containing this")
         ] = None,

@@ -11,9 +11,12 @@ from returns_contracts.service_kit.bounds import (
     EMAIL_MAX,
     ID_MAX,
     ONE_LINE_PATTERN,
+    Flag,
     IdText,
+    IsoDate,
     LongText,
     OptionalName,
+    WholeNumber,
 )
 from returns_contracts.service_kit.errors import FieldProblem, error_body
 from returns_declaration.domain import rules
@@ -36,6 +39,7 @@ from returns_declaration.domain.model import (
 from returns_declaration.domain.rules import DeclarationRejected
 from returns_declaration.service.ports import Photo, ReturnRecord
 from returns_declaration.service.use_cases import DraftView, PortalOrder, Submission
+from returns_declaration.service.users import MAX_PASSWORD
 
 
 def rejection_body(error: DeclarationRejected, code: str = "rule_broken") -> dict[str, Any]:
@@ -86,7 +90,7 @@ class ReasonBody(BaseModel):
 
     label_fr: str = Field(min_length=1, max_length=200)
     label_en: str = Field(min_length=1, max_length=200)
-    defective: bool = False
+    defective: Flag = False
 
 
 class MerchantAnswer(Merchant):
@@ -161,7 +165,7 @@ class OrderBody(BaseModel):
         pattern=ONE_LINE_PATTERN,
         description="If given, must match the URL.",
     )
-    ordered_on: date
+    ordered_on: IsoDate
     customer: Customer = Field(description="Name, e-mail, phone and delivery address.")
     lines: tuple[OrderLine, ...] = Field(min_length=1)
 
@@ -178,7 +182,7 @@ class OrderBody(BaseModel):
 class UserBody(BaseModel):
     model_config = _examples({"password": "a long passphrase", "display_name": "Julie"})
 
-    password: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=10, max_length=MAX_PASSWORD)
     display_name: OptionalName | None = None
 
 
@@ -195,7 +199,7 @@ class UserAnswer(BaseModel):
 class LabelRequestBody(BaseModel):
     model_config = _examples({"regenerate": False, "requested_by_name": "Julie (service client)"})
 
-    regenerate: bool = Field(
+    regenerate: Flag = Field(
         default=False, description="Make a new label even if one exists (voids the old one)."
     )
     requested_by_name: OptionalName | None = Field(
@@ -493,7 +497,7 @@ class PortalOrderAnswer(BaseModel):
 
 class SelectedLine(BaseModel):
     line_id: str = Field(pattern=LINE_ID_PATTERN)
-    quantity: int = Field(
+    quantity: WholeNumber = Field(
         ge=0, le=LINE_QUANTITY_MAX, description="At most what is left to return of the line."
     )
 
