@@ -328,3 +328,14 @@ def test_only_ids_media_could_know_are_looked_up_a_few_more_than_a_line_holds() 
     assert wanted[:2] == ["ph_1", "ph_2"]
     assert len(wanted) == 4 * rules.PHOTOS_MAX
     assert all(len(photo_id) <= 64 and photo_id.startswith("ph_") for photo_id in wanted)
+
+
+def test_a_merchant_keeps_a_bounded_list_of_reasons_renaming_still_works() -> None:
+    full = merchant()
+    for n in range(rules.REASONS_MAX - len(full.reasons)):
+        full = rules.put_reason(full, Reason(code=f"r{n}", label_fr="Motif", label_en="Reason"))
+    with pytest.raises(DeclarationRejected) as refused:
+        rules.put_reason(full, Reason(code="one-more", label_fr="Motif", label_en="Reason"))
+    assert refused.value.errors[0].code == "too_many_reasons"
+    renamed = rules.put_reason(full, Reason(code="r0", label_fr="Autre", label_en="Other"))
+    assert [r.label_en for r in renamed.reasons if r.code == "r0"] == ["Other"]

@@ -31,8 +31,14 @@ COMMENT_MIN = 10
 COMMENT_MAX = 2000
 PHOTOS_MIN = 1
 PHOTOS_MAX = 5
+REASONS_MAX = 100
+"""Reasons of one merchant, retired ones included (they stay, R1): a list the merchant reads."""
 
 _MESSAGES: dict[str, dict[Locale, str]] = {
+    "too_many_reasons": {
+        "fr": "Un marchand peut avoir au plus {maximum} motifs ; renommez-en un retiré.",
+        "en": "A merchant can have at most {maximum} reasons; rename a retired one.",
+    },
     "order_not_found": {
         "fr": "Nous ne trouvons pas de commande avec ce numéro et cette adresse e-mail.",
         "en": "We cannot find an order with this number and e-mail address.",
@@ -171,6 +177,8 @@ def reject(locale: Locale, field: str, code: str, /, **values: object) -> Declar
 def put_reason(merchant: Merchant, reason: Reason) -> Merchant:
     """Add a reason, or rename / flag / unflag / un-retire the one with that code (R1)."""
     if merchant.reason(reason.code) is None:
+        if len(merchant.reasons) >= REASONS_MAX:
+            raise reject(merchant.locale, "code", "too_many_reasons", maximum=REASONS_MAX)
         reasons = (*merchant.reasons, reason)
     else:
         reasons = tuple(
