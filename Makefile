@@ -34,7 +34,7 @@ test: build chromium
 
 ## fuzz: schemathesis over the four services' OpenAPI documents, every phase, many examples
 ## (FUZZ_EXAMPLES per operation and generation mode; `make test` runs a few of them)
-FUZZ_EXAMPLES ?= 150
+FUZZ_EXAMPLES ?= 100
 fuzz: build
 	@RETURNS_FUZZ=full RETURNS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) deploy/scripts/test.sh -s tests/e2e/test_openapi_fuzz.py
 

@@ -49,7 +49,7 @@ from returns_infra.fixtures import RunningServices
 pytestmark = pytest.mark.e2e
 
 FULL = os.environ.get("RETURNS_FUZZ") == "full"
-EXAMPLES = int(os.environ.get("RETURNS_FUZZ_EXAMPLES", "150" if FULL else "12"))
+EXAMPLES = int(os.environ.get("RETURNS_FUZZ_EXAMPLES", "100" if FULL else "12"))
 ADMIN_TOKEN = os.environ.get("ADMIN_API_TOKEN", DEMO_ADMIN_TOKEN)
 EMAIL = "fuzz@example.com"
 CHECKS = [
