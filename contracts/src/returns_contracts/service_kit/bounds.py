@@ -82,3 +82,10 @@ Flag = Annotated[bool, Strict()]
 """A JSON boolean."""
 IsoDate = Annotated[date, BeforeValidator(_iso_day)]
 """A calendar day written YYYY-MM-DD."""
+
+
+def link_parts_fit(resource_id: str, expiry: str, signature: str) -> bool:
+    """Whether the parts of a signed link are no longer than any this platform signs. A signed
+    link answers 404 whatever is wrong with it, so its route checks this rather than declaring
+    bounds that would answer 422."""
+    return len(resource_id) <= ID_MAX and len(expiry) <= SHORT_MAX and len(signature) <= TOKEN_MAX
