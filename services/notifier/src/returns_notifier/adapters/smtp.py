@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
+import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from email import message_from_bytes
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -18,26 +23,74 @@ from aiosmtplib import (
 )
 
 from returns_notifier.domain.emails import OutgoingEmail
-from returns_notifier.service.errors import MailServerUnavailable, RecipientRejected
+from returns_notifier.service.errors import (
+    InvalidRecipient,
+    MailServerUnavailable,
+    RecipientRejected,
+    UnsafeHeaders,
+)
 
 # "Service not available, closing transmission channel": the server says it is going away.
 _SERVICE_NOT_AVAILABLE = 421
+
+# Characters that break a header line (C0/C1 controls, CR and LF among them, and the Unicode
+# line and paragraph separators) or reorder what the reader sees (bidirectional overrides).
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def header_text(value: str) -> str:
+    """Text from a customer or a merchant made safe for a header value (Subject, display name).
+
+    Controls and line breaks become spaces and whitespace is collapsed, so no text can end the
+    header line. `=?` becomes `= ?`: Python's e-mail package (3.11) decodes RFC 2047 encoded
+    words found in a value and writes what they decode to, CR and LF included, into the
+    message, so a name such as `=?utf-8?q?=0D=0ABcc:_x@evil?=` would add a Bcc header.
+    """
+    printable = "".join(
+        " "
+        if unicodedata.category(character) in _UNSAFE_CATEGORIES or character in _BIDI_CONTROLS
+        else character
+        for character in value
+    )
+    return " ".join(printable.split()).replace("=?", "= ?")
+
+
+def _mailbox(address: str, name: str | None = None) -> Address:
+    """One mailbox, or InvalidRecipient: a comma, a second address or a line break in `address`
+    is refused here rather than read as more recipients."""
+    try:
+        return Address(display_name=header_text(name or ""), addr_spec=address)
+    except (ValueError, IndexError, HeaderParseError) as error:
+        raise InvalidRecipient(f"not a single e-mail address: {address!r}") from error
+
+
+def check_headers(message: EmailMessage, expected: Sequence[str]) -> None:
+    """The message as it will be written has exactly the top-level headers that were set, each
+    once: whatever a value held, it did not add one (the check Python 3.13 makes with
+    `verify_generated_headers`, which 3.11 lacks)."""
+    written = message.as_bytes(policy=email.policy.SMTP)
+    head = written.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+    found = message_from_bytes(head, policy=email.policy.SMTP).keys()
+    if sorted(name.lower() for name in found) != sorted(name.lower() for name in expected):
+        raise UnsafeHeaders(f"headers {found} written where {list(expected)} were set")
 
 
 def to_mime(email: OutgoingEmail, now: datetime | None = None) -> EmailMessage:
     """The MIME message: multipart/alternative with the plain-text part first, then the HTML
     (multipart/related with its inline images when there are any); inside multipart/mixed with
-    the attachments when there are any."""
+    the attachments when there are any.
+
+    Every header value from a customer or a merchant goes through `header_text` or `_mailbox`,
+    and the headers written are checked against those set (`check_headers`)."""
     message = EmailMessage()
     message["Message-ID"] = email.message_id
     message["Date"] = format_datetime(now or datetime.now(UTC))
-    message["From"] = Address(display_name=email.sender.name or "", addr_spec=email.sender.address)
-    message["To"] = email.recipient
+    message["From"] = _mailbox(email.sender.address, email.sender.name)
+    message["To"] = _mailbox(email.recipient)
     if email.reply_to is not None:
-        message["Reply-To"] = Address(
-            display_name=email.reply_to.name or "", addr_spec=email.reply_to.address
-        )
-    message["Subject"] = email.subject
+        message["Reply-To"] = _mailbox(email.reply_to.address, email.reply_to.name)
+    message["Subject"] = header_text(email.subject)
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     if email.inline_images:
@@ -60,7 +113,11 @@ def to_mime(email: OutgoingEmail, now: datetime | None = None) -> EmailMessage:
         message.add_attachment(
             attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
+    check_headers(message, [*_SET_HEADERS, *(["Reply-To"] if email.reply_to else [])])
     return message
+
+
+_SET_HEADERS = ("Message-ID", "Date", "From", "To", "Subject", "MIME-Version", "Content-Type")
 
 
 class SmtpSender:
@@ -106,7 +163,10 @@ class SmtpSender:
         async with self._lock:
             client = await self._connected()
             try:
-                await client.send_message(message)
+                # The envelope names the one recipient: headers never choose who receives it.
+                await client.send_message(
+                    message, sender=email.sender.address, recipients=[email.recipient]
+                )
             except SMTPRecipientsRefused as error:
                 self._drop()
                 if error.recipients and all(r.code >= 500 for r in error.recipients):
