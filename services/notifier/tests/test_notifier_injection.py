@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.policy
 from datetime import UTC, datetime
 from email import message_from_bytes
+from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from returns_contracts import Address, Branding, Customer
 from returns_contracts.examples import merchant_updated, return_submitted
 from returns_notifier.adapters.rendering import JinjaRenderer
-from returns_notifier.adapters.smtp import check_headers, header_text, to_mime
+from returns_notifier.adapters.smtp import check_written, header_text, to_mime, wire_bytes
 from returns_notifier.domain.emails import (
     CUSTOMER_SERVICE_DEFECTIVE,
     Mailbox,
@@ -39,6 +40,9 @@ HEADER_PAYLOADS = [
     "Léa\u2028Bcc: spy@evil.example\u2029",
     "Léa\x00\x0b\x0c\x1b\x85Bcc: spy@evil.example",
     'Léa, "Spy" <spy@evil.example>',
+    # Long enough to be folded: Python 3.11 then drops the quotes around the name.
+    "Shop, spy@evil.example, " + "x" * 80,
+    "Shop <script>alert(1)</script>\" onmouseover=\"alert(2)' onfocus='alert(3) and more text",
 ]
 SET_HEADERS = ["Message-ID", "Date", "From", "To", "Reply-To", "Subject", "MIME-Version"]
 
@@ -63,8 +67,7 @@ def _email(name: str, recipient: str = "sav@atelier.example.com") -> OutgoingEma
 
 def _written(message: EmailMessage) -> EmailMessage:
     """The message as the SMTP server receives it, read back by a mail client."""
-    written = message.as_bytes(policy=email.policy.SMTP)
-    parsed = message_from_bytes(written, policy=email.policy.SMTP)
+    parsed = message_from_bytes(wire_bytes(message), policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
     return parsed
 
@@ -77,11 +80,13 @@ def test_a_hostile_name_stays_in_its_header_and_adds_none(name: str) -> None:
     assert written.get_all("Bcc") is None
     [sender] = written["From"].addresses
     assert sender.addr_spec == "returns@demo-shop.example"
+    assert sender.display_name == header_text(name)  # the whole name, in the name
     assert "\r" not in sender.display_name and "\n" not in sender.display_name
     [to] = written["To"].addresses
     assert to.addr_spec == "sav@atelier.example.com"
     [reply_to] = written["Reply-To"].addresses
     assert reply_to.addr_spec == "lea.dupont@example.com"
+    assert reply_to.display_name == header_text(name)
     subject = str(written["Subject"])
     assert subject.startswith("[Retour défectueux] Commande CMD-1 Bcc: spy@evil.example - ")
     assert not any(character in subject for character in "\r\n\x00\x0b\x0c\x1b\x85\u2028")
@@ -112,14 +117,22 @@ def test_a_recipient_that_is_not_one_plain_address_is_refused(recipient: str) ->
         to_mime(_email("Léa", recipient=recipient), now=NOW)
 
 
-def test_headers_added_by_a_value_are_caught_before_sending() -> None:
-    # What Python's e-mail package writes for a value it was handed raw: the guard of last resort.
+def test_headers_or_mailboxes_added_by_a_value_are_caught_before_sending() -> None:
+    # What Python's e-mail package writes for values it was handed raw: the guard of last resort.
     message = EmailMessage()
     message["From"] = "returns@demo-shop.example"
     message["Subject"] = "=?utf-8?q?=0D=0ABcc:_spy@evil.example?="
+    sender = [HeaderAddress(addr_spec="returns@demo-shop.example")]
     with pytest.raises(UnsafeHeaders):
-        check_headers(message, ["From", "Subject"])
-    check_headers(message, ["From", "Subject", "Bcc"])  # the check compares, nothing more
+        check_written(message.as_bytes(policy=email.policy.SMTP), {"From": sender, "Subject": None})
+
+    folded = EmailMessage()
+    name = "Shop, spy@evil.example, " + "x" * 80
+    folded["Reply-To"] = HeaderAddress(display_name=name, addr_spec="cs@shop.example")
+    reply_to = {"Reply-To": [HeaderAddress(display_name=name, addr_spec="cs@shop.example")]}
+    with pytest.raises(UnsafeHeaders):  # folded by the SMTP policy: three addresses
+        check_written(folded.as_bytes(policy=email.policy.SMTP), reply_to)
+    check_written(wire_bytes(folded), reply_to)  # written unfolded: one
 
 
 def test_the_html_body_escapes_every_text_and_drops_unsafe_links() -> None:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import email.policy
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.errors import HeaderParseError
@@ -39,7 +39,15 @@ _UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def header_text(value: str) -> str:
+_NAME_LIMIT = 200
+_SUBJECT_LIMIT = 400
+# How the message is written to the server. Unfolded: Python 3.11 drops the quotes around a
+# display name it folds over two lines, and `Shop, spy@evil.example, <long tail>` then reads as
+# three addresses. A line stays far below SMTP's 998 characters: names and subjects are capped.
+_WIRE = email.policy.SMTP.clone(max_line_length=None)
+
+
+def header_text(value: str, limit: int = _NAME_LIMIT) -> str:
     """Text from a customer or a merchant made safe for a header value (Subject, display name).
 
     Controls and line breaks become spaces and whitespace is collapsed, so no text can end the
@@ -53,7 +61,7 @@ def header_text(value: str) -> str:
         else character
         for character in value
     )
-    return " ".join(printable.split()).replace("=?", "= ?")
+    return " ".join(printable.split()).replace("=?", "= ?")[:limit].strip()
 
 
 def _mailbox(address: str, name: str | None = None) -> Address:
@@ -65,15 +73,27 @@ def _mailbox(address: str, name: str | None = None) -> Address:
         raise InvalidRecipient(f"not a single e-mail address: {address!r}") from error
 
 
-def check_headers(message: EmailMessage, expected: Sequence[str]) -> None:
-    """The message as it will be written has exactly the top-level headers that were set, each
-    once: whatever a value held, it did not add one (the check Python 3.13 makes with
-    `verify_generated_headers`, which 3.11 lacks)."""
-    written = message.as_bytes(policy=email.policy.SMTP)
+def wire_bytes(message: EmailMessage, *, eight_bit: bool = True) -> bytes:
+    """The message as it is handed to the SMTP server (CRLF line ends, headers unfolded)."""
+    return message.as_bytes(policy=_WIRE if eight_bit else _WIRE.clone(cte_type="7bit"))
+
+
+def check_written(written: bytes, expected: Mapping[str, Sequence[Address] | None]) -> None:
+    """The message as written, read back as a mail client would, has exactly the top-level
+    headers that were set, each once, and each address header exactly the mailboxes that were
+    set, names included: whatever a value held, it added no header and no recipient (Python
+    3.13 checks the first with `verify_generated_headers`; 3.11 checks nothing)."""
     head = written.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-    found = message_from_bytes(head, policy=email.policy.SMTP).keys()
-    if sorted(name.lower() for name in found) != sorted(name.lower() for name in expected):
-        raise UnsafeHeaders(f"headers {found} written where {list(expected)} were set")
+    parsed = message_from_bytes(head, policy=email.policy.default)
+    found = sorted(name.lower() for name in parsed)
+    if found != sorted(name.lower() for name in expected):
+        raise UnsafeHeaders(f"headers {found} written where {sorted(expected)} were set")
+    for name, mailboxes in expected.items():
+        if mailboxes is None:
+            continue
+        read = [(mailbox.addr_spec, mailbox.display_name) for mailbox in parsed[name].addresses]
+        if read != [(mailbox.addr_spec, mailbox.display_name) for mailbox in mailboxes]:
+            raise UnsafeHeaders(f"{name} reads as {read}, not as the mailbox set")
 
 
 def to_mime(email: OutgoingEmail, now: datetime | None = None) -> EmailMessage:
@@ -82,15 +102,21 @@ def to_mime(email: OutgoingEmail, now: datetime | None = None) -> EmailMessage:
     the attachments when there are any.
 
     Every header value from a customer or a merchant goes through `header_text` or `_mailbox`,
-    and the headers written are checked against those set (`check_headers`)."""
+    and the message as written is read back and checked against what was set
+    (`check_written`): UnsafeHeaders otherwise, and nothing is sent."""
     message = EmailMessage()
+    sender = _mailbox(email.sender.address, email.sender.name)
+    recipient = _mailbox(email.recipient)
+    reply_to = (
+        None if email.reply_to is None else _mailbox(email.reply_to.address, email.reply_to.name)
+    )
     message["Message-ID"] = email.message_id
     message["Date"] = format_datetime(now or datetime.now(UTC))
-    message["From"] = _mailbox(email.sender.address, email.sender.name)
-    message["To"] = _mailbox(email.recipient)
-    if email.reply_to is not None:
-        message["Reply-To"] = _mailbox(email.reply_to.address, email.reply_to.name)
-    message["Subject"] = header_text(email.subject)
+    message["From"] = sender
+    message["To"] = recipient
+    if reply_to is not None:
+        message["Reply-To"] = reply_to
+    message["Subject"] = header_text(email.subject, _SUBJECT_LIMIT)
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     if email.inline_images:
@@ -113,11 +139,19 @@ def to_mime(email: OutgoingEmail, now: datetime | None = None) -> EmailMessage:
         message.add_attachment(
             attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
-    check_headers(message, [*_SET_HEADERS, *(["Reply-To"] if email.reply_to else [])])
+    expected: dict[str, Sequence[Address] | None] = {
+        "Message-ID": None,
+        "Date": None,
+        "From": [sender],
+        "To": [recipient],
+        "Subject": None,
+        "MIME-Version": None,
+        "Content-Type": None,
+    }
+    if reply_to is not None:
+        expected["Reply-To"] = [reply_to]
+    check_written(wire_bytes(message), expected)
     return message
-
-
-_SET_HEADERS = ("Message-ID", "Date", "From", "To", "Subject", "MIME-Version", "Content-Type")
 
 
 class SmtpSender:
@@ -163,9 +197,16 @@ class SmtpSender:
         async with self._lock:
             client = await self._connected()
             try:
-                # The envelope names the one recipient: headers never choose who receives it.
-                await client.send_message(
-                    message, sender=email.sender.address, recipients=[email.recipient]
+                if client.is_ehlo_or_helo_needed:
+                    await client.ehlo()
+                eight_bit = client.supports_extension("8bitmime")
+                # The bytes checked by to_mime, and an envelope naming the one recipient:
+                # headers never choose who receives the e-mail.
+                await client.sendmail(
+                    email.sender.address,
+                    [email.recipient],
+                    wire_bytes(message, eight_bit=eight_bit),
+                    mail_options=["BODY=8BITMIME"] if eight_bit else [],
                 )
             except SMTPRecipientsRefused as error:
                 self._drop()
