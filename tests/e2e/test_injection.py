@@ -16,7 +16,6 @@ import io
 import re
 import unicodedata
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -257,14 +256,6 @@ def test_pages_show_hostile_text_escaped_and_no_unsafe_link(
     assert f'value="Abîmé {ESCAPED}"' in settings  # attribute context
     items = pages[f"/portal/{hostile.merchant_id}/items"]
     assert 'src="https://shop.example/mug.jpg?x=&#34;onerror=&#34;alert(4)"' in items
-
-
-@pytest.fixture
-async def broker(kafka_bootstrap_servers: str) -> AsyncIterator[KafkaBroker]:
-    broker = KafkaBroker(kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
-    await broker.start()
-    yield broker
-    await broker.stop()
 
 
 async def test_a_javascript_label_link_on_the_topic_is_not_shown(

@@ -6,14 +6,12 @@ an order number, an address that is a list or carries a display name, a non-http
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 
-from returns_declaration.config import DeclarationSettings
 from returns_declaration.domain.model import (
     SINGLE_LINE_PATTERN,
     Customer,
@@ -21,21 +19,13 @@ from returns_declaration.domain.model import (
     Order,
     OrderLine,
 )
-from returns_declaration.entrypoints.app import create_app
 
-OPERATOR = {"Authorization": "Bearer operator-token-of-this-test"}
+from .conftest import OPERATOR_TOKEN
+
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 MERCHANT = {"name": "Shop", "customer_service_email": "cs@shop.example"}
 CUSTOMER = {"name": "Camille Martin", "email": "camille@example.com"}
 LINE = {"line_id": "1", "sku": "MUG", "name": "Mug", "quantity": 1, "unit_price_cents": 1800}
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    # ASGITransport does not run the lifespan: only what is refused before storage is asked.
-    app = create_app(DeclarationSettings(admin_api_token="operator-token-of-this-test"))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://declaration") as client:
-        yield client
 
 
 def _order(customer: dict[str, Any] | None = None, line: dict[str, Any] | None = None) -> Any:
