@@ -128,14 +128,6 @@ class Shop:
 
 
 @pytest.fixture
-async def broker(kafka_bootstrap_servers: str) -> AsyncIterator[KafkaBroker]:
-    broker = KafkaBroker(kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
-    await broker.start()
-    yield broker
-    await broker.stop()
-
-
-@pytest.fixture
 async def inbox(kafka_bootstrap_servers: str, services: RunningServices) -> AsyncIterator[Inbox]:
     consumer = AIOKafkaConsumer(
         TOPICS.label_generated,

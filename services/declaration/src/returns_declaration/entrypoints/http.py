@@ -23,7 +23,12 @@ from returns_contracts.service_kit.errors import (
 )
 from returns_contracts.service_kit.logging import current_correlation_id
 from returns_declaration.adapters.repository import InvalidCursor
-from returns_declaration.domain.model import MERCHANT_ID_PATTERN, LabelStatus, Reason
+from returns_declaration.domain.model import (
+    MERCHANT_ID_PATTERN,
+    SINGLE_LINE_PATTERN,
+    LabelStatus,
+    Reason,
+)
 from returns_declaration.domain.rules import (
     DeclarationRejected,
     RequestedQuantity,
@@ -74,7 +79,8 @@ NewMerchantId = Annotated[
     str, Path(pattern=MERCHANT_ID_PATTERN, description="Lower-case letters, digits and -")
 ]
 ReasonCode = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-OrderNumber = Annotated[str, Path(min_length=1, max_length=64)]
+# An order number goes into e-mail subjects: one line, no control character (domain single_line).
+OrderNumber = Annotated[str, Path(min_length=1, max_length=64, pattern=SINGLE_LINE_PATTERN)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 

@@ -89,6 +89,15 @@ class LandingLinks:
     mailpit_url: str | None
 
 
+def shown_link(url: object) -> str | None:
+    """A link from outside the page (an order's image, a label or photo link) fit for an href
+    or a src: http(s) only, so no stored `javascript:` or `data:` link reaches a page."""
+    if not isinstance(url, str):
+        return None
+    stripped = url.strip()
+    return stripped if stripped.lower().startswith(("https://", "http://")) else None
+
+
 def _templates() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -97,6 +106,7 @@ def _templates() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["euros"] = lambda cents: f"{cents / 100:.2f} €"
+    environment.filters["link"] = shown_link
     return environment
 
 
@@ -653,7 +663,7 @@ def portal_pages(pages: Pages) -> APIRouter:
             answer = SubmissionAnswer.of(Submission(record, created=False))
             label_url = None
             if record.label_status == "generated" and record.label:
-                label_url = record.label.get("download_url")
+                label_url = shown_link(record.label.get("download_url"))
             return pages.render(
                 request,
                 "portal_confirmation.html",
