@@ -80,11 +80,15 @@ class LocalCarrier:
         pdf.set_creation_date(content.issued_at)
         pdf.set_auto_page_break(False)
         pdf.set_margins(MARGIN, MARGIN, MARGIN)
-        family = self._fonts(pdf)
+        # Embedding a TrueType font (parsing it, then subsetting it) costs most of a label's
+        # time; the PDF's built-in Helvetica needs neither and prints Latin-1, which covers most
+        # addresses, so the Unicode font is embedded only for a label that needs it.
+        embedded = None if _built_in_font_suffices(content) else self._font
+        family = self._fonts(pdf, embedded)
         pdf.add_page()
         width = A6_MM[0] - 2 * MARGIN
 
-        has_glyph = self._glyph_test(pdf, family)
+        has_glyph = _glyph_test(pdf, embedded)
 
         def text(value: str) -> str:
             return printable(value, has_glyph)
@@ -151,19 +155,11 @@ class LocalCarrier:
         pdf.cell(width, 4, tracking_number, align="C")
         return bytes(pdf.output())
 
-    def _glyph_test(self, pdf: FPDF, family: str) -> Callable[[str], bool]:
-        """Whether the label's font can draw a character: the TrueType font's own table, or
-        Latin-1 for the built-in font."""
-        if self._font is None:
-            return lambda character: ord(character) < 256
-        tables = [font.cmap for font in pdf.fonts.values() if isinstance(font, TTFFont)]
-        return lambda character: all(ord(character) in table for table in tables)
-
-    def _fonts(self, pdf: FPDF) -> str:
-        if self._font is None:
+    def _fonts(self, pdf: FPDF, embedded: Path | None) -> str:
+        if embedded is None:
             return "helvetica"
-        pdf.add_font("label", "", str(self._font))
-        pdf.add_font("label", "B", str(self._bold_font or self._font))
+        pdf.add_font("label", "", str(embedded))
+        pdf.add_font("label", "B", str(self._bold_font or embedded))
         return "label"
 
     @staticmethod
@@ -191,6 +187,34 @@ class LocalCarrier:
                     style="F",
                 )
                 column = run
+
+
+def _glyph_test(pdf: FPDF, embedded: Path | None) -> Callable[[str], bool]:
+    """Whether the label's font can draw a character: the TrueType font's own table, or
+    Latin-1 for the built-in font."""
+    if embedded is None:
+        return _built_in_glyph
+    tables = [font.cmap for font in pdf.fonts.values() if isinstance(font, TTFFont)]
+    return lambda character: all(ord(character) in table for table in tables)
+
+
+def _built_in_glyph(character: str) -> bool:
+    return ord(character) < 256
+
+
+def _built_in_font_suffices(content: LabelContent) -> bool:
+    """Every character the label prints is Latin-1 once `printable` has cleaned it."""
+    texts = [
+        content.merchant_name,
+        content.return_id,
+        content.order_number,
+        content.label_id,
+        *_sender_lines(content.sender),
+        *_address_lines(content.recipient, content.merchant_name),
+    ]
+    return all(
+        printable(value, _built_in_glyph) == printable(value, lambda _: True) for value in texts
+    )
 
 
 # Letters without a decomposition into a Latin letter.
