@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from returns_media.domain.errors import NotAuthorized, NotFound
+from returns_contracts.service_kit.access import Access, access, internal_caller
+from returns_media.domain.errors import NotFound
 from returns_media.domain.model import VARIANTS, Variant
 from returns_media.entrypoints.upload import receive_file
 from returns_media.service.links import LINK_GONE
@@ -67,14 +67,7 @@ class ErasureAnswer(BaseModel):
 
 def media_router(service: MediaService, *, internal_token: str, max_upload_bytes: int) -> APIRouter:
     router = APIRouter()
-
-    def internal_caller(
-        x_internal_token: Annotated[str | None, Header()] = None,
-    ) -> None:
-        if x_internal_token is None or not hmac.compare_digest(
-            x_internal_token.encode(), internal_token.encode()
-        ):
-            raise NotAuthorized("This endpoint is for the other services of the platform only.")
+    internal = Depends(internal_caller(internal_token))
 
     @router.post(
         "/v1/merchants/{merchant_id}/drafts/{draft_id}/photos",
@@ -163,7 +156,8 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         response_model=LookupAnswer,
         tags=["internal"],
         summary="The known photos of a merchant among the given ids, with fresh links",
-        dependencies=[Depends(internal_caller)],
+        dependencies=[internal],
+        openapi_extra=access(Access.INTERNAL_TOKEN),
     )
     async def lookup(body: LookupRequest) -> LookupAnswer:
         views = await service.lookup(body.merchant_id, body.photo_ids)
@@ -174,7 +168,8 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         response_model=ErasureAnswer,
         tags=["internal"],
         summary="Erase every photo of a merchant (GDPR)",
-        dependencies=[Depends(internal_caller)],
+        dependencies=[internal],
+        openapi_extra=access(Access.INTERNAL_TOKEN),
     )
     async def erase_merchant(merchant_id: Id) -> ErasureAnswer:
         deleted = await service.forget_merchant(merchant_id)
