@@ -25,8 +25,26 @@ from returns_contracts.service_kit.errors import error_response, validation_erro
 from returns_contracts.service_kit.logging import correlation_scope
 
 CORRELATION_HEADER = "X-Correlation-ID"
+FORWARDED_FOR_HEADER = "X-Forwarded-For"
 
 ReadinessCheck = Callable[[], Awaitable[object]]
+
+
+def client_address(request: Request, trust_forwarded_for: bool) -> str:
+    """The address a request comes from, as rate limits must count it; one rule for every entry
+    point (JSON API and pages alike).
+
+    Without a proxy, the connection's peer. Behind one reverse proxy (`trust_forwarded_for`),
+    the last address of `X-Forwarded-For`: the one the proxy itself wrote. Entries before it
+    were sent by the client and prove nothing, so a client cannot choose the address its
+    attempts count against by forging the header.
+    """
+    if trust_forwarded_for:
+        forwarded = ",".join(request.headers.getlist(FORWARDED_FOR_HEADER))
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return request.client.host if request.client else "unknown"
 
 
 def operations_router(

@@ -130,6 +130,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
             demo_user=DEMO_BACK_OFFICE_USER,
             mailpit_url=settings.mailpit_url,
         ),
+        trust_forwarded_for=settings.trust_forwarded_for,
     )
     subscribe(
         broker,

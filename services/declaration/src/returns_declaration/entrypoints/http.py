@@ -21,6 +21,7 @@ from returns_contracts.service_kit.errors import (
     error_response,
     validation_error_response,
 )
+from returns_contracts.service_kit.http import client_address
 from returns_contracts.service_kit.logging import current_correlation_id
 from returns_declaration.adapters.repository import InvalidCursor
 from returns_declaration.domain.model import MERCHANT_ID_PATTERN, LabelStatus, Reason
@@ -413,11 +414,6 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
 
     Session = Annotated[PortalSession, Depends(portal_session)]
 
-    def client_address(request: Request) -> str:
-        if trust_forwarded_for and (forwarded := request.headers.get("X-Forwarded-For")):
-            return forwarded.split(",")[0].strip()
-        return request.client.host if request.client else "unknown"
-
     @router.post(
         "/sessions",
         response_model=SessionAnswer,
@@ -429,7 +425,10 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
     )
     async def open_session(merchant_id: str, body: SessionBody, request: Request) -> SessionAnswer:
         opened = await service.open_session(
-            merchant_id, body.order_number, body.email, client_address(request)
+            merchant_id,
+            body.order_number,
+            body.email,
+            client_address(request, trust_forwarded_for),
         )
         return SessionAnswer(
             session_token=opened.token,

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from returns_contracts.service_kit.errors import error_response
+from returns_contracts.service_kit.http import client_address
 from returns_contracts.service_kit.logging import current_correlation_id
 from returns_contracts.signing import InvalidToken
 from returns_declaration.adapters.media import MediaPhotoUploader, PhotoRefused
@@ -126,8 +127,12 @@ class Pages:
         uploader: MediaPhotoUploader,
         secret: str,
         landing: LandingLinks,
+        *,
+        trust_forwarded_for: bool,
     ) -> None:
         self.service = service
+        # Behind a reverse proxy, the sign-in limit counts the client's address, not the proxy's.
+        self.trust_forwarded_for = trust_forwarded_for
         self.users = users
         self.uploader = uploader
         self.secret = secret
@@ -287,7 +292,7 @@ def portal_pages(pages: Pages) -> APIRouter:
         }
         errors: dict[str, str] = {}
         status_code = 422
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request, pages.trust_forwarded_for)
         try:
             opened = await service.open_session(
                 merchant_id, values["order_number"], values["email"], client
