@@ -18,12 +18,13 @@ every service: `internal_caller(token)` is the dependency of internal routes.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header
+from fastapi import routing as fastapi_routing
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp
@@ -174,27 +175,37 @@ def mount_public(app: FastAPI, path: str, target: ASGIApp, name: str) -> None:
     app.state.mount_access = mounts
 
 
+def _flat_routes(app: FastAPI) -> Iterator[tuple[BaseRoute, Any]]:
+    """(original route, effective route) for every route, included routers flattened.
+
+    FastAPI >= 0.16x keeps included routers as wrappers in `app.routes` and resolves a route's
+    prefix and options through `fastapi.routing.iter_route_contexts`; older versions copy the
+    routes into `app.routes` as they are.
+    """
+    iterate = getattr(fastapi_routing, "iter_route_contexts", None)
+    if iterate is None:
+        for route in app.routes:
+            yield route, route
+        return
+    for context in iterate(app.routes):
+        yield context.original_route, context
+
+
 def route_access(app: FastAPI) -> list[RouteAccess]:
     """Every route of `app` with what it declares (None where it declares nothing)."""
     found: list[RouteAccess] = []
     framework = _framework_routes(app)
     mounts: dict[str, frozenset[Access]] = getattr(app.state, "mount_access", {})
-    route: BaseRoute
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            found.append(
-                RouteAccess(
-                    route.path,
-                    tuple(sorted(route.methods or ())),
-                    _declared(route.openapi_extra),
-                    route.include_in_schema,
-                )
-            )
-        elif isinstance(route, Mount):
-            found.append(RouteAccess(route.path, ("GET",), mounts.get(route.path), False))
+    for original, route in _flat_routes(app):
+        path = str(getattr(route, "path", None) or repr(original))
+        methods = tuple(sorted(getattr(route, "methods", None) or ("GET",)))
+        if isinstance(original, APIRoute):
+            extra = getattr(route, "openapi_extra", None)
+            in_schema = bool(getattr(route, "include_in_schema", True))
+            found.append(RouteAccess(path, methods, _declared(extra), in_schema))
+        elif isinstance(original, Mount):
+            found.append(RouteAccess(path, methods, mounts.get(path), False))
         else:
-            path = str(getattr(route, "path", repr(route)))
-            methods = tuple(sorted(getattr(route, "methods", None) or ("GET",)))
             kinds = frozenset({Access.PUBLIC}) if path in framework else None
             found.append(RouteAccess(path, methods, kinds, False))
     return found
@@ -218,9 +229,11 @@ def install_access_docs(app: FastAPI) -> None:
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
+        # FastAPI caches the document (and rebuilds it when routes change); ours is the same
+        # dict, completed once: the extension below marks it done.
         document = build()
+        if UNLISTED_EXTENSION in document:
+            return document
         used: set[str] = set()
         for operations in document.get("paths", {}).values():
             for operation in operations.values():
@@ -244,7 +257,6 @@ def install_access_docs(app: FastAPI) -> None:
             for entry in route_access(app)
             if not entry.in_schema
         ]
-        app.openapi_schema = document
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]

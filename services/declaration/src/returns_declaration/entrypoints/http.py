@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
+from returns_contracts.service_kit.access import PUBLIC, Access, access
 from returns_contracts.service_kit.errors import (
     ErrorBody,
     error_response,
@@ -71,6 +72,10 @@ from returns_declaration.service.use_cases import (
 from returns_declaration.service.users import MerchantUsers
 
 _bearer = HTTPBearer(auto_error=False)
+# Who may call each route (its OpenAPI `x-access` and `security`); the dependencies check it.
+MERCHANT_OR_OPERATOR = access(Access.MERCHANT_API_KEY, Access.OPERATOR_TOKEN)
+OPERATOR_ONLY = access(Access.OPERATOR_TOKEN)
+PORTAL_SESSION = access(Access.PORTAL_SESSION)
 NewMerchantId = Annotated[
     str, Path(pattern=MERCHANT_ID_PATTERN, description="Lower-case letters, digits and -")
 ]
@@ -219,6 +224,7 @@ def back_office_router(
         summary="Create a merchant (operator) or replace its settings",
         description="Reasons are kept as they are; change them with the reason operations.",
         responses=_errors(401, 404, 409, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def put_merchant(
         merchant_id: NewMerchantId, settings: MerchantSettingsBody, who: Authenticated
@@ -234,6 +240,7 @@ def back_office_router(
         response_model=MerchantAnswer,
         summary="Read a merchant's settings and reasons (retired ones included)",
         responses=_errors(401, 404),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def get_merchant(merchant_id: str, who: Authenticated) -> MerchantAnswer:
         require_merchant(who, merchant_id)
@@ -245,6 +252,7 @@ def back_office_router(
         response_model=MerchantAnswer,
         summary="Add a reason, or rename, flag/unflag defective or un-retire it (R1)",
         responses=_errors(401, 404, 409, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def put_reason(
         merchant_id: str, code: ReasonCode, body: ReasonBody, who: Authenticated
@@ -259,6 +267,7 @@ def back_office_router(
         response_model=MerchantAnswer,
         summary="Retire a reason: no longer offered, still shown on returns that used it (R1)",
         responses=_errors(401, 404, 409, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def retire_reason(merchant_id: str, code: str, who: Authenticated) -> MerchantAnswer:
         require_merchant(who, merchant_id)
@@ -271,6 +280,7 @@ def back_office_router(
         status_code=status.HTTP_201_CREATED,
         summary="Issue a back-office API key for the merchant (operator only; shown once)",
         responses=_errors(401, 403, 404),
+        openapi_extra=OPERATOR_ONLY,
     )
     async def issue_key(merchant_id: str, who: Authenticated) -> ApiKeyAnswer:
         require_operator(who)
@@ -284,6 +294,7 @@ def back_office_router(
         status_code=status.HTTP_204_NO_CONTENT,
         summary="Revoke an API key (operator only)",
         responses=_errors(401, 403, 404),
+        openapi_extra=OPERATOR_ONLY,
     )
     async def revoke_key(merchant_id: str, key_id: str, who: Authenticated) -> None:
         require_operator(who)
@@ -299,6 +310,7 @@ def back_office_router(
             "(operator only)",
             description="The password is kept as a salted scrypt hash.",
             responses=_errors(401, 403, 404, 422),
+            openapi_extra=OPERATOR_ONLY,
         )
         async def put_user(
             merchant_id: str,
@@ -321,6 +333,7 @@ def back_office_router(
         summary="Create or replace one order of the merchant",
         description="What earlier returns of the order took back is kept.",
         responses=_errors(401, 404, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def put_order(
         merchant_id: str, order_number: OrderNumber, body: OrderBody, who: Authenticated
@@ -344,6 +357,7 @@ def back_office_router(
         response_model=ReturnList,
         summary="List the merchant's returns, newest first, a page at a time",
         responses=_errors(401, 404, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def list_returns(
         merchant_id: str,
@@ -371,6 +385,7 @@ def back_office_router(
         response_model=ReturnRecordAnswer,
         summary="Read one return record: lines, reasons, comments, photo links, label, timeline",
         responses=_errors(401, 404),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def get_return(
         merchant_id: str, return_id: str, who: Authenticated
@@ -386,6 +401,7 @@ def back_office_router(
         summary="Ask for the return's label (R11); LabelRequested says who asked",
         description="A repeated request gives back the existing label unless `regenerate` is set.",
         responses=_errors(401, 404, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def request_label(
         merchant_id: str, return_id: str, body: LabelRequestBody, who: Authenticated
@@ -422,6 +438,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         description="A wrong pair answers the same whether the order exists or not. Attempts "
         "are limited per order and per client address (429 with Retry-After).",
         responses=_errors(401, 404, 422, 429),
+        openapi_extra=PUBLIC,
     )
     async def open_session(merchant_id: str, body: SessionBody, request: Request) -> SessionAnswer:
         opened = await service.open_session(
@@ -441,6 +458,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         response_model=PortalOrderAnswer,
         summary="The session's order: what is still returnable per line, the window, reasons",
         responses=_errors(401, 404),
+        openapi_extra=PORTAL_SESSION,
     )
     async def read_order(session: Session) -> PortalOrderAnswer:
         return PortalOrderAnswer.of(await service.portal_order(session))
@@ -451,6 +469,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         status_code=status.HTTP_201_CREATED,
         summary="Step 1: choose the lines and quantities (R3); gives the draft token for media",
         responses=_errors(401, 404, 422),
+        openapi_extra=PORTAL_SESSION,
     )
     async def create_draft(session: Session, body: DraftBody) -> DraftAnswer:
         lines = [RequestedQuantity(line.line_id, line.quantity) for line in body.lines]
@@ -461,6 +480,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         response_model=DraftAnswer,
         summary="Step 4: the summary of the whole return, with photo thumbnails (R7)",
         responses=_errors(401, 404),
+        openapi_extra=PORTAL_SESSION,
     )
     async def read_draft(session: Session, draft_id: str) -> DraftAnswer:
         return DraftAnswer.of(await service.summary(session, draft_id))
@@ -470,6 +490,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         response_model=DraftAnswer,
         summary="Step 2: the line's reason, among the merchant's active reasons (R4)",
         responses=_errors(401, 404, 422),
+        openapi_extra=PORTAL_SESSION,
     )
     async def choose_reason(
         session: Session, draft_id: str, line_id: str, body: ReasonChoice
@@ -483,6 +504,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         response_model=DraftAnswer,
         summary="Step 3, classic reason: the return type (R5)",
         responses=_errors(401, 404, 422),
+        openapi_extra=PORTAL_SESSION,
     )
     async def choose_return_type(
         session: Session, draft_id: str, line_id: str, body: ReturnTypeChoice
@@ -497,6 +519,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         summary="Step 3, defective reason: comment (10-2,000 characters) and 1-5 photos (R6)",
         description="Each photo id must be a photo uploaded to media for this draft.",
         responses=_errors(401, 404, 422, 503),
+        openapi_extra=PORTAL_SESSION,
     )
     async def describe_defect(
         session: Session, draft_id: str, line_id: str, body: DefectBody
@@ -517,6 +540,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
             **_errors(401, 404, 409, 422),
             200: {"model": SubmissionAnswer, "description": "Already submitted: the same return"},
         },
+        openapi_extra=PORTAL_SESSION,
     )
     async def submit(
         session: Session,

@@ -103,6 +103,7 @@ def labels_router(
             200: {"content": {"application/pdf": {}}, "description": "The label"},
             404: {"model": ErrorBody, "description": "Unknown, replaced or expired link"},
         },
+        openapi_extra=access(Access.SIGNED_LINK),
     )
     async def download(label_id: str, exp: str = Query(""), sig: str = Query("")) -> Response:
         try:

@@ -76,6 +76,7 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         tags=["photos"],
         summary="Upload one photo of a returned item (multipart field `file`)",
         openapi_extra={
+            **access(Access.DRAFT_TOKEN),
             "requestBody": {
                 "required": True,
                 "content": {
@@ -87,7 +88,7 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
                         }
                     }
                 },
-            }
+            },
         },
     )
     async def upload_photo(
@@ -117,6 +118,7 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         status_code=204,
         tags=["photos"],
         summary="Remove a photo from a draft before it is submitted",
+        openapi_extra=access(Access.DRAFT_TOKEN),
     )
     async def remove_photo(
         merchant_id: Id,
@@ -134,6 +136,7 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         summary="The image behind a signed link, until it expires",
         response_class=Response,
         responses={200: {"content": {"image/jpeg": {}}}},
+        openapi_extra=access(Access.SIGNED_LINK),
     )
     async def open_link(photo_id: str, variant: str, exp: str = "", sig: str = "") -> Response:
         # Whatever is wrong with a link (shape, signature, expiry, photo), the answer is 404.
