@@ -359,16 +359,27 @@ def _without(url: str, name: str) -> str:
 
 
 def _altered(url: str, name: str) -> str:
+    """The link with the first character of `name`'s value changed (always other bytes)."""
     parts = urlsplit(url)
 
     def change(item: str) -> str:
         if not item.startswith(f"{name}="):
             return item
         value = item.split("=", 1)[1]
-        flipped = ("1" if value[-1] != "1" else "2") if value else "1"
-        return f"{name}={value[:-1]}{flipped}"
+        first = "2" if value[:1] == "1" else "1"
+        return f"{name}={first}{value[1:]}"
 
     return f"{parts.path}?" + "&".join(change(item) for item in parts.query.split("&"))
+
+
+def _respelled(url: str) -> str:
+    """The link with its signature spelled otherwise for the same bytes (spare base64 bits)."""
+    parts = urlsplit(url)
+    query = dict(item.split("=", 1) for item in parts.query.split("&"))
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    sig = query["sig"]
+    query["sig"] = sig[:-1] + alphabet[alphabet.index(sig[-1]) ^ 1]  # 43 chars: 2 spare bits
+    return parts.path + "?" + "&".join(f"{key}={value}" for key, value in query.items())
 
 
 def signed_link(service: str, kind: str) -> Callable[..., list[Attempt]]:
@@ -386,8 +397,9 @@ def signed_link(service: str, kind: str) -> Callable[..., list[Attempt]]:
         paths = {
             "A's link altered to B's id": _swap_path(mine, a_id, b_id),
             "B's link with an altered signature": _altered(theirs, "sig"),
-            "B's link with its expiry pushed back": _altered(theirs, "exp"),
+            "B's link with its expiry changed": _altered(theirs, "exp"),
             "B's link without its signature": _without(theirs, "sig"),
+            "B's link with its signature respelled": _respelled(theirs),
         }
         return [Attempt(case, service, method, path, "api") for case, path in paths.items()]
 
