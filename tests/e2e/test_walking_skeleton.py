@@ -35,6 +35,8 @@ from returns_contracts import (
     Topics,
     parse_message,
 )
+from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER
+from returns_contracts.service_kit.settings import ServiceSettings
 from returns_declaration.entrypoints.demo import (
     DEMO_ADMIN_TOKEN,
     Declaration,
@@ -52,6 +54,8 @@ from returns_infra.testing import eventually, message_detail, messages_to, wait_
 pytestmark = pytest.mark.e2e
 
 ADMIN_TOKEN = os.environ.get("ADMIN_API_TOKEN", DEMO_ADMIN_TOKEN)
+# The label status of labels is internal (services, support tooling): the internal token.
+INTERNAL = {INTERNAL_TOKEN_HEADER: ServiceSettings().internal_api_token}
 EMAIL = "ana@example.com"
 REASONS = {
     "damaged": {"label_fr": "Article abîmé", "label_en": "Damaged", "defective": True},
@@ -251,18 +255,48 @@ def test_classic_return_is_label_pending_in_labels(shop: Shop, smtp_server: Smtp
     return_id = response.json()["return_id"]
 
     def label_status() -> str | None:
-        answer = shop.labels.get(f"/v1/merchants/{shop.id}/returns/{return_id}/label")
+        answer = shop.labels.get(
+            f"/internal/v1/merchants/{shop.id}/returns/{return_id}/label", headers=INTERNAL
+        )
         return str(answer.json()["status"]) if answer.status_code == 200 else None
 
     assert eventually(label_status, 60, "labels recording the return") == "label_pending"
     assert messages_to(smtp_server.api_url, shop.customer_service) == []
 
 
+def test_the_merchant_reads_the_label_through_the_return_record(shop: Shop) -> None:
+    # Labels' own status is internal; the merchant's API key reads the label in declaration.
+    address = {"line1": "1 rue A", "postal_code": "69001", "city": "Lyon", "country": "FR"}
+    settings = {**_merchant(shop.customer_service, "fr"), "return_address": address}
+    saved = shop.http.put(f"/v1/merchants/{shop.id}", json=settings, headers=shop.api_key)
+    assert saved.status_code == 200, saved.text
+    return_id = shop.submit([CLASSIC_LINE]).json()["return_id"]
+
+    def generated() -> dict[str, Any] | None:
+        record = shop.record(return_id)
+        return record if record["label_status"] == "generated" else None
+
+    record = eventually(generated, 60, "the label on the return record")
+    label = record["label"]
+    assert {"label_id", "tracking_number", "carrier", "download_url"} <= set(label)
+    pdf = httpx.get(label["download_url"], timeout=15)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    internal = shop.labels.get(
+        f"/internal/v1/merchants/{shop.id}/returns/{return_id}/label", headers=INTERNAL
+    ).json()
+    assert internal["label"]["label_id"] == label["label_id"]
+    anonymous = shop.labels.get(f"/internal/v1/merchants/{shop.id}/returns/{return_id}/label")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "invalid_token"
+
+
 def test_defective_return_is_awaiting_merchant_in_labels(shop: Shop) -> None:
     return_id = shop.submit([defective_line()]).json()["return_id"]
 
     def label_status() -> str | None:
-        answer = shop.labels.get(f"/v1/merchants/{shop.id}/returns/{return_id}/label")
+        answer = shop.labels.get(
+            f"/internal/v1/merchants/{shop.id}/returns/{return_id}/label", headers=INTERNAL
+        )
         return str(answer.json()["status"]) if answer.status_code == 200 else None
 
     assert eventually(label_status, 60, "labels recording the return") == "awaiting_merchant"

@@ -16,11 +16,13 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
+from returns_contracts.service_kit.access import PUBLIC, Access, access
 from returns_contracts.service_kit.errors import (
     ErrorBody,
     error_response,
     validation_error_response,
 )
+from returns_contracts.service_kit.http import client_address
 from returns_contracts.service_kit.logging import current_correlation_id
 from returns_declaration.adapters.repository import InvalidCursor
 from returns_declaration.domain.model import (
@@ -75,6 +77,10 @@ from returns_declaration.service.use_cases import (
 from returns_declaration.service.users import MerchantUsers
 
 _bearer = HTTPBearer(auto_error=False)
+# Who may call each route (its OpenAPI `x-access` and `security`); the dependencies check it.
+MERCHANT_OR_OPERATOR = access(Access.MERCHANT_API_KEY, Access.OPERATOR_TOKEN)
+OPERATOR_ONLY = access(Access.OPERATOR_TOKEN)
+PORTAL_SESSION = access(Access.PORTAL_SESSION)
 NewMerchantId = Annotated[
     str, Path(pattern=MERCHANT_ID_PATTERN, description="Lower-case letters, digits and -")
 ]
@@ -224,6 +230,7 @@ def back_office_router(
         summary="Create a merchant (operator) or replace its settings",
         description="Reasons are kept as they are; change them with the reason operations.",
         responses=_errors(401, 404, 409, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def put_merchant(
         merchant_id: NewMerchantId, settings: MerchantSettingsBody, who: Authenticated
@@ -239,6 +246,7 @@ def back_office_router(
         response_model=MerchantAnswer,
         summary="Read a merchant's settings and reasons (retired ones included)",
         responses=_errors(401, 404),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def get_merchant(merchant_id: str, who: Authenticated) -> MerchantAnswer:
         require_merchant(who, merchant_id)
@@ -250,6 +258,7 @@ def back_office_router(
         response_model=MerchantAnswer,
         summary="Add a reason, or rename, flag/unflag defective or un-retire it (R1)",
         responses=_errors(401, 404, 409, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def put_reason(
         merchant_id: str, code: ReasonCode, body: ReasonBody, who: Authenticated
@@ -264,6 +273,7 @@ def back_office_router(
         response_model=MerchantAnswer,
         summary="Retire a reason: no longer offered, still shown on returns that used it (R1)",
         responses=_errors(401, 404, 409, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def retire_reason(merchant_id: str, code: str, who: Authenticated) -> MerchantAnswer:
         require_merchant(who, merchant_id)
@@ -276,6 +286,7 @@ def back_office_router(
         status_code=status.HTTP_201_CREATED,
         summary="Issue a back-office API key for the merchant (operator only; shown once)",
         responses=_errors(401, 403, 404),
+        openapi_extra=OPERATOR_ONLY,
     )
     async def issue_key(merchant_id: str, who: Authenticated) -> ApiKeyAnswer:
         require_operator(who)
@@ -289,6 +300,7 @@ def back_office_router(
         status_code=status.HTTP_204_NO_CONTENT,
         summary="Revoke an API key (operator only)",
         responses=_errors(401, 403, 404),
+        openapi_extra=OPERATOR_ONLY,
     )
     async def revoke_key(merchant_id: str, key_id: str, who: Authenticated) -> None:
         require_operator(who)
@@ -304,6 +316,7 @@ def back_office_router(
             "(operator only)",
             description="The password is kept as a salted scrypt hash.",
             responses=_errors(401, 403, 404, 422),
+            openapi_extra=OPERATOR_ONLY,
         )
         async def put_user(
             merchant_id: str,
@@ -326,6 +339,7 @@ def back_office_router(
         summary="Create or replace one order of the merchant",
         description="What earlier returns of the order took back is kept.",
         responses=_errors(401, 404, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def put_order(
         merchant_id: str, order_number: OrderNumber, body: OrderBody, who: Authenticated
@@ -349,6 +363,7 @@ def back_office_router(
         response_model=ReturnList,
         summary="List the merchant's returns, newest first, a page at a time",
         responses=_errors(401, 404, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def list_returns(
         merchant_id: str,
@@ -376,6 +391,7 @@ def back_office_router(
         response_model=ReturnRecordAnswer,
         summary="Read one return record: lines, reasons, comments, photo links, label, timeline",
         responses=_errors(401, 404),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def get_return(
         merchant_id: str, return_id: str, who: Authenticated
@@ -391,6 +407,7 @@ def back_office_router(
         summary="Ask for the return's label (R11); LabelRequested says who asked",
         description="A repeated request gives back the existing label unless `regenerate` is set.",
         responses=_errors(401, 404, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def request_label(
         merchant_id: str, return_id: str, body: LabelRequestBody, who: Authenticated
@@ -419,11 +436,6 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
 
     Session = Annotated[PortalSession, Depends(portal_session)]
 
-    def client_address(request: Request) -> str:
-        if trust_forwarded_for and (forwarded := request.headers.get("X-Forwarded-For")):
-            return forwarded.split(",")[0].strip()
-        return request.client.host if request.client else "unknown"
-
     @router.post(
         "/sessions",
         response_model=SessionAnswer,
@@ -432,10 +444,14 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         description="A wrong pair answers the same whether the order exists or not. Attempts "
         "are limited per order and per client address (429 with Retry-After).",
         responses=_errors(401, 404, 422, 429),
+        openapi_extra=PUBLIC,
     )
     async def open_session(merchant_id: str, body: SessionBody, request: Request) -> SessionAnswer:
         opened = await service.open_session(
-            merchant_id, body.order_number, body.email, client_address(request)
+            merchant_id,
+            body.order_number,
+            body.email,
+            client_address(request, trust_forwarded_for),
         )
         return SessionAnswer(
             session_token=opened.token,
@@ -448,6 +464,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         response_model=PortalOrderAnswer,
         summary="The session's order: what is still returnable per line, the window, reasons",
         responses=_errors(401, 404),
+        openapi_extra=PORTAL_SESSION,
     )
     async def read_order(session: Session) -> PortalOrderAnswer:
         return PortalOrderAnswer.of(await service.portal_order(session))
@@ -458,6 +475,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         status_code=status.HTTP_201_CREATED,
         summary="Step 1: choose the lines and quantities (R3); gives the draft token for media",
         responses=_errors(401, 404, 422),
+        openapi_extra=PORTAL_SESSION,
     )
     async def create_draft(session: Session, body: DraftBody) -> DraftAnswer:
         lines = [RequestedQuantity(line.line_id, line.quantity) for line in body.lines]
@@ -468,6 +486,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         response_model=DraftAnswer,
         summary="Step 4: the summary of the whole return, with photo thumbnails (R7)",
         responses=_errors(401, 404),
+        openapi_extra=PORTAL_SESSION,
     )
     async def read_draft(session: Session, draft_id: str) -> DraftAnswer:
         return DraftAnswer.of(await service.summary(session, draft_id))
@@ -477,6 +496,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         response_model=DraftAnswer,
         summary="Step 2: the line's reason, among the merchant's active reasons (R4)",
         responses=_errors(401, 404, 422),
+        openapi_extra=PORTAL_SESSION,
     )
     async def choose_reason(
         session: Session, draft_id: str, line_id: str, body: ReasonChoice
@@ -490,6 +510,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         response_model=DraftAnswer,
         summary="Step 3, classic reason: the return type (R5)",
         responses=_errors(401, 404, 422),
+        openapi_extra=PORTAL_SESSION,
     )
     async def choose_return_type(
         session: Session, draft_id: str, line_id: str, body: ReturnTypeChoice
@@ -504,6 +525,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         summary="Step 3, defective reason: comment (10-2,000 characters) and 1-5 photos (R6)",
         description="Each photo id must be a photo uploaded to media for this draft.",
         responses=_errors(401, 404, 422, 503),
+        openapi_extra=PORTAL_SESSION,
     )
     async def describe_defect(
         session: Session, draft_id: str, line_id: str, body: DefectBody
@@ -524,6 +546,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
             **_errors(401, 404, 409, 422),
             200: {"model": SubmissionAnswer, "description": "Already submitted: the same return"},
         },
+        openapi_extra=PORTAL_SESSION,
     )
     async def submit(
         session: Session,
