@@ -524,15 +524,16 @@ async def test_label_events_from_the_broker_fill_the_timeline_once(
         ),
     )
     foreign = generated.model_copy(update={"event_id": uuid.uuid4(), "merchant_id": "intruder"})
-    # A new event after the others on the same partition (same key): once it shows, the
-    # redelivery and the foreign event before it have been handled.
-    sentinel = LabelRejected(
-        merchant_id=shop.id,
-        correlation_id="e2e",
-        producer="labels",
-        payload=LabelRejectedPayload(
-            return_id=return_id, reason="not_ready", detail="sentinel of this test"
-        ),
+    # A new event after the others on the same topic and partition (same key): once it shows,
+    # the redelivery and the foreign event before it have been handled. (An event of another
+    # topic would not do: each topic has its own consumer, so it could be applied first.)
+    sentinel = generated.model_copy(
+        update={
+            "event_id": uuid.uuid4(),
+            "payload": generated.payload.model_copy(
+                update={"label_id": "L-2", "tracking_number": "TRK-2"}
+            ),
+        }
     )
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
     await producer.start()
@@ -546,7 +547,8 @@ async def test_label_events_from_the_broker_fill_the_timeline_once(
 
     def after_sentinel() -> dict[str, Any] | None:
         record = shop.record(return_id)
-        return record if record["label_status"] == "rejected" else None
+        label = record.get("label") or {}
+        return record if label.get("tracking_number") == "TRK-2" else None
 
     record = eventually(after_sentinel, 60, "the label events on the timeline")
     label_entries = [
@@ -556,9 +558,34 @@ async def test_label_events_from_the_broker_fill_the_timeline_once(
     ]
     assert label_entries == [
         ("label_generated", str(generated.event_id)),
-        ("label_rejected", str(sentinel.event_id)),
+        ("label_generated", str(sentinel.event_id)),
     ]
-    assert record["label"]["tracking_number"] == "TRK-1"
+
+    rejected = LabelRejected(
+        merchant_id=shop.id,
+        correlation_id="e2e",
+        producer="labels",
+        payload=LabelRejectedPayload(return_id=return_id, reason="not_ready", detail="e2e"),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            Topics().for_message(rejected), rejected.model_dump_json().encode(), key=rejected.key()
+        )
+    finally:
+        await producer.stop()
+
+    def rejected_shown() -> dict[str, Any] | None:
+        record = shop.record(return_id)
+        return record if record["label_status"] == "rejected" else None
+
+    record = eventually(rejected_shown, 60, "the label rejection on the timeline")
+    last_label_entry = [e for e in record["timeline"] if e["kind"].startswith("label_")][-1]
+    assert (last_label_entry["kind"], last_label_entry["event_id"]) == (
+        "label_rejected",
+        str(rejected.event_id),
+    )
 
 
 # --- a crash between the database write and the publish -------------------------------------------
