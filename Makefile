@@ -45,7 +45,8 @@ chromium:
 	  echo "==> installing Debian's chromium for the browser tests"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	else \
-	  echo "chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests skip without it)"; \
+	  echo "chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests fail without it)"; \
+	  exit 1; \
 	fi
 
 ## bench: time for media to accept a 4 MB, 12-megapixel photo (median, worst of 20) and its RSS

@@ -11,7 +11,9 @@ trap cleanup EXIT INT TERM
 
 infra clean || exit 1
 infra start || exit 1
+# A failed `env` would leave the tests to find servers of their own: stop here instead.
+servers_env=$(infra env) || exit 1
 set -a
-eval "$(infra env)"
+eval "$servers_env"
 set +a
 "$bin/pytest" "$@"

@@ -35,7 +35,9 @@ from returns_contracts import (
     parse_message,
 )
 from returns_contracts.examples import WAREHOUSE, merchant_updated, return_submitted
+from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER
 from returns_contracts.service_kit.kafka import consumer_group, publish
+from returns_contracts.service_kit.settings import ServiceSettings
 from returns_infra.fixtures import RunningServices
 from returns_infra.testing import eventually
 
@@ -44,6 +46,8 @@ pytestmark = pytest.mark.e2e
 TOPICS = Topics()
 SUPPORT = Actor(kind="user", id="u-7", display_name="Sam Support")
 WAIT = 60.0
+# The label status is internal: the test profile's services use the settings' internal token.
+INTERNAL = {INTERNAL_TOKEN_HEADER: ServiceSettings().internal_api_token}
 
 
 class Inbox:
@@ -116,7 +120,9 @@ class Shop:
         return command
 
     def status(self, return_id: str) -> dict[str, Any] | None:
-        answer = self.labels.get(f"/v1/merchants/{self.id}/returns/{return_id}/label")
+        answer = self.labels.get(
+            f"/internal/v1/merchants/{self.id}/returns/{return_id}/label", headers=INTERNAL
+        )
         return answer.json() if answer.status_code == 200 else None
 
     def status_when(self, return_id: str, wanted: str) -> dict[str, Any]:
@@ -125,14 +131,6 @@ class Shop:
             return found if found is not None and found["status"] == wanted else None
 
         return eventually(probe, WAIT, f"return {return_id} becoming {wanted}")
-
-
-@pytest.fixture
-async def broker(kafka_bootstrap_servers: str) -> AsyncIterator[KafkaBroker]:
-    broker = KafkaBroker(kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
-    await broker.start()
-    yield broker
-    await broker.stop()
 
 
 @pytest.fixture

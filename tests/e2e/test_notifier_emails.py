@@ -11,7 +11,7 @@ import io
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -139,14 +139,6 @@ class Shop:
     async def submit(self, event: ReturnSubmitted) -> ReturnSubmitted:
         await publish(self.broker, TOPICS, event)
         return event
-
-
-@pytest.fixture
-async def broker(kafka_bootstrap_servers: str) -> AsyncIterator[KafkaBroker]:
-    broker = KafkaBroker(kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
-    await broker.start()
-    yield broker
-    await broker.stop()
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 """schemathesis over the OpenAPI document of each of the four services, past authentication.
 
 Every operation of every service gets generated requests, valid and invalid, against the real
-processes. Each request carries the credential its route needs (`credentials_for`), and the
-path names the merchant, draft and return made for this module, so the requests reach the use
-cases instead of stopping at 401 or 404. A request fails the test when the answer is a 5xx, or
-does not match the documented schema, or when a request outside the documented bounds is
-accepted.
+processes. Each request carries the credential its route declares (`x-access`, see
+`credentials_for`), and the path names the merchant, draft and return made for this module, so
+the requests reach the use cases instead of stopping at 401 or 404. A request fails the test
+when the answer is a 5xx, or does not match the documented schema, or when a request outside
+the documented bounds is accepted.
 
 `make test` runs a few examples per operation, derandomised; `make fuzz` (RETURNS_FUZZ=full)
 adds schemathesis' coverage phase and many more random examples.
@@ -34,6 +34,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from returns_contracts.service_kit.access import (
+    ACCESS_EXTENSION,
+    INTERNAL_TOKEN_HEADER,
+    Access,
+)
 from returns_contracts.service_kit.settings import ServiceSettings
 from returns_declaration.entrypoints.demo import (
     DEMO_ADMIN_TOKEN,
@@ -78,13 +83,24 @@ class World:
             "api_key": {"Authorization": f"Bearer {self.api_key}"},
             "session": {"Authorization": f"Bearer {self.session_token}"},
             "draft": {"Authorization": f"Bearer {self.draft_token}"},
-            "internal": {"X-Internal-Token": self.internal_token},
+            "internal": {INTERNAL_TOKEN_HEADER: self.internal_token},
             "none": {},
         }[kind]
 
 
-# Which credential a route takes, by service and path; the first match wins. A route whose
-# OpenAPI declares an `X-Internal-Token` API key gets the internal token whatever this says.
+# The credential of each declared kind of caller (`x-access`, service_kit.access), in the order
+# tried when a route accepts several: a merchant's own key before the operator's token.
+KIND_CREDENTIALS: dict[str, str] = {
+    Access.MERCHANT_API_KEY: "api_key",
+    Access.PORTAL_SESSION: "session",
+    Access.DRAFT_TOKEN: "draft",
+    Access.INTERNAL_TOKEN: "internal",
+    Access.OPERATOR_TOKEN: "operator",
+    Access.SIGNED_LINK: "none",
+    Access.PUBLIC: "none",
+}
+
+# For a route that declares no `x-access`: its security schemes' header, else its path.
 ROUTE_CREDENTIALS: dict[str, list[tuple[str, str]]] = {
     "declaration": [
         (r"^/v1/merchants/[^/]+/(api-keys|users)\b", "operator"),
@@ -103,29 +119,37 @@ ROUTE_CREDENTIALS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def _declares_internal_token(operation: schemathesis.APIOperation[Any, Any, Any, Any]) -> bool:
+def _declared_kind(operation: schemathesis.APIOperation[Any, Any, Any, Any]) -> str | None:
     raw: dict[str, Any] = operation.definition.raw
+    declared = raw.get(ACCESS_EXTENSION)
+    if isinstance(declared, list):
+        for kind, credential in KIND_CREDENTIALS.items():
+            if kind in declared:
+                return credential
     schemes = operation.schema.raw_schema.get("components", {}).get("securitySchemes", {})
     for requirement in raw.get("security", []):
         for name in requirement:
             scheme = schemes.get(name, {})
-            if scheme.get("type") == "apiKey" and scheme.get("name", "").lower() == (
-                "x-internal-token"
-            ):
-                return True
-    return False
+            if scheme.get("type") == "apiKey" and scheme.get("name") == INTERNAL_TOKEN_HEADER:
+                return "internal"
+    return None
 
 
 def credentials_for(
     world: World, service: str, operation: schemathesis.APIOperation[Any, Any, Any, Any]
 ) -> dict[str, str]:
-    """The headers of the credential this route needs, and none other."""
-    if _declares_internal_token(operation):
-        return world.credential("internal")
-    for pattern, kind in ROUTE_CREDENTIALS[service]:
-        if re.search(pattern, operation.path):
-            return world.credential(kind)
-    return {}
+    """The headers of the credential this route declares it takes, and none other."""
+    kind = _declared_kind(operation)
+    if kind is None:
+        kind = next(
+            (
+                kind
+                for pattern, kind in ROUTE_CREDENTIALS[service]
+                if re.search(pattern, operation.path)
+            ),
+            "none",
+        )
+    return world.credential(kind)
 
 
 @pytest.fixture(scope="module")

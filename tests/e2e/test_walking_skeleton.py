@@ -35,6 +35,8 @@ from returns_contracts import (
     Topics,
     parse_message,
 )
+from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER
+from returns_contracts.service_kit.settings import ServiceSettings
 from returns_declaration.entrypoints.demo import (
     DEMO_ADMIN_TOKEN,
     Declaration,
@@ -52,6 +54,8 @@ from returns_infra.testing import eventually, message_detail, messages_to, wait_
 pytestmark = pytest.mark.e2e
 
 ADMIN_TOKEN = os.environ.get("ADMIN_API_TOKEN", DEMO_ADMIN_TOKEN)
+# The label status of labels is internal (services, support tooling): the internal token.
+INTERNAL = {INTERNAL_TOKEN_HEADER: ServiceSettings().internal_api_token}
 EMAIL = "ana@example.com"
 REASONS = {
     "damaged": {"label_fr": "Article abîmé", "label_en": "Damaged", "defective": True},
@@ -251,18 +255,48 @@ def test_classic_return_is_label_pending_in_labels(shop: Shop, smtp_server: Smtp
     return_id = response.json()["return_id"]
 
     def label_status() -> str | None:
-        answer = shop.labels.get(f"/v1/merchants/{shop.id}/returns/{return_id}/label")
+        answer = shop.labels.get(
+            f"/internal/v1/merchants/{shop.id}/returns/{return_id}/label", headers=INTERNAL
+        )
         return str(answer.json()["status"]) if answer.status_code == 200 else None
 
     assert eventually(label_status, 60, "labels recording the return") == "label_pending"
     assert messages_to(smtp_server.api_url, shop.customer_service) == []
 
 
+def test_the_merchant_reads_the_label_through_the_return_record(shop: Shop) -> None:
+    # Labels' own status is internal; the merchant's API key reads the label in declaration.
+    address = {"line1": "1 rue A", "postal_code": "69001", "city": "Lyon", "country": "FR"}
+    settings = {**_merchant(shop.customer_service, "fr"), "return_address": address}
+    saved = shop.http.put(f"/v1/merchants/{shop.id}", json=settings, headers=shop.api_key)
+    assert saved.status_code == 200, saved.text
+    return_id = shop.submit([CLASSIC_LINE]).json()["return_id"]
+
+    def generated() -> dict[str, Any] | None:
+        record = shop.record(return_id)
+        return record if record["label_status"] == "generated" else None
+
+    record = eventually(generated, 60, "the label on the return record")
+    label = record["label"]
+    assert {"label_id", "tracking_number", "carrier", "download_url"} <= set(label)
+    pdf = httpx.get(label["download_url"], timeout=15)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    internal = shop.labels.get(
+        f"/internal/v1/merchants/{shop.id}/returns/{return_id}/label", headers=INTERNAL
+    ).json()
+    assert internal["label"]["label_id"] == label["label_id"]
+    anonymous = shop.labels.get(f"/internal/v1/merchants/{shop.id}/returns/{return_id}/label")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "invalid_token"
+
+
 def test_defective_return_is_awaiting_merchant_in_labels(shop: Shop) -> None:
     return_id = shop.submit([defective_line()]).json()["return_id"]
 
     def label_status() -> str | None:
-        answer = shop.labels.get(f"/v1/merchants/{shop.id}/returns/{return_id}/label")
+        answer = shop.labels.get(
+            f"/internal/v1/merchants/{shop.id}/returns/{return_id}/label", headers=INTERNAL
+        )
         return str(answer.json()["status"]) if answer.status_code == 200 else None
 
     assert eventually(label_status, 60, "labels recording the return") == "awaiting_merchant"
@@ -490,15 +524,16 @@ async def test_label_events_from_the_broker_fill_the_timeline_once(
         ),
     )
     foreign = generated.model_copy(update={"event_id": uuid.uuid4(), "merchant_id": "intruder"})
-    # A new event after the others on the same partition (same key): once it shows, the
-    # redelivery and the foreign event before it have been handled.
-    sentinel = LabelRejected(
-        merchant_id=shop.id,
-        correlation_id="e2e",
-        producer="labels",
-        payload=LabelRejectedPayload(
-            return_id=return_id, reason="not_ready", detail="sentinel of this test"
-        ),
+    # A new event after the others on the same topic and partition (same key): once it shows,
+    # the redelivery and the foreign event before it have been handled. (An event of another
+    # topic would not do: each topic has its own consumer, so it could be applied first.)
+    sentinel = generated.model_copy(
+        update={
+            "event_id": uuid.uuid4(),
+            "payload": generated.payload.model_copy(
+                update={"label_id": "L-2", "tracking_number": "TRK-2"}
+            ),
+        }
     )
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
     await producer.start()
@@ -512,7 +547,8 @@ async def test_label_events_from_the_broker_fill_the_timeline_once(
 
     def after_sentinel() -> dict[str, Any] | None:
         record = shop.record(return_id)
-        return record if record["label_status"] == "rejected" else None
+        label = record.get("label") or {}
+        return record if label.get("tracking_number") == "TRK-2" else None
 
     record = eventually(after_sentinel, 60, "the label events on the timeline")
     label_entries = [
@@ -522,9 +558,34 @@ async def test_label_events_from_the_broker_fill_the_timeline_once(
     ]
     assert label_entries == [
         ("label_generated", str(generated.event_id)),
-        ("label_rejected", str(sentinel.event_id)),
+        ("label_generated", str(sentinel.event_id)),
     ]
-    assert record["label"]["tracking_number"] == "TRK-1"
+
+    rejected = LabelRejected(
+        merchant_id=shop.id,
+        correlation_id="e2e",
+        producer="labels",
+        payload=LabelRejectedPayload(return_id=return_id, reason="not_ready", detail="e2e"),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            Topics().for_message(rejected), rejected.model_dump_json().encode(), key=rejected.key()
+        )
+    finally:
+        await producer.stop()
+
+    def rejected_shown() -> dict[str, Any] | None:
+        record = shop.record(return_id)
+        return record if record["label_status"] == "rejected" else None
+
+    record = eventually(rejected_shown, 60, "the label rejection on the timeline")
+    last_label_entry = [e for e in record["timeline"] if e["kind"].startswith("label_")][-1]
+    assert (last_label_entry["kind"], last_label_entry["event_id"]) == (
+        "label_rejected",
+        str(rejected.event_id),
+    )
 
 
 # --- a crash between the database write and the publish -------------------------------------------

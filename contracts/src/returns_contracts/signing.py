@@ -28,7 +28,13 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict: only the one encoding `_b64` writes. Base64 leaves spare bits in a last
+    character, so several strings decode to the same bytes; accepting them all would let anyone
+    make new-looking copies of a token or link that still work."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not the canonical encoding")
+    return data
 
 
 def _mac(secret: str, message: bytes) -> bytes:
@@ -85,6 +91,8 @@ def check_link(secret: str, path: str, exp: str, sig: str, now: datetime) -> Non
         given = _unb64(sig)
     except ValueError as error:
         raise InvalidToken("malformed link") from error
+    if str(expires) != exp:  # "+17...", " 17...", "1_7..." name the same time: one spelling
+        raise InvalidToken("malformed link")
     if not hmac.compare_digest(given, _mac(secret, f"link:{path}:{expires}".encode())):
         raise InvalidToken("link signature does not match")
     if now.timestamp() >= expires:

@@ -53,3 +53,10 @@ def message_detail(api_url: str, message_id: str) -> dict[str, Any]:
     response.raise_for_status()
     detail: dict[str, Any] = response.json()
     return detail
+
+
+def raw_message(api_url: str, message_id: str) -> bytes:
+    """The message exactly as the SMTP server received it (headers and body, unparsed)."""
+    response = httpx.get(f"{api_url}/api/v1/message/{message_id}/raw", timeout=10)
+    response.raise_for_status()
+    return response.content

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
-from returns_declaration.config import DeclarationSettings
-from returns_declaration.entrypoints.app import create_app
-
 OPERATOR = {"Authorization": "Bearer operator-token-of-this-test"}
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    # ASGITransport does not run the lifespan (Kafka, MongoDB), so only what is refused
-    # before reaching storage can be asked here.
-    app = create_app(DeclarationSettings(admin_api_token="operator-token-of-this-test"))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://declaration") as client:
-        yield client
 
 
 @pytest.mark.parametrize(

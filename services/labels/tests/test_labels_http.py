@@ -1,4 +1,4 @@
-"""The labels HTTP answers: the label status and the signed PDF link."""
+"""The labels HTTP answers: the label status (internal token only) and the signed PDF link."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from returns_contracts.examples import merchant_updated, return_submitted
+from returns_contracts.service_kit.http import install_operations
 from returns_labels.entrypoints.http import labels_router
 from returns_labels.service.links import LabelLinks
 from returns_labels.service.use_cases import LabelsService
@@ -26,6 +28,16 @@ from .fakes import (
 NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
 LINKS = LabelLinks("http://labels", "test-secret", timedelta(days=30))
 NOT_FOUND = {"error": {"code": "not_found", "message": "No such return.", "fields": []}}
+INTERNAL_TOKEN = "test-internal-token"
+INTERNAL = {"X-Internal-Token": INTERNAL_TOKEN}
+INTERNAL_ONLY = {
+    "error": {
+        "code": "invalid_token",
+        "message": "This endpoint is for the other services of the platform only.",
+        "fields": [],
+    }
+}
+STATUS = "/internal/v1/merchants/{merchant_id}/returns/{return_id}/label"
 
 
 @pytest.fixture
@@ -45,10 +57,39 @@ def service() -> LabelsService:
 @pytest.fixture
 async def client(service: LabelsService) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
-    app.include_router(labels_router(service, LINKS, lambda: NOW))
+    install_operations(app, checks={}, registry=CollectorRegistry(), timeout_seconds=1.0)
+    app.include_router(labels_router(service, LINKS, lambda: NOW, internal_token=INTERNAL_TOKEN))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://labels") as client:
         yield client
+
+
+def status_url(merchant_id: str, return_id: str) -> str:
+    return STATUS.format(merchant_id=merchant_id, return_id=return_id)
+
+
+async def test_the_label_status_answers_only_the_internal_token(
+    service: LabelsService, client: httpx.AsyncClient
+) -> None:
+    # The status carries the signed link to a PDF with the customer's name and address: no
+    # caller without the platform's internal token may read it, whatever the ids.
+    await service.record_merchant(merchant_updated())
+    await service.record_submitted(return_submitted(return_id="r-1"))
+    url = status_url("m-atelier", "r-1")
+
+    anonymous = await client.get(url)
+    wrong = await client.get(url, headers={"X-Internal-Token": "guess"})
+    bearer = await client.get(url, headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"})
+    unknown_anonymous = await client.get(status_url("m-atelier", "r-2"))
+    allowed = await client.get(url, headers=INTERNAL)
+
+    for refused in (anonymous, wrong, bearer, unknown_anonymous):
+        assert (refused.status_code, refused.json()) == (401, INTERNAL_ONLY)
+        assert "r-1" not in refused.text and "download_url" not in refused.text
+    assert allowed.status_code == 200
+    assert allowed.json()["label"]["download_url"].startswith("http://labels/l/")
+    # The old public path is gone, not merely hidden.
+    assert (await client.get("/v1/merchants/m-atelier/returns/r-1/label")).status_code == 404
 
 
 async def test_the_status_of_a_defective_return_without_label(
@@ -56,7 +97,7 @@ async def test_the_status_of_a_defective_return_without_label(
 ) -> None:
     await service.record_submitted(return_submitted(return_id="r-1", defective=True))
 
-    found = await client.get("/v1/merchants/m-atelier/returns/r-1/label")
+    found = await client.get(status_url("m-atelier", "r-1"), headers=INTERNAL)
 
     assert found.status_code == 200
     assert found.json() == {
@@ -74,8 +115,8 @@ async def test_another_merchant_s_return_answers_like_an_unknown_one(
 ) -> None:
     await service.record_submitted(return_submitted(return_id="r-1"))
 
-    unknown = await client.get("/v1/merchants/m-atelier/returns/r-2/label")
-    foreign = await client.get("/v1/merchants/m-other/returns/r-1/label")
+    unknown = await client.get(status_url("m-atelier", "r-2"), headers=INTERNAL)
+    foreign = await client.get(status_url("m-other", "r-1"), headers=INTERNAL)
 
     assert (unknown.status_code, unknown.json()) == (404, NOT_FOUND)
     assert (foreign.status_code, foreign.json()) == (404, NOT_FOUND)
@@ -86,7 +127,7 @@ async def test_the_label_is_downloaded_through_its_signed_link_only(
 ) -> None:
     await service.record_merchant(merchant_updated())
     await service.record_submitted(return_submitted(return_id="r-1"))
-    status = (await client.get("/v1/merchants/m-atelier/returns/r-1/label")).json()
+    status = (await client.get(status_url("m-atelier", "r-1"), headers=INTERNAL)).json()
     label = status["label"]
     assert status["status"] == "label_generated"
 

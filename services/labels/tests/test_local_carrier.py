@@ -3,8 +3,10 @@ the parcel is, from whom and to whom."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import UTC, datetime
+from typing import Any
 
 import pypdfium2
 import pytest
@@ -92,3 +94,37 @@ def test_the_tracking_number_is_a_valid_s10_identifier_fixed_by_the_label_id() -
 def test_an_s10_serial_is_eight_digits(serial: str) -> None:
     with pytest.raises(ValueError):
         s10_check_digit(serial)
+
+
+def embedded_fonts(pdf: bytes) -> set[str]:
+    """The names of the font files a PDF carries (none for the built-in fonts)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    found: set[str] = set()
+    resources: Any = reader.pages[0]["/Resources"]
+    for reference in resources["/Font"].values():
+        font = reference.get_object()
+        for descendant in font.get("/DescendantFonts", []):
+            descriptor = descendant.get_object()["/FontDescriptor"].get_object()
+            if "/FontFile2" in descriptor:
+                found.add(str(descriptor["/FontName"]))
+    return found
+
+
+async def test_a_latin1_label_uses_the_built_in_font_and_embeds_none() -> None:
+    """Embedding the Unicode font costs most of a label's time: only labels that need it pay."""
+    latin = dataclasses.replace(
+        CONTENT, sender=Contact(name="Zoë Dupré", email="zoe@example.com", address=None)
+    )
+    printed = await LocalCarrier().create_label(latin)
+
+    _, text, codes = read_back(printed.pdf)
+
+    assert embedded_fonts(printed.pdf) == set()
+    assert "Zoë Dupré" in text
+    assert codes[zxingcpp.BarcodeFormat.Code39] == printed.tracking_number
+
+
+async def test_a_label_with_letters_beyond_latin1_embeds_the_unicode_font() -> None:
+    printed = await LocalCarrier().create_label(CONTENT)  # Łukasiewicz
+
+    assert any("DejaVu" in name for name in embedded_fonts(printed.pdf))

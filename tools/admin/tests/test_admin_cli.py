@@ -24,16 +24,26 @@ from faststream.kafka import KafkaBroker
 from returns_admin.cli import main
 from returns_contracts import Message, ReturnSubmitted, Topics
 from returns_contracts.examples import merchant_updated, return_submitted
+from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER
 from returns_contracts.service_kit.kafka import ensure_topics, publish
+from returns_contracts.service_kit.settings import ServiceSettings
 from returns_infra.fixtures import RunningServices
 from returns_infra.testing import eventually
 
 pytestmark = pytest.mark.e2e
 
 WAIT = 60.0
+# The services of the test profile run with the internal token of the settings (demo default).
+INTERNAL_TOKEN = ServiceSettings().internal_api_token
 
 
-def admin(bootstrap: str, labels_url: str, *args: str, prefix: str = "") -> Result:
+def admin(
+    bootstrap: str,
+    labels_url: str,
+    *args: str,
+    prefix: str = "",
+    internal_token: str = INTERNAL_TOKEN,
+) -> Result:
     runner = CliRunner()
     return runner.invoke(
         main,
@@ -44,6 +54,8 @@ def admin(bootstrap: str, labels_url: str, *args: str, prefix: str = "") -> Resu
             labels_url,
             "--topic-prefix",
             prefix,
+            "--internal-token",
+            internal_token,
             *args,
         ],
         catch_exceptions=False,
@@ -82,10 +94,13 @@ def _new_return(bootstrap: str, *, defective: bool) -> ReturnSubmitted:
 
 
 def _status(labels_url: str, event: ReturnSubmitted, wanted: str) -> dict[str, Any]:
-    url = f"{labels_url}/v1/merchants/{event.merchant_id}/returns/{event.payload.return_id}/label"
+    url = (
+        f"{labels_url}/internal/v1/merchants/{event.merchant_id}"
+        f"/returns/{event.payload.return_id}/label"
+    )
 
     def probe() -> dict[str, Any] | None:
-        answer = httpx.get(url, timeout=10)
+        answer = httpx.get(url, headers={INTERNAL_TOKEN_HEADER: INTERNAL_TOKEN}, timeout=10)
         if answer.status_code != 200 or answer.json()["status"] != wanted:
             return None
         found: dict[str, Any] = answer.json()
@@ -197,6 +212,24 @@ def test_label_status_of_an_unknown_return_exits_3_and_a_dead_service_5(
     dead = admin(kafka_bootstrap_servers, "http://127.0.0.1:9", "label", "status", "a", "b")
     assert dead.exit_code == 5
     assert "cannot reach the labels service" in dead.output
+
+
+def test_label_status_needs_the_internal_token(
+    kafka_bootstrap_servers: str, services: RunningServices
+) -> None:
+    event = _new_return(kafka_bootstrap_servers, defective=True)
+    _status(services.urls["labels"], event, "awaiting_merchant")
+    args = ("label", "status", event.merchant_id, event.payload.return_id)
+
+    refused = admin(
+        kafka_bootstrap_servers, services.urls["labels"], *args, internal_token="not-the-token"
+    )
+    allowed = admin(kafka_bootstrap_servers, services.urls["labels"], *args)
+
+    assert refused.exit_code == 3
+    assert "refused the internal token" in refused.output
+    assert allowed.exit_code == 0, allowed.output
+    assert "awaiting_merchant" in allowed.output
 
 
 def test_an_unreachable_broker_exits_5_with_the_address() -> None:

@@ -10,6 +10,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI, get_asyncapi_html
 from pymongo import AsyncMongoClient
 
+from returns_contracts.service_kit.access import PUBLIC
 from returns_contracts.service_kit.http import ReadinessCheck
 from returns_contracts.service_kit.settings import ServiceSettings
 
@@ -56,11 +57,16 @@ def asyncapi_document(broker: KafkaBroker, title: str, description: str) -> dict
 def install_asyncapi(app: FastAPI, broker: KafkaBroker, title: str, description: str) -> None:
     """Serve the topics, keys and payloads this service uses at /asyncapi and /asyncapi.json."""
 
-    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of this service")
+    @app.get(
+        "/asyncapi.json",
+        tags=["operations"],
+        summary="AsyncAPI document of this service",
+        openapi_extra=PUBLIC,
+    )
     async def asyncapi_json() -> JSONResponse:
         return JSONResponse(asyncapi_document(broker, title, description))
 
-    @app.get("/asyncapi", include_in_schema=False)
+    @app.get("/asyncapi", include_in_schema=False, openapi_extra=PUBLIC)
     async def asyncapi_page() -> HTMLResponse:
         specification = AsyncAPI(broker, title=title, version="0.1.0", description=description)
         return HTMLResponse(get_asyncapi_html(specification.to_specification()))

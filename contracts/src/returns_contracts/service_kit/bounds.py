@@ -37,11 +37,14 @@ PAGE_SIZE_MAX = 200
 
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 """Ids and codes: letters, digits and `_ . : -`; safe in a URL path and as a MongoDB key."""
-ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
-"""No control character (so no line break, no NUL)."""
+ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+"""No control character and no line or paragraph separator: one line (no NUL either)."""
 
 _ONE_LINE = ONE_LINE_PATTERN
-_SOME_TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+_SOME_TEXT = (
+    r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*[^\s\x00-\x1f\x7f-\x9f]"
+    r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+)
 _MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 IdText = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)]

@@ -15,12 +15,36 @@ from prometheus_client import generate_latest as render_metrics
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.types import ASGIApp
 
+from returns_contracts.service_kit.access import (
+    INTERNAL_ONLY_MESSAGE,
+    PUBLIC,
+    InternalTokenRefused,
+    install_access_docs,
+)
 from returns_contracts.service_kit.errors import error_response, validation_error_response
 from returns_contracts.service_kit.logging import correlation_scope
 
 CORRELATION_HEADER = "X-Correlation-ID"
+FORWARDED_FOR_HEADER = "X-Forwarded-For"
 
 ReadinessCheck = Callable[[], Awaitable[object]]
+
+
+def client_address(request: Request, trust_forwarded_for: bool) -> str:
+    """The address a request comes from, as rate limits must count it; one rule for every entry
+    point (JSON API and pages alike).
+
+    Without a proxy, the connection's peer. Behind one reverse proxy (`trust_forwarded_for`),
+    the last address of `X-Forwarded-For`: the one the proxy itself wrote. Entries before it
+    were sent by the client and prove nothing, so a client cannot choose the address its
+    attempts count against by forging the header.
+    """
+    if trust_forwarded_for:
+        forwarded = ",".join(request.headers.getlist(FORWARDED_FOR_HEADER))
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return request.client.host if request.client else "unknown"
 
 
 def operations_router(
@@ -28,11 +52,11 @@ def operations_router(
 ) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz", summary="The process is alive")
+    @router.get("/healthz", summary="The process is alive", openapi_extra=PUBLIC)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Every server this service needs answers")
+    @router.get("/readyz", summary="Every server this service needs answers", openapi_extra=PUBLIC)
     async def readyz() -> JSONResponse:
         async def run(check: ReadinessCheck) -> str:
             try:
@@ -52,7 +76,9 @@ def operations_router(
             status_code=200 if ready else 503,
         )
 
-    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    @router.get(
+        "/metrics", summary="Prometheus metrics", include_in_schema=False, openapi_extra=PUBLIC
+    )
     async def metrics() -> Response:
         return Response(render_metrics(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -92,6 +118,11 @@ def install_operations(
 ) -> None:
     app.add_middleware(_RequestMetrics, registry=registry)
     app.include_router(operations_router(checks, registry, timeout_seconds))
+    install_access_docs(app)
+
+    @app.exception_handler(InternalTokenRefused)
+    async def internal_only(request: Request, error: InternalTokenRefused) -> JSONResponse:
+        return error_response(401, "invalid_token", INTERNAL_ONLY_MESSAGE)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

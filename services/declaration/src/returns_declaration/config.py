@@ -26,7 +26,8 @@ class DeclarationSettings(ServiceSettings):
     portal_attempts_per_order: int = 10
     portal_failures_per_client: int = 100
     portal_attempts_window_seconds: int = 900
-    # Trust X-Forwarded-For for the client address only behind a proxy that sets it.
+    # Trust X-Forwarded-For for the client address only behind a reverse proxy that sets or
+    # appends it (its last address counts: the one the proxy wrote). API and pages alike.
     trust_forwarded_for: bool = False
     # Linked from the landing page when set (make run sets it).
     mailpit_url: str | None = None

@@ -19,15 +19,23 @@ import httpx
 from returns_admin.errors import EXIT_REFUSED, AdminError, Refused, Unreachable
 from returns_admin.kafka_ops import DeadLetter, Kafka, parse_coordinates
 from returns_contracts import LabelGenerated
+from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER
 from returns_contracts.topics import Topics
 
 T = TypeVar("T")
 
 
+# The demo value of the platform's internal token (as in ServiceSettings): set a real one.
+DEMO_INTERNAL_TOKEN = "demo-internal-token-change-me"
+
+
 class Context:
-    def __init__(self, bootstrap_servers: str, topic_prefix: str, labels_url: str) -> None:
+    def __init__(
+        self, bootstrap_servers: str, topic_prefix: str, labels_url: str, internal_token: str
+    ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.labels_url = labels_url.rstrip("/")
+        self.internal_token = internal_token
         try:
             topics = Topics(prefix=topic_prefix)
         except ValueError as error:
@@ -71,14 +79,27 @@ def _default_operator() -> str:
     show_default=True,
     help="Base URL of the labels service (env LABELS_BASE_URL).",
 )
+@click.option(
+    "--internal-token",
+    envvar="INTERNAL_API_TOKEN",
+    default=DEMO_INTERNAL_TOKEN,
+    show_default="the demo value",
+    help="The platform's internal service token, for `label status` (env INTERNAL_API_TOKEN).",
+)
 @click.pass_context
-def main(ctx: click.Context, bootstrap_servers: str, topic_prefix: str, labels_url: str) -> None:
+def main(
+    ctx: click.Context,
+    bootstrap_servers: str,
+    topic_prefix: str,
+    labels_url: str,
+    internal_token: str,
+) -> None:
     """Support tooling of the returns backend: labels, dead-letter topics, consumer lag.
 
     Exit codes: 0 done, 2 wrong usage, 3 refused (rejected, unknown, not found),
     4 no answer in time, 5 Kafka or the labels service unreachable.
     """
-    ctx.obj = Context(bootstrap_servers, topic_prefix, labels_url)
+    ctx.obj = Context(bootstrap_servers, topic_prefix, labels_url, internal_token)
 
 
 # --- labels -----------------------------------------------------------------------------------
@@ -160,11 +181,13 @@ def label_request(
 @click.pass_obj
 def label_status(ctx: Context, merchant_id: str, return_id: str, as_json: bool) -> None:
     """Show where the label of RETURN_ID (a return of MERCHANT_ID) stands."""
-    url = f"{ctx.labels_url}/v1/merchants/{merchant_id}/returns/{return_id}/label"
+    url = f"{ctx.labels_url}/internal/v1/merchants/{merchant_id}/returns/{return_id}/label"
     try:
-        response = httpx.get(url, timeout=10)
+        response = httpx.get(url, headers={INTERNAL_TOKEN_HEADER: ctx.internal_token}, timeout=10)
     except httpx.HTTPError as error:
         _fail(Unreachable(f"cannot reach the labels service at {ctx.labels_url} ({error})"))
+    if response.status_code == 401:
+        _fail(Refused("the labels service refused the internal token (set INTERNAL_API_TOKEN)"))
     if response.status_code == 404:
         _fail(Refused(f"merchant {merchant_id} has no return {return_id} in the labels service"))
     if response.status_code != 200:

@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
+from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER
 from returns_declaration.service.ports import Photo, PhotoCatalogUnavailable
 
-INTERNAL_TOKEN_HEADER = "X-Internal-Token"
 # Media answers at most this many ids per lookup.
 LOOKUP_BATCH = 100
 

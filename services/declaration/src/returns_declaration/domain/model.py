@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from typing import Literal
 
@@ -47,6 +48,45 @@ ORDER_LINES_MAX = 200
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- Text that ends up in e-mail headers (Subject, From, To, Reply-To) -------------------------
+# Refused where it comes in, with a clear error; the notifier neutralises it again on its side.
+_LINE_BREAKING = frozenset({"Cc", "Zl", "Zp"})  # controls (CR, LF, NUL...) and line separators
+SINGLE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+"""`single_line` as a regular expression, for path parameters (the same in Python and Rust)."""
+# Characters that turn one address into a display name, a list, a group or a quoted string.
+_NOT_IN_ONE_ADDRESS = frozenset(',;:<>()[]\\"')
+
+
+def single_line(value: str) -> str:
+    """A name or a number that becomes part of an e-mail header: one line, no control
+    character (a CR/LF would end the header and start another one)."""
+    if any(unicodedata.category(character) in _LINE_BREAKING for character in value):
+        raise ValueError("must be one line of text, without line breaks or control characters")
+    return value
+
+
+def one_address(value: str) -> str:
+    """An e-mail address that becomes an e-mail header: one plain address, nothing that could
+    make it a name, a second recipient or a line break."""
+    if any(
+        character in _NOT_IN_ONE_ADDRESS
+        or character.isspace()
+        or unicodedata.category(character) in _LINE_BREAKING
+        for character in value
+    ):
+        raise ValueError(
+            "must be one plain e-mail address, without a name, comma, space or line break"
+        )
+    return value
+
+
+def web_link(value: str | None) -> str | None:
+    """A link shown in a page or an e-mail: http(s) only, so no `javascript:` or `data:`."""
+    if value is not None and not value.lower().startswith(("https://", "http://")):
+        raise ValueError("must be an http:// or https:// link")
+    return value
 
 
 class Address(_Model):
@@ -96,6 +136,9 @@ class MerchantSettings(_Model):
             raise ValueError("each return type is offered once")
         return types
 
+    _name_is_one_line = field_validator("name")(single_line)
+    _one_customer_service_address = field_validator("customer_service_email")(one_address)
+
 
 class Merchant(MerchantSettings):
     id: str = Field(pattern=MERCHANT_ID_PATTERN)
@@ -116,6 +159,9 @@ class Customer(_Model):
     address: Address | None = None
     """The delivery address of the order."""
 
+    _name_is_one_line = field_validator("name")(single_line)
+    _one_address = field_validator("email")(one_address)
+
 
 class OrderLine(_Model):
     line_id: str = Field(pattern=LINE_ID_PATTERN)
@@ -124,6 +170,8 @@ class OrderLine(_Model):
     quantity: WholeNumber = Field(ge=1, le=LINE_QUANTITY_MAX)
     unit_price_cents: WholeNumber = Field(ge=0, le=UNIT_PRICE_CENTS_MAX)
     image_url: HttpUrl | None = None
+
+    _image_is_a_web_link = field_validator("image_url")(web_link)
 
 
 class Order(_Model):
@@ -140,6 +188,8 @@ class Order(_Model):
         if len(set(ids)) != len(ids):
             raise ValueError("each line_id appears once in an order")
         return lines
+
+    _number_is_one_line = field_validator("number")(single_line)
 
     def line(self, line_id: str) -> OrderLine | None:
         return next((line for line in self.lines if line.line_id == line_id), None)

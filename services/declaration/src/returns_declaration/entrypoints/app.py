@@ -20,6 +20,7 @@ from returns_contracts import (
     NotificationSent,
     ReturnSubmitted,
 )
+from returns_contracts.service_kit.access import mount_public
 from returns_contracts.service_kit.app import (
     install_asyncapi,
     kafka_check,
@@ -130,6 +131,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
             demo_user=DEMO_BACK_OFFICE_USER,
             mailpit_url=settings.mailpit_url,
         ),
+        trust_forwarded_for=settings.trust_forwarded_for,
     )
     subscribe(
         broker,
@@ -184,5 +186,5 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     app.include_router(landing_page(pages, "/docs"))
     app.include_router(portal_pages(pages))
     app.include_router(back_office_pages(pages))
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    mount_public(app, "/static", StaticFiles(directory=HERE / "static"), "static")
     return app

@@ -15,11 +15,11 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
+from returns_contracts.service_kit.access import PUBLIC, Access, access
 from returns_contracts.service_kit.bounds import (
     EMAIL_MAX,
     ID_MAX,
     ID_PATTERN,
-    ONE_LINE_PATTERN,
     PAGE_SIZE_MAX,
     TOKEN_MAX,
     IsoDate,
@@ -29,11 +29,13 @@ from returns_contracts.service_kit.errors import (
     error_response,
     validation_error_response,
 )
+from returns_contracts.service_kit.http import client_address
 from returns_contracts.service_kit.logging import current_correlation_id
 from returns_declaration.adapters.repository import InvalidCursor
 from returns_declaration.domain.model import (
     LINE_ID_PATTERN,
     MERCHANT_ID_PATTERN,
+    SINGLE_LINE_PATTERN,
     LabelStatus,
     Reason,
 )
@@ -83,12 +85,17 @@ from returns_declaration.service.use_cases import (
 from returns_declaration.service.users import MerchantUsers
 
 _bearer = HTTPBearer(auto_error=False)
+# Who may call each route (its OpenAPI `x-access` and `security`); the dependencies check it.
+MERCHANT_OR_OPERATOR = access(Access.MERCHANT_API_KEY, Access.OPERATOR_TOKEN)
+OPERATOR_ONLY = access(Access.OPERATOR_TOKEN)
+PORTAL_SESSION = access(Access.PORTAL_SESSION)
 # Every path and query parameter has a bound (service_kit.bounds): out of it, a 422.
 MerchantId = Annotated[
     str, Path(pattern=MERCHANT_ID_PATTERN, description="Lower-case letters, digits and -")
 ]
 ReasonCode = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-OrderNumber = Annotated[str, Path(min_length=1, max_length=ID_MAX, pattern=ONE_LINE_PATTERN)]
+# An order number goes into e-mail subjects: one line, no control character (domain single_line).
+OrderNumber = Annotated[str, Path(min_length=1, max_length=ID_MAX, pattern=SINGLE_LINE_PATTERN)]
 ResourceId = Annotated[str, Path(pattern=ID_PATTERN, description="A return, draft or key id")]
 LineId = Annotated[str, Path(pattern=LINE_ID_PATTERN)]
 UserEmail = Annotated[str, Path(pattern=r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$", max_length=EMAIL_MAX)]
@@ -235,6 +242,7 @@ def back_office_router(
         summary="Create a merchant (operator) or replace its settings",
         description="Reasons are kept as they are; change them with the reason operations.",
         responses=_errors(401, 404, 409, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def put_merchant(
         merchant_id: MerchantId, settings: MerchantSettingsBody, who: Authenticated
@@ -250,6 +258,7 @@ def back_office_router(
         response_model=MerchantAnswer,
         summary="Read a merchant's settings and reasons (retired ones included)",
         responses=_errors(401, 404),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def get_merchant(merchant_id: MerchantId, who: Authenticated) -> MerchantAnswer:
         require_merchant(who, merchant_id)
@@ -261,6 +270,7 @@ def back_office_router(
         response_model=MerchantAnswer,
         summary="Add a reason, or rename, flag/unflag defective or un-retire it (R1)",
         responses=_errors(401, 404, 409, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def put_reason(
         merchant_id: MerchantId, code: ReasonCode, body: ReasonBody, who: Authenticated
@@ -275,6 +285,7 @@ def back_office_router(
         response_model=MerchantAnswer,
         summary="Retire a reason: no longer offered, still shown on returns that used it (R1)",
         responses=_errors(401, 404, 409, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def retire_reason(
         merchant_id: MerchantId, code: ReasonCode, who: Authenticated
@@ -289,6 +300,7 @@ def back_office_router(
         status_code=status.HTTP_201_CREATED,
         summary="Issue a back-office API key for the merchant (operator only; shown once)",
         responses=_errors(401, 403, 404),
+        openapi_extra=OPERATOR_ONLY,
     )
     async def issue_key(merchant_id: MerchantId, who: Authenticated) -> ApiKeyAnswer:
         require_operator(who)
@@ -302,6 +314,7 @@ def back_office_router(
         status_code=status.HTTP_204_NO_CONTENT,
         summary="Revoke an API key (operator only)",
         responses=_errors(401, 403, 404),
+        openapi_extra=OPERATOR_ONLY,
     )
     async def revoke_key(merchant_id: MerchantId, key_id: ResourceId, who: Authenticated) -> None:
         require_operator(who)
@@ -317,6 +330,7 @@ def back_office_router(
             "(operator only)",
             description="The password is kept as a salted scrypt hash.",
             responses=_errors(401, 403, 404, 422),
+            openapi_extra=OPERATOR_ONLY,
         )
         async def put_user(
             merchant_id: MerchantId,
@@ -339,6 +353,7 @@ def back_office_router(
         summary="Create or replace one order of the merchant",
         description="What earlier returns of the order took back is kept.",
         responses=_errors(401, 404, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def put_order(
         merchant_id: MerchantId, order_number: OrderNumber, body: OrderBody, who: Authenticated
@@ -362,6 +377,7 @@ def back_office_router(
         response_model=ReturnList,
         summary="List the merchant's returns, newest first, a page at a time",
         responses=_errors(401, 404, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def list_returns(
         merchant_id: MerchantId,
@@ -389,6 +405,7 @@ def back_office_router(
         response_model=ReturnRecordAnswer,
         summary="Read one return record: lines, reasons, comments, photo links, label, timeline",
         responses=_errors(401, 404),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def get_return(
         merchant_id: MerchantId, return_id: ResourceId, who: Authenticated
@@ -404,6 +421,7 @@ def back_office_router(
         summary="Ask for the return's label (R11); LabelRequested says who asked",
         description="A repeated request gives back the existing label unless `regenerate` is set.",
         responses=_errors(401, 404, 422),
+        openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def request_label(
         merchant_id: MerchantId, return_id: ResourceId, body: LabelRequestBody, who: Authenticated
@@ -432,11 +450,6 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
 
     Session = Annotated[PortalSession, Depends(portal_session)]
 
-    def client_address(request: Request) -> str:
-        if trust_forwarded_for and (forwarded := request.headers.get("X-Forwarded-For")):
-            return forwarded.split(",")[0].strip()
-        return request.client.host if request.client else "unknown"
-
     @router.post(
         "/sessions",
         response_model=SessionAnswer,
@@ -445,12 +458,16 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         description="A wrong pair answers the same whether the order exists or not. Attempts "
         "are limited per order and per client address (429 with Retry-After).",
         responses=_errors(401, 404, 422, 429),
+        openapi_extra=PUBLIC,
     )
     async def open_session(
         merchant_id: MerchantId, body: SessionBody, request: Request
     ) -> SessionAnswer:
         opened = await service.open_session(
-            merchant_id, body.order_number, body.email, client_address(request)
+            merchant_id,
+            body.order_number,
+            body.email,
+            client_address(request, trust_forwarded_for),
         )
         return SessionAnswer(
             session_token=opened.token,
@@ -463,6 +480,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         response_model=PortalOrderAnswer,
         summary="The session's order: what is still returnable per line, the window, reasons",
         responses=_errors(401, 404),
+        openapi_extra=PORTAL_SESSION,
     )
     async def read_order(session: Session) -> PortalOrderAnswer:
         return PortalOrderAnswer.of(await service.portal_order(session))
@@ -473,6 +491,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         status_code=status.HTTP_201_CREATED,
         summary="Step 1: choose the lines and quantities (R3); gives the draft token for media",
         responses=_errors(401, 404, 422),
+        openapi_extra=PORTAL_SESSION,
     )
     async def create_draft(session: Session, body: DraftBody) -> DraftAnswer:
         lines = [RequestedQuantity(line.line_id, line.quantity) for line in body.lines]
@@ -483,6 +502,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         response_model=DraftAnswer,
         summary="Step 4: the summary of the whole return, with photo thumbnails (R7)",
         responses=_errors(401, 404),
+        openapi_extra=PORTAL_SESSION,
     )
     async def read_draft(session: Session, draft_id: ResourceId) -> DraftAnswer:
         return DraftAnswer.of(await service.summary(session, draft_id))
@@ -492,6 +512,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         response_model=DraftAnswer,
         summary="Step 2: the line's reason, among the merchant's active reasons (R4)",
         responses=_errors(401, 404, 422),
+        openapi_extra=PORTAL_SESSION,
     )
     async def choose_reason(
         session: Session, draft_id: ResourceId, line_id: LineId, body: ReasonChoice
@@ -505,6 +526,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         response_model=DraftAnswer,
         summary="Step 3, classic reason: the return type (R5)",
         responses=_errors(401, 404, 422),
+        openapi_extra=PORTAL_SESSION,
     )
     async def choose_return_type(
         session: Session, draft_id: ResourceId, line_id: LineId, body: ReturnTypeChoice
@@ -519,6 +541,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         summary="Step 3, defective reason: comment (10-2,000 characters) and 1-5 photos (R6)",
         description="Each photo id must be a photo uploaded to media for this draft.",
         responses=_errors(401, 404, 422, 503),
+        openapi_extra=PORTAL_SESSION,
     )
     async def describe_defect(
         session: Session, draft_id: ResourceId, line_id: LineId, body: DefectBody
@@ -539,6 +562,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
             **_errors(401, 404, 409, 422),
             200: {"model": SubmissionAnswer, "description": "Already submitted: the same return"},
         },
+        openapi_extra=PORTAL_SESSION,
     )
     async def submit(
         session: Session,

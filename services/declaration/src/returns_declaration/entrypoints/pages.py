@@ -24,8 +24,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
+from returns_contracts.service_kit.access import PUBLIC, Access, access
 from returns_contracts.service_kit.bounds import ID_PATTERN, TOKEN_MAX
 from returns_contracts.service_kit.errors import error_response
+from returns_contracts.service_kit.http import client_address
 from returns_contracts.service_kit.logging import current_correlation_id
 from returns_contracts.signing import InvalidToken
 from returns_declaration.adapters.media import MediaPhotoUploader, PhotoRefused
@@ -64,6 +66,9 @@ from returns_declaration.service.use_cases import (
 from returns_declaration.service.users import MerchantUser, MerchantUsers
 
 HERE = Path(__file__).parent
+# Who may call each page (listed under `x-unlisted-routes` in the OpenAPI document).
+PORTAL_SESSION = access(Access.PORTAL_SESSION)
+BACK_OFFICE_SESSION = access(Access.BACK_OFFICE_SESSION)
 CSRF_COOKIE = "csrf"
 PORTAL_COOKIE = "portal_session"
 USER_COOKIE = "back_office_session"
@@ -115,6 +120,15 @@ class LandingLinks:
     mailpit_url: str | None
 
 
+def shown_link(url: object) -> str | None:
+    """A link from outside the page (an order's image, a label or photo link) fit for an href
+    or a src: http(s) only, so no stored `javascript:` or `data:` link reaches a page."""
+    if not isinstance(url, str):
+        return None
+    stripped = url.strip()
+    return stripped if stripped.lower().startswith(("https://", "http://")) else None
+
+
 def _templates() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -123,6 +137,7 @@ def _templates() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["euros"] = lambda cents: f"{cents / 100:.2f} €"
+    environment.filters["link"] = shown_link
     return environment
 
 
@@ -152,8 +167,12 @@ class Pages:
         uploader: MediaPhotoUploader,
         secret: str,
         landing: LandingLinks,
+        *,
+        trust_forwarded_for: bool,
     ) -> None:
         self.service = service
+        # Behind a reverse proxy, the sign-in limit counts the client's address, not the proxy's.
+        self.trust_forwarded_for = trust_forwarded_for
         self.users = users
         self.uploader = uploader
         self.secret = secret
@@ -281,7 +300,7 @@ def portal_pages(pages: Pages) -> APIRouter:
         except NotFound:
             return pages.message_page(request, merchant.locale, "not_found", 404, base(merchant_id))
 
-    @router.get("")
+    @router.get("", openapi_extra=PUBLIC)
     async def identify_page(
         request: Request,
         merchant_id: str,
@@ -303,7 +322,7 @@ def portal_pages(pages: Pages) -> APIRouter:
             notice=notice,
         )
 
-    @router.post("")
+    @router.post("", openapi_extra=PUBLIC)
     async def identify(request: Request, merchant_id: str) -> Response:
         merchant = await merchant_or_404(request, merchant_id)
         if merchant is None:
@@ -324,7 +343,7 @@ def portal_pages(pages: Pages) -> APIRouter:
         }
         errors: dict[str, str] = {}
         status_code = 422
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request, pages.trust_forwarded_for)
         try:
             opened = await service.open_session(
                 merchant_id, values["order_number"], values["email"], client
@@ -384,14 +403,14 @@ def portal_pages(pages: Pages) -> APIRouter:
             step=1,
         )
 
-    @router.get("/items")
+    @router.get("/items", openapi_extra=PORTAL_SESSION)
     async def items_page(request: Request, merchant_id: str) -> Response:
         async def handle(merchant: Merchant, session: PortalSession) -> Response:
             return await items_view(request, merchant, session, {}, {})
 
         return await guarded(request, merchant_id, handle)
 
-    @router.post("/items")
+    @router.post("/items", openapi_extra=PORTAL_SESSION)
     async def choose_items(request: Request, merchant_id: str) -> Response:
         async def handle(merchant: Merchant, session: PortalSession) -> Response:
             form = await pages.form(request)
@@ -454,7 +473,7 @@ def portal_pages(pages: Pages) -> APIRouter:
             **context,
         )
 
-    @router.get("/drafts/{draft_id}/reasons")
+    @router.get("/drafts/{draft_id}/reasons", openapi_extra=PORTAL_SESSION)
     async def reasons_page(request: Request, merchant_id: str, draft_id: str) -> Response:
         async def handle(merchant: Merchant, session: PortalSession) -> Response:
             return await draft_view(
@@ -463,7 +482,7 @@ def portal_pages(pages: Pages) -> APIRouter:
 
         return await guarded(request, merchant_id, handle)
 
-    @router.post("/drafts/{draft_id}/reasons")
+    @router.post("/drafts/{draft_id}/reasons", openapi_extra=PORTAL_SESSION)
     async def choose_reasons(request: Request, merchant_id: str, draft_id: str) -> Response:
         async def handle(merchant: Merchant, session: PortalSession) -> Response:
             form = await pages.form(request)
@@ -483,7 +502,7 @@ def portal_pages(pages: Pages) -> APIRouter:
 
         return await guarded(request, merchant_id, handle)
 
-    @router.get("/drafts/{draft_id}/details")
+    @router.get("/drafts/{draft_id}/details", openapi_extra=PORTAL_SESSION)
     async def details_page(request: Request, merchant_id: str, draft_id: str) -> Response:
         async def handle(merchant: Merchant, session: PortalSession) -> Response:
             return await draft_view(
@@ -500,7 +519,7 @@ def portal_pages(pages: Pages) -> APIRouter:
 
         return await guarded(request, merchant_id, handle)
 
-    @router.post("/drafts/{draft_id}/details")
+    @router.post("/drafts/{draft_id}/details", openapi_extra=PORTAL_SESSION)
     async def describe(request: Request, merchant_id: str, draft_id: str) -> Response:
         async def handle(merchant: Merchant, session: PortalSession) -> Response:
             form = await pages.form(request)
@@ -617,7 +636,7 @@ def portal_pages(pages: Pages) -> APIRouter:
                 503, "media_unavailable", text(merchant.locale, "media_unavailable")
             )
 
-    @router.post("/drafts/{draft_id}/lines/{line_id}/photos")
+    @router.post("/drafts/{draft_id}/lines/{line_id}/photos", openapi_extra=PORTAL_SESSION)
     async def upload_photo(
         request: Request, merchant_id: str, draft_id: str, line_id: str
     ) -> Response:
@@ -643,7 +662,7 @@ def portal_pages(pages: Pages) -> APIRouter:
 
         return await photo_call(request, merchant_id, draft_id, act)
 
-    @router.delete("/drafts/{draft_id}/photos/{photo_id}")
+    @router.delete("/drafts/{draft_id}/photos/{photo_id}", openapi_extra=PORTAL_SESSION)
     async def remove_photo(
         request: Request, merchant_id: str, draft_id: str, photo_id: str
     ) -> Response:
@@ -653,7 +672,7 @@ def portal_pages(pages: Pages) -> APIRouter:
 
         return await photo_call(request, merchant_id, draft_id, act)
 
-    @router.get("/drafts/{draft_id}/summary")
+    @router.get("/drafts/{draft_id}/summary", openapi_extra=PORTAL_SESSION)
     async def summary_page(request: Request, merchant_id: str, draft_id: str) -> Response:
         async def handle(merchant: Merchant, session: PortalSession) -> Response:
             return await draft_view(
@@ -662,7 +681,7 @@ def portal_pages(pages: Pages) -> APIRouter:
 
         return await guarded(request, merchant_id, handle)
 
-    @router.post("/drafts/{draft_id}/submit")
+    @router.post("/drafts/{draft_id}/submit", openapi_extra=PORTAL_SESSION)
     async def submit(request: Request, merchant_id: str, draft_id: str) -> Response:
         async def handle(merchant: Merchant, session: PortalSession) -> Response:
             form = await pages.form(request)
@@ -686,14 +705,14 @@ def portal_pages(pages: Pages) -> APIRouter:
 
         return await guarded(request, merchant_id, handle)
 
-    @router.get("/returns/{return_id}")
+    @router.get("/returns/{return_id}", openapi_extra=PORTAL_SESSION)
     async def confirmation(request: Request, merchant_id: str, return_id: str) -> Response:
         async def handle(merchant: Merchant, session: PortalSession) -> Response:
             record = await service.customer_return(session, return_id)
             answer = SubmissionAnswer.of(Submission(record, created=False))
             label_url = None
             if record.label_status == "generated" and record.label:
-                label_url = record.label.get("download_url")
+                label_url = shown_link(record.label.get("download_url"))
             return pages.render(
                 request,
                 "portal_confirmation.html",
@@ -791,15 +810,15 @@ def back_office_pages(pages: Pages) -> APIRouter:
                 f"/back-office/merchants/{merchant_id}/returns",
             )
 
-    @router.get("")
-    @router.get("/")
+    @router.get("", openapi_extra=PUBLIC)
+    @router.get("/", openapi_extra=PUBLIC)
     async def home(request: Request) -> Response:
         user = await signed_in(request)
         if user is None:
             return redirect("/back-office/login")
         return redirect(f"/back-office/merchants/{user.merchant_id}/returns")
 
-    @router.get("/login")
+    @router.get("/login", openapi_extra=PUBLIC)
     async def login_page(request: Request, next: str = "") -> Response:
         return pages.render(
             request,
@@ -811,7 +830,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
             user=None,
         )
 
-    @router.post("/login")
+    @router.post("/login", openapi_extra=PUBLIC)
     async def login(request: Request) -> Response:
         locale = browser_locale(request)
         try:
@@ -849,7 +868,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
         )
         return response
 
-    @router.post("/logout")
+    @router.post("/logout", openapi_extra=PUBLIC)
     async def logout(request: Request) -> Response:
         try:
             await pages.form(request)
@@ -861,7 +880,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
         response.delete_cookie(USER_COOKIE, path="/back-office")
         return response
 
-    @router.get("/merchants/{merchant_id}/returns")
+    @router.get("/merchants/{merchant_id}/returns", openapi_extra=BACK_OFFICE_SESSION)
     async def returns_page(
         request: Request,
         merchant_id: str,
@@ -915,7 +934,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
 
         return await guarded(request, merchant_id, handle)
 
-    @router.get("/merchants/{merchant_id}/returns/{return_id}")
+    @router.get("/merchants/{merchant_id}/returns/{return_id}", openapi_extra=BACK_OFFICE_SESSION)
     async def record_page(
         request: Request, merchant_id: str, return_id: str, requested: int = 0
     ) -> Response:
@@ -933,7 +952,9 @@ def back_office_pages(pages: Pages) -> APIRouter:
 
         return await guarded(request, merchant_id, handle)
 
-    @router.post("/merchants/{merchant_id}/returns/{return_id}/label")
+    @router.post(
+        "/merchants/{merchant_id}/returns/{return_id}/label", openapi_extra=BACK_OFFICE_SESSION
+    )
     async def request_label(request: Request, merchant_id: str, return_id: str) -> Response:
         async def handle(merchant: Merchant, user: MerchantUser) -> Response:
             form = await pages.form(request)
@@ -968,7 +989,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
             saved=saved,
         )
 
-    @router.get("/merchants/{merchant_id}/settings")
+    @router.get("/merchants/{merchant_id}/settings", openapi_extra=BACK_OFFICE_SESSION)
     async def settings_page(request: Request, merchant_id: str, saved: int = 0) -> Response:
         async def handle(merchant: Merchant, user: MerchantUser) -> Response:
             return await settings_view(request, merchant, user, {}, bool(saved))
@@ -979,7 +1000,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
         message = text(merchant.locale, "invalid_value")
         return {prefix + str(item["loc"][0]): message for item in error.errors() if item["loc"]}
 
-    @router.post("/merchants/{merchant_id}/settings")
+    @router.post("/merchants/{merchant_id}/settings", openapi_extra=BACK_OFFICE_SESSION)
     async def save_settings(request: Request, merchant_id: str) -> Response:
         async def handle(merchant: Merchant, user: MerchantUser) -> Response:
             form = await pages.form(request)
@@ -1004,7 +1025,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
 
         return await guarded(request, merchant_id, handle)
 
-    @router.post("/merchants/{merchant_id}/reasons")
+    @router.post("/merchants/{merchant_id}/reasons", openapi_extra=BACK_OFFICE_SESSION)
     async def save_reason(request: Request, merchant_id: str) -> Response:
         async def handle(merchant: Merchant, user: MerchantUser) -> Response:
             form = await pages.form(request)
@@ -1029,7 +1050,9 @@ def back_office_pages(pages: Pages) -> APIRouter:
 
         return await guarded(request, merchant_id, handle)
 
-    @router.post("/merchants/{merchant_id}/reasons/{code}/retire")
+    @router.post(
+        "/merchants/{merchant_id}/reasons/{code}/retire", openapi_extra=BACK_OFFICE_SESSION
+    )
     async def retire_reason(request: Request, merchant_id: str, code: str) -> Response:
         async def handle(merchant: Merchant, user: MerchantUser) -> Response:
             await pages.form(request)
@@ -1048,7 +1071,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
 def landing_page(pages: Pages, docs_url: str) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/")
+    @router.get("/", openapi_extra=PUBLIC)
     async def landing(request: Request) -> Response:
         links = pages.landing
         portal = f"/portal/{links.demo_merchant_id}?" + urlencode(

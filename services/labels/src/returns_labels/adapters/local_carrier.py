@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import segno
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
 from returns_contracts import Address
 from returns_labels.domain.model import Contact, LabelContent, s10_check_digit
@@ -24,6 +26,8 @@ A6_MM = (105.0, 148.0)
 MARGIN = 6.0
 DEFAULT_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 DEFAULT_BOLD_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+# A line too wide for the label is drawn smaller, down to this share of its size, then cut.
+SMALLEST_SCALE = 0.6
 
 
 def tracking_number_for(label_id: str, prefix: str = "LR", country: str = "FR") -> str:
@@ -76,16 +80,30 @@ class LocalCarrier:
         pdf.set_creation_date(content.issued_at)
         pdf.set_auto_page_break(False)
         pdf.set_margins(MARGIN, MARGIN, MARGIN)
-        family = self._fonts(pdf)
+        # Embedding a TrueType font (parsing it, then subsetting it) costs most of a label's
+        # time; the PDF's built-in Helvetica needs neither and prints Latin-1, which covers most
+        # addresses, so the Unicode font is embedded only for a label that needs it.
+        embedded = None if _built_in_font_suffices(content) else self._font
+        family = self._fonts(pdf, embedded)
         pdf.add_page()
         width = A6_MM[0] - 2 * MARGIN
 
+        has_glyph = _glyph_test(pdf, embedded)
+
         def text(value: str) -> str:
-            return value if self._font is not None else _latin1(value)
+            return printable(value, has_glyph)
 
         def write(size: float, value: str, bold: bool = False, height: float = 0.0) -> None:
-            pdf.set_font(family, "B" if bold else "", size)
-            pdf.cell(width, height or size * 0.45, text(value), new_x="LMARGIN", new_y="NEXT")
+            # Text from customers and merchants: one line, glyphs the font has, within the label.
+            style = "B" if bold else ""
+            shown = text(value)
+            pdf.set_font(family, style, size)
+            fitted = size
+            while pdf.get_string_width(shown) > width and fitted > size * SMALLEST_SCALE:
+                fitted = max(fitted - 0.5, size * SMALLEST_SCALE)
+                pdf.set_font(family, style, fitted)
+            shown = _cut_to_width(shown, width, pdf.get_string_width, has_glyph)
+            pdf.cell(width, height or size * 0.45, shown, new_x="LMARGIN", new_y="NEXT")
 
         # Header: who carries it and what it is.
         write(11, "LOCAL CARRIER · RETOUR / RETURN", bold=True, height=7)
@@ -137,11 +155,11 @@ class LocalCarrier:
         pdf.cell(width, 4, tracking_number, align="C")
         return bytes(pdf.output())
 
-    def _fonts(self, pdf: FPDF) -> str:
-        if self._font is None:
+    def _fonts(self, pdf: FPDF, embedded: Path | None) -> str:
+        if embedded is None:
             return "helvetica"
-        pdf.add_font("label", "", str(self._font))
-        pdf.add_font("label", "B", str(self._bold_font or self._font))
+        pdf.add_font("label", "", str(embedded))
+        pdf.add_font("label", "B", str(self._bold_font or embedded))
         return "label"
 
     @staticmethod
@@ -171,19 +189,75 @@ class LocalCarrier:
                 column = run
 
 
-# Letters without a decomposition into a Latin-1 base letter.
+def _glyph_test(pdf: FPDF, embedded: Path | None) -> Callable[[str], bool]:
+    """Whether the label's font can draw a character: the TrueType font's own table, or
+    Latin-1 for the built-in font."""
+    if embedded is None:
+        return _built_in_glyph
+    tables = [font.cmap for font in pdf.fonts.values() if isinstance(font, TTFFont)]
+    return lambda character: all(ord(character) in table for table in tables)
+
+
+def _built_in_glyph(character: str) -> bool:
+    return ord(character) < 256
+
+
+def _built_in_font_suffices(content: LabelContent) -> bool:
+    """Every character the label prints is Latin-1 once `printable` has cleaned it."""
+    texts = [
+        content.merchant_name,
+        content.return_id,
+        content.order_number,
+        content.label_id,
+        *_sender_lines(content.sender),
+        *_address_lines(content.recipient, content.merchant_name),
+    ]
+    return all(
+        printable(value, _built_in_glyph) == printable(value, lambda _: True) for value in texts
+    )
+
+
+# Letters without a decomposition into a Latin letter.
 _NEAREST = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe"})
+# Controls (CR, LF, NUL, ESC...), line and paragraph separators, and the bidirectional
+# overrides that would show a line in another order than it is written.
+_BREAKING = frozenset({"Cc", "Zl", "Zp"})
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _latin1(value: str) -> str:
-    """Text the built-in PDF fonts can print: each letter Latin-1 lacks becomes its nearest
-    Latin-1 letter (é stays é, ą becomes a, Ł becomes L), anything else a question mark."""
-    printable = []
-    for character in value.translate(_NEAREST):
-        if ord(character) < 256:
-            printable.append(character)
+def printable(value: str, has_glyph: Callable[[str], bool]) -> str:
+    """Text from outside made fit for one line of the label: controls, line breaks and bidi
+    overrides become spaces, whitespace is collapsed, and each character the font lacks becomes
+    its nearest letter the font has (ą becomes a, Ł becomes L), else a question mark, so that
+    nothing vanishes without a trace."""
+    spaced = "".join(
+        " "
+        if unicodedata.category(character) in _BREAKING or character in _BIDI_CONTROLS
+        else character
+        for character in value
+    )
+    shown = []
+    for character in " ".join(spaced.split()):
+        if has_glyph(character):
+            shown.append(character)
             continue
-        base = unicodedata.normalize("NFKD", character)
-        kept = "".join(part for part in base if ord(part) < 256 and not unicodedata.combining(part))
-        printable.append(kept or "?")
-    return "".join(printable)
+        base = unicodedata.normalize("NFKD", character.translate(_NEAREST))
+        kept = "".join(part for part in base if has_glyph(part) and not unicodedata.combining(part))
+        shown.append(kept or "?")
+    return "".join(shown)
+
+
+def _cut_to_width(
+    value: str,
+    width: float,
+    measure: Callable[[str], float],
+    has_glyph: Callable[[str], bool],
+) -> str:
+    """`value`, cut with an ellipsis where it would run past `width`."""
+    if measure(value) <= width:
+        return value
+    ellipsis = "\u2026" if has_glyph("\u2026") else "..."
+    kept = value
+    while kept and measure(kept + ellipsis) > width:
+        kept = kept[:-1]
+    return kept.rstrip() + ellipsis

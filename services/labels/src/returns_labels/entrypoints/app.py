@@ -228,5 +228,7 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
         registry=registry,
         timeout_seconds=settings.readiness_timeout_seconds,
     )
-    app.include_router(labels_router(service, links, _utc_now))
+    app.include_router(
+        labels_router(service, links, _utc_now, internal_token=settings.internal_api_token)
+    )
     return app

@@ -1,4 +1,9 @@
-"""The labels HTTP API: where the label of a return stands, and the signed PDF download."""
+"""The labels HTTP API: where the label of a return stands (internal: the other services and
+the support tooling, with the internal token), and the signed PDF download.
+
+Merchants read their labels through declaration's return record (status and download link),
+with their own credentials: labels knows no merchant credentials.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from returns_contracts import Actor
+from returns_contracts.service_kit.access import Access, access, internal_caller
 from returns_contracts.service_kit.bounds import ID_PATTERN, link_parts_fit
 from returns_contracts.service_kit.errors import ErrorBody, error_response
 from returns_contracts.signing import InvalidToken
@@ -45,9 +51,13 @@ class LabelAnswer(BaseModel):
 
 
 def labels_router(
-    service: LabelsService, links: LabelLinks, clock: Callable[[], datetime]
+    service: LabelsService,
+    links: LabelLinks,
+    clock: Callable[[], datetime],
+    *,
+    internal_token: str,
 ) -> APIRouter:
-    router = APIRouter(tags=["back-office"])
+    router = APIRouter()
 
     def view(label: Label) -> LabelView:
         return LabelView(
@@ -61,10 +71,19 @@ def labels_router(
         )
 
     @router.get(
-        "/v1/merchants/{merchant_id}/returns/{return_id}/label",
+        "/internal/v1/merchants/{merchant_id}/returns/{return_id}/label",
         response_model=LabelAnswer,
-        summary="Where the label of one return stands",
-        responses={404: {"model": ErrorBody, "description": "Unknown return"}},
+        tags=["internal"],
+        summary="Where the label of one return stands (services and support tooling only)",
+        description="Needs the internal token in `X-Internal-Token`. Merchants read the label's "
+        "status and link in declaration's return record "
+        "(`GET /v1/merchants/{merchant_id}/returns/{return_id}` with their API key).",
+        responses={
+            401: {"model": ErrorBody, "description": "Missing or wrong internal token"},
+            404: {"model": ErrorBody, "description": "Unknown return"},
+        },
+        dependencies=[Depends(internal_caller(internal_token))],
+        openapi_extra=access(Access.INTERNAL_TOKEN),
     )
     async def get_label(merchant_id: Id, return_id: Id) -> LabelAnswer | JSONResponse:
         tracked = await service.label_status(merchant_id, return_id)
@@ -89,6 +108,7 @@ def labels_router(
             200: {"content": {"application/pdf": {}}, "description": "The label"},
             404: {"model": ErrorBody, "description": "Unknown, replaced or expired link"},
         },
+        openapi_extra=access(Access.SIGNED_LINK),
     )
     async def download(label_id: str, exp: str = Query(""), sig: str = Query("")) -> Response:
         try:

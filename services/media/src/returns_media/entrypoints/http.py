@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from returns_contracts.service_kit.access import Access, access, internal_caller
 from returns_contracts.service_kit.bounds import ID_PATTERN, TOKEN_MAX, IdText, link_parts_fit
-from returns_media.domain.errors import NotAuthorized, NotFound
+from returns_media.domain.errors import NotFound
 from returns_media.domain.model import VARIANTS, Variant
 from returns_media.entrypoints.upload import receive_file
 from returns_media.service.links import LINK_GONE
@@ -70,14 +70,7 @@ class ErasureAnswer(BaseModel):
 
 def media_router(service: MediaService, *, internal_token: str, max_upload_bytes: int) -> APIRouter:
     router = APIRouter()
-
-    def internal_caller(
-        x_internal_token: Annotated[str | None, Header(max_length=TOKEN_MAX)] = None,
-    ) -> None:
-        if x_internal_token is None or not hmac.compare_digest(
-            x_internal_token.encode(), internal_token.encode()
-        ):
-            raise NotAuthorized("This endpoint is for the other services of the platform only.")
+    internal = Depends(internal_caller(internal_token))
 
     @router.post(
         "/v1/merchants/{merchant_id}/drafts/{draft_id}/photos",
@@ -86,6 +79,7 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         tags=["photos"],
         summary="Upload one photo of a returned item (multipart field `file`)",
         openapi_extra={
+            **access(Access.DRAFT_TOKEN),
             "requestBody": {
                 "required": True,
                 "content": {
@@ -97,7 +91,7 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
                         }
                     }
                 },
-            }
+            },
         },
     )
     async def upload_photo(
@@ -127,6 +121,7 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         status_code=204,
         tags=["photos"],
         summary="Remove a photo from a draft before it is submitted",
+        openapi_extra=access(Access.DRAFT_TOKEN),
     )
     async def remove_photo(
         merchant_id: Id,
@@ -144,6 +139,7 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         summary="The image behind a signed link, until it expires",
         response_class=Response,
         responses={200: {"content": {"image/jpeg": {}}}},
+        openapi_extra=access(Access.SIGNED_LINK),
     )
     async def open_link(photo_id: str, variant: str, exp: str = "", sig: str = "") -> Response:
         # Whatever is wrong with a link (shape, length, signature, expiry, photo), the answer is
@@ -167,7 +163,8 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         response_model=LookupAnswer,
         tags=["internal"],
         summary="The known photos of a merchant among the given ids, with fresh links",
-        dependencies=[Depends(internal_caller)],
+        dependencies=[internal],
+        openapi_extra=access(Access.INTERNAL_TOKEN),
     )
     async def lookup(body: LookupRequest) -> LookupAnswer:
         views = await service.lookup(body.merchant_id, body.photo_ids)
@@ -178,7 +175,8 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         response_model=ErasureAnswer,
         tags=["internal"],
         summary="Erase every photo of a merchant (GDPR)",
-        dependencies=[Depends(internal_caller)],
+        dependencies=[internal],
+        openapi_extra=access(Access.INTERNAL_TOKEN),
     )
     async def erase_merchant(merchant_id: Id) -> ErasureAnswer:
         deleted = await service.forget_merchant(merchant_id)

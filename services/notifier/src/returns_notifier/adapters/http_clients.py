@@ -13,10 +13,10 @@ from urllib.parse import urljoin
 
 import httpx
 
+from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER
 from returns_notifier.domain.model import PhotoLink
 from returns_notifier.service.errors import DependencyUnavailable, LabelGone, LabelLinkRefused
 
-INTERNAL_TOKEN_HEADER = "X-Internal-Token"
 _OUTAGE_STATUSES = frozenset({502, 503, 504})
 # A label is a page or two; anything bigger is not one, and must not fill the mail server.
 MAX_LABEL_BYTES = 10 * 1024 * 1024

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
+import unicodedata
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from email import message_from_bytes
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -18,26 +23,100 @@ from aiosmtplib import (
 )
 
 from returns_notifier.domain.emails import OutgoingEmail
-from returns_notifier.service.errors import MailServerUnavailable, RecipientRejected
+from returns_notifier.service.errors import (
+    InvalidRecipient,
+    MailServerUnavailable,
+    RecipientRejected,
+    UnsafeHeaders,
+)
 
 # "Service not available, closing transmission channel": the server says it is going away.
 _SERVICE_NOT_AVAILABLE = 421
+
+# Characters that break a header line (C0/C1 controls, CR and LF among them, and the Unicode
+# line and paragraph separators) or reorder what the reader sees (bidirectional overrides).
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+_NAME_LIMIT = 200
+_SUBJECT_LIMIT = 400
+# How the message is written to the server. Unfolded: Python 3.11 drops the quotes around a
+# display name it folds over two lines, and `Shop, spy@evil.example, <long tail>` then reads as
+# three addresses. A line stays far below SMTP's 998 characters: names and subjects are capped.
+_WIRE = email.policy.SMTP.clone(max_line_length=None)
+
+
+def header_text(value: str, limit: int = _NAME_LIMIT) -> str:
+    """Text from a customer or a merchant made safe for a header value (Subject, display name).
+
+    Controls and line breaks become spaces and whitespace is collapsed, so no text can end the
+    header line. `=?` becomes `= ?`: Python's e-mail package (3.11) decodes RFC 2047 encoded
+    words found in a value and writes what they decode to, CR and LF included, into the
+    message, so a name such as `=?utf-8?q?=0D=0ABcc:_x@evil?=` would add a Bcc header.
+    """
+    printable = "".join(
+        " "
+        if unicodedata.category(character) in _UNSAFE_CATEGORIES or character in _BIDI_CONTROLS
+        else character
+        for character in value
+    )
+    return " ".join(printable.split()).replace("=?", "= ?")[:limit].strip()
+
+
+def _mailbox(address: str, name: str | None = None) -> Address:
+    """One mailbox, or InvalidRecipient: a comma, a second address or a line break in `address`
+    is refused here rather than read as more recipients."""
+    try:
+        return Address(display_name=header_text(name or ""), addr_spec=address)
+    except (ValueError, IndexError, HeaderParseError) as error:
+        raise InvalidRecipient(f"not a single e-mail address: {address!r}") from error
+
+
+def wire_bytes(message: EmailMessage, *, eight_bit: bool = True) -> bytes:
+    """The message as it is handed to the SMTP server (CRLF line ends, headers unfolded)."""
+    return message.as_bytes(policy=_WIRE if eight_bit else _WIRE.clone(cte_type="7bit"))
+
+
+def check_written(written: bytes, expected: Mapping[str, Sequence[Address] | None]) -> None:
+    """The message as written, read back as a mail client would, has exactly the top-level
+    headers that were set, each once, and each address header exactly the mailboxes that were
+    set, names included: whatever a value held, it added no header and no recipient (Python
+    3.13 checks the first with `verify_generated_headers`; 3.11 checks nothing)."""
+    head = written.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+    parsed = message_from_bytes(head, policy=email.policy.default)
+    found = sorted(name.lower() for name in parsed)
+    if found != sorted(name.lower() for name in expected):
+        raise UnsafeHeaders(f"headers {found} written where {sorted(expected)} were set")
+    for name, mailboxes in expected.items():
+        if mailboxes is None:
+            continue
+        read = [(mailbox.addr_spec, mailbox.display_name) for mailbox in parsed[name].addresses]
+        if read != [(mailbox.addr_spec, mailbox.display_name) for mailbox in mailboxes]:
+            raise UnsafeHeaders(f"{name} reads as {read}, not as the mailbox set")
 
 
 def to_mime(email: OutgoingEmail, now: datetime | None = None) -> EmailMessage:
     """The MIME message: multipart/alternative with the plain-text part first, then the HTML
     (multipart/related with its inline images when there are any); inside multipart/mixed with
-    the attachments when there are any."""
+    the attachments when there are any.
+
+    Every header value from a customer or a merchant goes through `header_text` or `_mailbox`,
+    and the message as written is read back and checked against what was set
+    (`check_written`): UnsafeHeaders otherwise, and nothing is sent."""
     message = EmailMessage()
+    sender = _mailbox(email.sender.address, email.sender.name)
+    recipient = _mailbox(email.recipient)
+    reply_to = (
+        None if email.reply_to is None else _mailbox(email.reply_to.address, email.reply_to.name)
+    )
     message["Message-ID"] = email.message_id
     message["Date"] = format_datetime(now or datetime.now(UTC))
-    message["From"] = Address(display_name=email.sender.name or "", addr_spec=email.sender.address)
-    message["To"] = email.recipient
-    if email.reply_to is not None:
-        message["Reply-To"] = Address(
-            display_name=email.reply_to.name or "", addr_spec=email.reply_to.address
-        )
-    message["Subject"] = email.subject
+    message["From"] = sender
+    message["To"] = recipient
+    if reply_to is not None:
+        message["Reply-To"] = reply_to
+    message["Subject"] = header_text(email.subject, _SUBJECT_LIMIT)
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     if email.inline_images:
@@ -60,6 +139,18 @@ def to_mime(email: OutgoingEmail, now: datetime | None = None) -> EmailMessage:
         message.add_attachment(
             attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
+    expected: dict[str, Sequence[Address] | None] = {
+        "Message-ID": None,
+        "Date": None,
+        "From": [sender],
+        "To": [recipient],
+        "Subject": None,
+        "MIME-Version": None,
+        "Content-Type": None,
+    }
+    if reply_to is not None:
+        expected["Reply-To"] = [reply_to]
+    check_written(wire_bytes(message), expected)
     return message
 
 
@@ -106,7 +197,17 @@ class SmtpSender:
         async with self._lock:
             client = await self._connected()
             try:
-                await client.send_message(message)
+                if client.is_ehlo_or_helo_needed:
+                    await client.ehlo()
+                eight_bit = client.supports_extension("8bitmime")
+                # The bytes checked by to_mime, and an envelope naming the one recipient:
+                # headers never choose who receives the e-mail.
+                await client.sendmail(
+                    email.sender.address,
+                    [email.recipient],
+                    wire_bytes(message, eight_bit=eight_bit),
+                    mail_options=["BODY=8BITMIME"] if eight_bit else [],
+                )
             except SMTPRecipientsRefused as error:
                 self._drop()
                 if error.recipients and all(r.code >= 500 for r in error.recipients):

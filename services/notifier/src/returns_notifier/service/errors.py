@@ -25,6 +25,10 @@ class InvalidRecipient(PermanentError):
     """The address to write to is not one we can send to: no retry will change that."""
 
 
+class UnsafeHeaders(PermanentError):
+    """The e-mail as written would carry headers that were not set: it is not sent."""
+
+
 class RecipientRejected(PermanentError):
     """The mail server refused the recipient for good (a 5xx answer)."""
 
