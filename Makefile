@@ -36,7 +36,7 @@ test: build chromium
 ## (FUZZ_EXAMPLES per operation and generation mode; `make test` runs a few of them)
 FUZZ_EXAMPLES ?= 100
 fuzz: build
-	@RETURNS_FUZZ=full RETURNS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) deploy/scripts/test.sh -s tests/e2e/test_openapi_fuzz.py
+	@RETURNS_FUZZ=full RETURNS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) deploy/scripts/test.sh tests/e2e/test_openapi_fuzz.py
 
 ## chromium: Debian's Chromium for the browser tests (tests/browser), installed once, as root
 chromium:

@@ -238,13 +238,21 @@ def _schema(services: RunningServices, service: str) -> schemathesis.BaseSchema:
 
 
 @pytest.fixture(scope="module")
-def cases_sent() -> Iterator[Counter[str]]:
+def cases_sent(request: pytest.FixtureRequest) -> Iterator[Counter[str]]:
     counted: Counter[str] = Counter()
     yield counted
-    # The figures of the run (pytest -s shows them): cases per service, then per status.
-    print("\nschemathesis cases per service and status:")
-    for name, count in sorted(counted.items()):
-        print(f"  {name}: {count}")
+    # The figures of the run, shown past pytest's capture: cases per service, then per status.
+    lines = []
+    for service in sorted({key.split()[0] for key in counted}):
+        statuses = ", ".join(
+            f"{key.split()[1]}: {count}"
+            for key, count in sorted(counted.items())
+            if key.startswith(f"{service} ")
+        )
+        lines.append(f"schemathesis {service}: {counted[service]} cases ({statuses})")
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print("\n" + "\n".join(lines))
 
 
 @pytest.fixture(scope="module")
