@@ -65,8 +65,6 @@ EmailAddress = Annotated[
 """An e-mail address of the shape local@domain.tld (no DNS, no IDNA)."""
 HttpUrl = Annotated[str, StringConstraints(max_length=URL_MAX, pattern=r"^https?://\S+$")]
 """An http(s) URL, one line."""
-Token = Annotated[str, StringConstraints(max_length=TOKEN_MAX, pattern=_ONE_LINE)]
-"""An opaque token or cursor the service gave out."""
 
 
 def _iso_day(value: object) -> object:
