@@ -18,7 +18,8 @@ from returns_media.service.use_cases import MediaService, PhotoView, ReceivedFil
 
 # Every path, query and header parameter has a bound (service_kit.bounds): out of it, a 422.
 Id = Annotated[str, Path(pattern=ID_PATTERN)]
-Bearer = Annotated[str | None, Header(max_length=TOKEN_MAX)]
+# The draft token; documented by the route's security scheme (draftToken), not as a parameter.
+Bearer = Annotated[str | None, Header(max_length=TOKEN_MAX, include_in_schema=False)]
 
 
 class PhotoAnswer(BaseModel):
