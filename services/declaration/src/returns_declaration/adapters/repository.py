@@ -32,7 +32,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message
-from returns_declaration.adapters.outbox import Document, outbox_append, outbox_fields
+from returns_declaration.adapters.outbox import (
+    MARKERS,
+    Document,
+    forget_marker,
+    mark_pending,
+    outbox_append,
+    outbox_fields,
+)
 from returns_declaration.domain.model import (
     Draft,
     Merchant,
@@ -103,12 +110,11 @@ class DeclarationRepository:
         self.returns = database[RETURNS]
         self.idempotency_keys = database[IDEMPOTENCY_KEYS]
         self.reservations = database[RESERVATIONS]
+        self.outbox_markers = database[MARKERS]
 
     async def create_indexes(self) -> None:
-        # FerretDB on SQLite does not use these; production MongoDB needs them for the relay
-        # scan, the back-office lists and key revocation.
-        for collection in (self.merchants, self.returns):
-            await collection.create_index("outbox_pending", sparse=True)
+        # FerretDB on SQLite does not use these; production MongoDB needs them for the
+        # back-office lists and key revocation.
         await self.returns.create_index([("merchant_id", 1), ("submitted_at", -1), ("_id", -1)])
         await self.api_keys.create_index([("merchant_id", 1), ("key_id", 1)])
 
@@ -122,12 +128,14 @@ class DeclarationRepository:
         self, merchant: Merchant, events: Sequence[Message], expected_revision: int | None
     ) -> None:
         body = merchant.model_dump(mode="json")
+        marker = await mark_pending(self.outbox_markers, MERCHANTS, merchant.id, events)
         if expected_revision is None:
             try:
                 await self.merchants.insert_one(
                     {"_id": merchant.id, "merchant": body, **outbox_fields(events)}
                 )
             except DuplicateKeyError as error:
+                await forget_marker(self.outbox_markers, marker)
                 raise RevisionConflict(merchant.id) from error
             return
         update = outbox_append(events)
@@ -137,6 +145,7 @@ class DeclarationRepository:
                 {"_id": merchant.id, "merchant.revision": expected_revision}, update
             )
         if result.matched_count == 0:
+            await forget_marker(self.outbox_markers, marker)
             raise RevisionConflict(merchant.id)
 
     async def add_api_key(self, key: ApiKey, secret_hash: str) -> None:
@@ -273,10 +282,12 @@ class DeclarationRepository:
             "applied_events": {first.entry.event_id: True},
             **outbox_fields(first.events),
         }
+        marker = await mark_pending(self.outbox_markers, RETURNS, declared.id, first.events)
         try:
             await self.returns.insert_one(document)
             return record, True
         except DuplicateKeyError:
+            await forget_marker(self.outbox_markers, marker)
             existing = await self.get_return(declared.merchant_id, declared.id)
             if existing is None:
                 raise
@@ -334,6 +345,7 @@ class DeclarationRepository:
             update["$set"]["label_status"] = change.label_status
         if change.label is not None:
             update["$set"]["label"] = dict(change.label)
+        marker = await mark_pending(self.outbox_markers, RETURNS, return_id, change.events)
         async with self.write_lock:
             result = await self.returns.update_one(
                 {
@@ -347,6 +359,7 @@ class DeclarationRepository:
             )
         if result.matched_count:
             return True
+        await forget_marker(self.outbox_markers, marker)
         # Nothing changed: either the entry is there already (a redelivery) or no such return.
         return await self.get_return(merchant_id, return_id) is not None
 
