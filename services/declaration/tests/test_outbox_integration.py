@@ -549,6 +549,7 @@ async def test_an_event_written_after_its_marker_was_read_is_still_published(
             database, OUTBOX_COLLECTIONS, lambda: broker, topics, CollectorRegistry()
         )
         assert await relay.relay_once() == 1
+
         async def mark_then_relay(*args: Any) -> str | None:
             marker = await mark_pending(*args)
             await relay.relay_once()  # runs between this write's marker and its document

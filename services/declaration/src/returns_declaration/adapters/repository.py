@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time
@@ -32,6 +33,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message
+from returns_declaration.adapters.listing import MerchantListing
 from returns_declaration.adapters.outbox import (
     MARKERS,
     Document,
@@ -67,6 +69,11 @@ DRAFTS = "drafts"
 RETURNS = "returns"
 IDEMPOTENCY_KEYS = "idempotency_keys"
 RESERVATIONS = "reservations"
+RETURNS_BY_MERCHANT = "returns_by_merchant"
+AWAITING_MERCHANT = "returns_awaiting_merchant"
+MIGRATIONS = "migrations"
+# Listing numbers read per round when the back-office list has a filter to apply.
+_FILTERED_READ = 200
 _RESERVATION_ATTEMPTS = 100
 OUTBOX_COLLECTIONS = (MERCHANTS, RETURNS)
 
@@ -79,17 +86,20 @@ def _reservation_id(order_document_id: str, version: int) -> str:
     return f"{order_document_id}#{version:010d}"
 
 
-def _encode_cursor(submitted_at: datetime, return_id: str) -> str:
-    text = f"{submitted_at.astimezone(UTC).isoformat()}|{return_id}"
-    return base64.urlsafe_b64encode(text.encode()).decode()
+def _encode_cursor(number: int) -> str:
+    return base64.urlsafe_b64encode(f"n{number}".encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+def _decode_cursor(cursor: str) -> int:
+    """The listing number the next page starts below."""
     try:
-        at, return_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(at), return_id
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        number = int(text.removeprefix("n")) if text.startswith("n") else 0
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidCursor(cursor) from error
+    if number < 1:
+        raise InvalidCursor(cursor)
+    return number
 
 
 class InvalidCursor(ValueError):
@@ -111,12 +121,45 @@ class DeclarationRepository:
         self.idempotency_keys = database[IDEMPOTENCY_KEYS]
         self.reservations = database[RESERVATIONS]
         self.outbox_markers = database[MARKERS]
+        self.listing = MerchantListing(database[RETURNS_BY_MERCHANT])
+        # Defective returns waiting for the merchant's decision: the back-office "to handle"
+        # box. Holds only those waiting now (entries of decided ones are dropped as read).
+        self.awaiting = database[AWAITING_MERCHANT]
+        self.migrations = database[MIGRATIONS]
 
     async def create_indexes(self) -> None:
         # FerretDB on SQLite does not use these; production MongoDB needs them for the
-        # back-office lists and key revocation.
-        await self.returns.create_index([("merchant_id", 1), ("submitted_at", -1), ("_id", -1)])
+        # "to handle" box and key revocation.
+        await self.awaiting.create_index("merchant_id")
         await self.api_keys.create_index([("merchant_id", 1), ("key_id", 1)])
+        await self._number_older_returns()
+
+    async def _number_older_returns(self) -> None:
+        """Once per database: list the returns stored before listings existed (one scan)."""
+        if await self.migrations.find_one({"_id": RETURNS_BY_MERCHANT}) is not None:
+            return
+        older = self.returns.find(
+            {"listing_number": {"$exists": False}},
+            {"merchant_id": 1, "label_status": 1, "defective": 1},
+        ).sort([("submitted_at", 1), ("_id", 1)])
+        async for document in older:
+            number = await self.listing.take(document["merchant_id"], document["_id"])
+            await self.returns.update_one(
+                {"_id": document["_id"]}, {"$set": {"listing_number": number}}
+            )
+            status = document.get("label_status") or (
+                "awaiting_merchant" if document.get("defective") else "pending"
+            )
+            if status == "awaiting_merchant":
+                await self._await_merchant(document["merchant_id"], document["_id"], number)
+        with contextlib.suppress(DuplicateKeyError):
+            await self.migrations.insert_one({"_id": RETURNS_BY_MERCHANT})
+
+    async def _await_merchant(self, merchant_id: str, return_id: str, number: int) -> None:
+        with contextlib.suppress(DuplicateKeyError):
+            await self.awaiting.insert_one(
+                {"_id": return_id, "merchant_id": merchant_id, "listing_number": number}
+            )
 
     # --- merchants and keys ------------------------------------------------------------------
 
@@ -270,8 +313,14 @@ class DeclarationRepository:
             label_status=first.label_status or declared.first_label_status(),
             timeline=(first.entry,),
         )
+        # Numbered (and queued for the merchant) before the write: a crash between the two
+        # leaves an entry that readers skip, never a return missing from the lists.
+        number = await self.listing.take(declared.merchant_id, declared.id)
+        if record.label_status == "awaiting_merchant":
+            await self._await_merchant(declared.merchant_id, declared.id, number)
         document: Document = {
             "_id": declared.id,
+            "listing_number": number,
             "merchant_id": declared.merchant_id,
             "order_number": declared.order_number,
             "submitted_at": declared.submitted_at,
@@ -302,38 +351,71 @@ class DeclarationRepository:
     async def list_returns(
         self, merchant_id: str, where: ReturnFilter, limit: int, cursor: str | None
     ) -> ReturnPage:
-        query: dict[str, Any] = {"merchant_id": merchant_id}
-        if where.defective is not None:
-            query["defective"] = where.defective
-        if where.label_status is not None:
-            query["label_status"] = where.label_status
-        submitted: dict[str, datetime] = {}
-        if where.submitted_from is not None:
-            submitted["$gte"] = datetime.combine(where.submitted_from, time.min, UTC)
-        if where.submitted_to is not None:
-            submitted["$lte"] = datetime.combine(where.submitted_to, time.max, UTC)
-        if submitted:
-            query["submitted_at"] = submitted
-        if where.order_number:
-            query["order_number"] = {"$regex": re.escape(where.order_number), "$options": "i"}
-        if cursor is not None:
-            at, last_id = _decode_cursor(cursor)
-            query["$or"] = [
-                {"submitted_at": {"$lt": at}},
-                {"submitted_at": at, "_id": {"$lt": last_id}},
-            ]
-        found = (
-            await self.returns.find(query, {"outbox": 0})
-            .sort([("submitted_at", -1), ("_id", -1)])
-            .limit(limit + 1)
-            .to_list(limit + 1)
-        )
-        records = [_record(document) for document in found[:limit]]
-        next_cursor = None
-        if len(found) > limit:
-            last = found[limit - 1]
-            next_cursor = _encode_cursor(last["submitted_at"], last["_id"])
+        """Newest first (by listing number, the order returns were stored in), read through
+        the merchant's listing: never a scan of the returns."""
+        query = _list_query(where)
+        if where.label_status == "awaiting_merchant":
+            # Fetched whatever their status, so that the queue forgets the decided ones.
+            del query["label_status"]
+            listed = await self._awaiting(merchant_id, cursor)
+            found = await self._listed_returns(merchant_id, listed, query)
+            decided = [doc["_id"] for _, doc in found if doc["label_status"] != where.label_status]
+            if decided:
+                await self.awaiting.delete_many({"_id": {"$in": decided}})
+            found = [(n, doc) for n, doc in found if doc["label_status"] == where.label_status]
+        else:
+            below = (
+                await self.listing.head(merchant_id) + 1
+                if cursor is None
+                else _decode_cursor(cursor)
+            )
+            found = []
+            while below > 1 and len(found) <= limit:
+                count = limit + 1 - len(found)
+                if query:
+                    count = max(count, _FILTERED_READ)
+                listed = await self.listing.listed(merchant_id, below, count)
+                below -= count
+                found.extend(await self._listed_returns(merchant_id, listed, query))
+        records = [_record(document) for _, document in found[:limit]]
+        next_cursor = _encode_cursor(found[limit - 1][0]) if len(found) > limit else None
         return ReturnPage(records, next_cursor)
+
+    async def _listed_returns(
+        self, merchant_id: str, listed: Sequence[tuple[int, str]], query: Document
+    ) -> list[tuple[int, Document]]:
+        """The returns of `listed` (number, id) that match `query`, in the same order."""
+        if not listed:
+            return []
+        documents = await self.returns.find(
+            {"_id": {"$in": [return_id for _, return_id in listed]}, **query}, {"outbox": 0}
+        ).to_list(None)
+        by_id = {document["_id"]: document for document in documents}
+        return [
+            (number, document)
+            for number, return_id in listed
+            if (document := by_id.get(return_id)) is not None
+            and document["merchant_id"] == merchant_id
+            # Another number of the same return (a retried or interrupted write): listed once.
+            and document.get("listing_number") == number
+        ]
+
+    async def _awaiting(self, merchant_id: str, cursor: str | None) -> list[tuple[int, str]]:
+        """The returns queued for the merchant's decision, newest first, below the cursor.
+
+        Reads the queue of every merchant (on FerretDB a filter on `merchant_id` is a scan),
+        which holds only the returns waiting now: list_returns drops the decided ones.
+        """
+        below = None if cursor is None else _decode_cursor(cursor)
+        entries = await self.awaiting.find({"merchant_id": merchant_id}).to_list(None)
+        return sorted(
+            (
+                (int(entry["listing_number"]), str(entry["_id"]))
+                for entry in entries
+                if below is None or int(entry["listing_number"]) < below
+            ),
+            reverse=True,
+        )
 
     async def change_timeline(
         self, merchant_id: str, return_id: str, change: TimelineChange
@@ -372,6 +454,25 @@ class DeclarationRepository:
             document = await self.idempotency_keys.find_one({"_id": document_id})
             assert document is not None  # keys are never deleted
             return str(document["return_id"])
+
+
+def _list_query(where: ReturnFilter) -> Document:
+    """The conditions of a back-office filter on a return document."""
+    query: Document = {}
+    if where.defective is not None:
+        query["defective"] = where.defective
+    if where.label_status is not None:
+        query["label_status"] = where.label_status
+    submitted: dict[str, datetime] = {}
+    if where.submitted_from is not None:
+        submitted["$gte"] = datetime.combine(where.submitted_from, time.min, UTC)
+    if where.submitted_to is not None:
+        submitted["$lte"] = datetime.combine(where.submitted_to, time.max, UTC)
+    if submitted:
+        query["submitted_at"] = submitted
+    if where.order_number:
+        query["order_number"] = {"$regex": re.escape(where.order_number), "$options": "i"}
+    return query
 
 
 def _record(document: Document) -> ReturnRecord:
