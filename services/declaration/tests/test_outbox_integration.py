@@ -180,6 +180,30 @@ async def test_a_reservation_is_idempotent_and_never_exceeds_the_order(database:
     assert stored.reservations == {"r1": {"1": 2}, "r3": {"1": 1, "2": 1}}
 
 
+async def test_a_reservation_from_an_outdated_read_is_decided_on_the_latest_version(
+    database: Database,
+) -> None:
+    repository = DeclarationRepository(database)
+    await repository.save_order(order())
+    seen = await repository.get_order("shop", "A-1")
+    assert seen is not None and seen.reservations_version == 0
+    assert await repository.reserve(order(), "r1", {"1": 2})  # after `seen` was read
+    assert not await repository.reserve(order(), "r2", {"1": 2}, seen=seen)
+    assert await repository.reserve(order(), "r3", {"1": 1}, seen=seen)
+    # 17 more versions: past the first window of versions read at once.
+    many = order().model_copy(
+        update={
+            "lines": (OrderLine(line_id="1", sku="S", name="N", quantity=20, unit_price_cents=1),)
+        }
+    )
+    await repository.save_order(many)
+    for index in range(20):
+        assert await repository.reserve(many, f"m{index}", {"1": 1}) == (index < 17)
+    stored = await repository.get_order("shop", "A-1")
+    assert stored is not None and stored.reservations_version == 19
+    assert sum(q for r in stored.reservations.values() for q in r.values()) == 20
+
+
 async def test_concurrent_reservations_of_the_last_items_let_exactly_one_through(
     mongodb_url: str, database: Database
 ) -> None:

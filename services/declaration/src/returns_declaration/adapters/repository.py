@@ -75,6 +75,7 @@ MIGRATIONS = "migrations"
 # Listing numbers read per round when the back-office list has a filter to apply.
 _FILTERED_READ = 200
 _RESERVATION_ATTEMPTS = 100
+_RESERVATION_WINDOW = 16
 OUTBOX_COLLECTIONS = (MERCHANTS, RETURNS)
 
 
@@ -229,43 +230,69 @@ class DeclarationRepository:
             upsert=True,
         )
 
-    async def get_order(self, merchant_id: str, order_number: str) -> StoredOrder | None:
+    async def get_order(
+        self, merchant_id: str, order_number: str, with_reservations: bool = True
+    ) -> StoredOrder | None:
         document_id = order_id(merchant_id, order_number)
         document = await self.orders.find_one({"_id": document_id})
         if document is None:
             return None
-        _, reservations = await self._latest_reservations(document_id)
-        return StoredOrder(Order.model_validate(document["order"]), reservations)
+        version, reservations = 0, Reservations()
+        if with_reservations:
+            version, reservations = await self._latest_reservations(document_id)
+        return StoredOrder(Order.model_validate(document["order"]), reservations, version)
 
     async def _latest_reservations(self, order_document_id: str) -> tuple[int, Reservations]:
-        # An order has few returns, so walking its versions by `_id` costs a few lookups.
-        version, reservations = 0, dict[str, dict[str, int]]()
+        # Versions are numbered from 1 without gaps; an order has few returns, so one `_id $in`
+        # over the first versions finds the latest (another window only past them).
+        version, latest = 0, None
         while True:
-            found = await self.reservations.find_one(
-                {"_id": _reservation_id(order_document_id, version + 1)}
-            )
-            if found is None:
-                return version, reservations
-            version += 1
-            reservations = {
-                return_id: {line_id: int(quantity) for line_id, quantity in lines.items()}
-                for return_id, lines in found["reservations"].items()
-            }
+            window = range(version + 1, version + 1 + _RESERVATION_WINDOW)
+            found = await self.reservations.find(
+                {"_id": {"$in": [_reservation_id(order_document_id, n) for n in window]}}
+            ).to_list(None)
+            if found:
+                latest = max(found, key=lambda document: str(document["_id"]))
+                version = int(str(latest["_id"]).rsplit("#", 1)[1])
+            if len(found) < _RESERVATION_WINDOW:
+                break
+        if latest is None:
+            return 0, {}
+        return version, {
+            return_id: {line_id: int(quantity) for line_id, quantity in lines.items()}
+            for return_id, lines in latest["reservations"].items()
+        }
 
-    async def reserve(self, order: Order, return_id: str, quantities: Mapping[str, int]) -> bool:
+    async def reserve(
+        self,
+        order: Order,
+        return_id: str,
+        quantities: Mapping[str, int],
+        seen: StoredOrder | None = None,
+    ) -> bool:
         """Insert the next version of the order's reservations, with this return's added, if
         what earlier returns hold leaves room; a concurrent writer of the same version makes
         the insert fail and this one reads again. A retry finds its own reservation."""
         document_id = order_id(order.merchant_id, order.number)
+        from_seen = seen is not None and seen.order.number == order.number
         for _ in range(_RESERVATION_ATTEMPTS):
-            version, reservations = await self._latest_reservations(document_id)
+            if seen is not None and from_seen:
+                version, reservations = seen.reservations_version, seen.reservations
+            else:
+                version, reservations = await self._latest_reservations(document_id)
             if return_id in reservations:
                 return True
             taken = reserved_quantities(reservations)
-            for line_id, quantity in quantities.items():
-                line = order.line(line_id)
-                if line is None or taken.get(line_id, 0) + quantity > line.quantity:
-                    return False
+            if any(
+                (line := order.line(line_id)) is None
+                or taken.get(line_id, 0) + quantity > line.quantity
+                for line_id, quantity in quantities.items()
+            ):
+                if from_seen:
+                    from_seen = False  # decide on the latest version, not on what was seen
+                    continue
+                return False
+            from_seen = False
             try:
                 await self.reservations.insert_one(
                     {
