@@ -187,3 +187,23 @@ async def test_returns_stored_before_listings_are_numbered_once_at_start_up(
     box = ReturnFilter(label_status="awaiting_merchant")
     assert await _all_pages(restarted, "shop", box, 10) == [older[1].id]
     assert await database[RETURNS_BY_MERCHANT].find_one({"_id": entry_id("shop", 4)}) is None
+
+
+async def test_a_bulk_load_is_listed_after_what_was_there(
+    watched: tuple[Database, _ReturnsFinds],
+) -> None:
+    database, _ = watched
+    repository = DeclarationRepository(database)
+    before = [_return("shop", n) for n in range(2)]
+    for n, declared in enumerate(before):
+        await repository.add_return(declared, _submitted(n))
+    loaded = [_return("shop", n, defective=n % 2 == 0) for n in range(10, 60)]
+    other = DeclarationRepository(database)  # another process: probes where to go on
+    await other.load_returns("shop", [(item, _submitted(n)) for n, item in enumerate(loaded)])
+    await repository.add_return(after := _return("shop", 99), _submitted(99))
+    expected = [after.id] + [item.id for item in reversed(before + loaded)]
+    assert await _all_pages(repository, "shop", ReturnFilter(), 7) == expected
+    box = ReturnFilter(label_status="awaiting_merchant")
+    assert await _all_pages(repository, "shop", box, 7) == [
+        item.id for item in reversed(loaded) if item.defective
+    ]

@@ -14,10 +14,11 @@ two writes) is skipped by the reader.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 Document = dict[str, Any]
 
@@ -69,6 +70,32 @@ class MerchantListing:
             self._heads[merchant_id] = number
             return number
         raise RuntimeError(f"could not number a return of {merchant_id}: too much contention")
+
+    async def take_many(self, merchant_id: str, listed_ids: Sequence[str]) -> list[int]:
+        """The next numbers of the merchant for `listed_ids`, in order, in one write when no
+        other process takes numbers of this merchant meanwhile (a bulk load)."""
+        if not listed_ids:
+            return []
+        first = self._heads.get(merchant_id)
+        if first is None:
+            first = await self._probe(merchant_id)
+        first += 1
+        try:
+            await self.entries.insert_many(
+                [
+                    {"_id": entry_id(merchant_id, first + offset), "listed_id": listed_id}
+                    for offset, listed_id in enumerate(listed_ids)
+                ],
+                ordered=True,
+            )
+        except BulkWriteError as error:
+            # Ordered: those before the first refused one are ours; the rest one by one.
+            done = int(error.details.get("nInserted", 0))
+            self._heads[merchant_id] = first + done - 1
+            rest = [await self.take(merchant_id, listed_id) for listed_id in listed_ids[done:]]
+            return [first + offset for offset in range(done)] + rest
+        self._heads[merchant_id] = first + len(listed_ids) - 1
+        return [first + offset for offset in range(len(listed_ids))]
 
     async def head(self, merchant_id: str) -> int:
         """The newest number of the merchant, including those other processes took."""
