@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from returns_infra.build import BuildError, check_patch, go_env, patches_digest, require_tools
+from returns_infra.build import BuildError, check_patches, go_env, patches_digest, require_tools
 from returns_infra.components.mongo import (
     FERRETDB_MODULE,
     FERRETDB_PATCHES,
@@ -46,9 +46,8 @@ def ferretdb_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(info["Dir"])
 
 
-@pytest.mark.parametrize("patch", FERRETDB_PATCHES, ids=lambda patch: patch.name)
-def test_our_patch_applies_to_the_pinned_ferretdb(ferretdb_source: Path, patch: Path) -> None:
-    check_patch(ferretdb_source, patch, f"FerretDB {FERRETDB_VERSION}")
+def test_our_patches_apply_in_order_to_the_pinned_ferretdb(ferretdb_source: Path) -> None:
+    check_patches(ferretdb_source, FERRETDB_PATCHES, f"FerretDB {FERRETDB_VERSION}")
 
 
 def test_a_patch_that_no_longer_applies_fails_the_build_clearly(
@@ -60,8 +59,8 @@ def test_a_patch_that_no_longer_applies_fails_the_build_clearly(
         shutil.copy(ferretdb_source / SQLITE_BACKEND / name, tmp_path / SQLITE_BACKEND / name)
     metadata = tmp_path / SQLITE_BACKEND / "metadata" / "metadata.go"
     metadata.write_text(metadata.read_text().replace("IDColumn = ", "IDColumnRenamed = "))
-    with pytest.raises(BuildError, match=r"ferretdb-sqlite-id-index\.patch no longer applies"):
-        check_patch(tmp_path, FERRETDB_PATCHES[0], "FerretDB vX")
+    with pytest.raises(BuildError, match=r"ferretdb-sqlite-id-index\.patch no longer apply"):
+        check_patches(tmp_path, FERRETDB_PATCHES[:1], "FerretDB vX")
 
 
 def test_the_cache_folder_changes_with_the_patch(tmp_path: Path) -> None:

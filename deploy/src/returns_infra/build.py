@@ -282,10 +282,17 @@ def patches_digest(patches: Sequence[Path]) -> str:
     return "p" + digest.hexdigest()[:12]
 
 
-def _git_apply(src: Path, patch: Path, check: bool) -> subprocess.CompletedProcess[str]:
+def _git_apply(src: Path, patches: Sequence[Path], check: bool) -> subprocess.CompletedProcess[str]:
     # GIT_CEILING_DIRECTORIES keeps git from taking a repository above `src` (a cache under a
     # checkout) for the one to patch; outside a repository `git apply` acts as `patch -p1`.
-    command = ["git", "apply", "--verbose", *(["--check"] if check else []), str(patch)]
+    # Several patches are applied in their order, each over the result of those before.
+    command = [
+        "git",
+        "apply",
+        "--verbose",
+        *(["--check"] if check else []),
+        *(str(patch) for patch in patches),
+    ]
     return subprocess.run(
         command,
         cwd=src,
@@ -297,13 +304,14 @@ def _git_apply(src: Path, patch: Path, check: bool) -> subprocess.CompletedProce
     )
 
 
-def check_patch(src: Path, patch: Path, what: str) -> None:
-    """Fail with a clear BuildError if ``patch`` does not apply to the source tree ``src``."""
-    result = _git_apply(src, patch, check=True)
+def check_patches(src: Path, patches: Sequence[Path], what: str) -> None:
+    """Fail with a clear BuildError if ``patches``, in order, do not apply to ``src``."""
+    result = _git_apply(src, patches, check=True)
     if result.returncode != 0:
+        names = ", ".join(patch.name for patch in patches)
         raise BuildError(
-            f"our patch {patch.name} no longer applies to {what} ({src}): update the patch for "
-            f"this version or pin the version it was written for.\n"
+            f"our patch(es) {names} no longer apply to {what} ({src}): update them for this "
+            f"version or pin the version they were written for.\n"
             f"{result.stdout}{result.stderr}".rstrip()
         )
 
@@ -312,8 +320,8 @@ def apply_patches(ctx: BuildContext, src: Path, patches: Sequence[Path], what: s
     """Apply our patches, in order, to a writable copy of third-party source."""
     for patch in patches:
         ctx.step(f"applying our patch {patch.name}")
-        check_patch(src, patch, what)
-        result = _git_apply(src, patch, check=False)
+        check_patches(src, [patch], what)
+        result = _git_apply(src, [patch], check=False)
         with ctx.log_path.open("a") as log:
             log.write(result.stdout + result.stderr)
         if result.returncode != 0:

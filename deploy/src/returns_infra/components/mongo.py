@@ -28,7 +28,10 @@ from .base import Component
 FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
 FERRETDB_VERSION = "v1.24.2"
 PATCHES_DIR = Path(__file__).resolve().parent.parent / "patches"
-FERRETDB_PATCHES = (PATCHES_DIR / "ferretdb-sqlite-id-index.patch",)
+FERRETDB_PATCHES = (
+    PATCHES_DIR / "ferretdb-sqlite-id-index.patch",
+    PATCHES_DIR / "ferretdb-sqlite-atomic-update.patch",
+)
 
 
 class Mongo(Component):
