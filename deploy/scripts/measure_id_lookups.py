@@ -1,9 +1,10 @@
-"""Milliseconds per `find_one({"_id": ...})` at 1,000 / 10,000 / 50,000 stored documents.
+"""Milliseconds per lookup and update by `_id` at 1,000 / 10,000 / 50,000 stored documents.
 
     .venv/bin/python deploy/scripts/measure_id_lookups.py mongodb://127.0.0.1:PORT/
 
 Fills a scratch database of the server (dropped afterwards) with documents shaped like returns
-(about 1 kB), then times lookups of random `_id`s alone and beside another condition. Used to
+(about 1 kB), then times lookups of random `_id`s alone and beside another condition, and a
+guarded update by `_id` (`update_one({"_id": k, "merchant_id": m}, {"$inc": ...})`). Used to
 compare FerretDB with and without our patch (deploy/src/returns_infra/patches/).
 """
 
@@ -28,7 +29,10 @@ def main(url: str) -> None:
     collection = client[name]["returns"]
     try:
         stored = 0
-        print(f"{'documents':>10} {'_id alone p50 ms':>18} {'_id + field p50 ms':>20}")
+        print(
+            f"{'documents':>10} {'_id alone p50 ms':>18} {'_id + field p50 ms':>20}"
+            f" {'update p50 ms':>15}"
+        )
         for size in SIZES:
             while stored < size:
                 batch = min(1_000, size - stored)
@@ -43,7 +47,7 @@ def main(url: str) -> None:
                     ]
                 )
                 stored += batch
-            alone, beside = [], []
+            alone, beside, updates = [], [], []
             for _ in range(LOOKUPS):
                 i = random.randrange(size)
                 key = f"shop-{i % 10}:{i:08d}"
@@ -54,8 +58,15 @@ def main(url: str) -> None:
                 found = collection.find_one({"_id": key, "merchant_id": f"shop-{i % 10}"})
                 assert found is not None
                 beside.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                result = collection.update_one(
+                    {"_id": key, "merchant_id": f"shop-{i % 10}"}, {"$inc": {"seen": 1}}
+                )
+                assert result.modified_count == 1
+                updates.append((time.perf_counter() - started) * 1000)
             print(
-                f"{size:>10} {statistics.median(alone):>18.2f} {statistics.median(beside):>20.2f}",
+                f"{size:>10} {statistics.median(alone):>18.2f} {statistics.median(beside):>20.2f}"
+                f" {statistics.median(updates):>15.2f}",
                 flush=True,
             )
     finally:
