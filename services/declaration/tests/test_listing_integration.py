@@ -163,7 +163,24 @@ async def test_the_to_handle_box_lists_the_defective_returns_until_decided(
     )
     assert await repository.change_timeline("shop", waiting[1].id, decided)
     assert await _all_pages(repository, "shop", box, 10) == [waiting[2].id, waiting[0].id]
-    assert await database["returns_awaiting_merchant"].find_one({"_id": waiting[1].id}) is None
+    queue = database["returns_awaiting_merchant"]
+    assert await queue.find_one({"listed_id": waiting[1].id}) is None  # dropped as read
+    assert await queue.count_documents({"listed_id": waiting[2].id}) == 1
+    assert all("_id" in filter_ for filter_ in listener.filters), listener.filters
+
+
+async def test_the_to_handle_box_finds_a_few_old_ones_under_many_newer_returns(
+    watched: tuple[Database, _ReturnsFinds],
+) -> None:
+    database, listener = watched
+    repository = DeclarationRepository(database)
+    old = [_return("shop", n, defective=True) for n in range(2)]
+    newer = [_return("shop", n) for n in range(10, 400)]
+    await repository.load_returns("shop", [(item, _submitted(n)) for n, item in enumerate(old)])
+    await repository.load_returns("shop", [(item, _submitted(n)) for n, item in enumerate(newer)])
+    box = ReturnFilter(label_status="awaiting_merchant")
+    assert await _all_pages(repository, "shop", box, 1) == [old[1].id, old[0].id]
+    assert await _all_pages(repository, "other", box, 1) == []
     assert all("_id" in filter_ for filter_ in listener.filters), listener.filters
 
 

@@ -34,7 +34,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message
-from returns_declaration.adapters.listing import MerchantListing
+from returns_declaration.adapters.listing import MerchantListing, entry_id
 from returns_declaration.adapters.outbox import (
     MARKERS,
     Document,
@@ -76,6 +76,9 @@ AWAITING_MERCHANT = "returns_awaiting_merchant"
 MIGRATIONS = "migrations"
 # Listing numbers read per round when the back-office list has a filter to apply.
 _FILTERED_READ = 200
+# The "to handle" box reads the queue by listing numbers, in steps growing 4 times up to this.
+_AWAITING_FIRST_STEP = 64
+_AWAITING_MAX_STEP = 8192
 _RESERVATION_ATTEMPTS = 100
 _RESERVATION_WINDOW = 16
 OUTBOX_COLLECTIONS = (MERCHANTS, RETURNS)
@@ -125,15 +128,14 @@ class DeclarationRepository:
         self.reservations = database[RESERVATIONS]
         self.outbox_markers = database[MARKERS]
         self.listing = MerchantListing(database[RETURNS_BY_MERCHANT])
-        # Defective returns waiting for the merchant's decision: the back-office "to handle"
-        # box. Holds only those waiting now (entries of decided ones are dropped as read).
+        # Defective returns waiting for the merchant's decision (the back-office "to handle"
+        # box), under their listing number; entries of decided ones are dropped as they are read.
         self.awaiting = database[AWAITING_MERCHANT]
+        self.awaiting_listing = MerchantListing(self.awaiting)
         self.migrations = database[MIGRATIONS]
 
     async def create_indexes(self) -> None:
-        # FerretDB on SQLite does not use these; production MongoDB needs them for the
-        # "to handle" box and key revocation.
-        await self.awaiting.create_index("merchant_id")
+        # FerretDB on SQLite does not use it; production MongoDB needs it for key revocation.
         await self.api_keys.create_index([("merchant_id", 1), ("key_id", 1)])
         await self._number_older_returns()
 
@@ -161,7 +163,7 @@ class DeclarationRepository:
     async def _await_merchant(self, merchant_id: str, return_id: str, number: int) -> None:
         with contextlib.suppress(DuplicateKeyError):
             await self.awaiting.insert_one(
-                {"_id": return_id, "merchant_id": merchant_id, "listing_number": number}
+                {"_id": entry_id(merchant_id, number), "listed_id": return_id}
             )
 
     # --- merchants and keys ------------------------------------------------------------------
@@ -363,7 +365,7 @@ class DeclarationRepository:
         numbers = await self.listing.take_many(merchant_id, [item.id for item, _ in items])
         records = [_first_record(declared, first) for declared, first in items]
         waiting = [
-            {"_id": record.declared.id, "merchant_id": merchant_id, "listing_number": number}
+            {"_id": entry_id(merchant_id, number), "listed_id": record.declared.id}
             for record, number in zip(records, numbers, strict=True)
             if record.label_status == "awaiting_merchant"
         ]
@@ -405,21 +407,7 @@ class DeclarationRepository:
         if where.label_status == "awaiting_merchant":
             # Fetched whatever their status, so that the queue forgets the decided ones.
             del query["label_status"]
-            queued = await self._awaiting(merchant_id, cursor)
-            while queued and len(found) <= limit:
-                count = limit + 1 - len(found)
-                if query:
-                    count = max(count, _FILTERED_READ)
-                listed, queued = queued[:count], queued[count:]
-                fetched = await self._listed_returns(merchant_id, listed, query)
-                decided = [
-                    doc["_id"] for _, doc in fetched if doc["label_status"] != "awaiting_merchant"
-                ]
-                if decided:
-                    await self.awaiting.delete_many({"_id": {"$in": decided}})
-                found.extend(
-                    (n, doc) for n, doc in fetched if doc["label_status"] == "awaiting_merchant"
-                )
+            found = await self._awaiting(merchant_id, query, limit, cursor)
         else:
             below = (
                 await self.listing.head(merchant_id) + 1
@@ -456,22 +444,37 @@ class DeclarationRepository:
             and document.get("listing_number") == number
         ]
 
-    async def _awaiting(self, merchant_id: str, cursor: str | None) -> list[tuple[int, str]]:
-        """The returns queued for the merchant's decision, newest first, below the cursor.
+    async def _awaiting(
+        self, merchant_id: str, query: Document, limit: int, cursor: str | None
+    ) -> list[tuple[int, Document]]:
+        """Up to limit + 1 returns waiting for the merchant, newest first, below the cursor.
 
-        Reads the queue of every merchant (on FerretDB a filter on `merchant_id` is a scan),
-        which holds only the returns waiting now: list_returns drops the decided ones.
+        Walks the merchant's listing numbers down by `_id $in` on the queue, in growing steps
+        (the waiting ones may be dense or few and old), and drops the entries of returns the
+        merchant decided since.
         """
-        below = None if cursor is None else _decode_cursor(cursor)
-        entries = await self.awaiting.find({"merchant_id": merchant_id}).to_list(None)
-        return sorted(
-            (
-                (int(entry["listing_number"]), str(entry["_id"]))
-                for entry in entries
-                if below is None or int(entry["listing_number"]) < below
-            ),
-            reverse=True,
+        below = (
+            await self.listing.head(merchant_id) + 1 if cursor is None else _decode_cursor(cursor)
         )
+        step = max(limit + 1, _AWAITING_FIRST_STEP)
+        found: list[tuple[int, Document]] = []
+        while below > 1 and len(found) <= limit:
+            queued = await self.awaiting_listing.listed(merchant_id, below, step)
+            below -= step
+            step = min(step * 4, _AWAITING_MAX_STEP)
+            while queued and len(found) <= limit:
+                wanted = limit + 1 - len(found)
+                part, queued = queued[:wanted], queued[wanted:]
+                fetched = await self._listed_returns(merchant_id, part, query)
+                decided = [n for n, doc in fetched if doc["label_status"] != "awaiting_merchant"]
+                if decided:
+                    await self.awaiting.delete_many(
+                        {"_id": {"$in": [entry_id(merchant_id, n) for n in decided]}}
+                    )
+                found.extend(
+                    (n, doc) for n, doc in fetched if doc["label_status"] == "awaiting_merchant"
+                )
+        return found
 
     async def change_timeline(
         self, merchant_id: str, return_id: str, change: TimelineChange
