@@ -444,6 +444,31 @@ async def test_a_submit_whose_publish_never_happened_is_published_once_by_the_ne
     assert received[0].payload.return_id == outcome.record.declared.id  # type: ignore[attr-defined]
 
 
+async def test_events_left_pending_before_markers_existed_are_still_published(
+    database: Database, topics: Topics, kafka_bootstrap_servers: str
+) -> None:
+    """A store upgraded from the version that flagged pending documents without markers."""
+    flow = Flow(database)
+    await flow.service.configure_merchant(
+        "shop", MerchantSettings(name="Shop", customer_service_email="cs@shop.example"), "c"
+    )
+    await database[MARKERS].delete_many({})  # as an older version left it: the flag alone
+    broker = KafkaBroker(kafka_bootstrap_servers)
+    await broker.start()
+    try:
+        relay = OutboxRelay(
+            database, OUTBOX_COLLECTIONS, lambda: broker, topics, CollectorRegistry()
+        )
+        assert await relay.relay_once() == 0  # the relay looks at markers only
+        assert await relay.mark_unmarked_pending() == 1
+        assert await relay.mark_unmarked_pending() == 0  # once per database
+        assert await relay.relay_once() == 1
+    finally:
+        await broker.stop()
+    received = await _consume(kafka_bootstrap_servers, topics.merchant_updated, 1)
+    assert len(received) == 1
+
+
 async def test_events_appended_while_relaying_stay_pending(
     database: Database, topics: Topics, kafka_bootstrap_servers: str
 ) -> None:

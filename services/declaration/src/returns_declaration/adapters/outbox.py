@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 MARKERS = "outbox_markers"
+# One document per one-time migration of this database, `_id` its name.
+MIGRATIONS = "migrations"
 
 
 def outbox_append(messages: Sequence[Message]) -> dict[str, Any]:
@@ -134,6 +136,28 @@ class OutboxRelay:
         self._failures = Counter(
             "outbox_relay_failures_total", "Relay passes that failed", registry=registry
         )
+
+    async def mark_unmarked_pending(self) -> int:
+        """Once per database: give a marker to every document whose events were left pending
+        before markers existed (a store upgraded from an older version), so the relay, which
+        looks only at markers, still sends them. One scan, at start-up, never again.
+
+        Returns how many markers it wrote."""
+        migrations = self._markers.database[MIGRATIONS]
+        if await migrations.find_one({"_id": MARKERS}) is not None:
+            return 0
+        written = 0
+        for name, collection in self._collections.items():
+            pending = collection.find({"outbox_pending": True}, {"outbox": 1, "outbox_sent": 1})
+            async for document in pending:
+                unsent = document.get("outbox", [])[int(document.get("outbox_sent", 0)) :]
+                if unsent:
+                    messages = [parse_message(unsent[0])]
+                    await mark_pending(self._markers, name, document["_id"], messages)
+                    written += 1
+        with contextlib.suppress(DuplicateKeyError):
+            await migrations.insert_one({"_id": MARKERS})
+        return written
 
     def wake(self) -> None:
         """Called after a write with events, so they leave now rather than at the next poll."""

@@ -37,6 +37,7 @@ from returns_contracts import Message
 from returns_declaration.adapters.listing import MerchantListing, entry_id
 from returns_declaration.adapters.outbox import (
     MARKERS,
+    MIGRATIONS,
     Document,
     forget_marker,
     mark_pending,
@@ -73,7 +74,6 @@ IDEMPOTENCY_KEYS = "idempotency_keys"
 RESERVATIONS = "reservations"
 RETURNS_BY_MERCHANT = "returns_by_merchant"
 AWAITING_MERCHANT = "returns_awaiting_merchant"
-MIGRATIONS = "migrations"
 # Listing numbers read per round when the back-office list has a filter to apply.
 _FILTERED_READ = 200
 # The "to handle" box reads the queue by listing numbers, in steps growing 4 times up to this.

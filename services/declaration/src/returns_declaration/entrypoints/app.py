@@ -153,6 +153,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         await ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
         await repository.create_indexes()
         await limiter.create_indexes()
+        await relay.mark_unmarked_pending()
         await broker.start()
         if settings.outbox_relay_enabled:
             relay.start()
