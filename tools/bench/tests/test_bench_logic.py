@@ -139,3 +139,20 @@ def test_ratios_compare_the_system_with_the_raw_rates() -> None:
     assert found["journey_requests_per_healthz"] == 0.1
     assert found["submit_p50_in_store_finds_p50"] == 15.0
     assert found["submissions_per_kafka_produce_batched"] is None
+
+
+def test_the_command_line_chooses_the_loop() -> None:
+    from returns_bench.cli import config_of, parser
+
+    opened = config_of(parser().parse_args(["--rate", "10", "--duration", "60", "--stored", "5"]))
+    assert opened.plan.mode == "open" and opened.plan.rate == 10.0 and opened.stored == 5
+    closed = config_of(parser().parse_args(["--concurrency", "32", "--photo-size", "640x480"]))
+    assert closed.plan.mode == "closed" and closed.plan.concurrency == 32
+    assert closed.photo_size == (640, 480)
+    for wrong in (
+        ["--defective-share", "1.5"],
+        ["--rate", "0"],
+        ["--rate", "1", "--concurrency", "2"],
+    ):
+        with pytest.raises(SystemExit):
+            parser().parse_args(wrong)

@@ -89,11 +89,12 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
     began = datetime.now(UTC)
     host_before = machine()
     plan = config.plan
-    limits = httpx.Limits(
-        max_connections=max(plan.concurrency, config.raw_concurrency, 64) + 16,
-        max_keepalive_connections=max(plan.concurrency, config.raw_concurrency, 64) + 16,
-    )
-    timeout = httpx.Timeout(30.0, connect=10.0)
+    # One pool for the whole run: as many connections as journeys walk at once (an open loop's
+    # arrivals that find none free wait for one, and that wait counts in their latency).
+    walking = plan.concurrency if plan.mode == "closed" else min(plan.max_in_flight, 256)
+    connections = max(walking, config.raw_concurrency, config.setup_concurrency)
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    timeout = httpx.Timeout(30.0, connect=10.0, pool=120.0)
     report: dict[str, Any] = {
         "started_at": began.isoformat(),
         "scenario": config.scenario(),

@@ -15,7 +15,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from returns_contracts.topics import Topics
 
@@ -60,7 +60,11 @@ class EventWatcher:
     def __init__(self, bootstrap_servers: str, topics: Topics) -> None:
         self.topics = topics
         self.seen = Seen()
+        self._names = [topics.return_submitted, topics.notification_sent, topics.label_generated]
+        # Without a group the consumer takes every partition of these topics and commits
+        # nothing; "latest" puts it at each partition's end as the bench starts.
         self._consumer = AIOKafkaConsumer(
+            *self._names,
             bootstrap_servers=bootstrap_servers,
             enable_auto_commit=False,
             group_id=None,
@@ -69,31 +73,16 @@ class EventWatcher:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, wait_seconds: float = 30.0) -> None:
-        """Assign every partition of the three topics at its current end, then read on."""
+        """Take every partition of the three topics and fix each one's position at its end now,
+        before the load: a record published later is never skipped."""
         await self._consumer.start()
-        names = [
-            self.topics.return_submitted,
-            self.topics.notification_sent,
-            self.topics.label_generated,
-        ]
         deadline = time.monotonic() + wait_seconds
-        partitions: list[TopicPartition] = []
-        while True:
-            await self._consumer.topics()  # refreshes the metadata
-            partitions = [
-                TopicPartition(name, number)
-                for name in names
-                for number in sorted(self._consumer.partitions_for_topic(name) or ())
-            ]
-            if {partition.topic for partition in partitions} == set(names):
-                break
+        while {partition.topic for partition in self._consumer.assignment()} != set(self._names):
             if time.monotonic() > deadline:
-                raise RuntimeError(f"topics {names} do not exist on the broker")
-            await asyncio.sleep(0.5)
-        self._consumer.assign(partitions)
-        await self._consumer.seek_to_end(*partitions)
-        for partition in partitions:
-            await self._consumer.position(partition)  # resolves "end" now, before the load
+                raise RuntimeError(f"topics {self._names} are not all on the broker")
+            await asyncio.sleep(0.2)
+        for partition in self._consumer.assignment():
+            await self._consumer.position(partition)
         self._task = asyncio.create_task(self._read(), name="bench-event-watcher")
 
     async def _read(self) -> None:
