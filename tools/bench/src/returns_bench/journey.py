@@ -86,6 +86,14 @@ async def create_shop(http: httpx.AsyncClient, declaration_url: str, admin_token
         "customer_service_email": customer_service,
         "return_window_days": 30,
         "return_types": ["refund", "exchange"],
+        # Labels makes a classic return's label only once it knows where parcels go.
+        "return_address": {
+            "name": "Bench shop returns",
+            "line1": "1 rue du Banc",
+            "postal_code": "75011",
+            "city": "Paris",
+            "country": "FR",
+        },
     }
     _check(await http.put(path, json=settings, headers=operator))
     for code, reason in REASONS.items():
