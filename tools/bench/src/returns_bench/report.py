@@ -125,7 +125,8 @@ def ratios(load: dict[str, Any], raw: dict[str, Any]) -> dict[str, float | None]
         return float(node) if isinstance(node, int | float) else None
 
     def ratio(a: float | None, b: float | None) -> float | None:
-        return round(a / b, 4) if a is not None and b else None
+        # Four significant digits: a submit rate against Kafka's is a very small number.
+        return float(f"{a / b:.4g}") if a is not None and b else None
 
     submits = get(load, "submissions_per_second")
     return {
