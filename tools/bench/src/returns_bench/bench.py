@@ -58,6 +58,7 @@ class BenchConfig:
     raw_concurrency: int = 8
     photo_size: tuple[int, int] = (1600, 1200)
     setup_concurrency: int = 8
+    request_timeout: float = 60.0
     out: Path = Path(".bench")
     progress: bool = True
     plots: bool = True
@@ -94,7 +95,7 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
     walking = plan.concurrency if plan.mode == "closed" else min(plan.max_in_flight, 256)
     connections = max(walking, config.raw_concurrency, config.setup_concurrency)
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    timeout = httpx.Timeout(30.0, connect=10.0, pool=120.0)
+    timeout = httpx.Timeout(config.request_timeout, connect=10.0, pool=120.0)
     report: dict[str, Any] = {
         "started_at": began.isoformat(),
         "scenario": config.scenario(),
@@ -105,6 +106,7 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
             "drain_timeout": config.drain_timeout,
             "raw_seconds": config.raw_seconds,
             "photo_size": list(config.photo_size),
+            "request_timeout": config.request_timeout,
             **config.extra,
         },
         "machine": host_before,

@@ -94,6 +94,12 @@ def parser() -> argparse.ArgumentParser:
         "--raw-seconds", type=float, default=4.0, help="seconds per raw probe (0: none)"
     )
     parser.add_argument("--raw-concurrency", type=_positive(int), default=8)
+    parser.add_argument(
+        "--request-timeout",
+        type=_positive(float),
+        default=60.0,
+        help="seconds one request may take before its journey counts as failed",
+    )
     parser.add_argument("--photo-size", type=_size, default=(1600, 1200), help="WxH of the JPEG")
     parser.add_argument("--out", type=Path, default=Path(".bench"), help="report folder")
     parser.add_argument("--no-progress", action="store_true")
@@ -144,6 +150,7 @@ def config_of(arguments: argparse.Namespace) -> BenchConfig:
         raw_seconds=max(arguments.raw_seconds, 0.0),
         raw_concurrency=arguments.raw_concurrency,
         photo_size=arguments.photo_size,
+        request_timeout=arguments.request_timeout,
         out=arguments.out,
         progress=not arguments.no_progress,
         plots=not arguments.no_plots,

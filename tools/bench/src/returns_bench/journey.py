@@ -167,7 +167,11 @@ async def walk(
 
     async def call(step: str, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         began = clock()
-        response = await http.request(method, url, **kwargs)
+        try:
+            response = await http.request(method, url, **kwargs)
+        except httpx.HTTPError as error:
+            seconds = clock() - began
+            raise JourneyFailed(f"{step}: {type(error).__name__} after {seconds:.0f} s") from error
         result.requests += 1
         result.steps[step] = result.steps.get(step, 0.0) + clock() - began
         return _check(response)
@@ -226,7 +230,7 @@ async def walk(
         if bool(answer.get("defective")) != result.defective:
             result.error = f"the return came back defective={answer.get('defective')}"
     except JourneyFailed as error:
-        result.error = str(error)
+        result.error = f"{error}"
     except (httpx.HTTPError, KeyError, ValueError) as error:
         result.error = f"{type(error).__name__}: {error}"
     result.finished = clock()

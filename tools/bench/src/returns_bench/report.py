@@ -6,6 +6,7 @@ import json
 import math
 import os
 import platform
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,8 @@ def load_figures(
     requests = sum(result.requests for result in results)
     errors: dict[str, int] = {}
     for result in failed:
-        key = (result.error or "no return id")[:160]
+        # One entry per kind of error: the step and the error, without the varying numbers.
+        key = re.sub(r"\d+(\.\d+)? s\b", "N s", result.error or "no return id")[:160]
         errors[key] = errors.get(key, 0) + 1
 
     def after_submit(stage: str, which: Sequence[JourneyResult]) -> list[float]:
