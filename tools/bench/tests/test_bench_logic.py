@@ -100,6 +100,11 @@ def test_latency_counts_from_the_scheduled_time_so_a_stall_is_not_hidden() -> No
     assert figures["submit_to_customer_service_email_ms"]["count"] == 0
     assert figures["journeys_ok"] == 2 and figures["defective_submitted"] == 1
     assert series["submits_per_second"] == [1, 0, 0, 0, 0, 0, 1]
+    assert figures["submissions_per_second"] == round(2 / 6.5, 3)
+    assert figures["journeys"][1]["started"] == 5.0
+    # Planned for 20 s: two submissions in the first 6.5 s are not 0.3 per second sustained.
+    longer, _ = load_figures(results, 0.0, seen, planned_seconds=20.0)
+    assert longer["submissions_per_second"] == 0.1
 
 
 def test_losses_are_the_stages_not_seen_for_each_return() -> None:

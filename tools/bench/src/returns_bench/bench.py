@@ -184,7 +184,7 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                 bar.update(round(waited))
         finally:
             await watcher.stop()
-        load, series = load_figures(results, start, watcher.seen)
+        load, series = load_figures(results, start, watcher.seen, plan.duration)
         report["load"] = load
         report["drain"] = {
             "waited_seconds": round(waited, 1),

@@ -41,9 +41,13 @@ def machine() -> dict[str, Any]:
 
 
 def load_figures(
-    results: Sequence[JourneyResult], start: float, seen: Seen
+    results: Sequence[JourneyResult], start: float, seen: Seen, planned_seconds: float = 0.0
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the figures, the series to plot) of one load phase."""
+    """(the figures, the series to plot) of one load phase of `planned_seconds`.
+
+    Sustained submissions/s divide the submissions by the planned duration, or by the time of
+    the last submission when that came later: journeys that failed or timed out late in the
+    run do not make the rate look higher than what was delivered."""
     ok = [result for result in results if result.ok]
     failed = [result for result in results if not result.ok]
     end = max((result.finished for result in results), default=start)
@@ -74,7 +78,7 @@ def load_figures(
         "classic_submitted": len(classic),
         "errors": errors,
         "seconds": round(elapsed, 3),
-        "submissions_per_second": rate(len(ok), max(last_submit - start, 1e-9)),
+        "submissions_per_second": rate(len(ok), max(last_submit - start, planned_seconds, 1e-9)),
         "journeys_per_second": rate(len(ok), elapsed),
         "http_requests_per_second": rate(requests, elapsed),
         "submit_latency_ms": summary(
@@ -91,6 +95,7 @@ def load_figures(
         ),
         "submit_to_label_generated_ms": summary(after_submit(LABEL, classic), 1000.0),
     }
+    figures["journeys"] = [journey_record(result, start) for result in results]
     seconds = math.ceil(elapsed)
     series: dict[str, Any] = {
         "submit_points": [
@@ -113,6 +118,25 @@ def load_figures(
             [at for at in times if at is not None], start, later
         )
     return figures, series
+
+
+def journey_record(result: JourneyResult, start: float) -> dict[str, Any]:
+    """One journey in the report, its times in seconds since the start of the load."""
+
+    def since(at: float) -> float | None:
+        return round(at - start, 4) if at else None
+
+    return {
+        "index": result.index,
+        "defective": result.defective,
+        "due": since(result.due),
+        "started": since(result.started),
+        "submit_sent": since(result.submit_sent),
+        "submit_done": since(result.submit_done),
+        "finished": since(result.finished),
+        "return_id": result.return_id,
+        "error": result.error,
+    }
 
 
 def ratios(load: dict[str, Any], raw: dict[str, Any]) -> dict[str, float | None]:
