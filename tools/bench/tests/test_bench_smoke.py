@@ -54,6 +54,7 @@ async def test_a_short_open_loop_reports_every_figure_and_loses_nothing(
         photo_size=(320, 240),
         out=tmp_path,
         progress=False,
+        pids={"returns-bench": os.getpid()},
     )
     report = await run_bench(config, target)
 
@@ -77,5 +78,7 @@ async def test_a_short_open_loop_reports_every_figure_and_loses_nothing(
     assert raw["http"]["per_second"] > 0
     assert all(value is not None for value in written["ratios"].values()), written["ratios"]
     assert written["machine"]["nproc"] and written["machine"]["cpu_model"]
+    assert "returns-bench" in written["cpu_percent_during_load"]
+    assert len(load["journeys"]) == 6
     for plot in ("latency", "throughput"):
         assert _size(report["files"][plot]) > 0

@@ -14,6 +14,7 @@ import httpx
 from tqdm import tqdm
 
 from returns_bench import raw
+from returns_bench.cpu import CpuMeter
 from returns_bench.events import EventWatcher, Expected, drain
 from returns_bench.journey import JourneyResult, Portal, create_orders, create_shop
 from returns_bench.load import LoadPlan, run_load
@@ -63,6 +64,8 @@ class BenchConfig:
     progress: bool = True
     plots: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)
+    """Processes of the system whose CPU use during the load goes in the report."""
 
     def scenario(self) -> str:
         plan = self.plan
@@ -173,7 +176,10 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                     bar.update(1)
                     bar.set_postfix(failed=failures, refresh=False)
 
+                meter = CpuMeter(config.pids)
+                meter.start()
                 results, start = await run_load(http, portal, orders, plan, on_done=done)
+                report["cpu_percent_during_load"] = meter.stop()
             expected = [
                 Expected(result.return_id, result.defective)
                 for result in results

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 
 from returns_bench.bench import BenchConfig, Target, run_bench
+from returns_bench.cpu import system_pids
 from returns_bench.load import LoadPlan
 from returns_infra.config import PROFILES
 from returns_infra.infra import Infra
@@ -196,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             topic_prefix=os.environ.get("TOPIC_PREFIX", ""),
             admin_token=os.environ.get("ADMIN_API_TOKEN", DEMO_ADMIN_TOKEN),
         )
+        config = dataclasses.replace(config, pids=system_pids(infra))
         report = asyncio.run(run_bench(config, target))
         print(report["summary"])
         print(f"\nreport: {report['files']['json']}", flush=True)

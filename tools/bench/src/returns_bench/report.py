@@ -294,5 +294,7 @@ def text(report: dict[str, Any]) -> str:
         lines.append(
             f"raw HTTP /healthz: {raw['http']['per_second']}/s  {_ms(raw['http']['latency_ms'])}"
         )
+    if report.get("cpu_percent_during_load"):
+        lines.append(f"CPU % of one core during the load: {report['cpu_percent_during_load']}")
     lines.append(f"ratios: {report['ratios']}")
     return "\n".join(lines)
