@@ -26,6 +26,7 @@ from returns_bench.stats import rate, summary
 from returns_declaration.adapters.repository import RETURNS
 
 SCRATCH_DATABASE = "returns_bench_raw"
+STORE_OPERATION_TIMEOUT_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,10 @@ async def store_limits(
     stored_ids: Sequence[str],
     limits: Limits,
 ) -> dict[str, Any]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url)
+    # A bound on every operation: at 100,000 stored, one scan of the returns takes tens of s.
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongodb_url, timeoutMS=STORE_OPERATION_TIMEOUT_MS
+    )
     name = f"raw_{uuid.uuid4().hex[:8]}"
     scratch = client[SCRATCH_DATABASE][name]
     picker = random.Random(11)
