@@ -10,6 +10,7 @@ from returns_bench.events import (
     SUBMITTED,
     Expected,
     Seen,
+    drain,
     missing,
     stage_of,
 )
@@ -161,3 +162,16 @@ def test_the_command_line_chooses_the_loop() -> None:
     ):
         with pytest.raises(SystemExit):
             parser().parse_args(wrong)
+
+
+async def test_the_drain_ends_at_its_bound_and_says_what_is_missing() -> None:
+    seen = Seen()
+    seen.note("a", SUBMITTED, 1.0)
+    seen.note("a", LABEL, 2.0)
+    polls: list[int] = []
+    lost, _ = await drain(
+        seen, [Expected("a", False)], within=30.0, on_poll=lambda w, n: polls.append(n)
+    )
+    assert lost == {SUBMITTED: [], CUSTOMER_SERVICE_EMAIL: [], LABEL: []} and polls == [0]
+    lost, _ = await drain(seen, [Expected("a", False), Expected("b", True)], within=0.0)
+    assert lost[SUBMITTED] == ["b"] and lost[CUSTOMER_SERVICE_EMAIL] == ["b"]

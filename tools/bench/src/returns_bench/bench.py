@@ -185,9 +185,15 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                 for result in results
                 if result.ok and result.return_id
             ]
-            with _bar(config.progress, None, "seconds of drain") as bar:
-                lost, waited = await drain(watcher.seen, expected, config.drain_timeout)
-                bar.update(round(waited))
+            with _bar(config.progress, round(config.drain_timeout), "seconds of drain") as bar:
+
+                def follow(waited: float, left: int) -> None:
+                    bar.update(max(0, round(waited) - bar.n))
+                    bar.set_postfix(missing=left, refresh=False)
+
+                lost, waited = await drain(
+                    watcher.seen, expected, config.drain_timeout, on_poll=follow
+                )
         finally:
             await watcher.stop()
         load, series = load_figures(results, start, watcher.seen, plan.duration)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer
@@ -126,13 +127,19 @@ def missing(seen: Seen, expected: list[Expected]) -> dict[str, list[str]]:
 
 
 async def drain(
-    seen: Seen, expected: list[Expected], within: float, poll: float = 0.5
+    seen: Seen,
+    expected: list[Expected],
+    within: float,
+    poll: float = 0.5,
+    on_poll: Callable[[float, int], None] = lambda waited, left: None,
 ) -> tuple[dict[str, list[str]], float]:
     """Wait until every expected record was seen, `within` seconds at most: (what is missing,
-    seconds waited)."""
+    seconds waited). `on_poll(seconds waited, records missing)` follows the wait."""
     began = time.monotonic()
     while True:
         left = missing(seen, expected)
-        if not any(left.values()) or time.monotonic() - began >= within:
-            return left, time.monotonic() - began
+        waited = time.monotonic() - began
+        on_poll(waited, sum(len(ids) for ids in left.values()))
+        if not any(left.values()) or waited >= within:
+            return left, waited
         await asyncio.sleep(poll)
