@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -211,21 +212,27 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
             limits_of = raw.Limits(config.raw_seconds, 20_000, config.raw_concurrency)
             sample = stored_return(shop.merchant_id, 0, True, began)
             message_size = len(json.dumps(sample["outbox"][0]).encode())
-            with _bar(config.progress, 3, "raw probes") as bar:
-                raw_report["store"] = await raw.store_limits(
+            probes: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
+                "store": lambda: raw.store_limits(
                     target.mongodb_url,
                     target.declaration_database,
-                    lambda i: {**stored_return(shop.merchant_id, i, True, began)},
+                    lambda i: stored_return(shop.merchant_id, i, True, began),
                     stored_ids,
                     limits_of,
-                )
-                bar.update(1)
-                raw_report["kafka"] = await raw.kafka_limits(
+                ),
+                "kafka": lambda: raw.kafka_limits(
                     target.kafka_bootstrap_servers, message_size, limits_of
-                )
-                bar.update(1)
-                raw_report["http"] = await raw.http_limits(http, target.declaration_url, limits_of)
-                bar.update(1)
+                ),
+                "http": lambda: raw.http_limits(http, target.declaration_url, limits_of),
+            }
+            with _bar(config.progress, len(probes), "raw probes") as bar:
+                for name, probe in probes.items():
+                    # A server too slow for one probe leaves the others and the report whole.
+                    try:
+                        raw_report[name] = await probe()
+                    except Exception as error:
+                        raw_report[name] = {"error": f"{type(error).__name__}: {error}"[:300]}
+                    bar.update(1)
         report["raw"] = raw_report
     report["ratios"] = ratios(report["load"], raw_report)
     report["machine_after"] = machine()

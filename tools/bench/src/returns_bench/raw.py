@@ -21,6 +21,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
 
 from returns_bench.stats import rate, summary
 from returns_declaration.adapters.repository import RETURNS
@@ -114,14 +115,18 @@ async def store_limits(
         if inserted:
             report["find_by_id"] = await repeat(find, limits)
             report["update_by_id"] = await repeat(update, limits)
-        returns_count = await returns.estimated_document_count()
-        report["returns_collection_documents"] = returns_count
+        try:
+            report["returns_collection_documents"] = await returns.estimated_document_count()
+        except PyMongoError as error:
+            report["returns_collection_documents"] = f"not counted: {type(error).__name__}"
         if stored_ids:
             report["find_by_id_in_returns"] = await repeat(find_stored, limits)
         return report
     finally:
-        await client[SCRATCH_DATABASE].drop_collection(name)
-        await client.close()
+        try:
+            await client[SCRATCH_DATABASE].drop_collection(name)
+        finally:
+            await client.close()
 
 
 async def kafka_limits(bootstrap_servers: str, message_size: int, limits: Limits) -> dict[str, Any]:
