@@ -5,10 +5,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy tools/admin
-SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests tests tools/admin/src tools/admin/tests
+PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy tools/admin tools/bench
+SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests tests tools/admin/src tools/admin/tests tools/bench/src tools/bench/tests
 
-.PHONY: venv build run test fuzz lint stop clean schemas docs status bench chromium
+.PHONY: venv build run test fuzz lint stop clean schemas docs status bench bench-media chromium
 
 venv: $(STAMP)
 
@@ -49,8 +49,15 @@ chromium:
 	  exit 1; \
 	fi
 
-## bench: time for media to accept a 4 MB, 12-megapixel photo (median, worst of 20) and its RSS
+## bench: the bench profile's servers and services, the portal API under load, the consumers'
+## delays and the servers' raw limits; a JSON report and plots in .bench/ (README: Benchmark).
+## Another scenario: make bench BENCH_ARGS="--stored 100000 --rate 10 --duration 60"
+BENCH_ARGS ?= --stored 1000 --concurrency 8 --duration 30 --max-journeys 400
 bench: build
+	@$(BIN)/returns-bench --profile bench --start --fresh $(BENCH_ARGS)
+
+## bench-media: time for media to accept a 4 MB, 12-megapixel photo (median, worst of 20), RSS
+bench-media: build
 	@$(BIN)/python services/media/bench/upload_bench.py
 
 lint: venv
@@ -73,8 +80,10 @@ status: venv
 stop: venv
 	@$(BIN)/returns-infra --profile dev stop
 	@$(BIN)/returns-infra --profile test stop
+	@$(BIN)/returns-infra --profile bench stop
 
 clean:
 	@if [ -x $(BIN)/returns-infra ]; then \
-	  $(BIN)/returns-infra --profile dev clean; $(BIN)/returns-infra --profile test clean; fi
+	  $(BIN)/returns-infra --profile dev clean; $(BIN)/returns-infra --profile test clean; \
+	  $(BIN)/returns-infra --profile bench clean; fi
 	@rm -rf $(VENV) .run .mypy_cache .ruff_cache .pytest_cache

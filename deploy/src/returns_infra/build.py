@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -271,3 +272,57 @@ def require_node(component: str, minimum: tuple[int, int]) -> None:
             f"{component}: needs Node.js {wanted} or newer, found {result.stdout.strip() or 'none'}"
             f"; {INSTALL_HINTS['node']}"
         )
+
+
+def patches_digest(patches: Sequence[Path]) -> str:
+    """A short digest of the patches' text, for a cache folder name that changes with them."""
+    digest = hashlib.sha256()
+    for patch in patches:
+        digest.update(patch.name.encode() + b"\0" + patch.read_bytes() + b"\0")
+    return "p" + digest.hexdigest()[:12]
+
+
+def _git_apply(src: Path, patches: Sequence[Path], check: bool) -> subprocess.CompletedProcess[str]:
+    # GIT_CEILING_DIRECTORIES keeps git from taking a repository above `src` (a cache under a
+    # checkout) for the one to patch; outside a repository `git apply` acts as `patch -p1`.
+    # Several patches are applied in their order, each over the result of those before.
+    command = [
+        "git",
+        "apply",
+        "--verbose",
+        *(["--check"] if check else []),
+        *(str(patch) for patch in patches),
+    ]
+    return subprocess.run(
+        command,
+        cwd=src,
+        env={**os.environ, "GIT_CEILING_DIRECTORIES": str(src.parent)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def check_patches(src: Path, patches: Sequence[Path], what: str) -> None:
+    """Fail with a clear BuildError if ``patches``, in order, do not apply to ``src``."""
+    result = _git_apply(src, patches, check=True)
+    if result.returncode != 0:
+        names = ", ".join(patch.name for patch in patches)
+        raise BuildError(
+            f"our patch(es) {names} no longer apply to {what} ({src}): update them for this "
+            f"version or pin the version they were written for.\n"
+            f"{result.stdout}{result.stderr}".rstrip()
+        )
+
+
+def apply_patches(ctx: BuildContext, src: Path, patches: Sequence[Path], what: str) -> None:
+    """Apply our patches, in order, to a writable copy of third-party source."""
+    for patch in patches:
+        ctx.step(f"applying our patch {patch.name}")
+        check_patches(src, [patch], what)
+        result = _git_apply(src, [patch], check=False)
+        with ctx.log_path.open("a") as log:
+            log.write(result.stdout + result.stderr)
+        if result.returncode != 0:
+            raise BuildError(f"{ctx.component}: applying {patch.name} failed:\n{result.stderr}")

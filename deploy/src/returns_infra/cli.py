@@ -17,8 +17,8 @@ from .services import stop_services
 
 _EPILOG = f"""\
 components: {", ".join(COMPONENTS)} (default: all)
-profiles:   dev (make run) and test (make test) use different ports and state dirs,
-            so both can run at once. Default: $RETURNS_PROFILE, else dev.
+profiles:   dev (make run), test (make test) and bench (make bench) use different
+            ports and state dirs, so they can run at once. Default: $RETURNS_PROFILE, else dev.
 overrides:  RETURNS_CACHE_DIR, RETURNS_STATE_DIR, RETURNS_KAFKA_PORT,
             RETURNS_KAFKA_CONTROLLER_PORT, RETURNS_MONGO_PORT, RETURNS_S3_PORT,
             RETURNS_SMTP_PORT, RETURNS_MAILPIT_UI_PORT, S3_ACCESS_KEY, S3_SECRET_KEY
@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     # unset copy from overwriting the value given before it.
     profile = argparse.ArgumentParser(add_help=False)
     profile.add_argument(
-        "--profile", choices=PROFILES, default=argparse.SUPPRESS, help="dev or test"
+        "--profile", choices=PROFILES, default=argparse.SUPPRESS, help="dev, test or bench"
     )
     parser = argparse.ArgumentParser(
         prog="returns-infra",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 COMPONENTS: tuple[str, ...] = ("kafka", "mongo", "s3", "smtp")
-PROFILES: tuple[str, ...] = ("dev", "test")
+PROFILES: tuple[str, ...] = ("dev", "test", "bench")
 
 # Demo values only: they protect nothing but a server bound to 127.0.0.1 on a developer machine.
 DEFAULT_S3_ACCESS_KEY = "demo-access-key"
@@ -28,13 +28,17 @@ class Ports:
     mailpit_ui: int
 
 
-# The test profile shifts every port so that `make run` (dev) and `make test` can run together.
+# The test profile shifts every port so that `make run` (dev) and `make test` can run together;
+# the bench profile (`make bench`) has its own as well, so a benchmark disturbs neither.
 _DEFAULT_PORTS: dict[str, Ports] = {
     "dev": Ports(
         kafka=9092, kafka_controller=9093, mongo=27017, s3=7070, smtp=1025, mailpit_ui=8025
     ),
     "test": Ports(
         kafka=19092, kafka_controller=19093, mongo=27117, s3=17070, smtp=11025, mailpit_ui=18025
+    ),
+    "bench": Ports(
+        kafka=29092, kafka_controller=29093, mongo=27217, s3=27070, smtp=21025, mailpit_ui=28025
     ),
 }
 

@@ -20,9 +20,10 @@ HOST = "127.0.0.1"
 SERVICES_DIR = "services"
 
 
-# The services take consecutive ports from a base: 8001.. for dev, 18001.. for test, or
+# The services take consecutive ports from a base: 8001.. for dev, 18001.. for test, 28001..
+# for bench, or
 # RETURNS_SERVICES_PORT_BASE, so several test runs on one machine keep apart.
-_PORT_BASE = {"dev": 8001, "test": 18001}
+_PORT_BASE = {"dev": 8001, "test": 18001, "bench": 28001}
 
 
 @dataclass(frozen=True)

@@ -65,14 +65,24 @@ class InMemoryStore:
     async def save_order(self, order: Order) -> None:
         self.orders[(order.merchant_id, order.number)] = order
 
-    async def get_order(self, merchant_id: str, order_number: str) -> StoredOrder | None:
+    async def get_order(
+        self, merchant_id: str, order_number: str, with_reservations: bool = True
+    ) -> StoredOrder | None:
         order = self.orders.get((merchant_id, order_number))
         if order is None:
             return None
-        reservations = self.reservations.get((merchant_id, order_number), {})
+        reservations = (
+            self.reservations.get((merchant_id, order_number), {}) if with_reservations else {}
+        )
         return StoredOrder(order, copy.deepcopy(reservations))
 
-    async def reserve(self, order: Order, return_id: str, quantities: Mapping[str, int]) -> bool:
+    async def reserve(
+        self,
+        order: Order,
+        return_id: str,
+        quantities: Mapping[str, int],
+        seen: StoredOrder | None = None,
+    ) -> bool:
         held = self.reservations.setdefault((order.merchant_id, order.number), {})
         if return_id in held:
             return True

@@ -13,12 +13,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
-from returns_contracts import Message, ReturnSubmitted, Topics, parse_message
+from returns_contracts import Message, ReturnSubmitted, Topics, examples, parse_message
 from returns_contracts.service_kit.kafka import ensure_topics
-from returns_declaration.adapters.outbox import OutboxRelay
+from returns_declaration.adapters import repository as repository_module
+from returns_declaration.adapters.outbox import MARKERS, OutboxRelay, mark_pending
 from returns_declaration.adapters.repository import (
     OUTBOX_COLLECTIONS,
     DeclarationRepository,
@@ -177,6 +178,30 @@ async def test_a_reservation_is_idempotent_and_never_exceeds_the_order(database:
     stored = await repository.get_order("shop", "A-1")
     assert stored is not None
     assert stored.reservations == {"r1": {"1": 2}, "r3": {"1": 1, "2": 1}}
+
+
+async def test_a_reservation_from_an_outdated_read_is_decided_on_the_latest_version(
+    database: Database,
+) -> None:
+    repository = DeclarationRepository(database)
+    await repository.save_order(order())
+    seen = await repository.get_order("shop", "A-1")
+    assert seen is not None and seen.reservations_version == 0
+    assert await repository.reserve(order(), "r1", {"1": 2})  # after `seen` was read
+    assert not await repository.reserve(order(), "r2", {"1": 2}, seen=seen)
+    assert await repository.reserve(order(), "r3", {"1": 1}, seen=seen)
+    # 17 more versions: past the first window of versions read at once.
+    many = order().model_copy(
+        update={
+            "lines": (OrderLine(line_id="1", sku="S", name="N", quantity=20, unit_price_cents=1),)
+        }
+    )
+    await repository.save_order(many)
+    for index in range(20):
+        assert await repository.reserve(many, f"m{index}", {"1": 1}) == (index < 17)
+    stored = await repository.get_order("shop", "A-1")
+    assert stored is not None and stored.reservations_version == 19
+    assert sum(q for r in stored.reservations.values() for q in r.values()) == 20
 
 
 async def test_concurrent_reservations_of_the_last_items_let_exactly_one_through(
@@ -419,6 +444,31 @@ async def test_a_submit_whose_publish_never_happened_is_published_once_by_the_ne
     assert received[0].payload.return_id == outcome.record.declared.id  # type: ignore[attr-defined]
 
 
+async def test_events_left_pending_before_markers_existed_are_still_published(
+    database: Database, topics: Topics, kafka_bootstrap_servers: str
+) -> None:
+    """A store upgraded from the version that flagged pending documents without markers."""
+    flow = Flow(database)
+    await flow.service.configure_merchant(
+        "shop", MerchantSettings(name="Shop", customer_service_email="cs@shop.example"), "c"
+    )
+    await database[MARKERS].delete_many({})  # as an older version left it: the flag alone
+    broker = KafkaBroker(kafka_bootstrap_servers)
+    await broker.start()
+    try:
+        relay = OutboxRelay(
+            database, OUTBOX_COLLECTIONS, lambda: broker, topics, CollectorRegistry()
+        )
+        assert await relay.relay_once() == 0  # the relay looks at markers only
+        assert await relay.mark_unmarked_pending() == 1
+        assert await relay.mark_unmarked_pending() == 0  # once per database
+        assert await relay.relay_once() == 1
+    finally:
+        await broker.stop()
+    received = await _consume(kafka_bootstrap_servers, topics.merchant_updated, 1)
+    assert len(received) == 1
+
+
 async def test_events_appended_while_relaying_stay_pending(
     database: Database, topics: Topics, kafka_bootstrap_servers: str
 ) -> None:
@@ -446,3 +496,120 @@ async def test_events_appended_while_relaying_stay_pending(
         assert (document["outbox_sent"], document["outbox_pending"]) == (2, False)
     finally:
         await broker.stop()
+
+
+class _FindsOnDocuments(monitoring.CommandListener):
+    """Every `find` the relay sends to a collection of outbox documents, with its filter."""
+
+    def __init__(self) -> None:
+        self.filters: list[dict[str, Any]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find" and event.command["find"] in OUTBOX_COLLECTIONS:
+            self.filters.append(dict(event.command.get("filter", {})))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_the_relay_reads_returns_and_merchants_by_id_only(
+    database: Database, topics: Topics, kafka_bootstrap_servers: str, mongodb_url: str
+) -> None:
+    """On FerretDB any other filter is a scan of every return ever stored."""
+    flow = Flow(database)
+    session = await flow.shop()
+    outcome = await flow.service.submit(session, await flow.classic_draft(session), "k", "c")
+    listener = _FindsOnDocuments()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongodb_url, tz_aware=True, event_listeners=[listener]
+    )
+    broker = KafkaBroker(kafka_bootstrap_servers)
+    await broker.start()
+    try:
+        relay = OutboxRelay(
+            client[database.name], OUTBOX_COLLECTIONS, lambda: broker, topics, CollectorRegistry()
+        )
+        assert await relay.relay_once() > 0
+        assert await relay.relay_once() == 0
+    finally:
+        await broker.stop()
+        await client.close()
+    assert listener.filters, "the relay read no document at all"
+    assert all(list(filter_) == ["_id"] for filter_ in listener.filters), listener.filters
+    received = await _consume(kafka_bootstrap_servers, topics.return_submitted, 1)
+    assert [message.payload.return_id for message in received] == [  # type: ignore[attr-defined]
+        outcome.record.declared.id
+    ]
+
+
+async def test_a_marker_whose_write_never_came_is_dropped_after_the_grace_period(
+    database: Database, topics: Topics, kafka_bootstrap_servers: str
+) -> None:
+    """A crash between the marker and the document write: nothing to send, nothing lost."""
+    flow = Flow(database)
+    await flow.service.configure_merchant(
+        "shop", MerchantSettings(name="Shop", customer_service_email="cs@shop.example"), "c"
+    )
+    broker = KafkaBroker(kafka_bootstrap_servers)
+    await broker.start()
+    try:
+        relay = OutboxRelay(
+            database, OUTBOX_COLLECTIONS, lambda: broker, topics, CollectorRegistry()
+        )
+        assert await relay.relay_once() == 1
+        # The next write's marker, whose document write has not landed (or never will).
+        event = examples.merchant_updated(merchant_id="shop", revision=2)
+        await mark_pending(database[MARKERS], "merchants", "shop", [event])
+        assert await relay.relay_once() == 0  # may still be under way: kept
+        assert await database[MARKERS].count_documents({}) == 1
+        impatient = OutboxRelay(
+            database,
+            OUTBOX_COLLECTIONS,
+            lambda: broker,
+            topics,
+            CollectorRegistry(),
+            orphan_seconds=0,
+        )
+        assert await impatient.relay_once() == 1
+        assert await database[MARKERS].count_documents({}) == 0
+    finally:
+        await broker.stop()
+    received = await _consume(kafka_bootstrap_servers, topics.merchant_updated, 1)
+    assert len(received) == 1  # the orphan published nothing
+
+
+async def test_an_event_written_after_its_marker_was_read_is_still_published(
+    database: Database,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Marker first, then the document: a relay pass between the two must keep the marker."""
+    flow = Flow(database)
+    settings = MerchantSettings(name="Shop", customer_service_email="cs@shop.example")
+    await flow.service.configure_merchant("shop", settings, "c")
+    broker = KafkaBroker(kafka_bootstrap_servers)
+    await broker.start()
+    try:
+        relay = OutboxRelay(
+            database, OUTBOX_COLLECTIONS, lambda: broker, topics, CollectorRegistry()
+        )
+        assert await relay.relay_once() == 1
+
+        async def mark_then_relay(*args: Any) -> str | None:
+            marker = await mark_pending(*args)
+            await relay.relay_once()  # runs between this write's marker and its document
+            return marker
+
+        monkeypatch.setattr(repository_module, "mark_pending", mark_then_relay)
+        await flow.service.configure_merchant("shop", settings, "c")
+        monkeypatch.undo()
+        assert await relay.relay_once() == 1
+        assert await relay.relay_once() == 0
+    finally:
+        await broker.stop()
+    received = await _consume(kafka_bootstrap_servers, topics.merchant_updated, 2)
+    assert len(received) == 2

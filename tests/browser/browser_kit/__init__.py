@@ -185,7 +185,9 @@ def mixed_return(
     page.get_by_label("Décrivez le défaut").fill("L'anse du mug est fêlée sur toute sa hauteur.")
     page.locator("#photos_1").set_input_files(photo)
     if scripted:
-        expect(page.locator("#uploads_1 li[data-photo]")).to_have_count(1)
+        # The first upload of a run also warms media's image pool: on a busy 2-core machine
+        # it has taken longer than Playwright's default 5 s.
+        expect(page.locator("#uploads_1 li[data-photo]")).to_have_count(1, timeout=30_000)
     page.get_by_label("Remboursement").check()
     shot("4-details")
     page.get_by_role("button", name="Continuer").click()

@@ -1,11 +1,25 @@
-"""FerretDB on its SQLite backend: the MongoDB wire protocol without a MongoDB server."""
+"""FerretDB on its SQLite backend: the MongoDB wire protocol without a MongoDB server.
+
+Built with our patches (patches/ferretdb-*.patch, see their headers) applied to the module
+source. The cache folder carries a digest of the patches, so a changed patch builds beside the
+old binary instead of replacing one that another checkout may be running.
+"""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from ..build import BuildContext, Say, go_env, go_module_source, make_writable, require_go
+from ..build import (
+    BuildContext,
+    Say,
+    apply_patches,
+    go_env,
+    go_module_source,
+    make_writable,
+    patches_digest,
+    require_go,
+)
 from ..config import HOST
 from ..health import mongo_ping
 from ..processes import ProcessSpec
@@ -13,13 +27,18 @@ from .base import Component
 
 FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
 FERRETDB_VERSION = "v1.24.2"
+PATCHES_DIR = Path(__file__).resolve().parent.parent / "patches"
+FERRETDB_PATCHES = (
+    PATCHES_DIR / "ferretdb-sqlite-id-index.patch",
+    PATCHES_DIR / "ferretdb-sqlite-atomic-update.patch",
+)
 
 
 class Mongo(Component):
     name = "mongo"
     version = FERRETDB_VERSION
-    artifact = f"ferretdb-{FERRETDB_VERSION}"
-    build_tools = ("go",)
+    artifact = f"ferretdb-{FERRETDB_VERSION}-{patches_digest(FERRETDB_PATCHES)}"
+    build_tools = ("go", "git")
     description = f"FerretDB {FERRETDB_VERSION} (MongoDB protocol, SQLite backend)"
 
     @property
@@ -35,6 +54,7 @@ class Mongo(Component):
         # release process generates it from git, which a module download does not have.
         (src / "build" / "version" / "version.txt").write_text(FERRETDB_VERSION + "\n")
         (src / "build" / "version" / "package.txt").write_text("returns-infra\n")
+        apply_patches(ctx, src, FERRETDB_PATCHES, f"FerretDB {FERRETDB_VERSION}")
         ctx.step("compiling ./cmd/ferretdb (go build)")
         ctx.run(
             [

@@ -1,10 +1,21 @@
 """The outbox: events live in the document whose change caused them, until the relay sends them.
 
 A document with events carries `outbox` (every event it ever produced, in order),
-`outbox_sent` (how many of them the broker acknowledged) and `outbox_pending` (a flag the relay
-looks for). Writing the state change and its events is one document write, so nothing is lost
+`outbox_sent` (how many of them the broker acknowledged) and `outbox_pending` (whether some are
+not sent yet). Writing the state change and its events is one document write, so nothing is lost
 between the two; the relay publishes a batch, awaits every acknowledgement, then marks the batch
 sent in one bulk write. A crash between publish and mark republishes: consumers are idempotent.
+
+How the relay finds pending events without reading every document (on FerretDB any filter but
+`_id` is a scan of the whole collection): each write with events first inserts a marker into
+`outbox_markers`, `_id` `<collection>:<document id>:<first event id>`, then writes the document.
+The markers are only an index of where to look; the events stay in the document. The relay reads
+a batch of markers (that small collection only), loads their documents by `_id`, publishes what
+they have unsent, marks them, and deletes exactly the markers it read. So:
+- a crash between marker and document leaves a marker whose document has nothing pending: the
+  relay deletes it; a crash after both leaves the marker, and the next relay sends the events;
+- an event appended while the relay works comes with a marker of its own, which the relay did not
+  read and does not delete.
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,6 +32,7 @@ from prometheus_client import CollectorRegistry, Counter
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message, parse_message
 from returns_contracts.service_kit.kafka import publish_all
@@ -28,6 +41,9 @@ from returns_contracts.topics import Topics
 logger = logging.getLogger(__name__)
 
 Document = dict[str, Any]
+MARKERS = "outbox_markers"
+# One document per one-time migration of this database, `_id` its name.
+MIGRATIONS = "migrations"
 
 
 def outbox_append(messages: Sequence[Message]) -> dict[str, Any]:
@@ -47,6 +63,44 @@ def outbox_fields(messages: Sequence[Message]) -> Document:
     }
 
 
+def marker_id(collection: str, document_id: str, messages: Sequence[Message]) -> str:
+    return f"{collection}:{document_id}:{messages[0].event_id}"
+
+
+async def mark_pending(
+    markers: AsyncCollection[Document],
+    collection: str,
+    document_id: str,
+    messages: Sequence[Message],
+) -> str | None:
+    """Record, before the write that adds `messages` to the document, where the relay must look.
+
+    Returns the marker's id (None without messages), for `forget_marker` when the write turns
+    out to change nothing. Inserting it again (a retried write) is harmless.
+    """
+    if not messages:
+        return None
+    document_marker = marker_id(collection, document_id, messages)
+    with contextlib.suppress(DuplicateKeyError):
+        await markers.insert_one(
+            {
+                "_id": document_marker,
+                "collection": collection,
+                "document_id": document_id,
+                "event_id": str(messages[0].event_id),
+                "at": time.time(),
+            }
+        )
+    return document_marker
+
+
+async def forget_marker(markers: AsyncCollection[Document], document_marker: str | None) -> None:
+    """The write the marker announced did not happen (a duplicate, a conflict): drop it now
+    rather than let the relay wait for the grace period."""
+    if document_marker is not None:
+        await markers.delete_one({"_id": document_marker})
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -58,16 +112,21 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_seconds: float = 2.0,
         write_lock: asyncio.Lock | None = None,
+        orphan_seconds: float = 60.0,
     ) -> None:
         # Shared with the repository: FerretDB would otherwise let the mark of a batch overwrite
         # an event appended at the same moment (see repository.py).
         self._write_lock = write_lock or asyncio.Lock()
-        self._collections: list[AsyncCollection[Document]] = [
-            database[name] for name in collections
-        ]
+        self._collections: dict[str, AsyncCollection[Document]] = {
+            name: database[name] for name in collections
+        }
+        self._markers: AsyncCollection[Document] = database[MARKERS]
         self._broker_provider = broker_provider
         self._topics = topics
         self._batch_size = batch_size
+        # A marker whose event is not in its document is either a write still under way or one
+        # that crashed between marker and document; after this long it is taken for the latter.
+        self._orphan_seconds = orphan_seconds
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -77,6 +136,28 @@ class OutboxRelay:
         self._failures = Counter(
             "outbox_relay_failures_total", "Relay passes that failed", registry=registry
         )
+
+    async def mark_unmarked_pending(self) -> int:
+        """Once per database: give a marker to every document whose events were left pending
+        before markers existed (a store upgraded from an older version), so the relay, which
+        looks only at markers, still sends them. One scan, at start-up, never again.
+
+        Returns how many markers it wrote."""
+        migrations = self._markers.database[MIGRATIONS]
+        if await migrations.find_one({"_id": MARKERS}) is not None:
+            return 0
+        written = 0
+        for name, collection in self._collections.items():
+            pending = collection.find({"outbox_pending": True}, {"outbox": 1, "outbox_sent": 1})
+            async for document in pending:
+                unsent = document.get("outbox", [])[int(document.get("outbox_sent", 0)) :]
+                if unsent:
+                    messages = [parse_message(unsent[0])]
+                    await mark_pending(self._markers, name, document["_id"], messages)
+                    written += 1
+        with contextlib.suppress(DuplicateKeyError):
+            await migrations.insert_one({"_id": MARKERS})
+        return written
 
     def wake(self) -> None:
         """Called after a write with events, so they leave now rather than at the next poll."""
@@ -105,27 +186,50 @@ class OutboxRelay:
                 logger.exception("outbox relay pass failed; will retry")
 
     async def relay_once(self) -> int:
-        """Publish one batch of pending events from every collection; return how many documents."""
-        total = 0
-        for collection in self._collections:
-            documents = await collection.find(
-                {"outbox_pending": True}, {"outbox": 1, "outbox_sent": 1}
-            ).to_list(self._batch_size)
-            if not documents:
+        """Publish the pending events of one batch of markers; return how many markers it
+        settled (deleted)."""
+        markers = await self._markers.find({}).to_list(self._batch_size)
+        if not markers:
+            return 0
+        wanted: dict[str, list[str]] = {}
+        for marker in markers:
+            ids = wanted.setdefault(marker["collection"], [])
+            if marker["document_id"] not in ids:
+                ids.append(marker["document_id"])
+        messages: list[Message] = []
+        marks: dict[str, list[UpdateOne]] = {}
+        # Events of the documents as read now: all of them are sent once this pass succeeds.
+        seen: dict[tuple[str, str], set[str]] = {}
+        for name, ids in wanted.items():
+            collection = self._collections.get(name)
+            if collection is None:
                 continue
-            messages: list[Message] = []
-            marks: list[UpdateOne] = []
+            documents = await collection.find(
+                {"_id": {"$in": ids}}, {"outbox": 1, "outbox_sent": 1}
+            ).to_list(None)
             for document in documents:
                 events = document.get("outbox", [])
+                seen[name, document["_id"]] = {str(event.get("event_id")) for event in events}
                 sent = int(document.get("outbox_sent", 0))
-                messages.extend(parse_message(event) for event in events[sent:])
-                marks.extend(_mark_sent(document["_id"], len(events)))
+                if sent < len(events):
+                    messages.extend(parse_message(event) for event in events[sent:])
+                    marks.setdefault(name, []).extend(_mark_sent(document["_id"], len(events)))
+        if messages:
             await publish_all(self._broker_provider(), self._topics, messages)
             async with self._write_lock:
-                await collection.bulk_write(marks, ordered=False)
+                for name, updates in marks.items():
+                    await self._collections[name].bulk_write(updates, ordered=False)
             self._published.inc(len(messages))
-            total = max(total, len(documents))
-        return total
+        orphaned_before = time.time() - self._orphan_seconds
+        settled = [
+            marker["_id"]
+            for marker in markers
+            if marker.get("event_id") in seen.get((marker["collection"], marker["document_id"]), ())
+            or float(marker.get("at", 0)) < orphaned_before
+        ]
+        if settled:
+            await self._markers.delete_many({"_id": {"$in": settled}})
+        return len(settled)
 
 
 def _mark_sent(document_id: object, outbox_size: int) -> list[UpdateOne]:

@@ -23,16 +23,28 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time
+from time import time as time_now
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message
-from returns_declaration.adapters.outbox import Document, outbox_append, outbox_fields
+from returns_declaration.adapters.listing import MerchantListing, entry_id
+from returns_declaration.adapters.outbox import (
+    MARKERS,
+    MIGRATIONS,
+    Document,
+    forget_marker,
+    mark_pending,
+    marker_id,
+    outbox_append,
+    outbox_fields,
+)
 from returns_declaration.domain.model import (
     Draft,
     Merchant,
@@ -60,7 +72,15 @@ DRAFTS = "drafts"
 RETURNS = "returns"
 IDEMPOTENCY_KEYS = "idempotency_keys"
 RESERVATIONS = "reservations"
+RETURNS_BY_MERCHANT = "returns_by_merchant"
+AWAITING_MERCHANT = "returns_awaiting_merchant"
+# Listing numbers read per round when the back-office list has a filter to apply.
+_FILTERED_READ = 200
+# The "to handle" box reads the queue by listing numbers, in steps growing 4 times up to this.
+_AWAITING_FIRST_STEP = 64
+_AWAITING_MAX_STEP = 8192
 _RESERVATION_ATTEMPTS = 100
+_RESERVATION_WINDOW = 16
 OUTBOX_COLLECTIONS = (MERCHANTS, RETURNS)
 
 
@@ -72,17 +92,20 @@ def _reservation_id(order_document_id: str, version: int) -> str:
     return f"{order_document_id}#{version:010d}"
 
 
-def _encode_cursor(submitted_at: datetime, return_id: str) -> str:
-    text = f"{submitted_at.astimezone(UTC).isoformat()}|{return_id}"
-    return base64.urlsafe_b64encode(text.encode()).decode()
+def _encode_cursor(number: int) -> str:
+    return base64.urlsafe_b64encode(f"n{number}".encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+def _decode_cursor(cursor: str) -> int:
+    """The listing number the next page starts below."""
     try:
-        at, return_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(at), return_id
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        number = int(text.removeprefix("n")) if text.startswith("n") else 0
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidCursor(cursor) from error
+    if number < 1:
+        raise InvalidCursor(cursor)
+    return number
 
 
 class InvalidCursor(ValueError):
@@ -103,14 +126,45 @@ class DeclarationRepository:
         self.returns = database[RETURNS]
         self.idempotency_keys = database[IDEMPOTENCY_KEYS]
         self.reservations = database[RESERVATIONS]
+        self.outbox_markers = database[MARKERS]
+        self.listing = MerchantListing(database[RETURNS_BY_MERCHANT])
+        # Defective returns waiting for the merchant's decision (the back-office "to handle"
+        # box), under their listing number; entries of decided ones are dropped as they are read.
+        self.awaiting = database[AWAITING_MERCHANT]
+        self.awaiting_listing = MerchantListing(self.awaiting)
+        self.migrations = database[MIGRATIONS]
 
     async def create_indexes(self) -> None:
-        # FerretDB on SQLite does not use these; production MongoDB needs them for the relay
-        # scan, the back-office lists and key revocation.
-        for collection in (self.merchants, self.returns):
-            await collection.create_index("outbox_pending", sparse=True)
-        await self.returns.create_index([("merchant_id", 1), ("submitted_at", -1), ("_id", -1)])
+        # FerretDB on SQLite does not use it; production MongoDB needs it for key revocation.
         await self.api_keys.create_index([("merchant_id", 1), ("key_id", 1)])
+        await self._number_older_returns()
+
+    async def _number_older_returns(self) -> None:
+        """Once per database: list the returns stored before listings existed (one scan)."""
+        if await self.migrations.find_one({"_id": RETURNS_BY_MERCHANT}) is not None:
+            return
+        older = self.returns.find(
+            {"listing_number": {"$exists": False}},
+            {"merchant_id": 1, "label_status": 1, "defective": 1},
+        ).sort([("submitted_at", 1), ("_id", 1)])
+        async for document in older:
+            number = await self.listing.take(document["merchant_id"], document["_id"])
+            await self.returns.update_one(
+                {"_id": document["_id"]}, {"$set": {"listing_number": number}}
+            )
+            status = document.get("label_status") or (
+                "awaiting_merchant" if document.get("defective") else "pending"
+            )
+            if status == "awaiting_merchant":
+                await self._await_merchant(document["merchant_id"], document["_id"], number)
+        with contextlib.suppress(DuplicateKeyError):
+            await self.migrations.insert_one({"_id": RETURNS_BY_MERCHANT})
+
+    async def _await_merchant(self, merchant_id: str, return_id: str, number: int) -> None:
+        with contextlib.suppress(DuplicateKeyError):
+            await self.awaiting.insert_one(
+                {"_id": entry_id(merchant_id, number), "listed_id": return_id}
+            )
 
     # --- merchants and keys ------------------------------------------------------------------
 
@@ -122,12 +176,14 @@ class DeclarationRepository:
         self, merchant: Merchant, events: Sequence[Message], expected_revision: int | None
     ) -> None:
         body = merchant.model_dump(mode="json")
+        marker = await mark_pending(self.outbox_markers, MERCHANTS, merchant.id, events)
         if expected_revision is None:
             try:
                 await self.merchants.insert_one(
                     {"_id": merchant.id, "merchant": body, **outbox_fields(events)}
                 )
             except DuplicateKeyError as error:
+                await forget_marker(self.outbox_markers, marker)
                 raise RevisionConflict(merchant.id) from error
             return
         update = outbox_append(events)
@@ -137,6 +193,7 @@ class DeclarationRepository:
                 {"_id": merchant.id, "merchant.revision": expected_revision}, update
             )
         if result.matched_count == 0:
+            await forget_marker(self.outbox_markers, marker)
             raise RevisionConflict(merchant.id)
 
     async def add_api_key(self, key: ApiKey, secret_hash: str) -> None:
@@ -177,43 +234,69 @@ class DeclarationRepository:
             upsert=True,
         )
 
-    async def get_order(self, merchant_id: str, order_number: str) -> StoredOrder | None:
+    async def get_order(
+        self, merchant_id: str, order_number: str, with_reservations: bool = True
+    ) -> StoredOrder | None:
         document_id = order_id(merchant_id, order_number)
         document = await self.orders.find_one({"_id": document_id})
         if document is None:
             return None
-        _, reservations = await self._latest_reservations(document_id)
-        return StoredOrder(Order.model_validate(document["order"]), reservations)
+        version, reservations = 0, Reservations()
+        if with_reservations:
+            version, reservations = await self._latest_reservations(document_id)
+        return StoredOrder(Order.model_validate(document["order"]), reservations, version)
 
     async def _latest_reservations(self, order_document_id: str) -> tuple[int, Reservations]:
-        # An order has few returns, so walking its versions by `_id` costs a few lookups.
-        version, reservations = 0, dict[str, dict[str, int]]()
+        # Versions are numbered from 1 without gaps; an order has few returns, so one `_id $in`
+        # over the first versions finds the latest (another window only past them).
+        version, latest = 0, None
         while True:
-            found = await self.reservations.find_one(
-                {"_id": _reservation_id(order_document_id, version + 1)}
-            )
-            if found is None:
-                return version, reservations
-            version += 1
-            reservations = {
-                return_id: {line_id: int(quantity) for line_id, quantity in lines.items()}
-                for return_id, lines in found["reservations"].items()
-            }
+            window = range(version + 1, version + 1 + _RESERVATION_WINDOW)
+            found = await self.reservations.find(
+                {"_id": {"$in": [_reservation_id(order_document_id, n) for n in window]}}
+            ).to_list(None)
+            if found:
+                latest = max(found, key=lambda document: str(document["_id"]))
+                version = int(str(latest["_id"]).rsplit("#", 1)[1])
+            if len(found) < _RESERVATION_WINDOW:
+                break
+        if latest is None:
+            return 0, {}
+        return version, {
+            return_id: {line_id: int(quantity) for line_id, quantity in lines.items()}
+            for return_id, lines in latest["reservations"].items()
+        }
 
-    async def reserve(self, order: Order, return_id: str, quantities: Mapping[str, int]) -> bool:
+    async def reserve(
+        self,
+        order: Order,
+        return_id: str,
+        quantities: Mapping[str, int],
+        seen: StoredOrder | None = None,
+    ) -> bool:
         """Insert the next version of the order's reservations, with this return's added, if
         what earlier returns hold leaves room; a concurrent writer of the same version makes
         the insert fail and this one reads again. A retry finds its own reservation."""
         document_id = order_id(order.merchant_id, order.number)
+        from_seen = seen is not None and seen.order.number == order.number
         for _ in range(_RESERVATION_ATTEMPTS):
-            version, reservations = await self._latest_reservations(document_id)
+            if seen is not None and from_seen:
+                version, reservations = seen.reservations_version, seen.reservations
+            else:
+                version, reservations = await self._latest_reservations(document_id)
             if return_id in reservations:
                 return True
             taken = reserved_quantities(reservations)
-            for line_id, quantity in quantities.items():
-                line = order.line(line_id)
-                if line is None or taken.get(line_id, 0) + quantity > line.quantity:
-                    return False
+            if any(
+                (line := order.line(line_id)) is None
+                or taken.get(line_id, 0) + quantity > line.quantity
+                for line_id, quantity in quantities.items()
+            ):
+                if from_seen:
+                    from_seen = False  # decide on the latest version, not on what was seen
+                    continue
+                return False
+            from_seen = False
             try:
                 await self.reservations.insert_one(
                     {
@@ -256,31 +339,57 @@ class DeclarationRepository:
     async def add_return(
         self, declared: Return, first: TimelineChange
     ) -> tuple[ReturnRecord, bool]:
-        record = ReturnRecord(
-            declared=declared,
-            label_status=first.label_status or declared.first_label_status(),
-            timeline=(first.entry,),
-        )
-        document: Document = {
-            "_id": declared.id,
-            "merchant_id": declared.merchant_id,
-            "order_number": declared.order_number,
-            "submitted_at": declared.submitted_at,
-            "defective": declared.defective,
-            "label_status": record.label_status,
-            "return": declared.model_dump(mode="json"),
-            "timeline": [first.entry.model_dump(mode="json")],
-            "applied_events": {first.entry.event_id: True},
-            **outbox_fields(first.events),
-        }
+        record = _first_record(declared, first)
+        # Numbered (and queued for the merchant) before the write: a crash between the two
+        # leaves an entry that readers skip, never a return missing from the lists.
+        number = await self.listing.take(declared.merchant_id, declared.id)
+        if record.label_status == "awaiting_merchant":
+            await self._await_merchant(declared.merchant_id, declared.id, number)
+        marker = await mark_pending(self.outbox_markers, RETURNS, declared.id, first.events)
         try:
-            await self.returns.insert_one(document)
+            await self.returns.insert_one(_return_document(record, first, number))
             return record, True
         except DuplicateKeyError:
+            await forget_marker(self.outbox_markers, marker)
             existing = await self.get_return(declared.merchant_id, declared.id)
             if existing is None:
                 raise
             return existing, False
+
+    async def load_returns(
+        self, merchant_id: str, items: Sequence[tuple[Return, TimelineChange]]
+    ) -> None:
+        """Bulk load of new returns of one merchant (benchmarks, imports): what `add_return`
+        writes, in a few writes per batch instead of four per return. Not for retries: an
+        existing return id fails the load."""
+        numbers = await self.listing.take_many(merchant_id, [item.id for item, _ in items])
+        records = [_first_record(declared, first) for declared, first in items]
+        waiting = [
+            {"_id": entry_id(merchant_id, number), "listed_id": record.declared.id}
+            for record, number in zip(records, numbers, strict=True)
+            if record.label_status == "awaiting_merchant"
+        ]
+        if waiting:
+            await self.awaiting.insert_many(waiting)
+        markers = [
+            {
+                "_id": marker_id(RETURNS, declared.id, first.events),
+                "collection": RETURNS,
+                "document_id": declared.id,
+                "event_id": str(first.events[0].event_id),
+                "at": time_now(),
+            }
+            for declared, first in items
+            if first.events
+        ]
+        if markers:
+            await self.outbox_markers.insert_many(markers)
+        await self.returns.insert_many(
+            [
+                _return_document(record, first, number)
+                for record, (_, first), number in zip(records, items, numbers, strict=True)
+            ]
+        )
 
     async def get_return(self, merchant_id: str, return_id: str) -> ReturnRecord | None:
         document = await self.returns.find_one({"_id": return_id})
@@ -291,38 +400,81 @@ class DeclarationRepository:
     async def list_returns(
         self, merchant_id: str, where: ReturnFilter, limit: int, cursor: str | None
     ) -> ReturnPage:
-        query: dict[str, Any] = {"merchant_id": merchant_id}
-        if where.defective is not None:
-            query["defective"] = where.defective
-        if where.label_status is not None:
-            query["label_status"] = where.label_status
-        submitted: dict[str, datetime] = {}
-        if where.submitted_from is not None:
-            submitted["$gte"] = datetime.combine(where.submitted_from, time.min, UTC)
-        if where.submitted_to is not None:
-            submitted["$lte"] = datetime.combine(where.submitted_to, time.max, UTC)
-        if submitted:
-            query["submitted_at"] = submitted
-        if where.order_number:
-            query["order_number"] = {"$regex": re.escape(where.order_number), "$options": "i"}
-        if cursor is not None:
-            at, last_id = _decode_cursor(cursor)
-            query["$or"] = [
-                {"submitted_at": {"$lt": at}},
-                {"submitted_at": at, "_id": {"$lt": last_id}},
-            ]
-        found = (
-            await self.returns.find(query, {"outbox": 0})
-            .sort([("submitted_at", -1), ("_id", -1)])
-            .limit(limit + 1)
-            .to_list(limit + 1)
-        )
-        records = [_record(document) for document in found[:limit]]
-        next_cursor = None
-        if len(found) > limit:
-            last = found[limit - 1]
-            next_cursor = _encode_cursor(last["submitted_at"], last["_id"])
+        """Newest first (by listing number, the order returns were stored in), read through
+        the merchant's listing: never a scan of the returns."""
+        query = _list_query(where)
+        found: list[tuple[int, Document]] = []
+        if where.label_status == "awaiting_merchant":
+            # Fetched whatever their status, so that the queue forgets the decided ones.
+            del query["label_status"]
+            found = await self._awaiting(merchant_id, query, limit, cursor)
+        else:
+            below = (
+                await self.listing.head(merchant_id) + 1
+                if cursor is None
+                else _decode_cursor(cursor)
+            )
+            while below > 1 and len(found) <= limit:
+                count = limit + 1 - len(found)
+                if query:
+                    count = max(count, _FILTERED_READ)
+                listed = await self.listing.listed(merchant_id, below, count)
+                below -= count
+                found.extend(await self._listed_returns(merchant_id, listed, query))
+        records = [_record(document) for _, document in found[:limit]]
+        next_cursor = _encode_cursor(found[limit - 1][0]) if len(found) > limit else None
         return ReturnPage(records, next_cursor)
+
+    async def _listed_returns(
+        self, merchant_id: str, listed: Sequence[tuple[int, str]], query: Document
+    ) -> list[tuple[int, Document]]:
+        """The returns of `listed` (number, id) that match `query`, in the same order."""
+        if not listed:
+            return []
+        documents = await self.returns.find(
+            {"_id": {"$in": [return_id for _, return_id in listed]}, **query}, {"outbox": 0}
+        ).to_list(None)
+        by_id = {document["_id"]: document for document in documents}
+        return [
+            (number, document)
+            for number, return_id in listed
+            if (document := by_id.get(return_id)) is not None
+            and document["merchant_id"] == merchant_id
+            # Another number of the same return (a retried or interrupted write): listed once.
+            and document.get("listing_number") == number
+        ]
+
+    async def _awaiting(
+        self, merchant_id: str, query: Document, limit: int, cursor: str | None
+    ) -> list[tuple[int, Document]]:
+        """Up to limit + 1 returns waiting for the merchant, newest first, below the cursor.
+
+        Walks the merchant's listing numbers down by `_id $in` on the queue, in growing steps
+        (the waiting ones may be dense or few and old), and drops the entries of returns the
+        merchant decided since.
+        """
+        below = (
+            await self.listing.head(merchant_id) + 1 if cursor is None else _decode_cursor(cursor)
+        )
+        step = max(limit + 1, _AWAITING_FIRST_STEP)
+        found: list[tuple[int, Document]] = []
+        while below > 1 and len(found) <= limit:
+            queued = await self.awaiting_listing.listed(merchant_id, below, step)
+            below -= step
+            step = min(step * 4, _AWAITING_MAX_STEP)
+            while queued and len(found) <= limit:
+                wanted = limit + 1 - len(found)
+                part, queued = queued[:wanted], queued[wanted:]
+                fetched = await self._listed_returns(merchant_id, part, query)
+                decided = [n for n, doc in fetched if doc["label_status"] != "awaiting_merchant"]
+                if decided:
+                    await self.awaiting.delete_many(
+                        {"_id": {"$in": [entry_id(merchant_id, n) for n in decided]}}
+                    )
+                found.extend(
+                    (n, doc) for n, doc in fetched if doc["label_status"] == "awaiting_merchant"
+                )
+        return found
 
     async def change_timeline(
         self, merchant_id: str, return_id: str, change: TimelineChange
@@ -334,6 +486,7 @@ class DeclarationRepository:
             update["$set"]["label_status"] = change.label_status
         if change.label is not None:
             update["$set"]["label"] = dict(change.label)
+        marker = await mark_pending(self.outbox_markers, RETURNS, return_id, change.events)
         async with self.write_lock:
             result = await self.returns.update_one(
                 {
@@ -347,6 +500,7 @@ class DeclarationRepository:
             )
         if result.matched_count:
             return True
+        await forget_marker(self.outbox_markers, marker)
         # Nothing changed: either the entry is there already (a redelivery) or no such return.
         return await self.get_return(merchant_id, return_id) is not None
 
@@ -359,6 +513,50 @@ class DeclarationRepository:
             document = await self.idempotency_keys.find_one({"_id": document_id})
             assert document is not None  # keys are never deleted
             return str(document["return_id"])
+
+
+def _first_record(declared: Return, first: TimelineChange) -> ReturnRecord:
+    return ReturnRecord(
+        declared=declared,
+        label_status=first.label_status or declared.first_label_status(),
+        timeline=(first.entry,),
+    )
+
+
+def _return_document(record: ReturnRecord, first: TimelineChange, number: int) -> Document:
+    declared = record.declared
+    return {
+        "_id": declared.id,
+        "listing_number": number,
+        "merchant_id": declared.merchant_id,
+        "order_number": declared.order_number,
+        "submitted_at": declared.submitted_at,
+        "defective": declared.defective,
+        "label_status": record.label_status,
+        "return": declared.model_dump(mode="json"),
+        "timeline": [first.entry.model_dump(mode="json")],
+        "applied_events": {first.entry.event_id: True},
+        **outbox_fields(first.events),
+    }
+
+
+def _list_query(where: ReturnFilter) -> Document:
+    """The conditions of a back-office filter on a return document."""
+    query: Document = {}
+    if where.defective is not None:
+        query["defective"] = where.defective
+    if where.label_status is not None:
+        query["label_status"] = where.label_status
+    submitted: dict[str, datetime] = {}
+    if where.submitted_from is not None:
+        submitted["$gte"] = datetime.combine(where.submitted_from, time.min, UTC)
+    if where.submitted_to is not None:
+        submitted["$lte"] = datetime.combine(where.submitted_to, time.max, UTC)
+    if submitted:
+        query["submitted_at"] = submitted
+    if where.order_number:
+        query["order_number"] = {"$regex": re.escape(where.order_number), "$options": "i"}
+    return query
 
 
 def _record(document: Document) -> ReturnRecord:
@@ -389,6 +587,10 @@ class MongoRateLimiter:
         self.calls = 0
         # Where the next free slot probably is, so that attempt n does not probe n slots.
         self.next_slot: dict[str, int] = {}
+
+    async def create_indexes(self) -> None:
+        # The sweep of finished windows; FerretDB on SQLite scans the (small) collection anyway.
+        await self.collection.create_index("expires_at")
 
     async def allow(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
         window = int(now.timestamp()) // window_seconds

@@ -100,13 +100,14 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         poll_seconds=settings.outbox_poll_seconds,
         write_lock=write_lock,
     )
+    limiter = MongoRateLimiter(database)
     media_http = httpx.AsyncClient(
         base_url=settings.media_base_url, timeout=settings.media_timeout_seconds
     )
     service = DeclarationService(
         repository,
         MediaPhotoCatalog(media_http, settings.internal_api_token),
-        MongoRateLimiter(database),
+        limiter,
         relay.wake,
         back_office_base_url=settings.back_office_base_url,
         portal_token_secret=settings.portal_token_secret,
@@ -151,6 +152,8 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
         await repository.create_indexes()
+        await limiter.create_indexes()
+        await relay.mark_unmarked_pending()
         await broker.start()
         if settings.outbox_relay_enabled:
             relay.start()

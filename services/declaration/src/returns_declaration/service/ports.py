@@ -35,6 +35,9 @@ class ApiKey:
 class StoredOrder:
     order: Order
     reservations: Reservations
+    # Which version of the reservations was read (0: none yet), so that `reserve` can start
+    # from it instead of reading again.
+    reservations_version: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,10 +99,23 @@ class OrderStore(Protocol):
     async def save_order(self, order: Order) -> None:
         """Create or replace the order, keeping what earlier returns reserved."""
 
-    async def get_order(self, merchant_id: str, order_number: str) -> StoredOrder | None: ...
+    async def get_order(
+        self, merchant_id: str, order_number: str, with_reservations: bool = True
+    ) -> StoredOrder | None:
+        """The order and, unless `with_reservations` is False (then empty), what its returns
+        hold."""
 
-    async def reserve(self, order: Order, return_id: str, quantities: Mapping[str, int]) -> bool:
+    async def reserve(
+        self,
+        order: Order,
+        return_id: str,
+        quantities: Mapping[str, int],
+        seen: StoredOrder | None = None,
+    ) -> bool:
         """Reserve `quantities` of the order's lines for `return_id`, atomically.
+
+        `seen`: the order as just read with its reservations; a first attempt starts from it
+        (an outdated one only costs a retry).
 
         True when the reservation is now held (made now, or by an earlier attempt with the same
         return id); False when another return took the quantities first.

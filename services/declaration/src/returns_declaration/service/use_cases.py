@@ -300,8 +300,10 @@ class DeclarationService:
             raise SessionRefused([rules.field_error(merchant.locale, "session", "session_invalid")])
         return session
 
-    async def _order(self, session: PortalSession) -> StoredOrder:
-        stored = await self.store.get_order(session.merchant_id, session.order_number)
+    async def _order(self, session: PortalSession, with_reservations: bool = True) -> StoredOrder:
+        stored = await self.store.get_order(
+            session.merchant_id, session.order_number, with_reservations
+        )
         if stored is None:
             raise NotFound("order")
         return stored
@@ -342,13 +344,18 @@ class DeclarationService:
         return DraftView(merchant, order, draft, photos, token)
 
     async def _draft(self, session: PortalSession, draft_id: str) -> tuple[Merchant, Order, Draft]:
+        merchant, stored, draft = await self._draft_of_order(session, draft_id, False)
+        return merchant, stored.order, draft
+
+    async def _draft_of_order(
+        self, session: PortalSession, draft_id: str, with_reservations: bool
+    ) -> tuple[Merchant, StoredOrder, Draft]:
         merchant = await self.merchant(session.merchant_id)
         draft = await self.store.get_draft(session.merchant_id, draft_id)
         # A draft of another order is as unknown as a draft that does not exist.
         if draft is None or draft.order_number != session.order_number:
             raise NotFound("draft")
-        stored = await self._order(session)
-        return merchant, stored.order, draft
+        return merchant, await self._order(session, with_reservations), draft
 
     async def _change_draft(
         self, session: PortalSession, draft_id: str, change: Callable[[Merchant, Draft], Draft]
@@ -441,7 +448,7 @@ class DeclarationService:
         document. A retry after a crash between the two finds its own reservation and
         completes; a retry after the insert is answered with the stored return.
         """
-        merchant, _, draft = await self._draft(session, draft_id)
+        merchant, stored, draft = await self._draft_of_order(session, draft_id, True)
         if idempotency_key:
             bound = await self.store.claim_idempotency_key(merchant.id, idempotency_key, draft.id)
             if bound != draft.id:
@@ -454,11 +461,13 @@ class DeclarationService:
             await self._mark_submitted(draft)
             return Submission(existing, created=False)
 
-        stored = await self._order(session)
+        # Read with the draft: `reserve` checks the quantities again on the latest version.
         declared = rules.declare_return(
             merchant, stored.order, draft, stored.reservations, now=self.clock()
         )
-        if not await self.store.reserve(stored.order, declared.id, rules.reservation_of(declared)):
+        if not await self.store.reserve(
+            stored.order, declared.id, rules.reservation_of(declared), seen=stored
+        ):
             raise await self._quantities_taken(merchant, session, draft)
         event = return_submitted(declared, self.back_office_url(declared), correlation_id, PRODUCER)
         first = TimelineChange(

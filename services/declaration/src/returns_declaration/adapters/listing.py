@@ -1,0 +1,123 @@
+"""Per-merchant numbered listings, so that a merchant's returns are paged without a scan.
+
+FerretDB turns only `_id` filters into SQL; a back-office list filtered on `merchant_id` read
+every return of every merchant. Instead each return takes the next number of its merchant,
+inserting `<merchant id>|<number:012d>` (the insert of an existing `_id` is refused atomically,
+so it is the compare-and-swap, whatever the number of processes). The numbers of a merchant are
+contiguous from 1, so the newest is found by probing `_id`s, and a page is the `_id`s of the
+numbers below the cursor, fetched with `_id $in`.
+
+A number is taken before the document it lists is written; the document keeps the number it
+got, and an entry whose document holds another number (a retried write, a crash between the
+two writes) is skipped by the reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+Document = dict[str, Any]
+
+_TAKE_ATTEMPTS = 1000
+
+
+def entry_id(merchant_id: str, number: int) -> str:
+    return f"{merchant_id}|{number:012d}"
+
+
+class MerchantListing:
+    def __init__(self, entries: AsyncCollection[Document]) -> None:
+        self.entries = entries
+        # The highest number known taken, per merchant; others may have taken more since.
+        self._heads: dict[str, int] = {}
+
+    async def _taken(self, merchant_id: str, number: int) -> bool:
+        found = await self.entries.find_one({"_id": entry_id(merchant_id, number)}, {"_id": 1})
+        return found is not None
+
+    async def _probe(self, merchant_id: str) -> int:
+        """The highest number taken, in about 2 log2(n) lookups by `_id`."""
+        if not await self._taken(merchant_id, 1):
+            return 0
+        low, high = 1, 2
+        while await self._taken(merchant_id, high):
+            low, high = high, high * 2
+        while high - low > 1:
+            middle = (low + high) // 2
+            if await self._taken(merchant_id, middle):
+                low = middle
+            else:
+                high = middle
+        return low
+
+    async def take(self, merchant_id: str, listed_id: str) -> int:
+        """The next number of the merchant, now bound to `listed_id`."""
+        number = self._heads.get(merchant_id)
+        if number is None:
+            number = await self._probe(merchant_id)
+        for _ in range(_TAKE_ATTEMPTS):
+            number += 1
+            try:
+                await self.entries.insert_one(
+                    {"_id": entry_id(merchant_id, number), "listed_id": listed_id}
+                )
+            except DuplicateKeyError:
+                continue  # taken by another process meanwhile: the next one
+            self._heads[merchant_id] = number
+            return number
+        raise RuntimeError(f"could not number a return of {merchant_id}: too much contention")
+
+    async def take_many(self, merchant_id: str, listed_ids: Sequence[str]) -> list[int]:
+        """The next numbers of the merchant for `listed_ids`, in order, in one write when no
+        other process takes numbers of this merchant meanwhile (a bulk load)."""
+        if not listed_ids:
+            return []
+        first = self._heads.get(merchant_id)
+        if first is None:
+            first = await self._probe(merchant_id)
+        first += 1
+        try:
+            await self.entries.insert_many(
+                [
+                    {"_id": entry_id(merchant_id, first + offset), "listed_id": listed_id}
+                    for offset, listed_id in enumerate(listed_ids)
+                ],
+                ordered=True,
+            )
+        except BulkWriteError as error:
+            # Ordered: those before the first refused one are ours; the rest one by one.
+            done = int(error.details.get("nInserted", 0))
+            self._heads[merchant_id] = first + done - 1
+            rest = [await self.take(merchant_id, listed_id) for listed_id in listed_ids[done:]]
+            return [first + offset for offset in range(done)] + rest
+        self._heads[merchant_id] = first + len(listed_ids) - 1
+        return [first + offset for offset in range(len(listed_ids))]
+
+    async def head(self, merchant_id: str) -> int:
+        """The newest number of the merchant, including those other processes took."""
+        number = self._heads.get(merchant_id)
+        if number is None:
+            number = await self._probe(merchant_id)
+        while await self._taken(merchant_id, number + 1):
+            number += 1
+        self._heads[merchant_id] = number
+        return number
+
+    async def listed(self, merchant_id: str, below: int, count: int) -> list[tuple[int, str]]:
+        """(number, listed id) of the up to `count` numbers below `below`, newest first."""
+        numbers = range(below - 1, max(below - 1 - count, 0), -1)
+        if not numbers:
+            return []
+        found = await self.entries.find(
+            {"_id": {"$in": [entry_id(merchant_id, number) for number in numbers]}}
+        ).to_list(None)
+        by_id = {document["_id"]: str(document["listed_id"]) for document in found}
+        return [
+            (number, by_id[entry_id(merchant_id, number)])
+            for number in numbers
+            if entry_id(merchant_id, number) in by_id
+        ]

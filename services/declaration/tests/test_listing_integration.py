@@ -1,0 +1,226 @@
+"""The back-office lists on the real MongoDB-protocol server: paged through the merchants'
+listings, never by scanning the returns (on FerretDB any filter but `_id` reads them all)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient, monitoring
+from pymongo.asynchronous.database import AsyncDatabase
+
+from returns_declaration.adapters.listing import entry_id
+from returns_declaration.adapters.repository import (
+    RETURNS,
+    RETURNS_BY_MERCHANT,
+    DeclarationRepository,
+    InvalidCursor,
+)
+from returns_declaration.domain.model import (
+    Customer,
+    Return,
+    ReturnLine,
+    TimelineEntry,
+)
+from returns_declaration.service.ports import ReturnFilter, TimelineChange
+
+from .builders import NOW
+
+pytestmark = pytest.mark.integration
+
+Database = AsyncDatabase[dict[str, Any]]
+
+
+class _ReturnsFinds(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.filters: list[dict[str, Any]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if (
+            event.command_name in ("find", "count", "aggregate")
+            and event.command.get(event.command_name) == RETURNS
+        ):
+            self.filters.append(dict(event.command.get("filter", {})))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+async def watched(mongodb_url: str) -> AsyncIterator[tuple[Database, _ReturnsFinds]]:
+    listener = _ReturnsFinds()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongodb_url, tz_aware=True, event_listeners=[listener]
+    )
+    name = f"listing_test_{uuid.uuid4().hex[:8]}"
+    try:
+        yield client[name], listener
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+def _return(merchant_id: str, n: int, defective: bool = False) -> Return:
+    return Return(
+        id=f"r-{merchant_id}-{n}-{uuid.uuid4().hex[:6]}",
+        merchant_id=merchant_id,
+        order_number=f"A-{n}",
+        ordered_on=NOW.date(),
+        customer=Customer(name="Ana", email="ana@example.com"),
+        locale="en",
+        lines=(
+            ReturnLine(
+                line_id="1",
+                sku="MUG",
+                name="Mug",
+                quantity=1,
+                reason_code="damaged" if defective else "too_big",
+                reason_label="r",
+                defective=defective,
+                return_type=None if defective else "refund",
+                comment=None,
+                media_ids=(),
+            ),
+        ),
+        submitted_at=NOW + timedelta(minutes=n),
+    )
+
+
+def _submitted(n: int) -> TimelineChange:
+    return TimelineChange(entry=TimelineEntry(event_id=f"s{n}", kind="submitted", at=NOW))
+
+
+async def _all_pages(
+    repository: DeclarationRepository, merchant_id: str, where: ReturnFilter, limit: int
+) -> list[str]:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await repository.list_returns(merchant_id, where, limit, cursor)
+        assert len(page.records) <= limit
+        seen.extend(record.declared.id for record in page.records)
+        if page.next_cursor is None:
+            return seen
+        cursor = page.next_cursor
+
+
+async def test_each_merchant_pages_through_its_own_returns_newest_first_by_id_only(
+    watched: tuple[Database, _ReturnsFinds],
+) -> None:
+    database, listener = watched
+    repository = DeclarationRepository(database)
+    added: dict[str, list[Return]] = {"shop": [], "other": []}
+    for n in range(23):
+        merchant_id = "shop" if n % 3 else "other"
+        declared = _return(merchant_id, n, defective=n % 4 == 0)
+        await repository.add_return(declared, _submitted(n))
+        added[merchant_id].append(declared)
+    # A retried write of the same return takes a number of its own: still listed once.
+    _, created = await repository.add_return(added["shop"][3], _submitted(3))
+    assert not created
+    # A write interrupted between its number and its document: nothing to list.
+    await repository.listing.take("shop", "never-written")
+
+    fresh = DeclarationRepository(database)  # another process: finds the newest by probing
+    for merchant_id, returns in added.items():
+        newest_first = [item.id for item in reversed(returns)]
+        for limit in (1, 4, 50):
+            assert await _all_pages(fresh, merchant_id, ReturnFilter(), limit) == newest_first
+        defective = [item.id for item in reversed(returns) if item.defective]
+        assert await _all_pages(fresh, merchant_id, ReturnFilter(defective=True), 2) == defective
+    assert await _all_pages(fresh, "nobody", ReturnFilter(), 10) == []
+    with pytest.raises(InvalidCursor):
+        await fresh.list_returns("shop", ReturnFilter(), 10, "not-a-cursor")
+
+    assert listener.filters
+    assert all("_id" in filter_ for filter_ in listener.filters), [
+        filter_ for filter_ in listener.filters if "_id" not in filter_
+    ]
+
+
+async def test_the_to_handle_box_lists_the_defective_returns_until_decided(
+    watched: tuple[Database, _ReturnsFinds],
+) -> None:
+    database, listener = watched
+    repository = DeclarationRepository(database)
+    waiting = [_return("shop", n, defective=True) for n in range(3)]
+    for n, declared in enumerate(waiting):
+        await repository.add_return(declared, _submitted(n))
+    await repository.add_return(_return("shop", 9), _submitted(9))
+    await repository.add_return(_return("other", 8, defective=True), _submitted(8))
+    box = ReturnFilter(label_status="awaiting_merchant")
+
+    assert await _all_pages(repository, "shop", box, 2) == [item.id for item in waiting[::-1]]
+    decided = TimelineChange(
+        entry=TimelineEntry(event_id="req", kind="label_requested", at=NOW),
+        label_status="requested",
+    )
+    assert await repository.change_timeline("shop", waiting[1].id, decided)
+    assert await _all_pages(repository, "shop", box, 10) == [waiting[2].id, waiting[0].id]
+    queue = database["returns_awaiting_merchant"]
+    assert await queue.find_one({"listed_id": waiting[1].id}) is None  # dropped as read
+    assert await queue.count_documents({"listed_id": waiting[2].id}) == 1
+    assert all("_id" in filter_ for filter_ in listener.filters), listener.filters
+
+
+async def test_the_to_handle_box_finds_a_few_old_ones_under_many_newer_returns(
+    watched: tuple[Database, _ReturnsFinds],
+) -> None:
+    database, listener = watched
+    repository = DeclarationRepository(database)
+    old = [_return("shop", n, defective=True) for n in range(2)]
+    newer = [_return("shop", n) for n in range(10, 400)]
+    await repository.load_returns("shop", [(item, _submitted(n)) for n, item in enumerate(old)])
+    await repository.load_returns("shop", [(item, _submitted(n)) for n, item in enumerate(newer)])
+    box = ReturnFilter(label_status="awaiting_merchant")
+    assert await _all_pages(repository, "shop", box, 1) == [old[1].id, old[0].id]
+    assert await _all_pages(repository, "other", box, 1) == []
+    assert all("_id" in filter_ for filter_ in listener.filters), listener.filters
+
+
+async def test_returns_stored_before_listings_are_numbered_once_at_start_up(
+    watched: tuple[Database, _ReturnsFinds],
+) -> None:
+    database, _ = watched
+    repository = DeclarationRepository(database)
+    older = [_return("shop", n, defective=n == 1) for n in range(3)]
+    for n, declared in enumerate(older):
+        await repository.add_return(declared, _submitted(n))
+    # As stored before this change: no number, no listing, no queue.
+    await database[RETURNS].update_many({}, {"$unset": {"listing_number": ""}})
+    await database[RETURNS_BY_MERCHANT].delete_many({})
+    await database["returns_awaiting_merchant"].delete_many({})
+
+    restarted = DeclarationRepository(database)
+    await restarted.create_indexes()
+    await restarted.create_indexes()  # a second start numbers nothing again
+    assert await _all_pages(restarted, "shop", ReturnFilter(), 2) == [r.id for r in older[::-1]]
+    box = ReturnFilter(label_status="awaiting_merchant")
+    assert await _all_pages(restarted, "shop", box, 10) == [older[1].id]
+    assert await database[RETURNS_BY_MERCHANT].find_one({"_id": entry_id("shop", 4)}) is None
+
+
+async def test_a_bulk_load_is_listed_after_what_was_there(
+    watched: tuple[Database, _ReturnsFinds],
+) -> None:
+    database, _ = watched
+    repository = DeclarationRepository(database)
+    before = [_return("shop", n) for n in range(2)]
+    for n, declared in enumerate(before):
+        await repository.add_return(declared, _submitted(n))
+    loaded = [_return("shop", n, defective=n % 2 == 0) for n in range(10, 60)]
+    other = DeclarationRepository(database)  # another process: probes where to go on
+    await other.load_returns("shop", [(item, _submitted(n)) for n, item in enumerate(loaded)])
+    await repository.add_return(after := _return("shop", 99), _submitted(99))
+    expected = [after.id] + [item.id for item in reversed(before + loaded)]
+    assert await _all_pages(repository, "shop", ReturnFilter(), 7) == expected
+    box = ReturnFilter(label_status="awaiting_merchant")
+    assert await _all_pages(repository, "shop", box, 7) == [
+        item.id for item in reversed(loaded) if item.defective
+    ]

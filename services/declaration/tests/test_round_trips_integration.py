@@ -1,0 +1,118 @@
+"""Store round trips of one submission and of one whole portal journey, counted on the wire.
+
+A PyMongo command listener counts the commands the use cases send to the real server. The
+budgets below are today's counts: a change that adds round trips to the hot path fails here
+and has to say why (each one is a network hop and, on FerretDB, a SQLite statement).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient, monitoring
+from pymongo.asynchronous.database import AsyncDatabase
+
+from returns_declaration.domain.model import MerchantSettings
+from returns_declaration.domain.rules import RequestedQuantity
+from returns_declaration.service.sessions import PortalSession
+
+from .builders import merchant, order
+from .test_outbox_integration import Flow
+
+pytestmark = pytest.mark.integration
+
+SUBMIT_BUDGET = 11
+JOURNEY_BUDGET = 26
+_HANDSHAKE = {"hello", "ismaster", "isMaster", "ping", "endSessions", "buildInfo"}
+
+
+class _Commands(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in _HANDSHAKE:
+            target = event.command.get(event.command_name)
+            self.sent.append(f"{event.command_name} {target}")
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+async def counted(
+    mongodb_url: str,
+) -> AsyncIterator[tuple[AsyncDatabase[dict[str, Any]], _Commands]]:
+    listener = _Commands()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongodb_url, tz_aware=True, event_listeners=[listener]
+    )
+    name = f"round_trips_{uuid.uuid4().hex[:8]}"
+    try:
+        yield client[name], listener
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+async def _shop(flow: Flow) -> None:
+    shop = merchant()
+    settings = MerchantSettings.model_validate(
+        shop.model_dump(include=set(MerchantSettings.model_fields))
+    )
+    await flow.service.configure_merchant("shop", settings, "c")
+    for reason in shop.reasons:
+        await flow.service.put_reason("shop", reason, "c")
+    the_order = order(ordered_on=date.today() - timedelta(days=2))
+    line = the_order.lines[1].model_copy(update={"quantity": 5})
+    await flow.service.save_order(
+        the_order.model_copy(update={"lines": (the_order.lines[0], line)})
+    )
+
+
+async def _journey(flow: Flow, session: PortalSession | None, key: str) -> None:
+    if session is None:
+        opened = await flow.service.open_session("shop", "A-1", "ana@example.com", "127.0.0.1")
+        session = opened.session
+    view = await flow.service.create_draft(session, [RequestedQuantity("2", 1)])
+    await flow.service.choose_reason(session, view.draft.id, "2", "too_big")
+    await flow.service.choose_return_type(session, view.draft.id, "2", "refund")
+    await flow.service.submit(session, view.draft.id, key, "c")
+
+
+async def test_round_trips_of_a_submission_and_a_journey(
+    counted: tuple[AsyncDatabase[dict[str, Any]], _Commands],
+) -> None:
+    database, listener = counted
+    flow = Flow(database)
+    await _shop(flow)
+    # A first journey warms what a running process keeps (the merchant's listing head).
+    await _journey(flow, None, "warm")
+
+    opened = await flow.service.open_session("shop", "A-1", "ana@example.com", "127.0.0.1")
+    view = await flow.service.create_draft(opened.session, [RequestedQuantity("2", 1)])
+    await flow.service.choose_reason(opened.session, view.draft.id, "2", "too_big")
+    await flow.service.choose_return_type(opened.session, view.draft.id, "2", "refund")
+    listener.sent.clear()
+    await flow.service.submit(opened.session, view.draft.id, "submit", "c")
+    submit = list(listener.sent)
+
+    listener.sent.clear()
+    await _journey(flow, None, "journey")
+    journey = list(listener.sent)
+
+    report = (
+        f"submit: {len(submit)} {dict(Counter(submit))}\n"
+        f"journey: {len(journey)} {dict(Counter(journey))}"
+    )
+    print(report)
+    assert len(submit) <= SUBMIT_BUDGET, report
+    assert len(journey) <= JOURNEY_BUDGET, report

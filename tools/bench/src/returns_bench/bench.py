@@ -1,0 +1,251 @@
+"""One bench run: prepare the shop, load stored returns, drive the journeys, wait for the
+consumers, measure the raw limits, and write the report."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tqdm import tqdm
+
+from returns_bench import raw
+from returns_bench.cpu import CpuMeter
+from returns_bench.events import EventWatcher, Expected, drain
+from returns_bench.journey import JourneyResult, Portal, create_orders, create_shop
+from returns_bench.load import LoadPlan, run_load
+from returns_bench.photo import jpeg_photo
+from returns_bench.report import load_figures, machine, plot, ratios, text, write_json
+from returns_bench.stored import load_stored, stored_return
+from returns_contracts.topics import Topics
+
+LOOPBACK = ("http://127.0.0.1:", "http://localhost:")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the system under test answers; only the loopback interface is accepted."""
+
+    declaration_url: str
+    media_url: str
+    kafka_bootstrap_servers: str
+    mongodb_url: str
+    topic_prefix: str = ""
+    declaration_database: str = "declaration"
+    admin_token: str = "demo-admin-token-change-me"
+
+    def __post_init__(self) -> None:
+        for url in (self.declaration_url, self.media_url):
+            if not url.startswith(LOOPBACK):
+                raise ValueError(f"the bench only sends traffic to 127.0.0.1, not to {url}")
+        for server in self.kafka_bootstrap_servers.split(","):
+            if not server.startswith(("127.0.0.1:", "localhost:")):
+                raise ValueError(f"the bench only uses a local broker, not {server}")
+        if "127.0.0.1" not in self.mongodb_url and "localhost" not in self.mongodb_url:
+            raise ValueError("the bench only uses a local store")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    plan: LoadPlan
+    stored: int = 0
+    max_journeys: int = 1000
+    drain_timeout: float = 180.0
+    raw_seconds: float = 4.0
+    raw_concurrency: int = 8
+    photo_size: tuple[int, int] = (1600, 1200)
+    setup_concurrency: int = 8
+    request_timeout: float = 60.0
+    out: Path = Path(".bench")
+    progress: bool = True
+    plots: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)
+    """Processes of the system whose CPU use during the load goes in the report."""
+
+    def scenario(self) -> str:
+        plan = self.plan
+        shape = (
+            f"open loop {plan.rate:g}/s for {plan.duration:g} s"
+            if plan.mode == "open"
+            else f"as fast as it goes, {plan.concurrency} concurrent, {plan.duration:g} s"
+        )
+        return f"{shape}, {plan.defective_share:.0%} defective, {self.stored} stored returns first"
+
+
+def _bar(enabled: bool, total: int | None, what: str) -> tqdm[Any]:
+    return tqdm(
+        total=total,
+        desc=what,
+        unit=" " + what.split()[0],
+        disable=not enabled,
+        dynamic_ncols=True,
+        leave=True,
+    )
+
+
+async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
+    """Run everything once and return the report (also written under `config.out`)."""
+    began = datetime.now(UTC)
+    host_before = machine()
+    plan = config.plan
+    # One pool for the whole run: as many connections as journeys walk at once (an open loop's
+    # arrivals that find none free wait for one, and that wait counts in their latency).
+    walking = plan.concurrency if plan.mode == "closed" else min(plan.max_in_flight, 256)
+    connections = max(walking, config.raw_concurrency, config.setup_concurrency)
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    timeout = httpx.Timeout(config.request_timeout, connect=10.0, pool=120.0)
+    report: dict[str, Any] = {
+        "started_at": began.isoformat(),
+        "scenario": config.scenario(),
+        "config": {
+            **asdict(plan),
+            "stored": config.stored,
+            "max_journeys": config.max_journeys,
+            "drain_timeout": config.drain_timeout,
+            "raw_seconds": config.raw_seconds,
+            "photo_size": list(config.photo_size),
+            "request_timeout": config.request_timeout,
+            **config.extra,
+        },
+        "machine": host_before,
+    }
+    async with httpx.AsyncClient(limits=limits, timeout=timeout) as http:
+        shop = await create_shop(http, target.declaration_url, target.admin_token)
+        report["merchant_id"] = shop.merchant_id
+
+        stored_ids: list[str] = []
+        stored_began = time.monotonic()
+        if config.stored:
+            with _bar(config.progress, config.stored, "returns stored") as bar:
+                stored_ids = await load_stored(
+                    target.mongodb_url,
+                    target.declaration_database,
+                    shop.merchant_id,
+                    config.stored,
+                    plan.defective_share,
+                    on_batch=bar.update,
+                )
+        stored_seconds = time.monotonic() - stored_began
+        report["stored"] = {
+            "count": len(stored_ids),
+            "seconds": round(stored_seconds, 3),
+            "per_second": round(len(stored_ids) / stored_seconds, 1) if stored_ids else None,
+        }
+
+        needed = plan.journeys_needed(config.max_journeys)
+        orders_began = time.monotonic()
+        with _bar(config.progress, needed, "orders created") as bar:
+            orders = await create_orders(
+                http,
+                target.declaration_url,
+                shop,
+                needed,
+                config.setup_concurrency,
+                on_done=lambda: bar.update(1),
+            )
+        orders_seconds = time.monotonic() - orders_began
+        report["orders"] = {
+            "count": len(orders),
+            "seconds": round(orders_seconds, 3),
+            "per_second": round(len(orders) / orders_seconds, 1) if orders else None,
+        }
+
+        portal = Portal(
+            target.declaration_url,
+            target.media_url,
+            shop,
+            jpeg_photo(*config.photo_size),
+        )
+        report["photo_bytes"] = len(portal.photo)
+        topics = Topics(prefix=target.topic_prefix)
+        watcher = EventWatcher(target.kafka_bootstrap_servers, topics)
+        await watcher.start()
+        try:
+            total = needed if plan.mode == "open" else None
+            with _bar(config.progress, total, "journeys") as bar:
+                failures = 0
+
+                def done(result: JourneyResult) -> None:
+                    nonlocal failures
+                    failures += 0 if result.ok else 1
+                    bar.update(1)
+                    bar.set_postfix(failed=failures, refresh=False)
+
+                meter = CpuMeter(config.pids)
+                meter.start()
+                results, start = await run_load(http, portal, orders, plan, on_done=done)
+                report["cpu_percent_during_load"] = meter.stop()
+            expected = [
+                Expected(result.return_id, result.defective)
+                for result in results
+                if result.ok and result.return_id
+            ]
+            with _bar(config.progress, round(config.drain_timeout), "seconds of drain") as bar:
+
+                def follow(waited: float, left: int) -> None:
+                    bar.update(max(0, round(waited) - bar.n))
+                    bar.set_postfix(missing=left, refresh=False)
+
+                lost, waited = await drain(
+                    watcher.seen, expected, config.drain_timeout, on_poll=follow
+                )
+        finally:
+            await watcher.stop()
+        load, series = load_figures(results, start, watcher.seen, plan.duration)
+        report["load"] = load
+        report["drain"] = {
+            "waited_seconds": round(waited, 1),
+            "timeout_seconds": config.drain_timeout,
+            "lost": {stage: len(ids) for stage, ids in lost.items()},
+            "lost_return_ids": {stage: ids[:20] for stage, ids in lost.items()},
+            "records_read": watcher.seen.records,
+        }
+
+        raw_report: dict[str, Any] = {}
+        if config.raw_seconds > 0:
+            limits_of = raw.Limits(config.raw_seconds, 20_000, config.raw_concurrency)
+            sample = stored_return(shop.merchant_id, 0, True, began)
+            message_size = len(json.dumps(sample["outbox"][0]).encode())
+            probes: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
+                "store": lambda: raw.store_limits(
+                    target.mongodb_url,
+                    target.declaration_database,
+                    lambda i: stored_return(shop.merchant_id, i, True, began),
+                    stored_ids,
+                    limits_of,
+                ),
+                "kafka": lambda: raw.kafka_limits(
+                    target.kafka_bootstrap_servers, message_size, limits_of
+                ),
+                "http": lambda: raw.http_limits(http, target.declaration_url, limits_of),
+            }
+            with _bar(config.progress, len(probes), "raw probes") as bar:
+                for name, probe in probes.items():
+                    # A server too slow for one probe leaves the others and the report whole.
+                    try:
+                        raw_report[name] = await probe()
+                    except Exception as error:
+                        raw_report[name] = {"error": f"{type(error).__name__}: {error}"[:300]}
+                    bar.update(1)
+        report["raw"] = raw_report
+    report["ratios"] = ratios(report["load"], raw_report)
+    report["machine_after"] = machine()
+    report["finished_at"] = datetime.now(UTC).isoformat()
+
+    folder = config.out / began.strftime("%Y%m%dT%H%M%SZ")
+    report["files"] = {"json": str(folder / "report.json")}
+    if config.plots:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in plot(series, folder, config.scenario()):
+            report["files"][path.stem] = str(path)
+    write_json(report, folder)
+    latest = config.out / "latest.json"
+    latest.write_text((folder / "report.json").read_text())
+    report["summary"] = text(report)
+    return report

@@ -1,0 +1,128 @@
+"""Drive journeys: an open loop at a set rate, or a closed loop as fast as it goes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+
+from returns_bench.journey import JourneyResult, Portal, walk
+from returns_bench.stats import OpenLoopSchedule, is_defective
+
+Mode = Literal["open", "closed"]
+# Once the last journey was due, how long the unfinished ones may still take (each request
+# has its own timeout too): every loop of the bench ends.
+GRACE_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    mode: Mode
+    duration: float
+    rate: float = 0.0
+    concurrency: int = 4
+    defective_share: float = 0.3
+    max_in_flight: int = 512
+    """Open loop: journeys walking at once at most; a journey waiting for a place still
+    counts its latency from its scheduled time."""
+
+    def journeys_needed(self, cap: int) -> int:
+        """How many orders to prepare: exactly the schedule for an open loop, `cap` else."""
+        if self.mode == "open":
+            return OpenLoopSchedule(self.rate, self.duration).count
+        return cap
+
+
+async def run_load(
+    http: httpx.AsyncClient,
+    portal: Portal,
+    orders: Sequence[str],
+    plan: LoadPlan,
+    on_done: Callable[[JourneyResult], None] = lambda _: None,
+) -> tuple[list[JourneyResult], float]:
+    """Every journey's result and the time (epoch seconds) the load started."""
+    if plan.mode == "open":
+        return await _open_loop(http, portal, orders, plan, on_done)
+    return await _closed_loop(http, portal, orders, plan, on_done)
+
+
+async def _finish(tasks: list[asyncio.Task[JourneyResult]], results: list[JourneyResult]) -> None:
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=GRACE_SECONDS)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for result in results:
+        if result.finished == 0.0:
+            result.error = result.error or "unfinished when the bench stopped waiting"
+            result.finished = time.time()
+
+
+async def _open_loop(
+    http: httpx.AsyncClient,
+    portal: Portal,
+    orders: Sequence[str],
+    plan: LoadPlan,
+    on_done: Callable[[JourneyResult], None],
+) -> tuple[list[JourneyResult], float]:
+    schedule = OpenLoopSchedule(plan.rate, plan.duration)
+    places = asyncio.Semaphore(plan.max_in_flight)
+    start = time.time() + 0.2
+    results: list[JourneyResult] = []
+    tasks: list[asyncio.Task[JourneyResult]] = []
+
+    async def journey(result: JourneyResult, order: str) -> JourneyResult:
+        async with places:
+            await walk(http, portal, order, result)
+        on_done(result)
+        return result
+
+    for index, offset in enumerate(schedule.offsets()[: len(orders)]):
+        due = start + offset
+        delay = due - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        result = JourneyResult(index, is_defective(index, plan.defective_share), due)
+        results.append(result)
+        tasks.append(asyncio.create_task(journey(result, orders[index])))
+    await _finish(tasks, results)
+    return results, start
+
+
+async def _closed_loop(
+    http: httpx.AsyncClient,
+    portal: Portal,
+    orders: Sequence[str],
+    plan: LoadPlan,
+    on_done: Callable[[JourneyResult], None],
+) -> tuple[list[JourneyResult], float]:
+    start = time.time()
+    deadline = start + plan.duration
+    results: list[JourneyResult] = []
+    indexes = iter(range(len(orders)))
+
+    async def worker() -> None:
+        for index in indexes:
+            now = time.time()
+            if now >= deadline:
+                return
+            result = JourneyResult(index, is_defective(index, plan.defective_share), now)
+            results.append(result)
+            await walk(http, portal, orders[index], result)
+            on_done(result)
+
+    workers = [asyncio.create_task(worker()) for _ in range(plan.concurrency)]
+    _, pending = await asyncio.wait(workers, timeout=plan.duration + GRACE_SECONDS)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for result in results:
+        if result.finished == 0.0:
+            result.error = "unfinished when the bench stopped waiting"
+            result.finished = time.time()
+    return results, start

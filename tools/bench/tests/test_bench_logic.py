@@ -1,0 +1,177 @@
+"""The arithmetic of the bench, without servers and without timing."""
+
+from __future__ import annotations
+
+import pytest
+
+from returns_bench.events import (
+    CUSTOMER_SERVICE_EMAIL,
+    LABEL,
+    SUBMITTED,
+    Expected,
+    Seen,
+    drain,
+    missing,
+    stage_of,
+)
+from returns_bench.journey import JourneyResult
+from returns_bench.load import LoadPlan
+from returns_bench.report import load_figures, ratios
+from returns_bench.stats import OpenLoopSchedule, is_defective, per_second, percentile, summary
+from returns_contracts.topics import Topics
+
+
+def test_percentiles_are_nearest_rank_values_that_were_measured() -> None:
+    values = [float(v) for v in range(1, 101)]  # 1..100, shuffled order does not matter
+    values.reverse()
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 95) == 95.0
+    assert percentile(values, 99) == 99.0
+    assert percentile(values, 100) == 100.0
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([1.0, 2.0, 3.0], 50) == 2.0
+    with pytest.raises(ValueError):
+        percentile([], 50)
+    with pytest.raises(ValueError):
+        percentile(values, 0)
+
+
+def test_summary_scales_to_milliseconds_and_says_when_nothing_was_measured() -> None:
+    figures = summary([0.010, 0.020, 0.030, 0.040], 1000.0)
+    assert figures == {"count": 4, "p50": 20.0, "p95": 40.0, "p99": 40.0, "max": 40.0, "mean": 25.0}
+    assert summary([])["count"] == 0 and summary([])["p99"] is None
+
+
+def test_an_open_loop_schedule_is_fixed_before_the_run() -> None:
+    schedule = OpenLoopSchedule(rate=4.0, duration=2.5)
+    assert schedule.count == 10
+    assert schedule.offsets() == [i * 0.25 for i in range(10)]
+    with pytest.raises(IndexError):
+        schedule.offset(10)
+    with pytest.raises(ValueError):
+        OpenLoopSchedule(rate=0.0, duration=1.0)
+    assert LoadPlan("open", 2.5, rate=4.0).journeys_needed(cap=3) == 10
+    assert LoadPlan("closed", 2.5, concurrency=2).journeys_needed(cap=3) == 3
+
+
+def test_defective_arrivals_are_spread_to_the_share() -> None:
+    first_ten = [is_defective(index, 0.3) for index in range(10)]
+    assert sum(first_ten) == 3
+    assert sum(is_defective(index, 0.3) for index in range(1000)) == 300
+    assert not any(is_defective(index, 0.0) for index in range(50))
+    assert all(is_defective(index, 1.0) for index in range(50))
+
+
+def test_per_second_counts_whole_seconds_after_the_start() -> None:
+    assert per_second([100.1, 100.9, 101.0, 102.5, 99.0, 104.0], 100.0, 3) == [2, 1, 1]
+
+
+def _journey(
+    index: int, due: float, started: float, submit: float, done: float, defective: bool = False
+) -> JourneyResult:
+    result = JourneyResult(
+        index,
+        defective,
+        due,
+        started=started,
+        submit_due=submit,
+        submit_sent=submit,
+        submit_done=done,
+        finished=done,
+        return_id=f"r{index}",
+        requests=7,
+    )
+    return result
+
+
+def test_latency_counts_from_the_scheduled_time_so_a_stall_is_not_hidden() -> None:
+    # Both were due at 0 and 1; the second could only start at 5 (the generator or the system
+    # was stuck): its journey latency is 5.5 s, not the 0.5 s it took once started.
+    results = [_journey(0, 0.0, 0.0, 0.4, 0.5), _journey(1, 1.0, 5.0, 6.3, 6.5, defective=True)]
+    seen = Seen()
+    seen.note("r0", SUBMITTED, 0.7)
+    seen.note("r0", LABEL, 2.5)
+    seen.note("r1", SUBMITTED, 6.6)
+    figures, series = load_figures(results, 0.0, seen)
+    assert figures["journey_latency_from_schedule_ms"]["max"] == 5500.0
+    assert figures["start_lag_ms"]["max"] == 4000.0
+    assert figures["submit_latency_ms"]["max"] == 200.0
+    assert figures["submit_to_return_submitted_ms"]["max"] == 300.0
+    assert figures["submit_to_label_generated_ms"] == summary([2.1], 1000.0)
+    assert figures["submit_to_customer_service_email_ms"]["count"] == 0
+    assert figures["journeys_ok"] == 2 and figures["defective_submitted"] == 1
+    assert series["submits_per_second"] == [1, 0, 0, 0, 0, 0, 1]
+    assert figures["submissions_per_second"] == round(2 / 6.5, 3)
+    assert figures["journeys"][1]["started"] == 5.0
+    # Planned for 20 s: two submissions in the first 6.5 s are not 0.3 per second sustained.
+    longer, _ = load_figures(results, 0.0, seen, planned_seconds=20.0)
+    assert longer["submissions_per_second"] == 0.1
+
+
+def test_losses_are_the_stages_not_seen_for_each_return() -> None:
+    seen = Seen()
+    seen.note("a", SUBMITTED, 1.0)
+    seen.note("a", CUSTOMER_SERVICE_EMAIL, 2.0)
+    seen.note("b", SUBMITTED, 1.0)
+    lost = missing(seen, [Expected("a", True), Expected("b", False), Expected("c", True)])
+    assert lost == {SUBMITTED: ["c"], CUSTOMER_SERVICE_EMAIL: ["c"], LABEL: ["b"]}
+
+
+def test_only_the_customer_service_email_counts_among_notifications() -> None:
+    topics = Topics()
+    email = b'{"payload": {"template": "customer_service_defective"}}'
+    other = b'{"payload": {"template": "customer_defective_acknowledgement"}}'
+    assert stage_of(topics.notification_sent, email, topics) == CUSTOMER_SERVICE_EMAIL
+    assert stage_of(topics.notification_sent, other, topics) is None
+    assert stage_of(topics.notification_sent, b"not json", topics) is None
+    assert stage_of(topics.label_generated, b"{}", topics) == LABEL
+
+
+def test_ratios_compare_the_system_with_the_raw_rates() -> None:
+    load = {
+        "submissions_per_second": 5.0,
+        "http_requests_per_second": 40.0,
+        "submit_latency_ms": {"p50": 30.0},
+    }
+    raw = {
+        "store": {
+            "insert": {"per_second": 500.0},
+            "find_by_id": {"per_second": 1000.0, "latency_ms": {"p50": 2.0}},
+        },
+        "http": {"per_second": 400.0},
+    }
+    found = ratios(load, raw)
+    assert found["submissions_per_store_insert"] == 0.01
+    assert found["journey_requests_per_healthz"] == 0.1
+    assert found["submit_p50_in_store_finds_p50"] == 15.0
+    assert found["submissions_per_kafka_produce_batched"] is None
+
+
+def test_the_command_line_chooses_the_loop() -> None:
+    from returns_bench.cli import config_of, parser
+
+    opened = config_of(parser().parse_args(["--rate", "10", "--duration", "60", "--stored", "5"]))
+    assert opened.plan.mode == "open" and opened.plan.rate == 10.0 and opened.stored == 5
+    closed = config_of(parser().parse_args(["--concurrency", "32", "--photo-size", "640x480"]))
+    assert closed.plan.mode == "closed" and closed.plan.concurrency == 32
+    assert closed.photo_size == (640, 480)
+    for wrong in (
+        ["--defective-share", "1.5"],
+        ["--rate", "0"],
+        ["--rate", "1", "--concurrency", "2"],
+    ):
+        with pytest.raises(SystemExit):
+            parser().parse_args(wrong)
+
+
+async def test_the_drain_ends_at_its_bound_and_says_what_is_missing() -> None:
+    seen = Seen()
+    seen.note("a", SUBMITTED, 1.0)
+    seen.note("a", LABEL, 2.0)
+    polls: list[int] = []
+    lost, _ = await drain(
+        seen, [Expected("a", False)], within=30.0, on_poll=lambda w, n: polls.append(n)
+    )
+    assert lost == {SUBMITTED: [], CUSTOMER_SERVICE_EMAIL: [], LABEL: []} and polls == [0]
+    lost, _ = await drain(seen, [Expected("a", False), Expected("b", True)], within=0.0)
+    assert lost[SUBMITTED] == ["b"] and lost[CUSTOMER_SERVICE_EMAIL] == ["b"]
