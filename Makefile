@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy tools/admin tools/bench
 SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests tests tools/admin/src tools/admin/tests tools/bench/src tools/bench/tests
 
-.PHONY: venv build run test lint stop clean schemas docs status bench bench-media chromium
+.PHONY: venv build run test fuzz lint stop clean schemas docs status bench bench-media chromium
 
 venv: $(STAMP)
 
@@ -31,6 +31,12 @@ run: build
 ## test: the same bootstrap on the test profile's own ports, then every test, then stop
 test: build chromium
 	@deploy/scripts/test.sh
+
+## fuzz: schemathesis over the four services' OpenAPI documents, every phase, many examples
+## (FUZZ_EXAMPLES per operation and generation mode; `make test` runs a few of them)
+FUZZ_EXAMPLES ?= 100
+fuzz: build
+	@RETURNS_FUZZ=full RETURNS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) deploy/scripts/test.sh tests/e2e/test_openapi_fuzz.py
 
 ## chromium: Debian's Chromium for the browser tests (tests/browser), installed once, as root
 chromium:

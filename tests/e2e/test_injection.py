@@ -60,6 +60,7 @@ ESCAPED = (
 # Accepted at the edge (no control character), dangerous where headers are written: Python's
 # e-mail package decodes it to CR LF + a Bcc header unless the notifier defuses it.
 ENCODED_WORD = "=?utf-8?q?=0D=0ABcc:_{spy}?="
+BREAKING = f"1 rue {TAG}\r\nBcc: x\x00\x1b[31m"
 HEADERS_SET = {"message-id", "date", "from", "to", "reply-to", "subject", "mime-version"}
 
 
@@ -87,14 +88,14 @@ def hostile(services: RunningServices) -> HostileReturn:
     spies = [_spy("merchant"), _spy("customer"), _spy("smuggled")]
     customer = f"lea-{merchant_id}@example.com"
     customer_service = f"cs-{merchant_id}@example.com"
-    settings = {
+    settings: dict[str, Any] = {
         "name": f"Shop {TAG} {ENCODED_WORD.format(spy=spies[0])}",
         "locale": "fr",
         "customer_service_email": customer_service,
         "return_types": ["refund"],
         "return_address": {
             "name": f"Retours {TAG}",
-            "line1": f"1 rue {TAG}\r\nBcc: x\x00\x1b[31m",
+            "line1": f"1 rue {TAG}",
             "postal_code": "69007",
             "city": "Lyon 🎁 漢字",
             "country": "FR",
@@ -110,9 +111,9 @@ def hostile(services: RunningServices) -> HostileReturn:
         "customer": {
             "name": f"Léa {TAG} {ENCODED_WORD.format(spy=spies[1])}",
             "email": customer,
-            "phone": TAG,
+            "phone": TAG[:40],  # a phone number is short text (service_kit.bounds)
             "address": {
-                "line1": f"3 place {TAG}\r\n\x07" + "W" * 120,
+                "line1": f"3 place {TAG} " + "W" * 120,
                 "postal_code": "69002",
                 "city": "Lyon",
                 "country": "FR",
@@ -145,6 +146,15 @@ def hostile(services: RunningServices) -> HostileReturn:
         httpx.Client(base_url=services.urls["declaration"], timeout=30) as http,
         httpx.Client(base_url=services.urls["media"], timeout=30) as media,
     ):
+        # An address line is one line: a line break or a control character is refused at the
+        # edge (service_kit.bounds), so the hostile text below reaches the PDF without them.
+        refused = http.put(
+            f"/v1/merchants/{merchant_id}",
+            json={**settings, "return_address": {**settings["return_address"], "line1": BREAKING}},
+            headers={"Authorization": f"Bearer {DEMO_ADMIN_TOKEN}"},
+        )
+        assert refused.status_code == 422, refused.text
+        assert "return_address.line1" in refused.text
         api_key = configure_merchant(http, DEMO_ADMIN_TOKEN, merchant_id, settings, reasons)
         user = f"user-{merchant_id}@shop.example"
         add_back_office_user(http, DEMO_ADMIN_TOKEN, merchant_id, user, PASSWORD, f"Julie {TAG}")
@@ -359,7 +369,7 @@ def test_the_label_pdf_shows_hostile_addresses_as_plain_lines(
 
     lines = text.split("\n")
     assert not [c for c in text if c != "\n" and unicodedata.category(c) in {"Cc", "Zl", "Zp"}]
-    # The return address: its CR LF did not start a line of its own.
+    # The return address: its markup is plain text on its own line.
     assert any(line.startswith("1 rue <script>alert(1)</script>") for line in lines), lines
     assert not any(line.startswith("Bcc") for line in lines), lines
     assert "Lyon ? ??" in "\n".join(lines)  # glyphs DejaVu lacks are marked, not dropped

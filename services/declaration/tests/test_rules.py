@@ -316,3 +316,29 @@ def test_a_resumed_submit_is_not_refused_because_time_went_by() -> None:
         merchant(), order(), draft(CLASSIC_LINE), {"d1": {"2": 1}}, now=much_later
     )
     assert declared.lines[0].quantity == 1
+
+
+def test_a_sign_in_longer_than_any_order_number_or_address_is_not_worth_a_look() -> None:
+    assert rules.could_sign_in("DEMO-1001", "camille.martin@example.com")
+    assert rules.could_sign_in(" " + "A" * 64 + " ", "a@b.example")
+    assert not rules.could_sign_in("A" * 65, "a@b.example")
+    assert not rules.could_sign_in("A-1", "a" * 320 + "@b.example")
+
+
+def test_only_ids_media_could_know_are_looked_up_a_few_more_than_a_line_holds() -> None:
+    given = ["ph_1", "ph_1", "<script>", "x" * 65, "", *(f"ph_{n}" for n in range(2, 400))]
+    wanted = rules.photo_ids_worth_checking(given)
+    assert wanted[:2] == ["ph_1", "ph_2"]
+    assert len(wanted) == 4 * rules.PHOTOS_MAX
+    assert all(len(photo_id) <= 64 and photo_id.startswith("ph_") for photo_id in wanted)
+
+
+def test_a_merchant_keeps_a_bounded_list_of_reasons_renaming_still_works() -> None:
+    full = merchant()
+    for n in range(rules.REASONS_MAX - len(full.reasons)):
+        full = rules.put_reason(full, Reason(code=f"r{n}", label_fr="Motif", label_en="Reason"))
+    with pytest.raises(DeclarationRejected) as refused:
+        rules.put_reason(full, Reason(code="one-more", label_fr="Motif", label_en="Reason"))
+    assert refused.value.errors[0].code == "too_many_reasons"
+    renamed = rules.put_reason(full, Reason(code="r0", label_fr="Autre", label_en="Other"))
+    assert [r.label_en for r in renamed.reasons if r.code == "r0"] == ["Other"]

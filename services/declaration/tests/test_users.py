@@ -38,3 +38,22 @@ async def test_a_password_is_kept_as_a_salted_hash_and_checked() -> None:
 async def test_a_short_password_is_refused() -> None:
     with pytest.raises(WeakPassword):
         await MerchantUsers(InMemoryUsers()).set_user("shop", "a@shop.example", "short", None)
+
+
+async def test_a_sign_in_longer_than_any_account_is_refused_without_a_store_lookup() -> None:
+    store = InMemoryUsers()
+    users = MerchantUsers(store)
+    await users.set_user("shop", "julie@shop.example", "correct horse battery", None)
+    looked_up: list[str] = []
+    original = store.get_user
+
+    async def spy(email: str) -> MerchantUser | None:
+        looked_up.append(email)
+        return await original(email)
+
+    store.get_user = spy  # type: ignore[method-assign]
+    assert await users.authenticate("julie@shop.example", "p" * 100_000) is None
+    assert await users.authenticate("j" * 400 + "@shop.example", "correct horse battery") is None
+    assert looked_up == []
+    with pytest.raises(WeakPassword):
+        await users.set_user("shop", "a@shop.example", "long " * 50, None)

@@ -8,6 +8,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from returns_contracts.service_kit.bounds import (
+    EmailAddress,
+    HttpUrl,
+    LongText,
+    Name,
+    OptionalName,
+    ShortText,
+    WholeNumber,
+)
+
 Locale = Literal["fr", "en"]
 ReturnType = Literal["refund", "exchange", "store_credit"]
 LabelStatus = Literal["awaiting_merchant", "pending", "requested", "generated", "rejected"]
@@ -26,6 +36,14 @@ TimelineKind = Literal[
 # restricted to characters MongoDB field names accept anywhere.
 LINE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MERCHANT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+# What one order may hold: business ranges, well inside what the store keeps (8-byte integers).
+LINE_QUANTITY_MAX = 10_000
+"""Items of one order line."""
+UNIT_PRICE_CENTS_MAX = 100_000_000
+"""One million in the shop's currency, per item."""
+ORDER_LINES_MAX = 200
+"""Lines of one order."""
 
 
 class _Model(BaseModel):
@@ -72,18 +90,18 @@ def web_link(value: str | None) -> str | None:
 
 
 class Address(_Model):
-    name: str | None = None
-    line1: str = Field(min_length=1)
-    line2: str | None = None
-    postal_code: str = Field(min_length=1)
-    city: str = Field(min_length=1)
+    name: OptionalName | None = None
+    line1: Name
+    line2: OptionalName | None = None
+    postal_code: ShortText
+    city: Name
     country: str = Field(pattern=r"^[A-Z]{2}$")
 
 
 class Reason(_Model):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    label_fr: str = Field(min_length=1, max_length=200)
-    label_en: str = Field(min_length=1, max_length=200)
+    label_fr: Name
+    label_en: Name
     defective: bool = False
     retired: bool = False
 
@@ -94,20 +112,29 @@ class Reason(_Model):
 class Branding(_Model):
     """How the merchant's e-mails look (the notifier renders them)."""
 
-    logo_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
-    signature: str | None = Field(default=None, max_length=2000)
+    logo_url: HttpUrl | None = None
+    signature: LongText | None = Field(default=None, max_length=2000)
 
 
 class MerchantSettings(_Model):
     """What a merchant configures about itself, reasons apart (they have their own operations)."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     locale: Locale = "fr"
-    customer_service_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    return_window_days: int = Field(default=30, ge=0, le=3650)
-    return_types: tuple[ReturnType, ...] = Field(default=("refund", "exchange"), min_length=1)
+    customer_service_email: EmailAddress
+    return_window_days: WholeNumber = Field(default=30, ge=0, le=3650)
+    return_types: tuple[ReturnType, ...] = Field(
+        default=("refund", "exchange"), min_length=1, max_length=3
+    )
     return_address: Address | None = None
     branding: Branding | None = None
+
+    @field_validator("return_types")
+    @classmethod
+    def _each_type_once(cls, types: tuple[ReturnType, ...]) -> tuple[ReturnType, ...]:
+        if len(set(types)) != len(types):
+            raise ValueError("each return type is offered once")
+        return types
 
     _name_is_one_line = field_validator("name")(single_line)
     _one_customer_service_address = field_validator("customer_service_email")(one_address)
@@ -126,9 +153,9 @@ class Merchant(MerchantSettings):
 
 
 class Customer(_Model):
-    name: str = Field(min_length=1)
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    phone: str | None = None
+    name: Name
+    email: EmailAddress
+    phone: ShortText | None = None
     address: Address | None = None
     """The delivery address of the order."""
 
@@ -138,11 +165,11 @@ class Customer(_Model):
 
 class OrderLine(_Model):
     line_id: str = Field(pattern=LINE_ID_PATTERN)
-    sku: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    quantity: int = Field(ge=1)
-    unit_price_cents: int = Field(ge=0)
-    image_url: str | None = None
+    sku: Name
+    name: Name
+    quantity: WholeNumber = Field(ge=1, le=LINE_QUANTITY_MAX)
+    unit_price_cents: WholeNumber = Field(ge=0, le=UNIT_PRICE_CENTS_MAX)
+    image_url: HttpUrl | None = None
 
     _image_is_a_web_link = field_validator("image_url")(web_link)
 
@@ -152,7 +179,15 @@ class Order(_Model):
     number: str = Field(min_length=1, max_length=64)
     ordered_on: date
     customer: Customer
-    lines: tuple[OrderLine, ...] = Field(min_length=1)
+    lines: tuple[OrderLine, ...] = Field(min_length=1, max_length=ORDER_LINES_MAX)
+
+    @field_validator("lines")
+    @classmethod
+    def _each_line_once(cls, lines: tuple[OrderLine, ...]) -> tuple[OrderLine, ...]:
+        ids = [line.line_id for line in lines]
+        if len(set(ids)) != len(ids):
+            raise ValueError("each line_id appears once in an order")
+        return lines
 
     _number_is_one_line = field_validator("number")(single_line)
 

@@ -8,10 +8,12 @@ handed in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from returns_contracts.service_kit.bounds import EMAIL_MAX, ID_MAX, ID_PATTERN
 from returns_declaration.domain.model import (
     Draft,
     DraftLine,
@@ -29,8 +31,14 @@ COMMENT_MIN = 10
 COMMENT_MAX = 2000
 PHOTOS_MIN = 1
 PHOTOS_MAX = 5
+REASONS_MAX = 100
+"""Reasons of one merchant, retired ones included (they stay, R1): a list the merchant reads."""
 
 _MESSAGES: dict[str, dict[Locale, str]] = {
+    "too_many_reasons": {
+        "fr": "Un marchand peut avoir au plus {maximum} motifs ; renommez-en un retiré.",
+        "en": "A merchant can have at most {maximum} reasons; rename a retired one.",
+    },
     "order_not_found": {
         "fr": "Nous ne trouvons pas de commande avec ce numéro et cette adresse e-mail.",
         "en": "We cannot find an order with this number and e-mail address.",
@@ -169,6 +177,8 @@ def reject(locale: Locale, field: str, code: str, /, **values: object) -> Declar
 def put_reason(merchant: Merchant, reason: Reason) -> Merchant:
     """Add a reason, or rename / flag / unflag / un-retire the one with that code (R1)."""
     if merchant.reason(reason.code) is None:
+        if len(merchant.reasons) >= REASONS_MAX:
+            raise reject(merchant.locale, "code", "too_many_reasons", maximum=REASONS_MAX)
         reasons = (*merchant.reasons, reason)
     else:
         reasons = tuple(
@@ -370,6 +380,19 @@ def choose_return_type(
             offered=", ".join(merchant.return_types),
         )
     return draft.with_line(line.model_copy(update={"return_type": return_type}))
+
+
+def could_sign_in(order_number: str, email: str) -> bool:
+    """Whether a sign-in pair is worth a look in the store: longer than any order number or
+    e-mail address, it is refused like a wrong pair (a page form can carry anything)."""
+    return len(order_number.strip()) <= ID_MAX and len(email.strip()) <= EMAIL_MAX
+
+
+def photo_ids_worth_checking(photo_ids: Iterable[str]) -> list[str]:
+    """The ids media could know, once each and a few more than a line may hold: any other one
+    is refused as unknown without asking media (a page form can carry anything)."""
+    shaped = [photo_id for photo_id in photo_ids if re.fullmatch(ID_PATTERN, photo_id)]
+    return list(dict.fromkeys(shaped))[: PHOTOS_MAX * 4]
 
 
 def describe_defect(

@@ -7,7 +7,6 @@ FastAPI must see their dependency types, which are local names, as objects.
 
 import hmac
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, status
@@ -17,6 +16,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
 from returns_contracts.service_kit.access import PUBLIC, Access, access
+from returns_contracts.service_kit.bounds import (
+    EMAIL_MAX,
+    ID_MAX,
+    ID_PATTERN,
+    PAGE_SIZE_MAX,
+    TOKEN_MAX,
+    IsoDate,
+)
 from returns_contracts.service_kit.errors import (
     ErrorBody,
     error_response,
@@ -26,6 +33,7 @@ from returns_contracts.service_kit.http import client_address
 from returns_contracts.service_kit.logging import current_correlation_id
 from returns_declaration.adapters.repository import InvalidCursor
 from returns_declaration.domain.model import (
+    LINE_ID_PATTERN,
     MERCHANT_ID_PATTERN,
     SINGLE_LINE_PATTERN,
     LabelStatus,
@@ -81,12 +89,16 @@ _bearer = HTTPBearer(auto_error=False)
 MERCHANT_OR_OPERATOR = access(Access.MERCHANT_API_KEY, Access.OPERATOR_TOKEN)
 OPERATOR_ONLY = access(Access.OPERATOR_TOKEN)
 PORTAL_SESSION = access(Access.PORTAL_SESSION)
-NewMerchantId = Annotated[
+# Every path and query parameter has a bound (service_kit.bounds): out of it, a 422.
+MerchantId = Annotated[
     str, Path(pattern=MERCHANT_ID_PATTERN, description="Lower-case letters, digits and -")
 ]
 ReasonCode = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 # An order number goes into e-mail subjects: one line, no control character (domain single_line).
-OrderNumber = Annotated[str, Path(min_length=1, max_length=64, pattern=SINGLE_LINE_PATTERN)]
+OrderNumber = Annotated[str, Path(min_length=1, max_length=ID_MAX, pattern=SINGLE_LINE_PATTERN)]
+ResourceId = Annotated[str, Path(pattern=ID_PATTERN, description="A return, draft or key id")]
+LineId = Annotated[str, Path(pattern=LINE_ID_PATTERN)]
+UserEmail = Annotated[str, Path(pattern=r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$", max_length=EMAIL_MAX)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
@@ -233,7 +245,7 @@ def back_office_router(
         openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def put_merchant(
-        merchant_id: NewMerchantId, settings: MerchantSettingsBody, who: Authenticated
+        merchant_id: MerchantId, settings: MerchantSettingsBody, who: Authenticated
     ) -> MerchantAnswer:
         require_merchant(who, merchant_id)
         if who.kind != "operator":
@@ -248,7 +260,7 @@ def back_office_router(
         responses=_errors(401, 404),
         openapi_extra=MERCHANT_OR_OPERATOR,
     )
-    async def get_merchant(merchant_id: str, who: Authenticated) -> MerchantAnswer:
+    async def get_merchant(merchant_id: MerchantId, who: Authenticated) -> MerchantAnswer:
         require_merchant(who, merchant_id)
         merchant = await service.merchant(merchant_id)
         return MerchantAnswer.model_validate(merchant.model_dump())
@@ -261,7 +273,7 @@ def back_office_router(
         openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def put_reason(
-        merchant_id: str, code: ReasonCode, body: ReasonBody, who: Authenticated
+        merchant_id: MerchantId, code: ReasonCode, body: ReasonBody, who: Authenticated
     ) -> MerchantAnswer:
         require_merchant(who, merchant_id)
         reason = Reason(code=code, **body.model_dump())
@@ -275,7 +287,9 @@ def back_office_router(
         responses=_errors(401, 404, 409, 422),
         openapi_extra=MERCHANT_OR_OPERATOR,
     )
-    async def retire_reason(merchant_id: str, code: str, who: Authenticated) -> MerchantAnswer:
+    async def retire_reason(
+        merchant_id: MerchantId, code: ReasonCode, who: Authenticated
+    ) -> MerchantAnswer:
         require_merchant(who, merchant_id)
         merchant = await service.retire_reason(merchant_id, code, current_correlation_id())
         return MerchantAnswer.model_validate(merchant.model_dump())
@@ -288,7 +302,7 @@ def back_office_router(
         responses=_errors(401, 403, 404),
         openapi_extra=OPERATOR_ONLY,
     )
-    async def issue_key(merchant_id: str, who: Authenticated) -> ApiKeyAnswer:
+    async def issue_key(merchant_id: MerchantId, who: Authenticated) -> ApiKeyAnswer:
         require_operator(who)
         key, secret = await service.issue_api_key(merchant_id)
         return ApiKeyAnswer(
@@ -302,7 +316,7 @@ def back_office_router(
         responses=_errors(401, 403, 404),
         openapi_extra=OPERATOR_ONLY,
     )
-    async def revoke_key(merchant_id: str, key_id: str, who: Authenticated) -> None:
+    async def revoke_key(merchant_id: MerchantId, key_id: ResourceId, who: Authenticated) -> None:
         require_operator(who)
         await service.revoke_api_key(merchant_id, key_id)
 
@@ -319,8 +333,8 @@ def back_office_router(
             openapi_extra=OPERATOR_ONLY,
         )
         async def put_user(
-            merchant_id: str,
-            email: Annotated[str, Path(pattern=r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$", max_length=320)],
+            merchant_id: MerchantId,
+            email: UserEmail,
             body: UserBody,
             who: Authenticated,
         ) -> UserAnswer:
@@ -342,7 +356,7 @@ def back_office_router(
         openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def put_order(
-        merchant_id: str, order_number: OrderNumber, body: OrderBody, who: Authenticated
+        merchant_id: MerchantId, order_number: OrderNumber, body: OrderBody, who: Authenticated
     ) -> None:
         require_merchant(who, merchant_id)
         merchant = await service.merchant(merchant_id)
@@ -366,17 +380,17 @@ def back_office_router(
         openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def list_returns(
-        merchant_id: str,
+        merchant_id: MerchantId,
         who: Authenticated,
         defective: bool | None = None,
         label_status: LabelStatus | None = None,
-        submitted_from: Annotated[date | None, Query(description="First day, UTC")] = None,
-        submitted_to: Annotated[date | None, Query(description="Last day, UTC")] = None,
+        submitted_from: Annotated[IsoDate | None, Query(description="First day, UTC")] = None,
+        submitted_to: Annotated[IsoDate | None, Query(description="Last day, UTC")] = None,
         order_number: Annotated[
             str | None, Query(max_length=64, description="Order numbers containing this")
         ] = None,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        cursor: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = 50,
+        cursor: Annotated[str | None, Query(max_length=TOKEN_MAX)] = None,
     ) -> ReturnList:
         require_merchant(who, merchant_id)
         where = ReturnFilter(defective, label_status, submitted_from, submitted_to, order_number)
@@ -394,7 +408,7 @@ def back_office_router(
         openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def get_return(
-        merchant_id: str, return_id: str, who: Authenticated
+        merchant_id: MerchantId, return_id: ResourceId, who: Authenticated
     ) -> ReturnRecordAnswer:
         require_merchant(who, merchant_id)
         record, photos = await service.return_record(merchant_id, return_id)
@@ -410,7 +424,7 @@ def back_office_router(
         openapi_extra=MERCHANT_OR_OPERATOR,
     )
     async def request_label(
-        merchant_id: str, return_id: str, body: LabelRequestBody, who: Authenticated
+        merchant_id: MerchantId, return_id: ResourceId, body: LabelRequestBody, who: Authenticated
     ) -> ReturnRecordAnswer:
         require_merchant(who, merchant_id)
         actor = actor_for(
@@ -428,7 +442,7 @@ def back_office_router(
 def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> APIRouter:
     router = APIRouter(prefix="/v1/portal/{merchant_id}", tags=["portal"])
 
-    async def portal_session(merchant_id: str, credentials: Credentials) -> PortalSession:
+    async def portal_session(merchant_id: MerchantId, credentials: Credentials) -> PortalSession:
         if credentials is None:
             merchant = await service.merchant(merchant_id)
             raise SessionRefused([field_error(merchant.locale, "session", "session_invalid")])
@@ -446,7 +460,9 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         responses=_errors(401, 404, 422, 429),
         openapi_extra=PUBLIC,
     )
-    async def open_session(merchant_id: str, body: SessionBody, request: Request) -> SessionAnswer:
+    async def open_session(
+        merchant_id: MerchantId, body: SessionBody, request: Request
+    ) -> SessionAnswer:
         opened = await service.open_session(
             merchant_id,
             body.order_number,
@@ -488,7 +504,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         responses=_errors(401, 404),
         openapi_extra=PORTAL_SESSION,
     )
-    async def read_draft(session: Session, draft_id: str) -> DraftAnswer:
+    async def read_draft(session: Session, draft_id: ResourceId) -> DraftAnswer:
         return DraftAnswer.of(await service.summary(session, draft_id))
 
     @router.put(
@@ -499,7 +515,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         openapi_extra=PORTAL_SESSION,
     )
     async def choose_reason(
-        session: Session, draft_id: str, line_id: str, body: ReasonChoice
+        session: Session, draft_id: ResourceId, line_id: LineId, body: ReasonChoice
     ) -> DraftAnswer:
         return DraftAnswer.of(
             await service.choose_reason(session, draft_id, line_id, body.reason_code)
@@ -513,7 +529,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         openapi_extra=PORTAL_SESSION,
     )
     async def choose_return_type(
-        session: Session, draft_id: str, line_id: str, body: ReturnTypeChoice
+        session: Session, draft_id: ResourceId, line_id: LineId, body: ReturnTypeChoice
     ) -> DraftAnswer:
         return DraftAnswer.of(
             await service.choose_return_type(session, draft_id, line_id, body.return_type)
@@ -528,7 +544,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
         openapi_extra=PORTAL_SESSION,
     )
     async def describe_defect(
-        session: Session, draft_id: str, line_id: str, body: DefectBody
+        session: Session, draft_id: ResourceId, line_id: LineId, body: DefectBody
     ) -> DraftAnswer:
         return DraftAnswer.of(
             await service.describe_defect(session, draft_id, line_id, body.comment, body.photo_ids)
@@ -550,7 +566,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
     )
     async def submit(
         session: Session,
-        draft_id: str,
+        draft_id: ResourceId,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> JSONResponse:
         outcome = await service.submit(session, draft_id, idempotency_key, current_correlation_id())

@@ -8,6 +8,7 @@ equal the HttpOnly `csrf` cookie (a double-submit token; the cookies are SameSit
 No `from __future__ import annotations`: FastAPI must see the route parameter types.
 """
 
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from returns_contracts.service_kit.access import PUBLIC, Access, access
+from returns_contracts.service_kit.bounds import ID_PATTERN, TOKEN_MAX
 from returns_contracts.service_kit.errors import error_response
 from returns_contracts.service_kit.http import client_address
 from returns_contracts.service_kit.logging import current_correlation_id
@@ -81,8 +83,32 @@ LABEL_STATUSES: tuple[LabelStatus, ...] = (
 )
 
 
+# A form may carry a few photos (media takes each up to its own cap); a larger body is refused
+# before it is read.
+FORM_MAX_BYTES = 100 * 1024 * 1024
+
+
 class CsrfFailed(Exception):
     pass
+
+
+class FormTooLarge(Exception):
+    pass
+
+
+def refuse_large_form(request: Request) -> None:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > FORM_MAX_BYTES:
+        raise FormTooLarge()
+
+
+def _ids_look_right(request: Request) -> bool:
+    """Whether every id in the path could name something; one that cannot is a page not found
+    in the caller's language, never a trip to the store."""
+    return all(
+        isinstance(value, str) and re.fullmatch(ID_PATTERN, value)
+        for value in request.path_params.values()
+    )
 
 
 @dataclass(frozen=True)
@@ -194,6 +220,7 @@ class Pages:
         )
 
     async def form(self, request: Request) -> FormData:
+        refuse_large_form(request)
         form = await request.form(max_files=50, max_fields=500)
         given = form.get("csrf")
         expected = request.cookies.get(CSRF_COOKIE)
@@ -227,7 +254,9 @@ def portal_pages(pages: Pages) -> APIRouter:
     def base(merchant_id: str) -> str:
         return f"/portal/{merchant_id}"
 
-    async def merchant_or_404(merchant_id: str) -> Merchant | None:
+    async def merchant_or_404(request: Request, merchant_id: str) -> Merchant | None:
+        if not _ids_look_right(request):
+            return None
         try:
             return await service.merchant(merchant_id)
         except UnknownMerchant:
@@ -251,7 +280,7 @@ def portal_pages(pages: Pages) -> APIRouter:
         handle: Callable[[Merchant, PortalSession], Any],
     ) -> Response:
         """Runs a portal step with the session, turning the common refusals into pages."""
-        merchant = await merchant_or_404(merchant_id)
+        merchant = await merchant_or_404(request, merchant_id)
         if merchant is None:
             return pages.message_page(request, "fr", "not_found", 404, None)
         session = await session_of(request, merchant_id)
@@ -264,6 +293,10 @@ def portal_pages(pages: Pages) -> APIRouter:
             return pages.message_page(
                 request, merchant.locale, "csrf_failed", 403, request.url.path
             )
+        except FormTooLarge:
+            return pages.message_page(
+                request, merchant.locale, "form_too_large", 413, request.url.path
+            )
         except NotFound:
             return pages.message_page(request, merchant.locale, "not_found", 404, base(merchant_id))
 
@@ -275,7 +308,7 @@ def portal_pages(pages: Pages) -> APIRouter:
         email: str = "",
         expired: int = 0,
     ) -> Response:
-        merchant = await merchant_or_404(merchant_id)
+        merchant = await merchant_or_404(request, merchant_id)
         if merchant is None:
             return pages.message_page(request, "fr", "not_found", 404, None)
         notice = text(merchant.locale, "session_expired") if expired else None
@@ -291,7 +324,7 @@ def portal_pages(pages: Pages) -> APIRouter:
 
     @router.post("", openapi_extra=PUBLIC)
     async def identify(request: Request, merchant_id: str) -> Response:
-        merchant = await merchant_or_404(merchant_id)
+        merchant = await merchant_or_404(request, merchant_id)
         if merchant is None:
             return pages.message_page(request, "fr", "not_found", 404, None)
         try:
@@ -299,6 +332,10 @@ def portal_pages(pages: Pages) -> APIRouter:
         except CsrfFailed:
             return pages.message_page(
                 request, merchant.locale, "csrf_failed", 403, base(merchant_id)
+            )
+        except FormTooLarge:
+            return pages.message_page(
+                request, merchant.locale, "form_too_large", 413, base(merchant_id)
             )
         values = {
             "order_number": str(form.get("order_number", "")).strip(),
@@ -576,7 +613,7 @@ def portal_pages(pages: Pages) -> APIRouter:
         draft_id: str,
         act: Callable[[Merchant, str], Any],
     ) -> Response:
-        merchant = await merchant_or_404(merchant_id)
+        merchant = await merchant_or_404(request, merchant_id)
         session = None if merchant is None else await session_of(request, merchant_id)
         if merchant is None or session is None:
             return error_response(401, "session_refused", "Sign in again.")
@@ -590,6 +627,8 @@ def portal_pages(pages: Pages) -> APIRouter:
             return answer
         except NotFound:
             return error_response(404, "not_found", text(merchant.locale, "not_found"))
+        except FormTooLarge:
+            return error_response(413, "too_large", text(merchant.locale, "photo_too_large"))
         except PhotoRefused as refused:
             return error_response(refused.status, refused.code, _photo_message(merchant, refused))
         except PhotoCatalogUnavailable:
@@ -602,6 +641,7 @@ def portal_pages(pages: Pages) -> APIRouter:
         request: Request, merchant_id: str, draft_id: str, line_id: str
     ) -> Response:
         async def act(merchant: Merchant, draft_token: str) -> Response:
+            refuse_large_form(request)
             form = await request.form(max_files=1, max_fields=5)
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
@@ -696,6 +736,15 @@ def _day(text: str) -> date | None:
         return None
 
 
+def _whole_number(value: object) -> object:
+    """A form's number field as the number it spells; anything else is left for the model to
+    refuse beside the field."""
+    written = str(value or "").strip()
+    return (
+        int(written) if written.isascii() and written.isdigit() and len(written) <= 9 else written
+    )
+
+
 def _photo_message(merchant: Merchant, refused: PhotoRefused) -> str:
     if refused.status == 413:
         key = "photo_too_large"
@@ -737,7 +786,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
         user = await signed_in(request)
         if user is None:
             return redirect("/back-office/login?" + urlencode({"next": request.url.path}))
-        if user.merchant_id != merchant_id:
+        if user.merchant_id != merchant_id or not _ids_look_right(request):
             # Another merchant's pages look exactly like pages that do not exist.
             return pages.message_page(request, browser_locale(request), "not_found", 404, None)
         merchant = await service.merchant(merchant_id)
@@ -747,6 +796,10 @@ def back_office_pages(pages: Pages) -> APIRouter:
         except CsrfFailed:
             return pages.message_page(
                 request, merchant.locale, "csrf_failed", 403, request.url.path
+            )
+        except FormTooLarge:
+            return pages.message_page(
+                request, merchant.locale, "form_too_large", 413, request.url.path
             )
         except NotFound:
             return pages.message_page(
@@ -784,6 +837,8 @@ def back_office_pages(pages: Pages) -> APIRouter:
             form = await pages.form(request)
         except CsrfFailed:
             return pages.message_page(request, locale, "csrf_failed", 403, "/back-office/login")
+        except FormTooLarge:
+            return pages.message_page(request, locale, "form_too_large", 413, "/back-office/login")
         email = str(form.get("email", ""))
         user = await pages.users.authenticate(email, str(form.get("password", "")))
         if user is None:
@@ -817,7 +872,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
     async def logout(request: Request) -> Response:
         try:
             await pages.form(request)
-        except CsrfFailed:
+        except (CsrfFailed, FormTooLarge):
             return pages.message_page(
                 request, browser_locale(request), "csrf_failed", 403, "/back-office/login"
             )
@@ -851,8 +906,9 @@ def back_office_pages(pages: Pages) -> APIRouter:
             to_handle = await service.list_returns(
                 merchant_id, ReturnFilter(label_status="awaiting_merchant"), 50, None
             )
+            given = cursor if cursor and len(cursor) <= TOKEN_MAX else None
             try:
-                listed = await service.list_returns(merchant_id, where, 50, cursor)
+                listed = await service.list_returns(merchant_id, where, 50, given)
             except ValueError:
                 listed = await service.list_returns(merchant_id, where, 50, None)
             query = {
@@ -957,7 +1013,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
                         **current,
                         "customer_service_email": str(form.get("customer_service_email", "")),
                         "locale": str(form.get("locale", "")),
-                        "return_window_days": str(form.get("return_window_days", "")),
+                        "return_window_days": _whole_number(form.get("return_window_days")),
                     }
                 )
             except ValidationError as error:

@@ -7,10 +7,24 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from returns_contracts.service_kit.bounds import (
+    EMAIL_MAX,
+    ID_MAX,
+    ONE_LINE_PATTERN,
+    Flag,
+    IdText,
+    IsoDate,
+    LongText,
+    OptionalName,
+    WholeNumber,
+)
 from returns_contracts.service_kit.errors import FieldProblem, error_body
 from returns_declaration.domain import rules
 from returns_declaration.domain.model import (
     LINE_ID_PATTERN,
+    LINE_QUANTITY_MAX,
+    MERCHANT_ID_PATTERN,
+    ORDER_LINES_MAX,
     Actor,
     Customer,
     LabelStatus,
@@ -25,6 +39,7 @@ from returns_declaration.domain.model import (
 from returns_declaration.domain.rules import DeclarationRejected
 from returns_declaration.service.ports import Photo, ReturnRecord
 from returns_declaration.service.use_cases import DraftView, PortalOrder, Submission
+from returns_declaration.service.users import MAX_PASSWORD
 
 
 def rejection_body(error: DeclarationRejected, code: str = "rule_broken") -> dict[str, Any]:
@@ -75,7 +90,7 @@ class ReasonBody(BaseModel):
 
     label_fr: str = Field(min_length=1, max_length=200)
     label_en: str = Field(min_length=1, max_length=200)
-    defective: bool = False
+    defective: Flag = False
 
 
 class MerchantAnswer(Merchant):
@@ -140,9 +155,17 @@ class OrderBody(BaseModel):
         },
     )
 
-    merchant_id: str | None = Field(default=None, description="If given, must match the URL.")
-    number: str | None = Field(default=None, description="If given, must match the URL.")
-    ordered_on: date
+    merchant_id: str | None = Field(
+        default=None, pattern=MERCHANT_ID_PATTERN, description="If given, must match the URL."
+    )
+    number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=ID_MAX,
+        pattern=ONE_LINE_PATTERN,
+        description="If given, must match the URL.",
+    )
+    ordered_on: IsoDate
     customer: Customer = Field(description="Name, e-mail, phone and delivery address.")
     lines: tuple[OrderLine, ...] = Field(min_length=1)
 
@@ -159,8 +182,8 @@ class OrderBody(BaseModel):
 class UserBody(BaseModel):
     model_config = _examples({"password": "a long passphrase", "display_name": "Julie"})
 
-    password: str = Field(min_length=10, max_length=200)
-    display_name: str | None = Field(default=None, max_length=200)
+    password: str = Field(min_length=10, max_length=MAX_PASSWORD)
+    display_name: OptionalName | None = None
 
 
 class UserAnswer(BaseModel):
@@ -176,11 +199,11 @@ class UserAnswer(BaseModel):
 class LabelRequestBody(BaseModel):
     model_config = _examples({"regenerate": False, "requested_by_name": "Julie (service client)"})
 
-    regenerate: bool = Field(
+    regenerate: Flag = Field(
         default=False, description="Make a new label even if one exists (voids the old one)."
     )
-    requested_by_name: str | None = Field(
-        default=None, max_length=200, description="Who clicked, shown on the timeline."
+    requested_by_name: OptionalName | None = Field(
+        default=None, description="Who clicked, shown on the timeline."
     )
 
 
@@ -347,8 +370,8 @@ class ReturnRecordAnswer(BaseModel):
 class SessionBody(BaseModel):
     model_config = _examples({"order_number": "DEMO-1001", "email": "camille.martin@example.com"})
 
-    order_number: str = Field(min_length=1, max_length=64)
-    email: str = Field(min_length=3, max_length=320)
+    order_number: str = Field(min_length=1, max_length=ID_MAX)
+    email: str = Field(min_length=3, max_length=EMAIL_MAX)
 
 
 class SessionAnswer(BaseModel):
@@ -474,7 +497,9 @@ class PortalOrderAnswer(BaseModel):
 
 class SelectedLine(BaseModel):
     line_id: str = Field(pattern=LINE_ID_PATTERN)
-    quantity: int
+    quantity: WholeNumber = Field(
+        ge=0, le=LINE_QUANTITY_MAX, description="At most what is left to return of the line."
+    )
 
 
 class DraftBody(BaseModel):
@@ -482,7 +507,7 @@ class DraftBody(BaseModel):
         {"lines": [{"line_id": "1", "quantity": 1}, {"line_id": "2", "quantity": 1}]}
     )
 
-    lines: list[SelectedLine] = Field(max_length=100)
+    lines: list[SelectedLine] = Field(max_length=ORDER_LINES_MAX)
 
 
 class ReasonChoice(BaseModel):
@@ -502,8 +527,8 @@ class DefectBody(BaseModel):
         {"comment": "Le mug est arrivé fêlé sur l'anse.", "photo_ids": ["ph_7d2e"]}
     )
 
-    comment: str | None = Field(default=None, max_length=10_000)
-    photo_ids: list[str] = Field(default_factory=list, max_length=20)
+    comment: LongText | None = None
+    photo_ids: list[IdText] = Field(default_factory=list, max_length=20)
 
 
 class DraftLineAnswer(BaseModel):

@@ -70,6 +70,10 @@ TEXTS: dict[str, dict[Locale, str]] = {
         "en": "Your session has expired; please sign in again.",
     },
     "not_found": {"fr": "Page introuvable.", "en": "Page not found."},
+    "form_too_large": {
+        "fr": "Ce formulaire est trop volumineux ; envoyez moins de photos à la fois.",
+        "en": "This form is too large; send fewer photos at a time.",
+    },
     "media_unavailable": {
         "fr": "Les photos ne peuvent pas être envoyées pour le moment ; réessayez dans un instant.",
         "en": "Photos cannot be sent right now; please try again in a moment.",

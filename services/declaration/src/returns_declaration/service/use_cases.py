@@ -256,6 +256,10 @@ class DeclarationService:
         """R2: order number + e-mail of that order. A wrong pair gets the same answer whether
         the order exists or not, and attempts are limited per order and per client address."""
         merchant = await self.merchant(merchant_id)
+        if not rules.could_sign_in(order_number, email):
+            raise SessionRefused(
+                [rules.field_error(merchant.locale, "order_number", "order_not_found")]
+            )
         now = self.clock()
         limits = self.limits
         client_key = f"client:{client_address}"
@@ -402,7 +406,8 @@ class DeclarationService:
     ) -> DraftView:
         """Step 3, defective reason (R6): each photo must be one media holds for this merchant
         and this draft."""
-        found = await self.photos.lookup(session.merchant_id, list(dict.fromkeys(photo_ids)))
+        wanted = rules.photo_ids_worth_checking(photo_ids)
+        found = await self.photos.lookup(session.merchant_id, wanted)
         of_draft = {
             photo.photo_id: photo
             for photo in found

@@ -12,11 +12,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
+from returns_contracts.service_kit.bounds import EMAIL_MAX
+
 # scrypt cost: about 16 MB and tens of milliseconds per check, enough to slow guessing.
 _SCRYPT_N = 2**14
 _SCRYPT_R = 8
 _SCRYPT_P = 1
 _MIN_PASSWORD = 10
+MAX_PASSWORD = 200
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,8 @@ class MerchantUsers:
         self, merchant_id: str, email: str, password: str, display_name: str | None
     ) -> MerchantUser:
         """Create the account or replace its password (the operator does this)."""
-        if len(password) < _MIN_PASSWORD:
-            raise WeakPassword(f"The password needs at least {_MIN_PASSWORD} characters.")
+        if not _MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+            raise WeakPassword(f"The password needs {_MIN_PASSWORD} to {MAX_PASSWORD} characters.")
         salt = secrets.token_bytes(16)
         user = MerchantUser(
             email=normalise_email(email),
@@ -74,6 +77,10 @@ class MerchantUsers:
         return user
 
     async def authenticate(self, email: str, password: str) -> MerchantUser | None:
+        # Longer than any account's: refused like a wrong pair, after the same work.
+        if len(email) > EMAIL_MAX or len(password) > MAX_PASSWORD:
+            _hash(password[:MAX_PASSWORD], _DUMMY_SALT)
+            return None
         user = await self.store.get_user(normalise_email(email))
         if user is None:
             _hash(password, _DUMMY_SALT)

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from returns_contracts import Actor
 from returns_contracts.service_kit.access import Access, access, internal_caller
+from returns_contracts.service_kit.bounds import ID_PATTERN, link_parts_fit
 from returns_contracts.service_kit.errors import ErrorBody, error_response
 from returns_contracts.signing import InvalidToken
 from returns_labels.domain.model import Label, LabelStatus
 from returns_labels.service.links import LabelLinks
 from returns_labels.service.use_cases import LabelsService
+
+# Every path and query parameter has a bound (service_kit.bounds): out of it, a 422.
+Id = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
 class LabelView(BaseModel):
@@ -80,7 +85,7 @@ def labels_router(
         dependencies=[Depends(internal_caller(internal_token))],
         openapi_extra=access(Access.INTERNAL_TOKEN),
     )
-    async def get_label(merchant_id: str, return_id: str) -> LabelAnswer | JSONResponse:
+    async def get_label(merchant_id: Id, return_id: Id) -> LabelAnswer | JSONResponse:
         tracked = await service.label_status(merchant_id, return_id)
         if tracked is None:
             # Another merchant's return answers exactly like an unknown one (R12).
@@ -107,6 +112,8 @@ def labels_router(
     )
     async def download(label_id: str, exp: str = Query(""), sig: str = Query("")) -> Response:
         try:
+            if not link_parts_fit(label_id, exp, sig):
+                raise InvalidToken("longer than any link this service signs")
             links.check(label_id, exp, sig, clock())
         except InvalidToken:
             # Whether the label exists is nobody's business without a valid link.

@@ -9,13 +9,17 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from returns_contracts.service_kit.access import Access, access, internal_caller
+from returns_contracts.service_kit.bounds import ID_PATTERN, TOKEN_MAX, IdText, link_parts_fit
 from returns_media.domain.errors import NotFound
 from returns_media.domain.model import VARIANTS, Variant
 from returns_media.entrypoints.upload import receive_file
 from returns_media.service.links import LINK_GONE
 from returns_media.service.use_cases import MediaService, PhotoView, ReceivedFile
 
-Id = Annotated[str, Path(min_length=1, max_length=200)]
+# Every path, query and header parameter has a bound (service_kit.bounds): out of it, a 422.
+Id = Annotated[str, Path(pattern=ID_PATTERN)]
+# The draft token; documented by the route's security scheme (draftToken), not as a parameter.
+Bearer = Annotated[str | None, Header(max_length=TOKEN_MAX, include_in_schema=False)]
 
 
 class PhotoAnswer(BaseModel):
@@ -52,8 +56,8 @@ class PhotoAnswer(BaseModel):
 
 
 class LookupRequest(BaseModel):
-    merchant_id: str = Field(min_length=1, max_length=200)
-    photo_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(max_length=100)
+    merchant_id: IdText
+    photo_ids: list[IdText] = Field(max_length=100)
 
 
 class LookupAnswer(BaseModel):
@@ -95,8 +99,8 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         request: Request,
         merchant_id: Id,
         draft_id: Id,
-        line_id: Annotated[str, Query(min_length=1, max_length=200)],
-        authorization: Annotated[str | None, Header()] = None,
+        line_id: Annotated[str, Query(pattern=ID_PATTERN)],
+        authorization: Bearer = None,
     ) -> PhotoAnswer:
         ref = service.authorize(authorization, merchant_id, draft_id)
         opened: list[ReceivedFile] = []
@@ -124,7 +128,7 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         merchant_id: Id,
         draft_id: Id,
         photo_id: Id,
-        authorization: Annotated[str | None, Header()] = None,
+        authorization: Bearer = None,
     ) -> Response:
         ref = service.authorize(authorization, merchant_id, draft_id)
         await service.remove(ref, photo_id)
@@ -139,8 +143,9 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         openapi_extra=access(Access.SIGNED_LINK),
     )
     async def open_link(photo_id: str, variant: str, exp: str = "", sig: str = "") -> Response:
-        # Whatever is wrong with a link (shape, signature, expiry, photo), the answer is 404.
-        if variant not in VARIANTS:
+        # Whatever is wrong with a link (shape, length, signature, expiry, photo), the answer is
+        # 404; only what this service signed gets past the signature to the store.
+        if variant not in VARIANTS or not link_parts_fit(photo_id, exp, sig):
             raise NotFound(LINK_GONE)
         chosen: Variant = "full" if variant == "full" else "thumb"
         data, photo = await service.open(photo_id, chosen, exp, sig)
