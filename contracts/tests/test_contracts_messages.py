@@ -248,6 +248,55 @@ def test_key_of_a_given_return() -> None:
     assert examples.merchant_updated(merchant_id="m-9").key() == b"m-9"
 
 
+# --- rolling deploys: tolerant reading, strict building ------------------------------------------
+
+
+def newer_producer_wire(event: ReturnSubmitted) -> dict[str, Any]:
+    """`event` as a newer producer writes it: optional fields added at every depth."""
+    data = as_dict(event)
+    data["trace_parent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    data["payload"]["gift_wrap"] = True
+    data["payload"]["customer"]["loyalty_tier"] = "gold"
+    data["payload"]["items"][0]["colour"] = {"name": "blue", "hex": "#0000ff"}
+    return data
+
+
+@pytest.mark.parametrize("as_text", [False, True], ids=["object", "json"])
+def test_unknown_fields_at_every_depth_are_ignored_when_reading(as_text: bool) -> None:
+    event = examples.return_submitted(defective=True)
+    data = newer_producer_wire(event)
+    parsed = parse_message(json.dumps(data) if as_text else data)
+    # Exactly the message an older producer would have sent: the known fields, nothing else.
+    assert parsed == event
+    assert as_dict(parsed) == as_dict(event)
+
+
+@pytest.mark.parametrize("message", EXAMPLES, ids=EXAMPLE_IDS)
+def test_an_unknown_field_never_makes_a_message_unreadable(message: Message) -> None:
+    data = as_dict(message)
+    data["added_by_a_newer_producer"] = 1
+    data["payload"]["added_by_a_newer_producer"] = [1, 2]
+    assert parse_message(data) == message
+
+
+def test_known_fields_are_still_validated_when_unknown_ones_are_ignored() -> None:
+    data = newer_producer_wire(examples.return_submitted(defective=True))
+    data["payload"]["items"][0]["quantity"] = 0
+    with pytest.raises(InvalidMessageError, match="quantity"):
+        parse_message(data)
+
+
+def test_building_a_message_with_an_unknown_field_is_refused() -> None:
+    """Producers stay strict: what is sent is what the schema states."""
+    event = examples.return_submitted(defective=True)
+    with pytest.raises(ValidationError, match="gift_wrap"):
+        ReturnSubmitted(**{**dict(event), "gift_wrap": True})
+    with pytest.raises(ValidationError, match="colour"):
+        ReturnedItem(**{**dict(event.payload.items[0]), "colour": "blue"})
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        ReturnSubmitted.model_validate(newer_producer_wire(event))
+
+
 # --- parse_message errors ----------------------------------------------------------------------
 
 

@@ -143,11 +143,63 @@ def test_cli_refuses_to_overwrite_an_incompatible_change(
         assert code == 1
         assert "LabelRejected.v1.json: incompatible" in output
         assert "LabelRejected v2" in output
-        assert "payload.retry_after: property removed or renamed" in output
+        assert (
+            "  breaks forward compatibility (consumers still on the committed schema cannot read "
+            "new messages):\n"
+            "    - LabelRejected.payload.retry_after: required property removed (old consumers "
+            "need it)\n"
+        ) in output
+        assert "breaks backward compatibility" not in output
     assert path.read_text(encoding="utf-8") == before
 
     assert _run(capsys, "write", "--force", "--dir", str(tmp_path))[0] == 0
     assert _run(capsys, "check", "--dir", str(tmp_path))[0] == 0
+
+
+def test_cli_lists_each_breaking_change_under_the_directions_it_breaks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The committed enum had one value more (narrowed: backward) and one less (widened:
+    forward) than the model; a type change breaks both ways and is listed under each."""
+    main(["write", "--dir", str(tmp_path)])
+    path = tmp_path / "LabelRejected.v1.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    properties = schema["$defs"]["LabelRejectedPayload"]["properties"]
+    properties["reason"]["enum"] = ["unknown_return", "wrong_merchant", "malformed_command", "gone"]
+    properties["detail"] = {"type": "integer"}
+    path.write_text(render_schema(schema), encoding="utf-8")
+    capsys.readouterr()
+
+    code, output = _run(capsys, "check", "--dir", str(tmp_path))
+    assert code == 1
+    lines = output.splitlines()
+    backward = lines.index(
+        "  breaks backward compatibility (consumers of the model cannot read old messages):"
+    )
+    forward = lines.index(
+        "  breaks forward compatibility (consumers still on the committed schema cannot read "
+        "new messages):"
+    )
+    assert backward < forward
+    assert lines[backward + 1 : forward] == [
+        "    - LabelRejected.payload.detail: type changed from integer to string",
+        '    - LabelRejected.payload.reason: enum narrowed: "gone" no longer accepted',
+    ]
+    assert lines[forward + 1 : forward + 3] == [
+        "    - LabelRejected.payload.detail: type changed from integer to string",
+        '    - LabelRejected.payload.reason: enum widened: "not_ready" now accepted (old '
+        "consumers reject it)",
+    ]
+
+
+def test_every_schema_states_both_directions_and_the_reading_rule() -> None:
+    for message_class in MESSAGE_CLASSES:
+        compatibility = generate_schema(message_class)["x-compatibility"]
+        assert compatibility["policy"] == "full"
+        assert "earlier schema" in compatibility["backward"]
+        assert "ignore the properties they do not know" in compatibility["forward"]
+        assert compatibility["unknown_properties"]["consumers"].startswith("ignored")
+        assert compatibility["unknown_properties"]["producers"].startswith("rejected")
 
 
 def test_cli_reports_orphan_schema_files(

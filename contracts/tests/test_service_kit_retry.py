@@ -6,6 +6,7 @@ not Kafka (the end-to-end tests drive the real broker).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -64,7 +65,7 @@ class Flaky:
 FAST = {"unavailable_cap_seconds": 0.001}
 
 
-async def _consume(handler: Flaky, retry: Retry) -> DeadLetters:
+async def _consume(handler: Flaky, retry: Retry, body: bytes | None = None) -> DeadLetters:
     dead_letters = DeadLetters()
     consume = reliable(
         consumer="test",
@@ -73,7 +74,7 @@ async def _consume(handler: Flaky, retry: Retry) -> DeadLetters:
         retry=retry,
         routes=Routes().on(ReturnSubmitted, handler),
     )
-    body = return_submitted().model_dump_json().encode()
+    body = return_submitted().model_dump_json().encode() if body is None else body
     await consume(body, cast(RawKafkaMessage, Raw(body)))
     return dead_letters
 
@@ -179,3 +180,26 @@ async def test_an_unparseable_message_its_handler_declines_or_fails_on_is_dead_l
     for handler in (decline, fail):
         routes = Routes().on(ReturnSubmitted, Flaky()).on_unparseable("returns.submitted", handler)
         assert len((await _consume_unparseable(routes)).published) == 1
+
+
+async def test_fields_a_newer_producer_added_reach_the_handler_not_the_dlq() -> None:
+    """Rolling deploys: the consumer loop reads unknown fields tolerantly, at every depth."""
+    event = return_submitted()
+    data = json.loads(event.model_dump_json())
+    data["added_by_a_newer_producer"] = "x"
+    data["payload"]["items"][0]["added_by_a_newer_producer"] = {"nested": True}
+    handler = Flaky()
+    dead_letters = await _consume(handler, Retry(3, 0.0001, **FAST), json.dumps(data).encode())
+    assert dead_letters.published == []
+    assert handler.handled == [event]
+
+
+async def test_a_message_that_does_not_parse_is_still_dead_lettered_at_once() -> None:
+    data = json.loads(return_submitted().model_dump_json())
+    data["payload"]["items"][0]["quantity"] = "many"
+    handler = Flaky()
+    dead_letters = await _consume(handler, Retry(3, 0.0001, **FAST), json.dumps(data).encode())
+    assert handler.calls == 0
+    [(topic, headers)] = dead_letters.published
+    assert topic == "returns.submitted.dlq"
+    assert (headers[HEADER_ERROR_TYPE], headers[HEADER_ATTEMPTS]) == ("InvalidMessageError", "1")

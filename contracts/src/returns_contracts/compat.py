@@ -1,16 +1,30 @@
-"""Compatibility of two JSON Schemas of the same message version.
+"""Compatibility of two JSON Schemas of the same message version, in each direction.
 
-`find_incompatibilities(committed, generated)` lists the changes that break a producer or a
-consumer of the committed version. Rules, old -> new:
+`find_incompatibilities(committed, generated)` lists the changes from the committed schema
+(old) to the one the model generates now (new), each with the direction(s) it breaks:
 
-- a property removed (or renamed: that is a removal plus an addition) breaks;
-- a new property is fine when optional, breaks when required (old producers do not send it);
-- an optional property made required breaks old producers; a required property made optional
-  breaks consumers that rely on it;
+- **backward**: consumers on the new schema read messages written under the old one (messages
+  still in the topics, producers not yet redeployed);
+- **forward**: consumers still on the old schema read messages written under the new one (a
+  rolling deploy upgrades producers before every consumer).
+
+Both matter during a rolling deploy, so a published version accepts only changes that break
+neither; anything else is a new version. The rules assume what the contracts do: producers are
+strict (a schema's `additionalProperties: false` says what they may write) and consumers are
+tolerant (`parse_message` ignores properties it does not know). Old -> new:
+
+- a new optional property breaks nothing (old consumers ignore it; old producers, pydantic
+  models, never wrote a property they did not declare); a new required one breaks backward;
+- a property removed (or renamed: a removal plus an addition) breaks forward: old consumers
+  need it when it was required, and silently read its default when it was optional;
+- an optional property made required breaks backward; a required one made optional, forward;
 - a type change breaks, at any depth (`$ref`s into `$defs` are followed): a JSON type or string
-  format that is no longer accepted, or one newly accepted (including `null`);
-- narrowing the accepted values breaks: enum/const values removed, a bound, length, item count
-  or pattern made stricter, extra properties no longer allowed. Widening them is fine.
+  format no longer accepted breaks backward, one newly accepted (including `null`) forward;
+- narrowing the accepted values breaks backward (enum/const values removed, a bound, length,
+  item count or pattern made stricter or added), widening them breaks forward (values added, a
+  bound made looser or removed): an old consumer rejects the new values;
+- whether unknown properties are allowed breaks nothing (readers ignore them either way); a
+  schema for the values of a map (`additionalProperties: {...}`) is compared like a property.
 
 Annotations (`title`, `description`, `default`, `examples`, `$schema`, `x-*`) are ignored.
 """
@@ -18,9 +32,16 @@ Annotations (`title`, `description`, `default`, `examples`, `$schema`, `x-*`) ar
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal
 
 Schema = Mapping[str, Any]
+
+Direction = Literal["backward", "forward"]
+BACKWARD: Final = "backward"
+"""New consumers cannot read some messages written under the old schema."""
+FORWARD: Final = "forward"
+"""Old consumers cannot read some messages written under the new schema."""
+DIRECTIONS: tuple[Direction, ...] = (BACKWARD, FORWARD)
 
 # Keyword -> True when a larger value is stricter (a lower bound), False when smaller is.
 _BOUNDS: dict[str, bool] = {
@@ -43,13 +64,26 @@ class Incompatibility:
 
     path: str
     reason: str
+    breaks: frozenset[Direction]
+    """The direction(s) it breaks: `backward`, `forward` or both."""
+
+    @property
+    def backward(self) -> bool:
+        """New consumers cannot read some old messages."""
+        return BACKWARD in self.breaks
+
+    @property
+    def forward(self) -> bool:
+        """Old consumers cannot read some new messages."""
+        return FORWARD in self.breaks
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+        directions = " and ".join(d for d in DIRECTIONS if d in self.breaks)
+        return f"{self.path}: {self.reason} (breaks {directions})"
 
 
 def find_incompatibilities(old: Schema, new: Schema) -> list[Incompatibility]:
-    """The changes from `old` (committed) to `new` (generated) that break v1 users."""
+    """The changes from `old` (committed) to `new` (generated) that break either direction."""
     comparison = _Comparison(old, new)
     root = old.get("title")
     comparison.compare(old, new, root if isinstance(root, str) else "$")
@@ -100,6 +134,13 @@ def _allowed_values(branch: Schema) -> list[Any] | None:
     return None
 
 
+def _bound(branch: Schema, keyword: str) -> float | None:
+    value = branch.get(keyword)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
 def _describe(branch: Schema) -> str:
     values = _allowed_values(branch)
     if values is not None:
@@ -117,8 +158,8 @@ class _Comparison:
         self.problems: list[Incompatibility] = []
         self._in_progress: set[tuple[int, int]] = set()
 
-    def _add(self, path: str, reason: str) -> None:
-        self.problems.append(Incompatibility(path, reason))
+    def _add(self, path: str, reason: str, *breaks: Direction) -> None:
+        self.problems.append(Incompatibility(path, reason, frozenset(breaks)))
 
     # --- walking -------------------------------------------------------------------------------
 
@@ -175,14 +216,21 @@ class _Comparison:
             gained = [branch for branch in new_branches if _kind(branch) not in old_kinds]
         if lost and gained:
             self._add(
-                path, f"type changed from {self._list(old_branches)} to {self._list(new_branches)}"
+                path,
+                f"type changed from {self._list(old_branches)} to {self._list(new_branches)}",
+                BACKWARD,
+                FORWARD,
             )
         elif lost:
-            self._add(path, f"type narrowed: {self._list(lost)} no longer accepted")
+            self._add(path, f"type narrowed: {self._list(lost)} no longer accepted", BACKWARD)
         elif [_kind(branch) for branch in gained] == ["null"]:
-            self._add(path, "type changed: now nullable (consumers of v1 expect a value)")
+            self._add(path, "type changed: now nullable (old consumers expect a value)", FORWARD)
         elif gained:
-            self._add(path, f"type widened: now also accepts {self._list(gained)}")
+            self._add(
+                path,
+                f"type widened: now also accepts {self._list(gained)} (old consumers do not)",
+                FORWARD,
+            )
         for old_branch in old_branches:
             candidates = [branch for branch in new_branches if _kind(branch) == _kind(old_branch)]
             if candidates:
@@ -229,36 +277,58 @@ class _Comparison:
     def _compare_values(self, old: Schema, new: Schema, path: str) -> None:
         old_values = _allowed_values(old)
         new_values = _allowed_values(new)
-        if new_values is None:
+        if old_values is None and new_values is None:
             return
         if old_values is None:
-            self._add(path, f"values narrowed to {_describe(new)}")
+            self._add(path, f"values narrowed to {_describe(new)}", BACKWARD)
+            return
+        if new_values is None:
+            self._add(path, f"values widened from {_describe(old)} to any {_kind(new)}", FORWARD)
             return
         removed = [value for value in old_values if value not in new_values]
-        if not removed:
-            return
-        if "const" in old and "const" in new:
+        added = [value for value in new_values if value not in old_values]
+        if "const" in old and "const" in new and removed:
             self._add(
                 path,
                 f"constant changed from {json.dumps(old['const'])} to {json.dumps(new['const'])}",
+                BACKWARD,
+                FORWARD,
             )
-        else:
+            return
+        if removed:
             listed = ", ".join(json.dumps(value) for value in removed)
-            self._add(path, f"enum narrowed: {listed} no longer accepted")
+            self._add(path, f"enum narrowed: {listed} no longer accepted", BACKWARD)
+        if added:
+            listed = ", ".join(json.dumps(value) for value in added)
+            self._add(
+                path, f"enum widened: {listed} now accepted (old consumers reject it)", FORWARD
+            )
 
     def _compare_bounds(self, old: Schema, new: Schema, path: str) -> None:
         for keyword, larger_is_stricter in _BOUNDS.items():
-            new_bound = new.get(keyword)
-            if not isinstance(new_bound, int | float):
-                continue
-            old_bound = old.get(keyword)
-            if not isinstance(old_bound, int | float):
-                self._add(path, f"{keyword} {new_bound} added")
-            elif (new_bound > old_bound) if larger_is_stricter else (new_bound < old_bound):
-                self._add(path, f"{keyword} made stricter: {old_bound} -> {new_bound}")
+            new_bound = _bound(new, keyword)
+            old_bound = _bound(old, keyword)
+            if old_bound is None and new_bound is not None:
+                self._add(path, f"{keyword} {new_bound} added", BACKWARD)
+            elif new_bound is None and old_bound is not None:
+                self._add(path, f"{keyword} {old_bound} removed", FORWARD)
+            elif new_bound is not None and old_bound is not None and new_bound != old_bound:
+                if (new_bound > old_bound) == larger_is_stricter:
+                    self._add(
+                        path, f"{keyword} made stricter: {old_bound} -> {new_bound}", BACKWARD
+                    )
+                else:
+                    self._add(path, f"{keyword} made looser: {old_bound} -> {new_bound}", FORWARD)
         new_pattern = new.get("pattern")
-        if isinstance(new_pattern, str) and new_pattern != old.get("pattern"):
-            self._add(path, f"pattern changed to {new_pattern!r}")
+        old_pattern = old.get("pattern")
+        if new_pattern == old_pattern:
+            return
+        if not isinstance(old_pattern, str):
+            self._add(path, f"pattern {new_pattern!r} added", BACKWARD)
+        elif not isinstance(new_pattern, str):
+            self._add(path, f"pattern {old_pattern!r} removed", FORWARD)
+        else:
+            self._add(path, f"pattern changed to {new_pattern!r}", BACKWARD, FORWARD)
 
     def _compare_arrays(self, old: Schema, new: Schema, path: str) -> None:
         old_items = old.get("items")
@@ -273,27 +343,44 @@ class _Comparison:
         new_properties: Mapping[str, Schema] = new.get("properties") or {}
         old_required = set(old.get("required") or ())
         new_required = set(new.get("required") or ())
+        old_extra = old.get("additionalProperties", True)
+        new_extra = new.get("additionalProperties", True)
 
         for name, old_property in old_properties.items():
             where = f"{path}.{name}"
             if name not in new_properties:
-                self._add(where, "property removed or renamed")
+                if name in old_required:
+                    self._add(where, "required property removed (old consumers need it)", FORWARD)
+                else:
+                    self._add(
+                        where,
+                        "property removed or renamed (old consumers read its default instead)",
+                        FORWARD,
+                    )
                 continue
             if name in new_required and name not in old_required:
-                self._add(where, "optional property made required")
+                self._add(
+                    where, "optional property made required (old producers may omit it)", BACKWARD
+                )
             elif name in old_required and name not in new_required:
-                self._add(where, "required property made optional (consumers of v1 rely on it)")
+                self._add(
+                    where, "required property made optional (old consumers rely on it)", FORWARD
+                )
             self.compare(old_property, new_properties[name], where)
         for name in new_properties:
             if name not in old_properties and name in new_required:
-                self._add(f"{path}.{name}", "new required property (old producers do not send it)")
+                self._add(
+                    f"{path}.{name}",
+                    "new required property (old producers do not send it)",
+                    BACKWARD,
+                )
 
-        old_extra = old.get("additionalProperties", True)
-        new_extra = new.get("additionalProperties", True)
-        if new_extra is False and old_extra is not False:
-            self._add(path, "additional properties no longer allowed")
-        elif isinstance(new_extra, Mapping):
-            if old_extra is True:
-                self._add(path, "additional properties restricted")
-            elif isinstance(old_extra, Mapping):
+        # Unknown properties are ignored by readers, so allowing or forbidding them breaks
+        # nothing; a schema for the values of a map is data that readers do validate.
+        if isinstance(new_extra, Mapping):
+            if isinstance(old_extra, Mapping):
                 self.compare(old_extra, new_extra, f"{path}{{*}}")
+            elif old_extra is True:
+                self._add(path, "map values restricted", BACKWARD)
+        elif isinstance(old_extra, Mapping) and new_extra is True:
+            self._add(path, "map values widened to any (old consumers check them)", FORWARD)

@@ -60,13 +60,21 @@ def _envelope_always_on_the_wire(schema: JsonDict, model_class: type[Any]) -> No
 
 
 class Payload(BaseModel):
-    """Base of every payload and nested model: immutable, unknown fields rejected."""
+    """Base of every payload and nested model: immutable, unknown fields rejected when built.
+
+    `parse_message` overrides that when reading (unknown fields ignored): strict writers,
+    tolerant readers.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 class Message(BaseModel):
-    """The envelope of a Kafka message. Concrete messages fix `type`, `version` and `payload`."""
+    """The envelope of a Kafka message. Concrete messages fix `type`, `version` and `payload`.
+
+    Building a message rejects unknown fields (`extra="forbid"`); reading one goes through
+    `parse_message`, which ignores them (see there).
+    """
 
     model_config = ConfigDict(
         frozen=True,

@@ -3,7 +3,7 @@
 import json
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 from pydantic import ValidationError
 
@@ -54,6 +54,11 @@ MESSAGE_TYPES: Mapping[str, type[Message]] = MappingProxyType(
 """Type name -> class of its newest version."""
 
 
+TOLERATED_EXTRA: Final = "ignore"
+"""What `parse_message` does with unknown fields: drop them. Not "allow": the models' serialisers
+are built for their strict config and would not write kept extras back out anyway."""
+
+
 class MessageError(ValueError):
     """A raw message that cannot be read; a consumer sends it to the dead-letter topic."""
 
@@ -79,6 +84,12 @@ def parse_message(raw: bytes | bytearray | str | Mapping[str, Any]) -> Message:
 
     Dispatches on `type` and `version`, requires every envelope field to be present (defaults are
     for building messages, not for reading them) and raises a `MessageError` subclass otherwise.
+
+    Reading is tolerant: fields the class does not know, at the top level or at any depth of the
+    payload, are ignored, so a newer producer that adds an optional field does not dead-letter
+    its messages on a consumer still on the older contract during a rolling deploy. Building is
+    strict: a message constructed in Python (or validated with `model_validate`) still rejects
+    unknown fields, so a producer cannot send what its schema does not state.
     """
     data: object
     if isinstance(raw, bytes | bytearray | str):
@@ -112,6 +123,6 @@ def parse_message(raw: bytes | bytearray | str | Mapping[str, Any]) -> Message:
             f"{type_name} v{version} message lacks envelope field(s): {', '.join(missing)}"
         )
     try:
-        return message_class.model_validate(data)
+        return message_class.model_validate(data, extra=TOLERATED_EXTRA)
     except ValidationError as exc:
         raise InvalidMessageError(f"invalid {type_name} v{version} message: {exc}") from exc

@@ -3,13 +3,19 @@
     python -m returns_contracts.schemas write [--dir DIR] [--force]
     python -m returns_contracts.schemas check [--dir DIR]
 
-The schemas use pydantic's *validation* mode: they describe what a consumer accepts, so a field
-with a default is optional, which is what the compatibility rules reason about (in serialization
-mode every field is emitted). The envelope fields are still listed as required: they are always
-on the wire. `write` refuses a change that breaks a committed version unless `--force`.
+The schemas use pydantic's *validation* mode: a field with a default is optional, which is what
+the compatibility rules reason about (in serialization mode every field is emitted). The envelope
+fields are still listed as required: they are always on the wire. `additionalProperties: false`
+is the producers' rule (a message is built strictly); consumers read tolerantly and ignore
+properties they do not know (`parse_message`). Each schema states that, and what backward and
+forward compatibility mean for it, under `x-compatibility`.
+
+`write` refuses a change that breaks a committed version in either direction unless `--force`;
+both commands list the breaking changes under the direction they break.
 """
 
 import argparse
+import copy
 import json
 import sys
 from collections.abc import Sequence
@@ -17,7 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from returns_contracts.compat import Incompatibility, find_incompatibilities
+from returns_contracts.compat import (
+    BACKWARD,
+    DIRECTIONS,
+    FORWARD,
+    Incompatibility,
+    find_incompatibilities,
+)
 from returns_contracts.envelope import Message
 from returns_contracts.registry import MESSAGE_CLASSES
 from returns_contracts.topics import COMPACTED_TOPICS
@@ -32,6 +44,31 @@ BUMP_HINT = (
     "{type} v{next} (a new class with version: Literal[{next}], registered in "
     "returns_contracts.registry.MESSAGE_CLASSES)"
 )
+
+
+COMPATIBILITY: dict[str, Any] = {
+    "policy": "full",
+    BACKWARD: (
+        "consumers built on this schema read every message written under an earlier schema of "
+        "this version (messages still in the topic, producers not yet redeployed)"
+    ),
+    FORWARD: (
+        "consumers still built on an earlier schema of this version read every message written "
+        "under this one (producers redeployed first): they ignore the properties they do not know"
+    ),
+    "unknown_properties": {
+        "producers": "rejected: a message is built with the listed properties only",
+        "consumers": "ignored, at every depth: a newer producer's added optional property is read",
+    },
+    "breaking_change": "a new version of the message type, registered beside this one",
+}
+"""The `x-compatibility` annotation of every schema: what a change within a version must keep."""
+
+DIRECTION_HEADINGS: dict[str, str] = {
+    BACKWARD: "breaks backward compatibility (consumers of the model cannot read old messages)",
+    FORWARD: "breaks forward compatibility (consumers still on the committed schema cannot read "
+    "new messages)",
+}
 
 
 def schema_filename(message_class: type[Message]) -> str:
@@ -49,6 +86,7 @@ def generate_schema(message_class: type[Message]) -> dict[str, Any]:
         "kind": message_class.kind,
         "compacted": message_class.topic_base in COMPACTED_TOPICS,
     }
+    schema["x-compatibility"] = copy.deepcopy(COMPATIBILITY)
     return schema
 
 
@@ -90,12 +128,23 @@ class SchemaReport:
             type_name, version = parse_filename(name)
             hint = BUMP_HINT.format(type=type_name, version=version, next=version + 1)
             lines.append(f"{name}: incompatible with the committed schema; {hint}:")
-            lines.extend(f"  - {problem}" for problem in problems)
+            lines.extend(describe_by_direction(problems))
         for name in self.orphans:
             lines.append(
                 f"{name}: no message class generates it; a published version keeps its class"
             )
         return lines
+
+
+def describe_by_direction(problems: Sequence[Incompatibility]) -> list[str]:
+    """The problems listed under each direction they break (one that breaks both, twice)."""
+    lines: list[str] = []
+    for direction in DIRECTIONS:
+        breaking = [problem for problem in problems if direction in problem.breaks]
+        if breaking:
+            lines.append(f"  {DIRECTION_HEADINGS[direction]}:")
+            lines.extend(f"    - {problem.path}: {problem.reason}" for problem in breaking)
+    return lines
 
 
 def parse_filename(name: str) -> tuple[str, int]:

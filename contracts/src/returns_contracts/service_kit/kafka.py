@@ -246,7 +246,8 @@ def reliable(
     """Wrap the routes' handlers so that consuming never raises: retry, dead-letter, carry on.
 
     Messages of a type this consumer does not handle are skipped; a payload that does not
-    parse is dead-lettered without retries.
+    parse is dead-lettered without retries. Fields the contract does not know are no reason:
+    `parse_message` ignores them, so a newer producer's added field is read (rolling deploys).
     """
 
     async def consume(body: bytes, raw: RawKafkaMessage) -> None:
