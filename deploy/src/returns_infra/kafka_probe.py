@@ -18,23 +18,25 @@ from aiokafka.partitioner import DefaultPartitioner
 WAIT = 60.0
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> list[TopicPartition]:
-    await consumer.topics()  # fetches the metadata of every topic
-    found: list[TopicPartition] = []
-    for topic in topics:
-        numbers = consumer.partitions_for_topic(topic)
-        if not numbers:
-            raise AssertionError(f"topic {topic} does not exist")
-        found.extend(TopicPartition(topic, number) for number in sorted(numbers))
-    return found
+async def _partitions(bootstrap_servers: str, topics: Sequence[str]) -> list[TopicPartition]:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
+    await producer.start()
+    try:
+        return [
+            TopicPartition(topic, number)
+            for topic in topics
+            for number in sorted(await producer.partitions_for(topic))
+        ]
+    finally:
+        await producer.stop()
 
 
 async def end_offsets(bootstrap_servers: str, topics: Sequence[str]) -> dict[TopicPartition, int]:
     """The offset the next record of each partition of `topics` will get."""
+    partitions = await _partitions(bootstrap_servers, topics)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, topics)
         ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
         return ends
     finally:
@@ -91,12 +93,9 @@ async def records_up_to_now(bootstrap_servers: str, topics: Sequence[str]) -> li
 async def key_beside(bootstrap_servers: str, key: str, topics: Sequence[str]) -> str:
     """A new return id whose messages land on the same partition as `key`'s on each of `topics`
     (the producers' default partitioner: murmur2 of the key), to serve as a sentinel."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
-    await producer.start()
-    try:
-        partitions = {topic: sorted(await producer.partitions_for(topic)) for topic in topics}
-    finally:
-        await producer.stop()
+    partitions: dict[str, list[int]] = {topic: [] for topic in topics}
+    for found in await _partitions(bootstrap_servers, topics):
+        partitions[found.topic].append(found.partition)
     partitioner = DefaultPartitioner()
 
     def placed(candidate: str) -> list[int]:
