@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from PIL import Image
 from pymongo import MongoClient
@@ -39,7 +37,7 @@ from returns_contracts.signing import issue_draft_token
 from returns_infra import Infra
 from returns_infra.config import Settings
 from returns_infra.fixtures import RunningServices, SmtpServer
-from returns_infra.kafka_probe import end_offsets, records_between
+from returns_infra.kafka_probe import end_offsets, records_between, records_up_to_now
 from returns_infra.services import service_logs
 from returns_infra.testing import eventually, message_detail, messages_to, wait_for_messages_to
 
@@ -289,7 +287,7 @@ async def test_a_classic_return_is_confirmed_then_its_label_arrives_as_a_pdf(
         "customer_return_confirmation",
     ]
     assert all(record["return_id"] == event.payload.return_id for record in records)
-    notifications = await _notifications_of(kafka_bootstrap_servers, shop.id, 2)
+    notifications = await _notifications_of(kafka_bootstrap_servers, mongodb_url, shop.id, 2)
     assert sorted((n.payload.template, n.payload.message_id) for n in notifications) == sorted(
         (record["template"], record["message_id"]) for record in records
     )
@@ -298,29 +296,23 @@ async def test_a_classic_return_is_confirmed_then_its_label_arrives_as_a_pdf(
 
 
 async def _notifications_of(
-    bootstrap_servers: str, merchant_id: str, count: int
+    bootstrap_servers: str, mongodb_url: str, merchant_id: str, count: int
 ) -> list[NotificationSent]:
-    """The merchant's NotificationSent events, once `count` of them are on the topic."""
-    consumer = AIOKafkaConsumer(
-        TOPICS.notification_sent,
-        bootstrap_servers=bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
+    """The merchant's NotificationSent events, read once its `count` e-mails are recorded as
+    announced: the notifier records that only after the broker acknowledged the event, and never
+    announces a recorded one again, so every copy there will be is on the topic by then."""
+
+    def all_announced() -> bool | None:
+        records = _sent_records(mongodb_url, merchant_id)
+        done = len(records) == count and all(r["published_at"] is not None for r in records)
+        return True if done else None
+
+    eventually(all_announced, WAIT, f"{count} e-mails of {merchant_id} announced")
     found: list[NotificationSent] = []
-    deadline = time.monotonic() + WAIT
-    try:
-        while len(found) < count:
-            assert time.monotonic() < deadline, f"{count} NotificationSent, got {found}"
-            batches = await consumer.getmany(timeout_ms=250)
-            for records in batches.values():
-                for record in records:
-                    message = parse_message(record.value)
-                    if isinstance(message, NotificationSent) and message.merchant_id == merchant_id:
-                        found.append(message)
-    finally:
-        await consumer.stop()
+    for record in await records_up_to_now(bootstrap_servers, [TOPICS.notification_sent]):
+        message = parse_message(record.value)
+        if isinstance(message, NotificationSent) and message.merchant_id == merchant_id:
+            found.append(message)
     return found
 
 
