@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import socket
 import sys
-import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from pymongo import MongoClient
 
 from returns_contracts import (
@@ -48,6 +47,7 @@ from returns_declaration.entrypoints.demo import (
 )
 from returns_infra import processes
 from returns_infra.fixtures import RunningServices, SmtpServer
+from returns_infra.kafka_probe import records_up_to_now
 from returns_infra.services import service_env
 from returns_infra.testing import eventually, message_detail, messages_to, wait_for_messages_to
 
@@ -145,43 +145,42 @@ def shop(services: RunningServices) -> Shop:
     return Shop(services)
 
 
-async def _returns_submitted(bootstrap: str, topics: Topics, return_id: str) -> list[Message]:
-    """Every ReturnSubmitted of `return_id` on the broker: wait for the first, then a while
-    longer so that a duplicate would show."""
-    return await _messages_about(bootstrap, topics.return_submitted, return_id)
-
-
-async def _messages_about(bootstrap: str, topic: str, return_id: str) -> list[Message]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[Message] = []
+def _outbox_state(mongodb_url: str, database: str, return_id: str) -> tuple[int, int, bool]:
+    """(events in the return's outbox, how many are marked sent, whether some are pending)."""
+    client: MongoClient[dict[str, Any]] = MongoClient(mongodb_url)
     try:
-        deadline = time.monotonic() + 60
-        settle_until: float | None = None
-        while time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                # Messages are keyed by return id; other tests share the topic (some publish
-                # malformed messages on purpose), so only this return's records are read.
-                found.extend(
-                    parse_message(record.value or b"")
-                    for record in records
-                    if record.key == return_id.encode()
-                )
-            if found and settle_until is None:
-                settle_until = time.monotonic() + 2
-            if settle_until is not None and time.monotonic() > settle_until:
-                break
+        document = client[database]["returns"].find_one({"_id": return_id})
     finally:
-        await consumer.stop()
-    return found
+        client.close()
+    assert document is not None
+    return len(document["outbox"]), document["outbox_sent"], document["outbox_pending"]
+
+
+async def _published(
+    bootstrap: str, topic: str, return_id: str, mongodb_url: str, database: str = "declaration"
+) -> list[Message]:
+    """Every message of `return_id` on `topic`, read once the relay has marked all the return's
+    events sent: it marks only after the broker acknowledged them, and a marked event is never
+    published again, so every copy there will ever be is on the topic by then."""
+
+    def all_sent() -> tuple[int, int, bool] | None:
+        state = _outbox_state(mongodb_url, database, return_id)
+        return state if state[1] == state[0] and not state[2] else None
+
+    eventually(all_sent, 60, f"the relay marking the events of {return_id} sent")
+    # Messages are keyed by return id; other tests share the topic (some publish malformed
+    # messages on purpose), so only this return's records are parsed.
+    records = await records_up_to_now(bootstrap, [topic])
+    return [
+        parse_message(record.value or b"") for record in records if record.key == return_id.encode()
+    ]
 
 
 # --- the four steps -----------------------------------------------------------------------------
 
 
 async def test_a_mixed_return_walks_the_four_steps_and_is_one_defective_event(
-    shop: Shop, smtp_server: SmtpServer, kafka_bootstrap_servers: str
+    shop: Shop, smtp_server: SmtpServer, kafka_bootstrap_servers: str, mongodb_url: str
 ) -> None:
     done = shop.declare([defective_line(), CLASSIC_LINE])
 
@@ -199,7 +198,9 @@ async def test_a_mixed_return_walks_the_four_steps_and_is_one_defective_event(
     assert answer["message"].startswith("Merci")
     return_id = answer["return_id"]
 
-    [event] = await _returns_submitted(kafka_bootstrap_servers, Topics(), return_id)
+    [event] = await _published(
+        kafka_bootstrap_servers, Topics().return_submitted, return_id, mongodb_url
+    )
     assert isinstance(event, ReturnSubmitted)
     assert event.payload.defective is True
     assert [(item.line_id, item.defective) for item in event.payload.items] == [
@@ -248,7 +249,9 @@ def test_the_order_shows_what_is_left_after_a_return(shop: Shop) -> None:
     assert (problem["field"], problem["code"]) == ("lines[0].quantity", "nothing_left_to_return")
 
 
-def test_classic_return_is_label_pending_in_labels(shop: Shop, smtp_server: SmtpServer) -> None:
+async def test_classic_return_is_label_pending_in_labels(
+    shop: Shop, smtp_server: SmtpServer, kafka_bootstrap_servers: str, mongodb_url: str
+) -> None:
     response = shop.submit([CLASSIC_LINE])
     assert response.status_code == 201, response.text
     assert response.json()["next_step"] == "label_follows"
@@ -261,7 +264,16 @@ def test_classic_return_is_label_pending_in_labels(shop: Shop, smtp_server: Smtp
         return str(answer.json()["status"]) if answer.status_code == 200 else None
 
     assert eventually(label_status, 60, "labels recording the return") == "label_pending"
+
+    # No e-mail to customer service for a classic return, checked once the notifier is past
+    # the return's event: a copy of it under a new event id, same key, so behind it on the
+    # partition, whose confirmation e-mail to the customer shows that it was handled.
+    event = _event_from_outbox(mongodb_url, return_id)
+    sentinel = event.model_copy(update={"event_id": uuid.uuid4()})
+    await _send(kafka_bootstrap_servers, sentinel)
+    eventually(lambda: _notified(mongodb_url, sentinel), 60, "the notifier handling the sentinel")
     assert messages_to(smtp_server.api_url, shop.customer_service) == []
+    assert _sent_templates(mongodb_url, event) == ["customer_return_confirmation"]
 
 
 def test_the_merchant_reads_the_label_through_the_return_record(shop: Shop) -> None:
@@ -393,17 +405,8 @@ async def test_same_event_delivered_twice_gives_one_email(
 
     event = _event_from_outbox(mongodb_url, return_id)
     sentinel = event.model_copy(update={"event_id": uuid.uuid4()})
-    topics = Topics()
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
-    await producer.start()
-    try:
-        for message in (event, event, sentinel):
-            # Same key, so the three land on one partition and are handled in this order.
-            await producer.send_and_wait(
-                topics.for_message(message), message.model_dump_json().encode(), key=message.key()
-            )
-    finally:
-        await producer.stop()
+    # Same key, so the three land on one partition and are handled in this order.
+    await _send(kafka_bootstrap_servers, event, event, sentinel)
 
     # The sentinel is a new event, so it brings exactly one new e-mail; once it is there, the
     # two redeliveries before it on the partition have been handled and must have sent nothing.
@@ -423,6 +426,39 @@ def _event_from_outbox(mongodb_url: str, return_id: str) -> ReturnSubmitted:
     message = parse_message(document["outbox"][0])
     assert isinstance(message, ReturnSubmitted)
     return message
+
+
+async def _send(bootstrap: str, *messages: Message) -> None:
+    """Publish `messages` in this order, as their producer would (topic and key)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for message in messages:
+            await producer.send_and_wait(
+                Topics().for_message(message), message.model_dump_json().encode(), key=message.key()
+            )
+    finally:
+        await producer.stop()
+
+
+def _notifier_records(mongodb_url: str, event: Message) -> list[dict[str, Any]]:
+    """What the notifier recorded for the e-mails it sent because of `event`."""
+    client: MongoClient[dict[str, Any]] = MongoClient(mongodb_url)
+    try:
+        return list(client["notifier"]["sent_emails"].find({"event_id": str(event.event_id)}))
+    finally:
+        client.close()
+
+
+def _notified(mongodb_url: str, event: Message) -> bool | None:
+    """Whether the notifier finished with `event`: its e-mails sent and announced."""
+    records = _notifier_records(mongodb_url, event)
+    done = records and all(record.get("published_at") is not None for record in records)
+    return True if done else None
+
+
+def _sent_templates(mongodb_url: str, event: Message) -> list[str]:
+    return sorted(record["template"] for record in _notifier_records(mongodb_url, event))
 
 
 def test_a_malformed_request_gets_the_documented_error_shape(shop: Shop) -> None:
@@ -489,7 +525,7 @@ def test_the_list_filters_by_defective_and_order_number(shop: Shop) -> None:
 
 
 async def test_a_label_request_publishes_who_asked_and_shows_on_the_timeline(
-    shop: Shop, kafka_bootstrap_servers: str
+    shop: Shop, kafka_bootstrap_servers: str, mongodb_url: str
 ) -> None:
     return_id = shop.submit([defective_line()]).json()["return_id"]
     response = shop.back_office.post(
@@ -497,7 +533,9 @@ async def test_a_label_request_publishes_who_asked_and_shows_on_the_timeline(
     )
     assert response.status_code == 202, response.text
     assert response.json()["label_status"] == "requested"
-    [command] = await _messages_about(kafka_bootstrap_servers, Topics().label_requested, return_id)
+    [command] = await _published(
+        kafka_bootstrap_servers, Topics().label_requested, return_id, mongodb_url
+    )
     assert isinstance(command, LabelRequested)
     assert command.merchant_id == shop.id
     assert command.payload.requested_by.kind == "api_key"
@@ -535,15 +573,7 @@ async def test_label_events_from_the_broker_fill_the_timeline_once(
             ),
         }
     )
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
-    await producer.start()
-    try:
-        for message in (generated, generated, foreign, sentinel):
-            await producer.send_and_wait(
-                Topics().for_message(message), message.model_dump_json().encode(), key=message.key()
-            )
-    finally:
-        await producer.stop()
+    await _send(kafka_bootstrap_servers, generated, generated, foreign, sentinel)
 
     def after_sentinel() -> dict[str, Any] | None:
         record = shop.record(return_id)
@@ -567,14 +597,7 @@ async def test_label_events_from_the_broker_fill_the_timeline_once(
         producer="labels",
         payload=LabelRejectedPayload(return_id=return_id, reason="not_ready", detail="e2e"),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            Topics().for_message(rejected), rejected.model_dump_json().encode(), key=rejected.key()
-        )
-    finally:
-        await producer.stop()
+    await _send(kafka_bootstrap_servers, rejected)
 
     def rejected_shown() -> dict[str, Any] | None:
         record = shop.record(return_id)
@@ -602,13 +625,7 @@ class CrashableDeclaration:
     stop: Callable[[], object]
 
     def outbox_state(self, mongodb_url: str, return_id: str) -> tuple[int, int, bool]:
-        client: MongoClient[dict[str, Any]] = MongoClient(mongodb_url)
-        try:
-            document = client[self.database]["returns"].find_one({"_id": return_id})
-        finally:
-            client.close()
-        assert document is not None
-        return len(document["outbox"]), document["outbox_sent"], document["outbox_pending"]
+        return _outbox_state(mongodb_url, self.database, return_id)
 
 
 def _free_port() -> int:
@@ -696,12 +713,13 @@ async def test_a_submit_retried_after_a_crash_before_the_publish_is_published_on
     """Stop the relay, submit, die, retry, then start a relay: exactly one ReturnSubmitted."""
     crashable = crashable_declaration
     return_id = _submit_crash_and_retry(crashable, services.urls["media"], mongodb_url)
-    events = await _returns_submitted(kafka_bootstrap_servers, crashable.topics, return_id)
+    events = await _published(
+        kafka_bootstrap_servers,
+        crashable.topics.return_submitted,
+        return_id,
+        mongodb_url,
+        crashable.database,
+    )
     assert len(events) == 1
     assert isinstance(events[0], ReturnSubmitted) and events[0].payload.defective is False
-
-    def marked_sent() -> tuple[int, int, bool] | None:
-        state = crashable.outbox_state(mongodb_url, return_id)
-        return state if not state[2] else None
-
-    assert eventually(marked_sent, 30, "the relay marking the event sent") == (1, 1, False)
+    assert crashable.outbox_state(mongodb_url, return_id) == (1, 1, False)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient, monitoring
@@ -40,6 +38,7 @@ from returns_declaration.service.ports import (
 )
 from returns_declaration.service.sessions import PortalSession
 from returns_declaration.service.use_cases import DeclarationService
+from returns_infra.kafka_probe import records_up_to_now
 
 from .builders import NOW, merchant, order
 from .fakes import FakePhotoCatalog, InMemoryRateLimiter
@@ -107,24 +106,11 @@ class Flow:
         return view.draft.id
 
 
-async def _consume(bootstrap: str, topic: str, expected: int) -> list[Message]:
-    """Read until `expected` messages came, then a little longer so a duplicate would show."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    received: list[Message] = []
-    try:
-        deadline = time.monotonic() + 30
-        while len(received) < expected and time.monotonic() < deadline:
-            received.extend(await _poll(consumer, 500))
-        received.extend(await _poll(consumer, 1500))
-    finally:
-        await consumer.stop()
-    return received
-
-
-async def _poll(consumer: AIOKafkaConsumer, timeout_ms: int) -> list[Message]:
-    batch = await consumer.getmany(timeout_ms=timeout_ms)
-    return [parse_message(record.value or b"") for records in batch.values() for record in records]
+async def _consume(bootstrap: str, topic: str) -> list[Message]:
+    """Everything on `topic` (of this test's own prefix) up to now: called once the relay is
+    done, so whatever it published, duplicates included, is there."""
+    records = await records_up_to_now(bootstrap, [topic])
+    return [parse_message(record.value or b"") for record in records]
 
 
 # --- repository round trips -------------------------------------------------------------------
@@ -439,7 +425,7 @@ async def test_a_submit_whose_publish_never_happened_is_published_once_by_the_ne
     finally:
         await broker.stop()
 
-    received = await _consume(kafka_bootstrap_servers, topics.return_submitted, 1)
+    received = await _consume(kafka_bootstrap_servers, topics.return_submitted)
     assert [type(message) for message in received] == [ReturnSubmitted]
     assert received[0].payload.return_id == outcome.record.declared.id  # type: ignore[attr-defined]
 
@@ -465,24 +451,50 @@ async def test_events_left_pending_before_markers_existed_are_still_published(
         assert await relay.relay_once() == 1
     finally:
         await broker.stop()
-    received = await _consume(kafka_bootstrap_servers, topics.merchant_updated, 1)
+    received = await _consume(kafka_bootstrap_servers, topics.merchant_updated)
     assert len(received) == 1
 
 
 async def test_events_appended_while_relaying_stay_pending(
-    database: Database, topics: Topics, kafka_bootstrap_servers: str
+    database: Database,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The relay reads a document, publishes, then marks it: an event appended through the
+    service in between (while the relay awaits the broker) must stay pending and be sent next.
+
+    The lock the repository shares with the relay covers only the document writes (the append,
+    the mark), not the publish: the append really lands between the relay's read and its mark.
+    """
     flow = Flow(database)
     settings = MerchantSettings(name="Shop", customer_service_email="cs@shop.example")
     await flow.service.configure_merchant("shop", settings, "c")
     broker = KafkaBroker(kafka_bootstrap_servers)
     await broker.start()
+    publish = broker.publish
+    appended: list[int] = []
+
+    async def publish_while_appending(*args: Any, **kwargs: Any) -> Any:
+        sent = await publish(*args, **kwargs)
+        if not appended:  # the relay has read the document and awaits the broker
+            await flow.service.configure_merchant("shop", settings, "c")
+            appended.append(1)
+        return sent
+
     try:
         relay = OutboxRelay(
-            database, OUTBOX_COLLECTIONS, lambda: broker, topics, CollectorRegistry()
+            database,
+            OUTBOX_COLLECTIONS,
+            lambda: broker,
+            topics,
+            CollectorRegistry(),
+            write_lock=flow.repository.write_lock,
         )
-        await relay.relay_once()
-        await flow.service.configure_merchant("shop", settings, "c")  # a second MerchantUpdated
+        monkeypatch.setattr(broker, "publish", publish_while_appending)
+        assert await relay.relay_once() == 1  # the first event's marker, not the second's
+        monkeypatch.undo()
+        assert appended == [1]
         document = await database["merchants"].find_one({"_id": "shop"})
         assert document is not None
         assert (document["outbox_sent"], len(document["outbox"]), document["outbox_pending"]) == (
@@ -490,12 +502,15 @@ async def test_events_appended_while_relaying_stay_pending(
             2,
             True,
         )
-        await relay.relay_once()
+        assert await relay.relay_once() == 1
         document = await database["merchants"].find_one({"_id": "shop"})
         assert document is not None
         assert (document["outbox_sent"], document["outbox_pending"]) == (2, False)
+        assert await relay.relay_once() == 0
     finally:
         await broker.stop()
+    received = await _consume(kafka_bootstrap_servers, topics.merchant_updated)
+    assert [message.payload.revision for message in received] == [1, 2]  # type: ignore[attr-defined]
 
 
 class _FindsOnDocuments(monitoring.CommandListener):
@@ -539,7 +554,7 @@ async def test_the_relay_reads_returns_and_merchants_by_id_only(
         await client.close()
     assert listener.filters, "the relay read no document at all"
     assert all(list(filter_) == ["_id"] for filter_ in listener.filters), listener.filters
-    received = await _consume(kafka_bootstrap_servers, topics.return_submitted, 1)
+    received = await _consume(kafka_bootstrap_servers, topics.return_submitted)
     assert [message.payload.return_id for message in received] == [  # type: ignore[attr-defined]
         outcome.record.declared.id
     ]
@@ -577,7 +592,7 @@ async def test_a_marker_whose_write_never_came_is_dropped_after_the_grace_period
         assert await database[MARKERS].count_documents({}) == 0
     finally:
         await broker.stop()
-    received = await _consume(kafka_bootstrap_servers, topics.merchant_updated, 1)
+    received = await _consume(kafka_bootstrap_servers, topics.merchant_updated)
     assert len(received) == 1  # the orphan published nothing
 
 
@@ -611,5 +626,5 @@ async def test_an_event_written_after_its_marker_was_read_is_still_published(
         assert await relay.relay_once() == 0
     finally:
         await broker.stop()
-    received = await _consume(kafka_bootstrap_servers, topics.merchant_updated, 2)
+    received = await _consume(kafka_bootstrap_servers, topics.merchant_updated)
     assert len(received) == 2
