@@ -18,11 +18,8 @@ from returns_contracts import Message, ReturnSubmitted, Topics, examples, parse_
 from returns_contracts.service_kit.kafka import ensure_topics
 from returns_declaration.adapters import repository as repository_module
 from returns_declaration.adapters.outbox import MARKERS, OutboxRelay, mark_pending
-from returns_declaration.adapters.repository import (
-    OUTBOX_COLLECTIONS,
-    DeclarationRepository,
-    MongoRateLimiter,
-)
+from returns_declaration.adapters.rate_limits import MongoRateLimiter
+from returns_declaration.adapters.repository import OUTBOX_COLLECTIONS, DeclarationRepository
 from returns_declaration.domain.model import (
     Actor,
     MerchantSettings,

@@ -17,6 +17,9 @@ atomically. So:
 - updates of documents that carry an outbox (merchants, returns) go through one lock per
   process, shared with the relay, so an event appended while the relay marks a batch is not
   overwritten. Production MongoDB updates one document atomically and needs neither.
+The embedded default is now built with a patch of ours that makes a single-document update a
+compare-and-swap (deploy/src/returns_infra/patches/ferretdb-sqlite-atomic-update.patch); the
+lock stays until the service is tested without it in several processes.
 """
 
 from __future__ import annotations
@@ -63,7 +66,6 @@ from returns_declaration.service.ports import (
     StoredOrder,
     TimelineChange,
 )
-from returns_declaration.service.users import MerchantUser
 
 MERCHANTS = "merchants"
 API_KEYS = "api_keys"
@@ -570,80 +572,3 @@ def _record(document: Document) -> ReturnRecord:
         ),
         label=document.get("label"),
     )
-
-
-class MongoRateLimiter:
-    """Fixed windows: attempt n of a key in a window inserts `<key>:<window>:<n>`.
-
-    An insert of an existing `_id` is refused atomically even on FerretDB (where a counter's
-    `$inc` from several connections loses increments), so concurrent attempts cannot slip
-    under the limit. FerretDB has no TTL index, so finished windows are swept now and then.
-    """
-
-    SWEEP_EVERY = 500
-
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
-        self.collection = database["rate_limits"]
-        self.calls = 0
-        # Where the next free slot probably is, so that attempt n does not probe n slots.
-        self.next_slot: dict[str, int] = {}
-
-    async def create_indexes(self) -> None:
-        # The sweep of finished windows; FerretDB on SQLite scans the (small) collection anyway.
-        await self.collection.create_index("expires_at")
-
-    async def allow(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
-        window = int(now.timestamp()) // window_seconds
-        expires_at = datetime.fromtimestamp((window + 1) * window_seconds, UTC)
-        window_key = f"{key}:{window}"
-        self.calls += 1
-        if self.calls % self.SWEEP_EVERY == 0:
-            self.next_slot.clear()
-            await self.collection.delete_many({"expires_at": {"$lt": now}})
-        slot = self.next_slot.get(window_key, 1)
-        while slot <= limit:
-            try:
-                await self.collection.insert_one(
-                    {"_id": f"{window_key}:{slot}", "expires_at": expires_at}
-                )
-                self.next_slot[window_key] = slot + 1
-                return True
-            except DuplicateKeyError:
-                slot += 1
-        self.next_slot[window_key] = slot
-        return False
-
-    async def exceeded(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
-        window = int(now.timestamp()) // window_seconds
-        return await self.collection.find_one({"_id": f"{key}:{window}:{limit}"}) is not None
-
-
-class MongoUserStore:
-    """Back-office accounts, one document per user under its e-mail as `_id`."""
-
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
-        self.collection = database["merchant_users"]
-
-    async def save_user(self, user: MerchantUser) -> None:
-        await self.collection.replace_one(
-            {"_id": user.email},
-            {
-                "merchant_id": user.merchant_id,
-                "display_name": user.display_name,
-                "password_hash": user.password_hash,
-                "salt": user.salt,
-            },
-            upsert=True,
-        )
-
-    async def get_user(self, email: str) -> MerchantUser | None:
-        document = await self.collection.find_one({"_id": email})
-        if document is None:
-            return None
-        return MerchantUser(
-            email=str(document["_id"]),
-            merchant_id=str(document["merchant_id"]),
-            display_name=document.get("display_name"),
-            password_hash=str(document["password_hash"]),
-            salt=str(document["salt"]),
-        )

@@ -38,12 +38,9 @@ from returns_contracts.service_kit.kafka import (
 from returns_contracts.service_kit.logging import configure_logging
 from returns_declaration.adapters.media import MediaPhotoCatalog, MediaPhotoUploader
 from returns_declaration.adapters.outbox import OutboxRelay
-from returns_declaration.adapters.repository import (
-    OUTBOX_COLLECTIONS,
-    DeclarationRepository,
-    MongoRateLimiter,
-    MongoUserStore,
-)
+from returns_declaration.adapters.rate_limits import MongoRateLimiter
+from returns_declaration.adapters.repository import OUTBOX_COLLECTIONS, DeclarationRepository
+from returns_declaration.adapters.users import MongoUserStore
 from returns_declaration.config import DeclarationSettings
 from returns_declaration.entrypoints.demo import (
     DEMO_BACK_OFFICE_USER,
