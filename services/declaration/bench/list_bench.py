@@ -15,56 +15,16 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from returns_bench.stored import load_stored
 from returns_declaration.adapters.repository import DeclarationRepository
-from returns_declaration.domain.model import Customer, Return, ReturnLine, TimelineEntry
-from returns_declaration.service.ports import ReturnFilter, TimelineChange
+from returns_declaration.service.ports import ReturnFilter
 
-BATCH = 1000
 PAGE = 50
 RUNS = 40
-START = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _item(merchant_id: str, n: int) -> tuple[Return, TimelineChange]:
-    defective = n % 10 < 3
-    declared = Return(
-        id=f"{merchant_id}-{n:07d}-{uuid.uuid4().hex[:6]}",
-        merchant_id=merchant_id,
-        order_number=f"A-{n}",
-        ordered_on=START.date(),
-        customer=Customer(name="Ana", email="ana@example.com"),
-        locale="en",
-        lines=(
-            ReturnLine(
-                line_id="1",
-                sku="MUG",
-                name="Mug",
-                quantity=1,
-                reason_code="damaged" if defective else "too_big",
-                reason_label="reason",
-                defective=defective,
-                return_type=None if defective else "refund",
-                comment="Cracked handle" if defective else None,
-                media_ids=("p1",) if defective else (),
-            ),
-        ),
-        submitted_at=START + timedelta(seconds=n),
-    )
-    entry = TimelineEntry(event_id=f"e-{declared.id}", kind="submitted", at=declared.submitted_at)
-    return declared, TimelineChange(entry=entry)
-
-
-async def _load(repository: DeclarationRepository, merchant_id: str, count: int) -> None:
-    for start in range(0, count, BATCH):
-        batch = [_item(merchant_id, n) for n in range(start, min(start + BATCH, count))]
-        await repository.load_returns(merchant_id, batch)
-        if (start // BATCH) % 10 == 9 or start + BATCH >= count:
-            print(f"  {merchant_id}: {start + len(batch):>7} / {count}", flush=True)
 
 
 async def _timed(label: str, call: Callable[[], Awaitable[object]], runs: int = RUNS) -> None:
@@ -81,11 +41,11 @@ async def _timed(label: str, call: Callable[[], Awaitable[object]], runs: int = 
 async def main(url: str, count: int) -> None:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)
     name = f"list_bench_{uuid.uuid4().hex[:8]}"
-    repository = DeclarationRepository(client[name])
     try:
         print(f"loading {count} returns of 'big' and {count // 10} of 'other'")
-        await _load(repository, "big", count)
-        await _load(repository, "other", count // 10)
+        for merchant_id, stored in (("big", count), ("other", count // 10)):
+            # The bench tool's bulk path: the same returns `make bench --stored` loads.
+            await load_stored(url, name, merchant_id, stored, defective_share=0.3)
         reader = DeclarationRepository(client[name])  # a fresh process: nothing cached
         first = await reader.list_returns("big", ReturnFilter(), PAGE, None)
         assert len(first.records) == PAGE and first.next_cursor is not None
