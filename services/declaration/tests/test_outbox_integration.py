@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -425,6 +426,52 @@ async def test_a_submit_whose_publish_never_happened_is_published_once_by_the_ne
     received = await _consume(kafka_bootstrap_servers, topics.return_submitted)
     assert [type(message) for message in received] == [ReturnSubmitted]
     assert received[0].payload.return_id == outcome.record.declared.id  # type: ignore[attr-defined]
+
+
+async def test_the_relay_sends_stored_events_as_stored_with_fields_it_does_not_know(
+    database: Database, topics: Topics, kafka_bootstrap_servers: str
+) -> None:
+    """Rolling deploy of declaration: a newer instance stored an event with a field this version
+    does not know; this version's relay must send it on, not drop it by re-serialising."""
+    flow = Flow(database)
+    session = await flow.shop()
+    draft_id = await flow.classic_draft(session)
+    outcome = await flow.service.submit(session, draft_id, "newer-field", "c")
+    return_id = outcome.record.declared.id
+    returns = database["returns"]
+    document = await returns.find_one({"_id": return_id})
+    assert document is not None and len(document["outbox"]) == 1
+    newer = dict(document["outbox"][0])
+    newer["added_by_a_newer_version"] = "top"
+    newer["payload"] = {**newer["payload"], "gift_note": {"text": "Für dich", "n": 1.5}}
+    await returns.update_one({"_id": return_id}, {"$set": {"outbox": [newer]}})
+
+    broker = KafkaBroker(kafka_bootstrap_servers)
+    await broker.start()
+    try:
+        relay = OutboxRelay(
+            database, OUTBOX_COLLECTIONS, lambda: broker, topics, CollectorRegistry()
+        )
+        assert await relay.relay_once() > 0
+        assert await relay.relay_once() == 0
+    finally:
+        await broker.stop()
+
+    records = await records_up_to_now(
+        kafka_bootstrap_servers, [topics.return_submitted, topics.merchant_updated]
+    )
+    relayed, *others = [r for r in records if r.topic == topics.return_submitted]
+    assert not others
+    assert json.loads(relayed.value) == newer  # the unknown fields, top level and nested, stay
+    assert relayed.key == return_id.encode()
+    headers = dict(relayed.headers)
+    assert headers["x-message-type"] == b"ReturnSubmitted"
+    assert headers["x-message-version"] == str(newer["version"]).encode()
+    assert headers["x-event-id"] == str(newer["event_id"]).encode()
+    # Events without unknown fields leave byte for byte as the kit serialises them.
+    plain = [r for r in records if r.topic == topics.merchant_updated]
+    assert plain and all(r.key == b"shop" for r in plain)
+    assert all(r.value == parse_message(r.value).model_dump_json().encode() for r in plain)
 
 
 async def test_events_left_pending_before_markers_existed_are_still_published(

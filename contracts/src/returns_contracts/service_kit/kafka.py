@@ -74,12 +74,20 @@ async def publish(broker: KafkaBroker, topics: Topics, message: Message) -> None
     )
 
 
-async def publish_all(broker: KafkaBroker, topics: Topics, messages: Sequence[Message]) -> None:
-    """Send every message, then await all acknowledgements together (one round trip, not N)."""
+async def publish_all(
+    broker: KafkaBroker, topics: Topics, messages: Sequence[Message | tuple[Message, bytes]]
+) -> None:
+    """Send every message, then await all acknowledgements together (one round trip, not N).
+
+    A `(message, body)` pair sends `body`, the message already serialised (as a newer version
+    stored it, with fields this one does not know), unchanged; `message`, parsed from it, gives
+    the topic, the key and the headers. A re-serialised parse would drop those fields.
+    """
     pending: list[asyncio.Future[Any]] = []
-    for message in messages:
+    for item in messages:
+        message, body = item if isinstance(item, tuple) else (item, _encode(item))
         future = await broker.publish(
-            _encode(message),
+            body,
             topic=topics.for_message(type(message)),
             key=_key(message),
             headers=_headers_for(message),

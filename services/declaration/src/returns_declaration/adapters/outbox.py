@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -196,7 +197,7 @@ class OutboxRelay:
             ids = wanted.setdefault(marker["collection"], [])
             if marker["document_id"] not in ids:
                 ids.append(marker["document_id"])
-        messages: list[Message] = []
+        messages: list[tuple[Message, bytes]] = []
         marks: dict[str, list[UpdateOne]] = {}
         # Events of the documents as read now: all of them are sent once this pass succeeds.
         seen: dict[tuple[str, str], set[str]] = {}
@@ -212,7 +213,11 @@ class OutboxRelay:
                 seen[name, document["_id"]] = {str(event.get("event_id")) for event in events}
                 sent = int(document.get("outbox_sent", 0))
                 if sent < len(events):
-                    messages.extend(parse_message(event) for event in events[sent:])
+                    # Sent as stored, not as parsed: parsing drops the fields of a newer
+                    # version (rolling deploy); it only tells the topic, key and headers.
+                    messages.extend(
+                        (parse_message(event), _stored_json(event)) for event in events[sent:]
+                    )
                     marks.setdefault(name, []).extend(_mark_sent(document["_id"], len(events)))
         if messages:
             await publish_all(self._broker_provider(), self._topics, messages)
@@ -230,6 +235,12 @@ class OutboxRelay:
         if settled:
             await self._markers.delete_many({"_id": {"$in": settled}})
         return len(settled)
+
+
+def _stored_json(event: Document) -> bytes:
+    # Compact and UTF-8 like pydantic's model_dump_json, whose JSON-mode dump is what the outbox
+    # stores: an event without unknown fields leaves with the same bytes as before.
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _mark_sent(document_id: object, outbox_size: int) -> list[UpdateOne]:
