@@ -611,6 +611,50 @@ async def test_label_events_from_the_broker_fill_the_timeline_once(
     )
 
 
+async def test_the_record_timeline_is_in_time_order_whatever_order_events_arrive_in(
+    shop: Shop, kafka_bootstrap_servers: str
+) -> None:
+    # R14. Defective: the labels service makes no label of its own that would join the timeline.
+    return_id = shop.submit([defective_line()]).json()["return_id"]
+    timeline = shop.record(return_id)["timeline"]
+    [submitted] = [entry for entry in timeline if entry["kind"] == "submitted"]
+    submitted_at = datetime.fromisoformat(submitted["at"])
+    later = LabelGenerated(
+        merchant_id=shop.id,
+        correlation_id="e2e",
+        producer="labels",
+        occurred_at=submitted_at + timedelta(seconds=2),
+        payload=LabelGeneratedPayload(
+            return_id=return_id,
+            label_id="L-late",
+            tracking_number="TRK-late",
+            carrier="local",
+            download_url="http://labels.example/l/L-late.pdf",
+        ),
+    )
+    # Announced after `later` on the same topic and key, so applied after it, but earlier.
+    earlier = later.model_copy(
+        update={
+            "event_id": uuid.uuid4(),
+            "occurred_at": submitted_at + timedelta(seconds=1),
+            "payload": later.payload.model_copy(update={"tracking_number": "TRK-early"}),
+        }
+    )
+    await _send(kafka_bootstrap_servers, later, earlier)
+
+    def both_applied() -> dict[str, Any] | None:
+        record = shop.record(return_id)
+        label = record.get("label") or {}
+        return record if label.get("tracking_number") == "TRK-early" else None
+
+    record = eventually(both_applied, 60, "both label events on the timeline")
+    ids = [entry["event_id"] for entry in record["timeline"]]
+    assert ids.index(str(earlier.event_id)) < ids.index(str(later.event_id))
+    times = [datetime.fromisoformat(entry["at"]) for entry in record["timeline"]]
+    assert times == sorted(times)
+    assert record["timeline"][0]["event_id"] == submitted["event_id"]
+
+
 # --- a crash between the database write and the publish -------------------------------------------
 
 

@@ -288,9 +288,14 @@ async def test_timeline_changes_apply_once_per_event(database: Database) -> None
     session = await flow.shop()
     outcome = await flow.service.submit(session, await flow.classic_draft(session), None, "c")
     return_id = outcome.record.declared.id
+    # After the submission (on the real clock): the timeline reads in time order (R14).
+    generated_at = outcome.record.timeline[0].at + timedelta(seconds=1)
     change = TimelineChange(
         entry=TimelineEntry(
-            event_id="e1", kind="label_generated", at=NOW, actor=Actor(kind="cli", id="ops")
+            event_id="e1",
+            kind="label_generated",
+            at=generated_at,
+            actor=Actor(kind="cli", id="ops"),
         ),
         label_status="generated",
         label={"label_id": "L1"},

@@ -445,6 +445,65 @@ async def test_a_label_request_from_the_cli_joins_the_timeline_and_ours_only_onc
     ]
 
 
+async def test_the_timeline_reads_in_time_order_whatever_order_it_was_applied_in(
+    harness: Harness,
+) -> None:
+    # Each topic has its own consumer, so entries are applied out of time order (R14).
+    session = await harness.session()
+    outcome = await harness.service.submit(session, await harness.mixed_draft(session), None, "c")
+    return_id = outcome.record.declared.id
+    await harness.service.request_label("shop", return_id, Actor(kind="user", id="u1"), False, "c")
+    [ours] = [e for e in harness.store.outbox if isinstance(e, LabelRequested)]
+    # Our request takes its time from its command; everything else happens a minute later.
+    minute = ours.occurred_at + timedelta(minutes=1)
+    generated = LabelGenerated(
+        merchant_id="shop",
+        correlation_id="c",
+        producer="labels",
+        occurred_at=minute + timedelta(seconds=51.704),
+        payload=LabelGeneratedPayload(
+            return_id=return_id,
+            label_id="L1",
+            tracking_number="TRK1",
+            carrier="local",
+            download_url="http://labels/l/L1.pdf",
+        ),
+    )
+    # Announced again with its first time: a tie, kept after the first in applied order.
+    again = generated.model_copy(update={"event_id": uuid.uuid4()})
+    notified = NotificationSent(
+        merchant_id="shop",
+        correlation_id="c",
+        producer="notifier",
+        occurred_at=minute + timedelta(seconds=51.790),
+        payload=NotificationSentPayload(
+            return_id=return_id,
+            template="customer_return_received",
+            recipient="ana@example.com",
+            message_id="<m2@x>",
+            caused_by_event_id=uuid.uuid4(),
+        ),
+    )
+    from_cli = ours.model_copy(
+        update={"event_id": uuid.uuid4(), "occurred_at": minute + timedelta(seconds=58)}
+    )
+    await harness.service.record_label_generated(generated)
+    await harness.service.record_label_requested(from_cli)
+    await harness.service.record_notification_sent(notified)
+    await harness.service.record_label_generated(again)
+
+    record, _ = await harness.service.return_record("shop", return_id)
+    assert [entry.event_id for entry in record.timeline[2:]] == [
+        str(generated.event_id),
+        str(again.event_id),
+        str(notified.event_id),
+        str(from_cli.event_id),
+    ]
+    assert [entry.kind for entry in record.timeline[:2]] == ["submitted", "label_requested"]
+    times = [entry.at for entry in record.timeline]
+    assert times == sorted(times)
+
+
 async def test_the_summary_is_readable_while_media_is_down(harness: Harness) -> None:
     session = await harness.session()
     draft_id = await harness.mixed_draft(session)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Literal
 
@@ -281,3 +282,13 @@ class TimelineEntry(_Model):
     at: datetime
     detail: str | None = None
     actor: Actor | None = None
+
+
+def in_time_order(entries: Iterable[TimelineEntry]) -> tuple[TimelineEntry, ...]:
+    """R14: a timeline reads in the order things happened, by each entry's time.
+
+    Entries are applied in the order their events are consumed, and each topic has its own
+    consumer, so a later step can be applied first (or an event be announced again with its first
+    time). Entries at the same time keep the order they were applied in (the sort is stable).
+    """
+    return tuple(sorted(entries, key=lambda entry: entry.at))

@@ -16,6 +16,7 @@ from returns_declaration.domain.model import (
     Reservations,
     Return,
     TimelineEntry,
+    in_time_order,
 )
 
 
@@ -47,7 +48,12 @@ class ReturnRecord:
     declared: Return
     label_status: LabelStatus
     timeline: tuple[TimelineEntry, ...]
+    """In time order (R14), whatever order the entries were stored or applied in."""
     label: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        # Every record, from any store, is built here: the one place the order is decided.
+        object.__setattr__(self, "timeline", in_time_order(self.timeline))
 
 
 @dataclass(frozen=True)
