@@ -93,8 +93,12 @@ def _java_major(java: str) -> int:
 
 
 def _new_cluster_id() -> str:
-    # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. One in 64
+    # starts with "-", which the storage tool reads as an option: that one is drawn again.
+    while True:
+        drawn = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not drawn.startswith("-"):
+            return drawn
 
 
 class Kafka(Component):
