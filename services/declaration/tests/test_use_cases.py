@@ -9,12 +9,11 @@ import pytest
 
 from returns_contracts import (
     LabelGenerated,
-    LabelGeneratedPayload,
     LabelRequested,
     MerchantUpdated,
     NotificationSent,
-    NotificationSentPayload,
     ReturnSubmitted,
+    examples,
 )
 from returns_declaration.domain.model import Actor, MerchantSettings, Reason
 from returns_declaration.domain.rules import DeclarationRejected, RequestedQuantity
@@ -85,6 +84,19 @@ class Harness:
         await service.choose_reason(session, draft_id, "2", "too_big")
         await service.choose_return_type(session, draft_id, "2", "refund")
         return draft_id
+
+
+def label_generated_for(return_id: str, **changes: object) -> LabelGenerated:
+    return examples.label_generated(merchant_id="shop", return_id=return_id).model_copy(
+        update=changes
+    )
+
+
+def notification_sent_for(return_id: str, **changes: object) -> NotificationSent:
+    sent = examples.notification_sent(
+        merchant_id="shop", return_id=return_id, caused_by_event_id=uuid.uuid4()
+    )
+    return sent.model_copy(update=changes)
 
 
 @pytest.fixture
@@ -364,30 +376,8 @@ async def test_consumed_events_fill_the_timeline_once_each(harness: Harness) -> 
     session = await harness.session()
     outcome = await harness.service.submit(session, await harness.mixed_draft(session), None, "c")
     return_id = outcome.record.declared.id
-    generated = LabelGenerated(
-        merchant_id="shop",
-        correlation_id="c",
-        producer="labels",
-        payload=LabelGeneratedPayload(
-            return_id=return_id,
-            label_id="L1",
-            tracking_number="TRK1",
-            carrier="local",
-            download_url="http://labels/l/L1.pdf",
-        ),
-    )
-    sent = NotificationSent(
-        merchant_id="shop",
-        correlation_id="c",
-        producer="notifier",
-        payload=NotificationSentPayload(
-            return_id=return_id,
-            template="customer_service_defective",
-            recipient="cs@shop.example",
-            message_id="<m1@x>",
-            caused_by_event_id=uuid.uuid4(),
-        ),
-    )
+    generated = label_generated_for(return_id)
+    sent = notification_sent_for(return_id)
     for _ in range(2):
         await harness.service.record_label_generated(generated)
         await harness.service.record_notification_sent(sent)
@@ -402,7 +392,8 @@ async def test_consumed_events_fill_the_timeline_once_each(harness: Harness) -> 
         "customer_service_notified",
     ]
     assert record.label_status == "generated"
-    assert record.label is not None and record.label["tracking_number"] == "TRK1"
+    assert record.label is not None
+    assert record.label["tracking_number"] == generated.payload.tracking_number
 
 
 async def test_reasons_are_kept_in_order_and_renamed_in_place(harness: Harness) -> None:
@@ -456,34 +447,10 @@ async def test_the_timeline_reads_in_time_order_whatever_order_it_was_applied_in
     [ours] = [e for e in harness.store.outbox if isinstance(e, LabelRequested)]
     # Our request takes its time from its command; everything else happens a minute later.
     minute = ours.occurred_at + timedelta(minutes=1)
-    generated = LabelGenerated(
-        merchant_id="shop",
-        correlation_id="c",
-        producer="labels",
-        occurred_at=minute + timedelta(seconds=51.704),
-        payload=LabelGeneratedPayload(
-            return_id=return_id,
-            label_id="L1",
-            tracking_number="TRK1",
-            carrier="local",
-            download_url="http://labels/l/L1.pdf",
-        ),
-    )
+    generated = label_generated_for(return_id, occurred_at=minute + timedelta(seconds=51.704))
     # Announced again with its first time: a tie, kept after the first in applied order.
     again = generated.model_copy(update={"event_id": uuid.uuid4()})
-    notified = NotificationSent(
-        merchant_id="shop",
-        correlation_id="c",
-        producer="notifier",
-        occurred_at=minute + timedelta(seconds=51.790),
-        payload=NotificationSentPayload(
-            return_id=return_id,
-            template="customer_return_received",
-            recipient="ana@example.com",
-            message_id="<m2@x>",
-            caused_by_event_id=uuid.uuid4(),
-        ),
-    )
+    notified = notification_sent_for(return_id, occurred_at=minute + timedelta(seconds=51.790))
     from_cli = ours.model_copy(
         update={"event_id": uuid.uuid4(), "occurred_at": minute + timedelta(seconds=58)}
     )
