@@ -51,7 +51,7 @@ class FakeReturnStore:
             tracked,
             label=label,
             label_generation=label.generation,
-            status="label_generated",
+            status="generated",
             voided_labels=(*tracked.voided_labels, *([voided] if voided else [])),
             handled_commands=handled,
         )

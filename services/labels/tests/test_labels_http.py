@@ -129,7 +129,7 @@ async def test_the_label_is_downloaded_through_its_signed_link_only(
     await service.record_submitted(return_submitted(return_id="r-1"))
     status = (await client.get(status_url("m-atelier", "r-1"), headers=INTERNAL)).json()
     label = status["label"]
-    assert status["status"] == "label_generated"
+    assert status["status"] == "generated"
 
     download = await client.get(label["download_url"])
     assert download.status_code == 200

@@ -97,7 +97,7 @@ async def test_a_label_becomes_live_only_over_the_generation_it_was_made_from(
 
     stored = await store.get("r-1")
     assert stored is not None
-    assert stored.status == "label_generated"
+    assert stored.status == "generated"
     assert stored.label == label(2)
     assert stored.voided_labels == (label(1),)
     assert stored.label_made_for(command) == label(1)

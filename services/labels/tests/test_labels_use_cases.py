@@ -106,7 +106,7 @@ async def test_a_classic_return_gets_its_label_at_once(world: World) -> None:
 
     [generated] = world.labels("r-1")
     tracked = world.returns.returns["r-1"]
-    assert tracked.status == "label_generated"
+    assert tracked.status == "generated"
     assert tracked.label is not None
     assert generated.payload.label_id == tracked.label.label_id
     assert generated.payload.tracking_number == f"TRK-{tracked.label.label_id}"
@@ -247,7 +247,7 @@ async def test_a_classic_return_before_its_merchant_gets_its_label_when_the_merc
     world: World,
 ) -> None:
     await world.service.record_submitted(return_submitted(return_id="r-1"))
-    assert world.returns.returns["r-1"].status == "label_pending"
+    assert world.returns.returns["r-1"].status == "pending"
     assert world.publisher.published == []
 
     no_address = merchant_updated(revision=1)

@@ -37,6 +37,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message
+from returns_contracts.label_status import first_label_status
 from returns_declaration.adapters.listing import MerchantListing, entry_id
 from returns_declaration.adapters.outbox import (
     MARKERS,
@@ -154,8 +155,8 @@ class DeclarationRepository:
             await self.returns.update_one(
                 {"_id": document["_id"]}, {"$set": {"listing_number": number}}
             )
-            status = document.get("label_status") or (
-                "awaiting_merchant" if document.get("defective") else "pending"
+            status = document.get("label_status") or first_label_status(
+                bool(document.get("defective"))
             )
             if status == "awaiting_merchant":
                 await self._await_merchant(document["merchant_id"], document["_id"], number)

@@ -40,6 +40,9 @@ MERCHANTS = "merchants"
 WAITING = "waiting"
 WAITING_FOR_MERCHANT = "waiting_for_merchant"
 
+# Statuses as labels stored them before the services shared one vocabulary; read as today's.
+_LEGACY_STATUSES = {"label_pending": "pending", "label_generated": "generated"}
+
 
 def _label_document(label: Label) -> Document:
     return {
@@ -113,7 +116,7 @@ class MongoReturnStore:
         document = await self.returns.find_one({"_id": return_id})
         if document is None:
             return None
-        status = document["status"]
+        status = _LEGACY_STATUSES.get(document["status"], document["status"])
         if status not in LABEL_STATUSES:
             raise ValueError(f"return {return_id!r} has unknown label status {status!r}")
         customer = document.get("customer")
@@ -167,7 +170,7 @@ class MongoReturnStore:
             "$set": {
                 "label": _label_document(label),
                 "label_generation": label.generation,
-                "status": "label_generated",
+                "status": "generated",
             }
         }
         if push:
