@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from returns_contracts.examples import merchant_updated, return_submitted
 from returns_contracts.service_kit.http import install_operations
+from returns_contracts.service_kit.testing import RecordingPublisher
 from returns_labels.entrypoints.http import labels_router
 from returns_labels.service.links import LabelLinks
 from returns_labels.service.use_cases import LabelsService
@@ -22,7 +23,6 @@ from .fakes import (
     FakeMerchantStore,
     FakeReturnStore,
     FakeWaitingStore,
-    RecordingPublisher,
 )
 
 NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 
 from returns_contracts.examples import label_requested, merchant_updated
 from returns_contracts.service_kit.s3 import new_minio_client
+from returns_contracts.service_kit.testing import scratch_database
 from returns_infra.fixtures import S3Server
 from returns_labels.adapters.repository import (
     MongoMerchantStore,
@@ -29,11 +29,8 @@ NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
 
 @pytest.fixture
 async def database(mongodb_url: str) -> AsyncIterator[Any]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url, tz_aware=True)
-    name = f"labels_test_{uuid.uuid4().hex[:8]}"
-    yield client[name]
-    await client.drop_database(name)
-    await client.close()
+    async with scratch_database(mongodb_url, "labels_test") as database:
+        yield database
 
 
 def tracked(return_id: str = "r-1") -> TrackedReturn:

@@ -16,6 +16,7 @@ from returns_contracts import (
     MerchantUpdated,
 )
 from returns_contracts.examples import WAREHOUSE, merchant_updated, return_submitted
+from returns_contracts.service_kit.testing import FakeClock, RecordingPublisher
 from returns_contracts.signing import InvalidToken
 from returns_labels.service.links import LabelLinks
 from returns_labels.service.use_cases import LabelChangedMeanwhile, LabelsService
@@ -26,20 +27,11 @@ from .fakes import (
     FakeMerchantStore,
     FakeReturnStore,
     FakeWaitingStore,
-    RecordingPublisher,
 )
 
 NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
 SUPPORT = Actor(kind="user", id="u-7")
 MERCHANT = "m-atelier"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclasses.dataclass
@@ -51,7 +43,7 @@ class World:
     carrier: FakeCarrier
     files: FakeFiles
     publisher: RecordingPublisher
-    clock: Clock
+    clock: FakeClock
 
     def labels(self, return_id: str) -> list[LabelGenerated]:
         return [
@@ -69,7 +61,7 @@ LINKS = LabelLinks("http://labels.test", "test-secret", timedelta(days=30))
 
 @pytest.fixture
 def world() -> World:
-    clock = Clock()
+    clock = FakeClock(NOW)
     returns, merchants, waiting = FakeReturnStore(), FakeMerchantStore(), FakeWaitingStore()
     carrier, files, publisher = FakeCarrier(), FakeFiles(), RecordingPublisher()
     service = LabelsService(

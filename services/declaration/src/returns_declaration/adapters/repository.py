@@ -57,7 +57,7 @@ from returns_declaration.domain.model import (
     Return,
     TimelineEntry,
 )
-from returns_declaration.domain.rules import reserved_quantities
+from returns_declaration.domain.rules import fits_in_order
 from returns_declaration.service.ports import (
     ApiKey,
     ReturnFilter,
@@ -289,12 +289,7 @@ class DeclarationRepository:
                 version, reservations = await self._latest_reservations(document_id)
             if return_id in reservations:
                 return True
-            taken = reserved_quantities(reservations)
-            if any(
-                (line := order.line(line_id)) is None
-                or taken.get(line_id, 0) + quantity > line.quantity
-                for line_id, quantity in quantities.items()
-            ):
+            if not fits_in_order(order, reservations, quantities):
                 if from_seen:
                     from_seen = False  # decide on the latest version, not on what was seen
                     continue
