@@ -180,7 +180,7 @@ async def test_a_classic_return_gets_one_label_at_once(
     assert generated.payload.requested_by is None
     assert not generated.payload.regenerated
     assert generated.correlation_id == event.correlation_id
-    status = shop.status_when(return_id, "label_generated")
+    status = shop.status_when(return_id, "generated")
     assert status["label"]["label_id"] == generated.payload.label_id
 
     # The PDF behind the signed link says who sends what to whom, and its codes scan.
@@ -241,9 +241,7 @@ async def test_a_defective_return_gets_a_label_only_when_asked_and_once(
     [first] = inbox.labels_of(return_id)
     assert first.payload.requested_by == SUPPORT
     assert first.correlation_id == first_request.correlation_id
-    assert shop.status_when(return_id, "label_generated")["label"]["label_id"] == (
-        first.payload.label_id
-    )
+    assert shop.status_when(return_id, "generated")["label"]["label_id"] == (first.payload.label_id)
 
     await shop.request_label(return_id)
     await inbox.wait_for(lambda _: len(inbox.labels_of(return_id)) == 2, "the second answer")

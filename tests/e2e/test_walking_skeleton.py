@@ -263,7 +263,7 @@ async def test_classic_return_is_label_pending_in_labels(
         )
         return str(answer.json()["status"]) if answer.status_code == 200 else None
 
-    assert eventually(label_status, 60, "labels recording the return") == "label_pending"
+    assert eventually(label_status, 60, "labels recording the return") == "pending"
 
     # No e-mail to customer service for a classic return, checked once the notifier is past
     # the return's event: a copy of it under a new event id, same key, so behind it on the

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from returns_declaration.domain.model import (
@@ -10,6 +11,8 @@ from returns_declaration.domain.model import (
     Order,
     OrderLine,
     Reason,
+    Return,
+    ReturnLine,
 )
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -66,4 +69,38 @@ def draft(*lines: DraftLine, draft_id: str = "d1") -> Draft:
         lines=lines,
         created_at=NOW,
         expires_at=NOW + timedelta(hours=24),
+    )
+
+
+def returned(
+    merchant_id: str,
+    n: int,
+    defective: bool = False,
+    *,
+    order_number: str | None = None,
+    submitted_at: datetime | None = None,
+) -> Return:
+    """The `n`-th return of a merchant, one mug, submitted `n` minutes after NOW; a fresh id."""
+    return Return(
+        id=f"r-{merchant_id}-{n}-{uuid.uuid4().hex[:6]}",
+        merchant_id=merchant_id,
+        order_number=order_number or f"A-{n}",
+        ordered_on=NOW.date(),
+        customer=Customer(name="Ana", email="ana@example.com"),
+        locale="en",
+        lines=(
+            ReturnLine(
+                line_id="1",
+                sku="MUG",
+                name="Mug",
+                quantity=1,
+                reason_code="damaged" if defective else "too_big",
+                reason_label="r",
+                defective=defective,
+                return_type=None if defective else "refund",
+                comment=None,
+                media_ids=(),
+            ),
+        ),
+        submitted_at=submitted_at or NOW + timedelta(minutes=n),
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from returns_contracts import Message
 from returns_declaration.domain.model import Draft, Merchant, Order, Reservations, Return
-from returns_declaration.domain.rules import reserved_quantities
+from returns_declaration.domain.rules import fits_in_order
 from returns_declaration.service.ports import (
     ApiKey,
     Photo,
@@ -86,11 +86,8 @@ class InMemoryStore:
         held = self.reservations.setdefault((order.merchant_id, order.number), {})
         if return_id in held:
             return True
-        taken = reserved_quantities(held)
-        for line_id, quantity in quantities.items():
-            line = order.line(line_id)
-            if line is None or taken.get(line_id, 0) + quantity > line.quantity:
-                return False
+        if not fits_in_order(order, held, quantities):
+            return False
         held[return_id] = dict(quantities)
         return True
 
@@ -128,12 +125,11 @@ class InMemoryStore:
     async def list_returns(
         self, merchant_id: str, where: ReturnFilter, limit: int, cursor: str | None
     ) -> ReturnPage:
+        # Newest first: in the order they were stored, last one first, like the listing.
         records = [
             record
-            for record in self.returns.values()
-            if record.declared.merchant_id == merchant_id
-            and (where.defective is None or record.declared.defective == where.defective)
-            and (where.label_status is None or record.label_status == where.label_status)
+            for record in reversed(self.returns.values())
+            if record.declared.merchant_id == merchant_id and _lets_through(where, record)
         ]
         start = int(cursor or 0)
         page = records[start : start + limit]
@@ -159,6 +155,22 @@ class InMemoryStore:
 
     async def claim_idempotency_key(self, merchant_id: str, key: str, return_id: str) -> str:
         return self.idempotency.setdefault((merchant_id, key), return_id)
+
+
+def _lets_through(where: ReturnFilter, record: ReturnRecord) -> bool:
+    """Every condition of a back-office filter, as the MongoDB adapter applies them."""
+    declared = record.declared
+    submitted_on = declared.submitted_at.astimezone(UTC).date()
+    return (
+        (where.defective is None or declared.defective == where.defective)
+        and (where.label_status is None or record.label_status == where.label_status)
+        and (where.submitted_from is None or submitted_on >= where.submitted_from)
+        and (where.submitted_to is None or submitted_on <= where.submitted_to)
+        and (
+            not where.order_number
+            or where.order_number.casefold() in declared.order_number.casefold()
+        )
+    )
 
 
 class FakePhotoCatalog:

@@ -3,15 +3,14 @@ listings, never by scanning the returns (on FerretDB any filter but `_id` reads 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
+from returns_contracts.service_kit.testing import scratch_database
 from returns_declaration.adapters.listing import entry_id
 from returns_declaration.adapters.repository import (
     RETURNS,
@@ -20,14 +19,12 @@ from returns_declaration.adapters.repository import (
     InvalidCursor,
 )
 from returns_declaration.domain.model import (
-    Customer,
     Return,
-    ReturnLine,
     TimelineEntry,
 )
 from returns_declaration.service.ports import ReturnFilter, TimelineChange
 
-from .builders import NOW
+from .builders import NOW, returned
 
 pytestmark = pytest.mark.integration
 
@@ -55,41 +52,8 @@ class _ReturnsFinds(monitoring.CommandListener):
 @pytest.fixture
 async def watched(mongodb_url: str) -> AsyncIterator[tuple[Database, _ReturnsFinds]]:
     listener = _ReturnsFinds()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        mongodb_url, tz_aware=True, event_listeners=[listener]
-    )
-    name = f"listing_test_{uuid.uuid4().hex[:8]}"
-    try:
-        yield client[name], listener
-    finally:
-        await client.drop_database(name)
-        await client.close()
-
-
-def _return(merchant_id: str, n: int, defective: bool = False) -> Return:
-    return Return(
-        id=f"r-{merchant_id}-{n}-{uuid.uuid4().hex[:6]}",
-        merchant_id=merchant_id,
-        order_number=f"A-{n}",
-        ordered_on=NOW.date(),
-        customer=Customer(name="Ana", email="ana@example.com"),
-        locale="en",
-        lines=(
-            ReturnLine(
-                line_id="1",
-                sku="MUG",
-                name="Mug",
-                quantity=1,
-                reason_code="damaged" if defective else "too_big",
-                reason_label="r",
-                defective=defective,
-                return_type=None if defective else "refund",
-                comment=None,
-                media_ids=(),
-            ),
-        ),
-        submitted_at=NOW + timedelta(minutes=n),
-    )
+    async with scratch_database(mongodb_url, "listing_test", [listener]) as database:
+        yield database, listener
 
 
 def _submitted(n: int) -> TimelineChange:
@@ -118,7 +82,7 @@ async def test_each_merchant_pages_through_its_own_returns_newest_first_by_id_on
     added: dict[str, list[Return]] = {"shop": [], "other": []}
     for n in range(23):
         merchant_id = "shop" if n % 3 else "other"
-        declared = _return(merchant_id, n, defective=n % 4 == 0)
+        declared = returned(merchant_id, n, defective=n % 4 == 0)
         await repository.add_return(declared, _submitted(n))
         added[merchant_id].append(declared)
     # A retried write of the same return takes a number of its own: still listed once.
@@ -149,11 +113,11 @@ async def test_the_to_handle_box_lists_the_defective_returns_until_decided(
 ) -> None:
     database, listener = watched
     repository = DeclarationRepository(database)
-    waiting = [_return("shop", n, defective=True) for n in range(3)]
+    waiting = [returned("shop", n, defective=True) for n in range(3)]
     for n, declared in enumerate(waiting):
         await repository.add_return(declared, _submitted(n))
-    await repository.add_return(_return("shop", 9), _submitted(9))
-    await repository.add_return(_return("other", 8, defective=True), _submitted(8))
+    await repository.add_return(returned("shop", 9), _submitted(9))
+    await repository.add_return(returned("other", 8, defective=True), _submitted(8))
     box = ReturnFilter(label_status="awaiting_merchant")
 
     assert await _all_pages(repository, "shop", box, 2) == [item.id for item in waiting[::-1]]
@@ -174,8 +138,8 @@ async def test_the_to_handle_box_finds_a_few_old_ones_under_many_newer_returns(
 ) -> None:
     database, listener = watched
     repository = DeclarationRepository(database)
-    old = [_return("shop", n, defective=True) for n in range(2)]
-    newer = [_return("shop", n) for n in range(10, 400)]
+    old = [returned("shop", n, defective=True) for n in range(2)]
+    newer = [returned("shop", n) for n in range(10, 400)]
     await repository.load_returns("shop", [(item, _submitted(n)) for n, item in enumerate(old)])
     await repository.load_returns("shop", [(item, _submitted(n)) for n, item in enumerate(newer)])
     box = ReturnFilter(label_status="awaiting_merchant")
@@ -189,7 +153,7 @@ async def test_returns_stored_before_listings_are_numbered_once_at_start_up(
 ) -> None:
     database, _ = watched
     repository = DeclarationRepository(database)
-    older = [_return("shop", n, defective=n == 1) for n in range(3)]
+    older = [returned("shop", n, defective=n == 1) for n in range(3)]
     for n, declared in enumerate(older):
         await repository.add_return(declared, _submitted(n))
     # As stored before this change: no number, no listing, no queue.
@@ -211,13 +175,13 @@ async def test_a_bulk_load_is_listed_after_what_was_there(
 ) -> None:
     database, _ = watched
     repository = DeclarationRepository(database)
-    before = [_return("shop", n) for n in range(2)]
+    before = [returned("shop", n) for n in range(2)]
     for n, declared in enumerate(before):
         await repository.add_return(declared, _submitted(n))
-    loaded = [_return("shop", n, defective=n % 2 == 0) for n in range(10, 60)]
+    loaded = [returned("shop", n, defective=n % 2 == 0) for n in range(10, 60)]
     other = DeclarationRepository(database)  # another process: probes where to go on
     await other.load_returns("shop", [(item, _submitted(n)) for n, item in enumerate(loaded)])
-    await repository.add_return(after := _return("shop", 99), _submitted(99))
+    await repository.add_return(after := returned("shop", 99), _submitted(99))
     expected = [after.id] + [item.id for item in reversed(before + loaded)]
     assert await _all_pages(repository, "shop", ReturnFilter(), 7) == expected
     box = ReturnFilter(label_status="awaiting_merchant")

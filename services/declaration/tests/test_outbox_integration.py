@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from returns_contracts import Message, ReturnSubmitted, Topics, examples, parse_message
 from returns_contracts.service_kit.kafka import ensure_topics
+from returns_contracts.service_kit.testing import scratch_database
 from returns_declaration.adapters import repository as repository_module
 from returns_declaration.adapters.outbox import MARKERS, OutboxRelay, mark_pending
 from returns_declaration.adapters.rate_limits import MongoRateLimiter
@@ -29,9 +30,7 @@ from returns_declaration.domain.model import (
 )
 from returns_declaration.domain.rules import DeclarationRejected, RequestedQuantity
 from returns_declaration.service.ports import (
-    ApiKey,
     ReturnFilter,
-    RevisionConflict,
     TimelineChange,
 )
 from returns_declaration.service.sessions import PortalSession
@@ -48,13 +47,8 @@ Database = AsyncDatabase[dict[str, Any]]
 
 @pytest.fixture
 async def database(mongodb_url: str) -> AsyncIterator[Database]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url, tz_aware=True)
-    name = f"declaration_test_{uuid.uuid4().hex[:8]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    async with scratch_database(mongodb_url, "declaration_test") as database:
+        yield database
 
 
 @pytest.fixture
@@ -112,56 +106,6 @@ async def _consume(bootstrap: str, topic: str) -> list[Message]:
 
 
 # --- repository round trips -------------------------------------------------------------------
-
-
-async def test_merchant_writes_are_guarded_by_revision(database: Database) -> None:
-    repository = DeclarationRepository(database)
-    await repository.save_merchant(merchant(), [], None)
-    with pytest.raises(RevisionConflict):
-        await repository.save_merchant(merchant(), [], None)
-    second = merchant().model_copy(update={"revision": 2})
-    await repository.save_merchant(second, [], 1)
-    with pytest.raises(RevisionConflict):
-        await repository.save_merchant(second, [], 1)
-    assert await repository.get_merchant("shop") == second
-
-
-async def test_api_keys_are_found_by_hash_and_revoked_per_merchant(database: Database) -> None:
-    repository = DeclarationRepository(database)
-    key = ApiKey("k1", "shop", NOW)
-    await repository.add_api_key(key, "hash-1")
-    assert await repository.find_api_key("hash-1") == key
-    assert not await repository.revoke_api_key("other", "k1")
-    assert await repository.revoke_api_key("shop", "k1")
-    found = await repository.find_api_key("hash-1")
-    assert found is not None and found.revoked
-
-
-async def test_replacing_an_order_keeps_its_reservations(database: Database) -> None:
-    repository = DeclarationRepository(database)
-    await repository.save_order(order())
-    assert await repository.reserve(order(), "r1", {"1": 2})
-    renamed = order().model_copy(
-        update={
-            "lines": (order().lines[0].model_copy(update={"name": "Big mug"}), order().lines[1])
-        }
-    )
-    await repository.save_order(renamed)
-    stored = await repository.get_order("shop", "A-1")
-    assert stored is not None
-    assert stored.order == renamed and stored.reservations == {"r1": {"1": 2}}
-
-
-async def test_a_reservation_is_idempotent_and_never_exceeds_the_order(database: Database) -> None:
-    repository = DeclarationRepository(database)
-    await repository.save_order(order())
-    assert await repository.reserve(order(), "r1", {"1": 2})
-    assert await repository.reserve(order(), "r1", {"1": 2})  # the retry finds it
-    assert not await repository.reserve(order(), "r2", {"1": 2})
-    assert await repository.reserve(order(), "r3", {"1": 1, "2": 1})
-    stored = await repository.get_order("shop", "A-1")
-    assert stored is not None
-    assert stored.reservations == {"r1": {"1": 2}, "r3": {"1": 1, "2": 1}}
 
 
 async def test_a_reservation_from_an_outdated_read_is_decided_on_the_latest_version(

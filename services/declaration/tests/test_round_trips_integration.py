@@ -7,16 +7,16 @@ and has to say why (each one is a network hop and, on FerretDB, a SQLite stateme
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
+from returns_contracts.service_kit.testing import scratch_database
 from returns_declaration.domain.model import MerchantSettings
 from returns_declaration.domain.rules import RequestedQuantity
 from returns_declaration.service.sessions import PortalSession
@@ -52,15 +52,8 @@ async def counted(
     mongodb_url: str,
 ) -> AsyncIterator[tuple[AsyncDatabase[dict[str, Any]], _Commands]]:
     listener = _Commands()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        mongodb_url, tz_aware=True, event_listeners=[listener]
-    )
-    name = f"round_trips_{uuid.uuid4().hex[:8]}"
-    try:
-        yield client[name], listener
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    async with scratch_database(mongodb_url, "round_trips", [listener]) as database:
+        yield database, listener
 
 
 async def _shop(flow: Flow) -> None:

@@ -15,6 +15,7 @@ from returns_contracts import (
     ReturnSubmitted,
     examples,
 )
+from returns_contracts.service_kit.testing import FakeClock
 from returns_declaration.domain.model import Actor, MerchantSettings, Reason
 from returns_declaration.domain.rules import DeclarationRejected, RequestedQuantity
 from returns_declaration.service.ports import ReturnFilter
@@ -49,7 +50,7 @@ class Harness:
             back_office_base_url="http://bo.example/",
             portal_token_secret=SECRET,
             limits=PortalLimits(attempts_per_order=3, failures_per_client=5, window_seconds=600),
-            clock=lambda: NOW,
+            clock=FakeClock(NOW),
             new_id=lambda: next(self.ids),
         )
 

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 from uuid import UUID
 
-from returns_contracts import LabelRequested, MerchantUpdated, Message
+from returns_contracts import LabelRequested, MerchantUpdated
 from returns_labels.domain.model import (
     HandledCommand,
     Label,
@@ -51,7 +51,7 @@ class FakeReturnStore:
             tracked,
             label=label,
             label_generation=label.generation,
-            status="label_generated",
+            status="generated",
             voided_labels=(*tracked.voided_labels, *([voided] if voided else [])),
             handled_commands=handled,
         )
@@ -149,11 +149,3 @@ class FakeFiles:
 
     async def get(self, key: str) -> bytes | None:
         return self.files.get(key)
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.published: list[Message] = []
-
-    async def publish(self, message: Message) -> None:
-        self.published.append(message)

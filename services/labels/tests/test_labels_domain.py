@@ -14,7 +14,7 @@ from returns_labels.domain.model import (
 
 
 def test_a_classic_return_waits_for_its_label() -> None:
-    assert initial_status(defective=False) == "label_pending"
+    assert initial_status(defective=False) == "pending"
 
 
 def test_a_defective_return_waits_for_the_merchant() -> None:
@@ -27,7 +27,7 @@ def test_a_return_is_visible_to_its_merchant_only() -> None:
         merchant_id="m-atelier",
         order_number="CMD-1",
         defective=False,
-        status="label_pending",
+        status="pending",
         source_event_id=uuid4(),
         recorded_at=datetime(2026, 3, 2, tzinfo=UTC),
     )

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from returns_contracts.examples import merchant_updated, return_submitted
 from returns_contracts.service_kit.http import install_operations
+from returns_contracts.service_kit.testing import RecordingPublisher
 from returns_labels.entrypoints.http import labels_router
 from returns_labels.service.links import LabelLinks
 from returns_labels.service.use_cases import LabelsService
@@ -22,7 +23,6 @@ from .fakes import (
     FakeMerchantStore,
     FakeReturnStore,
     FakeWaitingStore,
-    RecordingPublisher,
 )
 
 NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
@@ -129,7 +129,7 @@ async def test_the_label_is_downloaded_through_its_signed_link_only(
     await service.record_submitted(return_submitted(return_id="r-1"))
     status = (await client.get(status_url("m-atelier", "r-1"), headers=INTERNAL)).json()
     label = status["label"]
-    assert status["status"] == "label_generated"
+    assert status["status"] == "generated"
 
     download = await client.get(label["download_url"])
     assert download.status_code == 200

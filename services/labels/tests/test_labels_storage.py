@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 
 from returns_contracts.examples import label_requested, merchant_updated
 from returns_contracts.service_kit.s3 import new_minio_client
+from returns_contracts.service_kit.testing import scratch_database
 from returns_infra.fixtures import S3Server
 from returns_labels.adapters.repository import (
     MongoMerchantStore,
@@ -29,11 +29,8 @@ NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
 
 @pytest.fixture
 async def database(mongodb_url: str) -> AsyncIterator[Any]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url, tz_aware=True)
-    name = f"labels_test_{uuid.uuid4().hex[:8]}"
-    yield client[name]
-    await client.drop_database(name)
-    await client.close()
+    async with scratch_database(mongodb_url, "labels_test") as database:
+        yield database
 
 
 def tracked(return_id: str = "r-1") -> TrackedReturn:
@@ -97,7 +94,7 @@ async def test_a_label_becomes_live_only_over_the_generation_it_was_made_from(
 
     stored = await store.get("r-1")
     assert stored is not None
-    assert stored.status == "label_generated"
+    assert stored.status == "generated"
     assert stored.label == label(2)
     assert stored.voided_labels == (label(1),)
     assert stored.label_made_for(command) == label(1)

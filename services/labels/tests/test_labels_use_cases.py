@@ -16,6 +16,7 @@ from returns_contracts import (
     MerchantUpdated,
 )
 from returns_contracts.examples import WAREHOUSE, merchant_updated, return_submitted
+from returns_contracts.service_kit.testing import FakeClock, RecordingPublisher
 from returns_contracts.signing import InvalidToken
 from returns_labels.service.links import LabelLinks
 from returns_labels.service.use_cases import LabelChangedMeanwhile, LabelsService
@@ -26,20 +27,11 @@ from .fakes import (
     FakeMerchantStore,
     FakeReturnStore,
     FakeWaitingStore,
-    RecordingPublisher,
 )
 
 NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
 SUPPORT = Actor(kind="user", id="u-7")
 MERCHANT = "m-atelier"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclasses.dataclass
@@ -51,7 +43,7 @@ class World:
     carrier: FakeCarrier
     files: FakeFiles
     publisher: RecordingPublisher
-    clock: Clock
+    clock: FakeClock
 
     def labels(self, return_id: str) -> list[LabelGenerated]:
         return [
@@ -69,7 +61,7 @@ LINKS = LabelLinks("http://labels.test", "test-secret", timedelta(days=30))
 
 @pytest.fixture
 def world() -> World:
-    clock = Clock()
+    clock = FakeClock(NOW)
     returns, merchants, waiting = FakeReturnStore(), FakeMerchantStore(), FakeWaitingStore()
     carrier, files, publisher = FakeCarrier(), FakeFiles(), RecordingPublisher()
     service = LabelsService(
@@ -106,7 +98,7 @@ async def test_a_classic_return_gets_its_label_at_once(world: World) -> None:
 
     [generated] = world.labels("r-1")
     tracked = world.returns.returns["r-1"]
-    assert tracked.status == "label_generated"
+    assert tracked.status == "generated"
     assert tracked.label is not None
     assert generated.payload.label_id == tracked.label.label_id
     assert generated.payload.tracking_number == f"TRK-{tracked.label.label_id}"
@@ -247,7 +239,7 @@ async def test_a_classic_return_before_its_merchant_gets_its_label_when_the_merc
     world: World,
 ) -> None:
     await world.service.record_submitted(return_submitted(return_id="r-1"))
-    assert world.returns.returns["r-1"].status == "label_pending"
+    assert world.returns.returns["r-1"].status == "pending"
     assert world.publisher.published == []
 
     no_address = merchant_updated(revision=1)

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from returns_contracts import MerchantUpdated, Message, NotificationSent, ReturnSubmitted
+from returns_contracts import MerchantUpdated, NotificationSent, ReturnSubmitted
 from returns_contracts.examples import label_generated, merchant_updated, return_submitted
 from returns_contracts.service_kit.kafka import PermanentError, Unavailable
+from returns_contracts.service_kit.testing import FakeClock, RecordingPublisher
 from returns_notifier.adapters.rendering import JinjaRenderer
 from returns_notifier.domain.emails import (
     CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT,
@@ -132,30 +133,13 @@ class FakeSender:
         self.sent.append(email)
 
 
-class FakePublisher:
-    def __init__(self) -> None:
-        self.published: list[Message] = []
-
-    async def publish(self, message: Message) -> None:
-        self.published.append(message)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
-
-
 class World:
     def __init__(self) -> None:
         self.merchants = FakeMerchantStore()
         self.returns = FakeReturnStore()
         self.sent_emails = FakeSentEmailStore()
         self.sender = FakeSender()
-        self.publisher = FakePublisher()
+        self.publisher = RecordingPublisher()
         self.photos = FakePhotoDirectory()
         self.labels = FakeLabelFiles()
         self.notifier = Notifier(
@@ -169,7 +153,7 @@ class World:
             publisher=self.publisher,
             mail_from="Returns <returns@demo-shop.example>",
             message_id_domain=DOMAIN,
-            clock=Clock(),
+            clock=FakeClock(START, tick=timedelta(seconds=1)),
         )
 
 

@@ -155,7 +155,7 @@ def test_label_request_makes_the_label_then_regenerate_makes_a_new_one(
     )
     assert status.exit_code == 0, status.output
     answer = json.loads(status.output)
-    assert answer["status"] == "label_generated"
+    assert answer["status"] == "generated"
     assert answer["label"]["requested_by"] == {"kind": "cli", "id": "alice", "display_name": None}
     first_label = answer["label"]["label_id"]
     assert first_label in first.output
@@ -177,7 +177,7 @@ def test_label_request_makes_the_label_then_regenerate_makes_a_new_one(
     shown = admin(kafka_bootstrap_servers, labels_url, "label", "status", merchant_id, return_id)
     assert shown.exit_code == 0, shown.output
     assert f"Voided labels: {first_label}" in shown.output
-    assert "label_generated" in shown.output
+    assert f"Return {return_id} (defective): generated" in shown.output
 
 
 def test_label_request_for_another_merchant_s_return_exits_3(
@@ -316,7 +316,7 @@ def test_dlq_replay_of_one_message_gets_it_handled(
 
     assert result.exit_code == 0, result.output
     assert f"Replayed {dlq_topic}:{partition}:{offset} -> returns.submitted" in result.output
-    status = _status(services.urls["labels"], event, "label_generated")
+    status = _status(services.urls["labels"], event, "generated")
     assert status["label"] is not None
 
 

@@ -6,16 +6,51 @@ connection pool) serves the whole process.
 
 from __future__ import annotations
 
+import asyncio
+import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
 import urllib3
 from minio import Minio
+from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Answers of a make_bucket that lost a race with another process creating the same bucket.
 _ALREADY_OURS = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
+# Answers of a read of an object that is not there.
+_NOT_THERE = frozenset({"NoSuchKey", "NoSuchObject"})
+
+
+class S3Settings(BaseSettings):
+    """The S3 settings of a service that stores objects; mixed into its settings class, which
+    sets its own `s3_bucket`."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    # The local S3 server of `make run`; its demo credentials protect nothing but 127.0.0.1.
+    s3_endpoint: str = "http://127.0.0.1:7070"
+    s3_access_key: str = "demo-access-key"
+    s3_secret_key: SecretStr = SecretStr("demo-secret-key-change-me")
+    s3_bucket: str = "returns"
+    s3_region: str = "us-east-1"
+    s3_connect_timeout_seconds: float = 5.0
+    s3_read_timeout_seconds: float = 30.0
+
+    def minio_client(self) -> Minio:
+        """The process's one S3 client, from these settings."""
+        return new_minio_client(
+            endpoint=self.s3_endpoint,
+            access_key=self.s3_access_key,
+            secret_key=self.s3_secret_key.get_secret_value(),
+            region=self.s3_region,
+            connect_timeout=self.s3_connect_timeout_seconds,
+            read_timeout=self.s3_read_timeout_seconds,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +141,93 @@ def ensure_bucket(client: BucketClient, bucket: str, region: str) -> bool:
             return False
         raise
     return True
+
+
+class BucketAdmin:
+    """A bucket's existence and readiness (works on any `BucketClient`)."""
+
+    def __init__(self, client: BucketClient, bucket: str, region: str) -> None:
+        self._client = client
+        self.bucket = bucket
+        self._region = region
+
+    async def ensure_exists(self) -> bool:
+        """Create the bucket unless it exists; True if this call created it."""
+        return await asyncio.to_thread(ensure_bucket, self._client, self.bucket, self._region)
+
+    async def check(self) -> object:
+        """Readiness: the server answers and the bucket is there."""
+        if not await asyncio.to_thread(self._client.bucket_exists, bucket_name=self.bucket):
+            raise LookupError(f"bucket {self.bucket!r} does not exist")
+        return True
+
+
+class Bucket:
+    """The objects of one private bucket through the minio client: put, read, list, remove.
+    Every call goes through `asyncio.to_thread` so the event loop never waits on S3."""
+
+    def __init__(self, client: Minio, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        await asyncio.to_thread(
+            self._client.put_object,
+            bucket_name=self.bucket,
+            object_name=key,
+            data=io.BytesIO(data),
+            length=len(data),
+            content_type=content_type,
+        )
+
+    async def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None when there is no such object."""
+        return await asyncio.to_thread(self._get, key)
+
+    def _get(self, key: str) -> bytes | None:
+        try:
+            response = self._client.get_object(bucket_name=self.bucket, object_name=key)
+        except S3Error as error:
+            if error.code in _NOT_THERE:
+                return None
+            raise
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    async def remove(self, keys: Iterable[str]) -> None:
+        """Remove the objects; a key that is already gone is fine."""
+        wanted = list(keys)
+        if wanted:
+            await asyncio.to_thread(self._remove, wanted)
+
+    def _remove(self, keys: list[str]) -> None:
+        failures = list(
+            self._client.remove_objects(
+                bucket_name=self.bucket,
+                delete_object_list=[DeleteObject(key) for key in keys],
+            )
+        )
+        real = [failure for failure in failures if failure.code not in ("NoSuchKey",)]
+        if real:
+            raise RuntimeError(f"S3 could not remove {len(real)} object(s): {real[0].message}")
+
+    async def keys_under(self, prefix: str) -> list[str]:
+        return await asyncio.to_thread(self._keys_under, prefix)
+
+    def _keys_under(self, prefix: str) -> list[str]:
+        return [
+            str(item.object_name)
+            for item in self._client.list_objects(
+                bucket_name=self.bucket, prefix=prefix, recursive=True
+            )
+            if item.object_name is not None
+        ]
+
+    async def remove_under(self, prefix: str) -> int:
+        """Remove every object under `prefix`; how many there were."""
+        keys = await self.keys_under(prefix)
+        await self.remove(keys)
+        return len(keys)

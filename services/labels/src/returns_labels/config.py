@@ -3,10 +3,11 @@ from __future__ import annotations
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from returns_contracts.service_kit.s3 import S3Settings
 from returns_contracts.service_kit.settings import ServiceSettings
 
 
-class LabelsSettings(ServiceSettings):
+class LabelsSettings(ServiceSettings, S3Settings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
     service_name: str = "labels"
@@ -24,11 +25,4 @@ class LabelsSettings(ServiceSettings):
     waiting_sweep_seconds: float = 1.0
     # A TrueType font prints every customer's name; without one, the built-in Latin-1 font.
     label_font_path: str | None = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-    # The local S3 server of `make run`; its demo credentials protect nothing but 127.0.0.1.
-    s3_endpoint: str = "http://127.0.0.1:7070"
-    s3_access_key: str = "demo-access-key"
-    s3_secret_key: SecretStr = SecretStr("demo-secret-key-change-me")
     s3_bucket: str = "returns-labels"
-    s3_region: str = "us-east-1"
-    s3_connect_timeout_seconds: float = 5.0
-    s3_read_timeout_seconds: float = 30.0

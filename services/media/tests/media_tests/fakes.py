@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
+from returns_contracts.service_kit.testing import FakeClock
 from returns_contracts.signing import issue_draft_token
 from returns_media.domain.model import (
     DraftRef,
@@ -138,17 +139,6 @@ class FakeNormaliser:
         )
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 class World:
     """A MediaService wired to fakes, and the fakes to look into."""
 
@@ -156,7 +146,7 @@ class World:
         self.store = FakeStore()
         self.objects = FakeObjects()
         self.normaliser = FakeNormaliser()
-        self.clock = Clock()
+        self.clock = FakeClock(T0)
         self.service = MediaService(
             store=self.store,
             objects=self.objects,

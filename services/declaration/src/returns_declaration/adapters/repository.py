@@ -37,6 +37,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message
+from returns_contracts.label_status import first_label_status
 from returns_declaration.adapters.listing import MerchantListing, entry_id
 from returns_declaration.adapters.outbox import (
     MARKERS,
@@ -56,7 +57,7 @@ from returns_declaration.domain.model import (
     Return,
     TimelineEntry,
 )
-from returns_declaration.domain.rules import reserved_quantities
+from returns_declaration.domain.rules import fits_in_order
 from returns_declaration.service.ports import (
     ApiKey,
     ReturnFilter,
@@ -154,8 +155,8 @@ class DeclarationRepository:
             await self.returns.update_one(
                 {"_id": document["_id"]}, {"$set": {"listing_number": number}}
             )
-            status = document.get("label_status") or (
-                "awaiting_merchant" if document.get("defective") else "pending"
+            status = document.get("label_status") or first_label_status(
+                bool(document.get("defective"))
             )
             if status == "awaiting_merchant":
                 await self._await_merchant(document["merchant_id"], document["_id"], number)
@@ -288,12 +289,7 @@ class DeclarationRepository:
                 version, reservations = await self._latest_reservations(document_id)
             if return_id in reservations:
                 return True
-            taken = reserved_quantities(reservations)
-            if any(
-                (line := order.line(line_id)) is None
-                or taken.get(line_id, 0) + quantity > line.quantity
-                for line_id, quantity in quantities.items()
-            ):
+            if not fits_in_order(order, reservations, quantities):
                 if from_seen:
                     from_seen = False  # decide on the latest version, not on what was seen
                     continue

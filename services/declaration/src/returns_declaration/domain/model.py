@@ -9,6 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# Re-exported: the web and service layers name it through the domain model.
+from returns_contracts.label_status import LabelStatus as LabelStatus
+from returns_contracts.label_status import first_label_status
 from returns_contracts.service_kit.bounds import (
     EmailAddress,
     HttpUrl,
@@ -21,8 +24,6 @@ from returns_contracts.service_kit.bounds import (
 
 Locale = Literal["fr", "en"]
 ReturnType = Literal["refund", "exchange", "store_credit"]
-LabelStatus = Literal["awaiting_merchant", "pending", "requested", "generated", "rejected"]
-"""Where the label of a return stands, as declaration knows it from the events it consumed."""
 TimelineKind = Literal[
     "submitted",
     "customer_service_notified",
@@ -264,8 +265,7 @@ class Return(_Model):
         return any(line.defective for line in self.lines)
 
     def first_label_status(self) -> LabelStatus:
-        # R9/R10: a classic return gets its label at once, a defective one waits for the merchant.
-        return "awaiting_merchant" if self.defective else "pending"
+        return first_label_status(self.defective)
 
 
 class Actor(_Model):

@@ -218,6 +218,18 @@ def reserved_quantities(reservations: Reservations) -> dict[str, int]:
     return totals
 
 
+def fits_in_order(order: Order, reservations: Reservations, quantities: Mapping[str, int]) -> bool:
+    """R3: whether `quantities` (per line) can be reserved on top of what `reservations` hold:
+    every line exists and none goes past its ordered quantity. The one check every store makes
+    before it writes a reservation."""
+    taken = reserved_quantities(reservations)
+    return all(
+        (line := order.line(line_id)) is not None
+        and taken.get(line_id, 0) + quantity <= line.quantity
+        for line_id, quantity in quantities.items()
+    )
+
+
 def returnable_quantities(
     order: Order, reservations: Reservations, excluding_return: str | None = None
 ) -> dict[str, int]:

@@ -16,9 +16,10 @@ import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from returns_contracts import LabelGenerated, LabelRejected, LabelRequested, NotificationSent
+from returns_contracts.service_kit.clock import Clock, utc_now_millis
 from returns_contracts.signing import InvalidToken, issue_draft_token
 from returns_declaration.domain import rules
 from returns_declaration.domain.model import (
@@ -130,12 +131,6 @@ def hash_api_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _utc_now() -> datetime:
-    # Milliseconds, as MongoDB stores them: the answer to a submit equals what a read gives.
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
 def _new_id() -> str:
     return str(uuid.uuid4())
 
@@ -153,7 +148,7 @@ class DeclarationService:
         session_ttl: timedelta = timedelta(hours=2),
         draft_ttl: timedelta = timedelta(hours=24),
         limits: PortalLimits = PortalLimits(),
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Clock = utc_now_millis,
         new_id: Callable[[], str] = _new_id,
     ) -> None:
         self.store = store

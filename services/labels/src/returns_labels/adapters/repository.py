@@ -22,6 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Actor, Address, LabelRequested, MerchantUpdated, parse_message
+from returns_contracts.service_kit.mongo import save_if_newer_revision
 from returns_labels.domain.model import (
     LABEL_STATUSES,
     Contact,
@@ -39,6 +40,9 @@ LABEL_FILES = "label_files"
 MERCHANTS = "merchants"
 WAITING = "waiting"
 WAITING_FOR_MERCHANT = "waiting_for_merchant"
+
+# Statuses as labels stored them before the services shared one vocabulary; read as today's.
+_LEGACY_STATUSES = {"label_pending": "pending", "label_generated": "generated"}
 
 
 def _label_document(label: Label) -> Document:
@@ -113,7 +117,7 @@ class MongoReturnStore:
         document = await self.returns.find_one({"_id": return_id})
         if document is None:
             return None
-        status = document["status"]
+        status = _LEGACY_STATUSES.get(document["status"], document["status"])
         if status not in LABEL_STATUSES:
             raise ValueError(f"return {return_id!r} has unknown label status {status!r}")
         customer = document.get("customer")
@@ -167,7 +171,7 @@ class MongoReturnStore:
             "$set": {
                 "label": _label_document(label),
                 "label_generation": label.generation,
-                "status": "label_generated",
+                "status": "generated",
             }
         }
         if push:
@@ -201,26 +205,18 @@ class MongoMerchantStore:
 
     async def save_if_newer(self, update: MerchantUpdated) -> bool:
         payload = update.payload
-        # Matches only an older revision (or nothing: the upsert inserts). A same-or-newer
-        # stored revision makes the upsert collide on `_id`, which means "ignore".
-        try:
-            await self.merchants.update_one(
-                {"_id": update.merchant_id, "revision": {"$lt": payload.revision}},
-                {
-                    "$set": {
-                        "revision": payload.revision,
-                        "name": payload.name,
-                        "return_address": None
-                        if payload.return_address is None
-                        else payload.return_address.model_dump(mode="json"),
-                        "source_event_id": str(update.event_id),
-                    }
-                },
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            return False
-        return True
+        return await save_if_newer_revision(
+            self.merchants,
+            update.merchant_id,
+            payload.revision,
+            {
+                "name": payload.name,
+                "return_address": None
+                if payload.return_address is None
+                else payload.return_address.model_dump(mode="json"),
+                "source_event_id": str(update.event_id),
+            },
+        )
 
     async def get(self, merchant_id: str) -> Merchant | None:
         document = await self.merchants.find_one({"_id": merchant_id})

@@ -5,27 +5,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
 from uuid import UUID
 
 from returns_contracts import Actor, Address
 
-LabelStatus = Literal["label_pending", "awaiting_merchant", "label_generated"]
-"""`label_pending`: a label is to be generated (a classic return, R10), for instance while the
-merchant's return address is not known yet.
-`awaiting_merchant`: a defective return; no label until the merchant asks for one (R9, R11).
-`label_generated`: the return has one live label."""
-
-LABEL_STATUSES: frozenset[LabelStatus] = frozenset(
-    {"label_pending", "awaiting_merchant", "label_generated"}
-)
+# The one vocabulary of label statuses (returns_contracts.label_status), re-exported: labels
+# answers `awaiting_merchant`, `pending` and `generated`.
+from returns_contracts.label_status import LABEL_STATUSES as LABEL_STATUSES
+from returns_contracts.label_status import LabelStatus as LabelStatus
+from returns_contracts.label_status import first_label_status
 
 # Fixed forever: label ids and event ids derived from it must come out the same on every retry.
 _LABELS_NAMESPACE = UUID("0b8f3c52-6a4e-4f7e-9a53-1d2c7e6f4a10")
 
 
-def initial_status(defective: bool) -> LabelStatus:
-    return "awaiting_merchant" if defective else "label_pending"
+initial_status = first_label_status
+"""R9/R10: where a return's label stands when labels first hears of the return."""
 
 
 def label_id_for(return_id: str, generation: int) -> str:

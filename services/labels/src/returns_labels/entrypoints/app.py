@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from uuid import UUID, uuid5
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from returns_contracts import (
@@ -22,24 +18,12 @@ from returns_contracts import (
     MerchantUpdated,
     ReturnSubmitted,
 )
-from returns_contracts.service_kit.app import (
-    install_asyncapi,
-    kafka_check,
-    mongo_check,
-    new_broker,
-    new_mongo_client,
-)
-from returns_contracts.service_kit.http import install_operations
-from returns_contracts.service_kit.kafka import (
-    Routes,
-    declare_publications,
-    ensure_topics,
-    subscribe,
-)
-from returns_contracts.service_kit.logging import configure_logging
-from returns_contracts.service_kit.s3 import new_minio_client
+from returns_contracts.service_kit.clock import utc_now
+from returns_contracts.service_kit.kafka import Routes
+from returns_contracts.service_kit.lifecycle import every
+from returns_contracts.service_kit.process import ServiceProcess
+from returns_contracts.service_kit.publisher import KafkaPublisher
 from returns_labels.adapters.local_carrier import LocalCarrier
-from returns_labels.adapters.publisher import KafkaPublisher
 from returns_labels.adapters.repository import (
     MongoMerchantStore,
     MongoReturnStore,
@@ -54,10 +38,6 @@ from returns_labels.service.use_cases import LabelsService
 logger = logging.getLogger(__name__)
 
 _MALFORMED_NAMESPACE = UUID("5d0c8a4e-93b1-4c2f-8f0e-7b6a1e2d3c4b")
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def malformed_label_request(
@@ -129,38 +109,16 @@ def _rejecting_malformed(
     return reject
 
 
-async def _sweep_forever(service: LabelsService, every_seconds: float) -> None:
-    while True:
-        try:
-            await service.sweep()
-        except Exception:
-            logger.exception("sweep of waiting label work failed")
-        await asyncio.sleep(every_seconds)
-
-
 def create_app(settings: LabelsSettings | None = None) -> FastAPI:
     settings = settings or LabelsSettings()
-    configure_logging(settings.service_name, settings.log_level)
+    process = ServiceProcess.open(
+        settings, settings.service_name, publishes=[LabelGenerated, LabelRejected]
+    )
     # fpdf2 subsets the label font with fontTools, which logs a dozen INFO lines per label.
     logging.getLogger("fontTools").setLevel(logging.WARNING)
-    registry = CollectorRegistry()
-    broker = new_broker(settings, settings.service_name)
-    declare_publications(broker, settings.topics, [LabelGenerated, LabelRejected])
-    mongo = new_mongo_client(settings)
-    database = mongo[settings.mongodb_database]
+    database = process.mongo[settings.mongodb_database]
     returns = MongoReturnStore(database)
-    bucket = LabelBucket(
-        new_minio_client(
-            endpoint=settings.s3_endpoint,
-            access_key=settings.s3_access_key,
-            secret_key=settings.s3_secret_key.get_secret_value(),
-            region=settings.s3_region,
-            connect_timeout=settings.s3_connect_timeout_seconds,
-            read_timeout=settings.s3_read_timeout_seconds,
-        ),
-        settings.s3_bucket,
-        settings.s3_region,
-    )
+    bucket = LabelBucket(settings.minio_client(), settings.s3_bucket, settings.s3_region)
     links = LabelLinks(
         base_url=settings.labels_base_url,
         secret=settings.label_link_secret.get_secret_value(),
@@ -173,16 +131,12 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
         waiting=waiting,
         carrier=LocalCarrier(settings.label_font_path),
         files=bucket,
-        publisher=KafkaPublisher(broker, settings.topics),
+        publisher=KafkaPublisher(process.broker, settings.topics),
         links=links,
         request_wait=timedelta(seconds=settings.label_request_wait_seconds),
     )
-    subscribe(
-        broker,
-        consumer=settings.service_name,
-        topics=settings.topics,
-        retry=settings.consumer_retry(),
-        routes=Routes()
+    process.subscribe(
+        Routes()
         .on(MerchantUpdated, service.record_merchant)
         .on(ReturnSubmitted, service.record_submitted)
         .on(LabelRequested, service.on_label_requested)
@@ -190,45 +144,21 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
         description="Keeps its copy of returns and merchants; makes a classic return's label at "
         "once (R10) and a defective one's on LabelRequested (R11).",
     )
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
-        await returns.create_indexes()
-        await waiting.create_indexes()
-        await bucket.ensure_exists()
-        await broker.start()
-        sweeper = asyncio.create_task(_sweep_forever(service, settings.waiting_sweep_seconds))
-        try:
-            yield
-        finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-            await broker.stop()
-            await mongo.close()
-
-    app = FastAPI(
+    app = process.app(
         title="Returns - labels",
-        version="0.1.0",
         description="Shipping labels of returns: made at once for a classic return, on request "
         "for a defective one, stored in S3 and downloaded through signed links.",
-        lifespan=lifespan,
-    )
-    install_asyncapi(
-        app,
-        broker,
-        "Returns - labels",
-        "Consumes ReturnSubmitted, MerchantUpdated and LabelRequested; publishes LabelGenerated "
-        "and LabelRejected.",
-    )
-    install_operations(
-        app,
-        checks={"mongodb": mongo_check(mongo), "kafka": kafka_check(broker), "s3": bucket.check},
-        registry=registry,
-        timeout_seconds=settings.readiness_timeout_seconds,
+        asyncapi="Consumes ReturnSubmitted, MerchantUpdated and LabelRequested; publishes "
+        "LabelGenerated and LabelRejected.",
+        prepare=[returns.create_indexes, waiting.create_indexes, bucket.ensure_exists],
+        loops={
+            "labels-sweep": every(
+                settings.waiting_sweep_seconds, service.sweep, "sweep of waiting label work"
+            )
+        },
+        checks={"s3": bucket.check},
     )
     app.include_router(
-        labels_router(service, links, _utc_now, internal_token=settings.internal_api_token)
+        labels_router(service, links, utc_now, internal_token=settings.internal_api_token)
     )
     return app

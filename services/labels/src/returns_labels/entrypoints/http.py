@@ -77,7 +77,10 @@ def labels_router(
         summary="Where the label of one return stands (services and support tooling only)",
         description="Needs the internal token in `X-Internal-Token`. Merchants read the label's "
         "status and link in declaration's return record "
-        "(`GET /v1/merchants/{merchant_id}/returns/{return_id}` with their API key).",
+        "(`GET /v1/merchants/{merchant_id}/returns/{return_id}` with their API key). `status` "
+        "uses the label statuses every service shares (`returns_contracts.label_status`, the "
+        "same words as declaration's `label_status`); labels answers `awaiting_merchant`, "
+        "`pending` or `generated` (formerly `label_pending` and `label_generated`).",
         responses={
             401: {"model": ErrorBody, "description": "Missing or wrong internal token"},
             404: {"model": ErrorBody, "description": "Unknown return"},

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from returns_contracts import LabelRequested, MerchantUpdated, Message
+from returns_contracts import LabelRequested, MerchantUpdated
 from returns_labels.domain.model import Label, LabelContent, Merchant, TrackedReturn
 
 
@@ -99,7 +99,3 @@ class LabelFiles(Protocol):
     async def put(self, key: str, pdf: bytes) -> None: ...
 
     async def get(self, key: str) -> bytes | None: ...
-
-
-class EventPublisher(Protocol):
-    async def publish(self, message: Message) -> None: ...

@@ -20,9 +20,8 @@ being waited for):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from returns_contracts import (
@@ -36,6 +35,8 @@ from returns_contracts import (
     ReturnSubmitted,
 )
 from returns_contracts.messages import LabelRejectionReason
+from returns_contracts.service_kit.clock import Clock, utc_now
+from returns_contracts.service_kit.publisher import EventPublisher
 from returns_labels.domain.model import (
     Contact,
     Label,
@@ -49,7 +50,6 @@ from returns_labels.domain.model import (
 from returns_labels.service.links import LabelLinks
 from returns_labels.service.ports import (
     Carrier,
-    EventPublisher,
     LabelFiles,
     MerchantStore,
     ReturnStore,
@@ -59,10 +59,6 @@ from returns_labels.service.ports import (
 PRODUCER = "labels"
 
 logger = logging.getLogger(__name__)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class LabelChangedMeanwhile(Exception):
@@ -92,7 +88,7 @@ class LabelsService:
         publisher: EventPublisher,
         links: LabelLinks,
         request_wait: timedelta = timedelta(seconds=30),
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self.returns = returns
         self.merchants = merchants

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from returns_contracts.service_kit.access import Access, access, internal_caller
 from returns_contracts.service_kit.bounds import ID_PATTERN, TOKEN_MAX, IdText, link_parts_fit
+from returns_contracts.service_kit.photos import PHOTO_LOOKUP_BATCH
 from returns_media.domain.errors import NotFound
 from returns_media.domain.model import VARIANTS, Variant
 from returns_media.entrypoints.upload import receive_file
@@ -57,7 +58,7 @@ class PhotoAnswer(BaseModel):
 
 class LookupRequest(BaseModel):
     merchant_id: IdText
-    photo_ids: list[IdText] = Field(max_length=100)
+    photo_ids: list[IdText] = Field(max_length=PHOTO_LOOKUP_BATCH)
 
 
 class LookupAnswer(BaseModel):

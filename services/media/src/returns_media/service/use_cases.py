@@ -9,10 +9,11 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import BinaryIO
 
 from returns_contracts import ReturnSubmitted
+from returns_contracts.service_kit.clock import Clock, utc_now
 from returns_contracts.signing import InvalidToken, read_draft_token
 from returns_media.domain.errors import NotAuthorized, NotFound, PhotoKept
 from returns_media.domain.model import (
@@ -29,12 +30,7 @@ from returns_media.service.ports import ImageNormaliser, ObjectStore, PhotoStore
 
 logger = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 PAGE = 200
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_photo_id() -> str:

@@ -8,12 +8,10 @@ instead of spending the message's attempts; any other error answer is the messag
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from urllib.parse import urljoin
 
 import httpx
 
-from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER
+from returns_contracts.service_kit.photos import PhotoLookupClient, PhotoLookupUnavailable
 from returns_notifier.domain.model import PhotoLink
 from returns_notifier.service.errors import DependencyUnavailable, LabelGone, LabelLinkRefused
 
@@ -32,39 +30,26 @@ def _check(response: httpx.Response, what: str) -> None:
 
 
 class MediaPhotoDirectory:
-    """`POST /internal/v1/photos/lookup` of media (docs/service-interfaces.md)."""
+    """Media's photo lookup (the kit's batched client), links made absolute for e-mails."""
 
     def __init__(self, client: httpx.AsyncClient, base_url: str, internal_token: str) -> None:
         self._client = client
-        self._base_url = base_url.rstrip("/") + "/"
-        self._token = internal_token
+        self._lookup = PhotoLookupClient(client, internal_token, base_url)
 
     async def lookup(self, merchant_id: str, photo_ids: Sequence[str]) -> dict[str, PhotoLink]:
-        if not photo_ids:
-            return {}
-        url = urljoin(self._base_url, "internal/v1/photos/lookup")
         try:
-            response = await self._client.post(
-                url,
-                json={"merchant_id": merchant_id, "photo_ids": list(photo_ids)},
-                headers={INTERNAL_TOKEN_HEADER: self._token},
+            found = await self._lookup.lookup(merchant_id, photo_ids)
+        except PhotoLookupUnavailable as error:
+            raise DependencyUnavailable(str(error)) from error
+        return {
+            photo.photo_id: PhotoLink(
+                photo_id=photo.photo_id,
+                url=str(photo.url),
+                thumbnail_url=str(photo.thumbnail_url),
+                expires_at=photo.expires_at,
             )
-        except httpx.TransportError as error:
-            raise DependencyUnavailable(f"media at {url} does not answer: {error!r}") from error
-        _check(response, f"media photo lookup at {url}")
-        photos: dict[str, PhotoLink] = {}
-        for entry in response.json()["photos"]:
-            if entry.get("merchant_id", merchant_id) != merchant_id:
-                continue  # media promises not to, and a leak across merchants must not happen
-            expires_at = entry.get("expires_at")
-            photos[str(entry["photo_id"])] = PhotoLink(
-                photo_id=str(entry["photo_id"]),
-                # Links may come relative to media; e-mails need them absolute.
-                url=urljoin(self._base_url, str(entry["url"])),
-                thumbnail_url=urljoin(self._base_url, str(entry["thumbnail_url"])),
-                expires_at=None if expires_at is None else datetime.fromisoformat(expires_at),
-            )
-        return photos
+            for photo in found
+        }
 
     async def thumbnail(self, photo: PhotoLink) -> tuple[str, bytes] | None:
         try:

@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import MerchantUpdated, MerchantUpdatedPayload
+from returns_contracts.service_kit.mongo import save_if_newer_revision
 from returns_notifier.domain.emails import SentEmail
 from returns_notifier.domain.model import Merchant, ReturnRecord
 
@@ -29,24 +30,16 @@ class MongoMerchantStore:
         self.merchants = database[MERCHANTS]
 
     async def save_if_newer(self, update: MerchantUpdated) -> bool:
-        # The filter matches only an older revision (or nothing, and then the upsert inserts).
-        # When a same-or-newer revision is stored, the upsert collides on `_id`: ignore it.
-        try:
-            await self.merchants.update_one(
-                {"_id": update.merchant_id, "revision": {"$lt": update.payload.revision}},
-                {
-                    "$set": {
-                        "revision": update.payload.revision,
-                        "snapshot": update.payload.model_dump(mode="json"),
-                        "source_event_id": str(update.event_id),
-                        "updated_at": update.occurred_at,
-                    }
-                },
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            return False
-        return True
+        return await save_if_newer_revision(
+            self.merchants,
+            update.merchant_id,
+            update.payload.revision,
+            {
+                "snapshot": update.payload.model_dump(mode="json"),
+                "source_event_id": str(update.event_id),
+                "updated_at": update.occurred_at,
+            },
+        )
 
     async def get(self, merchant_id: str) -> Merchant | None:
         document = await self.merchants.find_one({"_id": merchant_id})

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import httpx
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
 
 from returns_contracts import LabelGenerated, MerchantUpdated, NotificationSent, ReturnSubmitted
-from returns_contracts.service_kit.app import (
-    install_asyncapi,
-    kafka_check,
-    mongo_check,
-    new_broker,
-    new_mongo_client,
-)
-from returns_contracts.service_kit.http import install_operations
-from returns_contracts.service_kit.kafka import (
-    Routes,
-    declare_publications,
-    ensure_topics,
-    subscribe,
-)
-from returns_contracts.service_kit.logging import configure_logging
+from returns_contracts.service_kit.kafka import Routes
+from returns_contracts.service_kit.process import ServiceProcess
+from returns_contracts.service_kit.publisher import KafkaPublisher
 from returns_notifier.adapters.http_clients import HttpLabelFiles, MediaPhotoDirectory
-from returns_notifier.adapters.publisher import KafkaPublisher
 from returns_notifier.adapters.rendering import JinjaRenderer
 from returns_notifier.adapters.repository import (
     MongoMerchantStore,
@@ -40,12 +23,8 @@ from returns_notifier.service.use_cases import Notifier
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or NotifierSettings()
-    configure_logging(settings.service_name, settings.log_level)
-    registry = CollectorRegistry()
-    broker = new_broker(settings, settings.service_name)
-    declare_publications(broker, settings.topics, [NotificationSent])
-    mongo = new_mongo_client(settings)
-    database = mongo[settings.mongodb_database]
+    process = ServiceProcess.open(settings, settings.service_name, publishes=[NotificationSent])
+    database = process.mongo[settings.mongodb_database]
     merchants = MongoMerchantStore(database)
     sent_emails = MongoSentEmailStore(database)
     smtp = SmtpSender(
@@ -67,17 +46,13 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         labels=HttpLabelFiles(http, settings.labels_base_url),
         sender=smtp,
         renderer=JinjaRenderer(),
-        publisher=KafkaPublisher(broker, settings.topics),
+        publisher=KafkaPublisher(process.broker, settings.topics),
         mail_from=settings.mail_from,
         message_id_domain=settings.message_id_domain,
     )
 
-    subscribe(
-        broker,
-        consumer=settings.service_name,
-        topics=settings.topics,
-        retry=settings.consumer_retry(),
-        routes=Routes()
+    process.subscribe(
+        Routes()
         .on(MerchantUpdated, notifier.record_merchant)
         .on(ReturnSubmitted, notifier.on_return_submitted)
         .on(LabelGenerated, notifier.on_label_generated),
@@ -86,36 +61,11 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         "confirms a classic return (R10), and sends each label to the customer with the PDF "
         "attached (R10, R11). Each e-mail once per (event, template).",
     )
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
-        await sent_emails.create_indexes()
-        await broker.start()
-        try:
-            yield
-        finally:
-            await broker.stop()
-            await smtp.close()
-            await http.aclose()
-            await mongo.close()
-
-    app = FastAPI(
+    return process.app(
         title="Returns - notifier",
-        version="0.1.0",
         description="E-mails about returns, each sent once.",
-        lifespan=lifespan,
+        asyncapi="Consumes merchant and return events, sends e-mails, publishes NotificationSent.",
+        prepare=[sent_emails.create_indexes],
+        close=[smtp.close, http.aclose],
+        checks={"smtp": smtp.check},
     )
-    install_asyncapi(
-        app,
-        broker,
-        "Returns - notifier",
-        "Consumes merchant and return events, sends e-mails, publishes NotificationSent.",
-    )
-    install_operations(
-        app,
-        checks={"mongodb": mongo_check(mongo), "kafka": kafka_check(broker), "smtp": smtp.check},
-        registry=registry,
-        timeout_seconds=settings.readiness_timeout_seconds,
-    )
-    return app

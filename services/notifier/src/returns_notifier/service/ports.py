@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from returns_contracts import Locale, MerchantUpdated, Message
+from returns_contracts import Locale, MerchantUpdated
 from returns_notifier.domain.emails import OutgoingEmail, SentEmail
 from returns_notifier.domain.model import Merchant, PhotoLink, ReturnRecord
 
@@ -75,9 +75,3 @@ class EmailRenderer(Protocol):
     def render(
         self, template: str, locale: Locale, context: Mapping[str, object]
     ) -> RenderedBody: ...
-
-
-class EventPublisher(Protocol):
-    async def publish(self, message: Message) -> None:
-        """Publish and wait for the broker's acknowledgement."""
-        ...

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from uuid import UUID
 
 from returns_contracts import (
@@ -23,7 +22,9 @@ from returns_contracts import (
     NotificationSentPayload,
     ReturnSubmitted,
 )
+from returns_contracts.service_kit.clock import Clock, utc_now
 from returns_contracts.service_kit.kafka import PermanentError
+from returns_contracts.service_kit.publisher import EventPublisher
 from returns_notifier.domain.emails import (
     CUSTOMER_SERVICE_DEFECTIVE,
     EmailIntent,
@@ -56,7 +57,6 @@ from returns_notifier.service.errors import (
 from returns_notifier.service.ports import (
     EmailRenderer,
     EmailSender,
-    EventPublisher,
     LabelFiles,
     MerchantStore,
     PhotoDirectory,
@@ -68,10 +68,6 @@ PRODUCER = "notifier"
 PDF_MAGIC = b"%PDF-"
 
 logger = logging.getLogger(__name__)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -102,7 +98,7 @@ class Notifier:
         labels: LabelFiles,
         mail_from: str,
         message_id_domain: str,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self.merchants = merchants
         self.returns = returns

@@ -1,0 +1,85 @@
+"""The start and stop order of a service process, and its background loops.
+
+Start: prepare the stores (indexes, buckets, topics), start the Kafka broker, then the loops.
+Stop, in reverse: cancel the loops and wait for them, stop the broker, then close the clients.
+Every closer runs even when an earlier one fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+
+logger = logging.getLogger(__name__)
+
+Step = Callable[[], Awaitable[object]]
+Loop = Callable[[], Coroutine[Any, Any, None]]
+Closer = Callable[[], Awaitable[object] | object]
+
+
+def every(seconds: float, work: Step, what: str) -> Loop:
+    """A loop that does `work` every `seconds` for as long as the process runs.
+
+    A failing round is logged (`what` failed) and the next one comes as usual: a server that is
+    away for a while only delays the work.
+    """
+
+    async def loop() -> None:
+        while True:
+            try:
+                await work()
+            except Exception:
+                logger.exception("%s failed; trying again later", what)
+            await asyncio.sleep(seconds)
+
+    return loop
+
+
+@asynccontextmanager
+async def background(loops: Mapping[str, Loop]) -> AsyncIterator[None]:
+    """Run `loops` (name -> loop) as tasks while inside; cancel and await them on the way out."""
+    tasks: list[asyncio.Task[None]] = [
+        asyncio.create_task(loop(), name=name) for name, loop in loops.items()
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+@asynccontextmanager
+async def running(
+    broker: KafkaBroker,
+    *,
+    prepare: Sequence[Step] = (),
+    loops: Mapping[str, Loop] | None = None,
+    close: Sequence[Closer] = (),
+) -> AsyncIterator[None]:
+    """A service's lifespan: `prepare` in order, the broker, the loops; then all of it stopped
+    in reverse order, `close` last (in order)."""
+    async with contextlib.AsyncExitStack() as stack:
+        for closer in reversed(close):
+            stack.push_async_callback(_call, closer)
+        for step in prepare:
+            await step()
+        await broker.start()
+        stack.push_async_callback(broker.stop)
+        await stack.enter_async_context(background(loops or {}))
+        yield
+
+
+async def _call(closer: Closer) -> None:
+    result = closer()
+    if inspect.isawaitable(result):
+        await result

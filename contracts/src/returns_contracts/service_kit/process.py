@@ -1,0 +1,108 @@
+"""One service process around its Kafka broker and MongoDB client: what media, notifier and
+labels assemble alike (logs, clients, consumers, lifespan, operations endpoints, AsyncAPI).
+
+    process = ServiceProcess.open(settings, "labels", publishes=[LabelGenerated])
+    process.subscribe(Routes().on(...), description="...")
+    app = process.app(title=..., description=..., asyncapi=..., prepare=[...], loops={...})
+
+What differs between services (adapters, use cases, routes) stays in each `entrypoints/app.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry
+
+from returns_contracts import Message
+from returns_contracts.service_kit.app import (
+    MongoClient,
+    install_asyncapi,
+    kafka_check,
+    mongo_check,
+    new_broker,
+    new_mongo_client,
+)
+from returns_contracts.service_kit.http import ReadinessCheck, install_operations
+from returns_contracts.service_kit.kafka import (
+    Routes,
+    declare_publications,
+    ensure_topics,
+    subscribe,
+)
+from returns_contracts.service_kit.lifecycle import Closer, Loop, Step, running
+from returns_contracts.service_kit.logging import configure_logging
+from returns_contracts.service_kit.settings import ServiceSettings
+
+
+@dataclass(frozen=True)
+class ServiceProcess:
+    settings: ServiceSettings
+    name: str
+    broker: KafkaBroker
+    mongo: MongoClient
+
+    @classmethod
+    def open(
+        cls, settings: ServiceSettings, name: str, publishes: Iterable[type[Message]] = ()
+    ) -> ServiceProcess:
+        """JSON logs, then the process's one broker (documenting what it publishes) and one
+        MongoDB client; nothing connects before the app starts."""
+        configure_logging(name, settings.log_level)
+        broker = new_broker(settings, name)
+        declare_publications(broker, settings.topics, publishes)
+        return cls(settings, name, broker, new_mongo_client(settings))
+
+    def subscribe(self, routes: Routes, *, description: str) -> None:
+        """Consume the routes' topics reliably, in this service's consumer groups."""
+        subscribe(
+            self.broker,
+            consumer=self.name,
+            topics=self.settings.topics,
+            retry=self.settings.consumer_retry(),
+            routes=routes,
+            description=description,
+        )
+
+    def app(
+        self,
+        *,
+        title: str,
+        description: str,
+        asyncapi: str,
+        prepare: Sequence[Step] = (),
+        loops: Mapping[str, Loop] | None = None,
+        close: Sequence[Closer] = (),
+        checks: Mapping[str, ReadinessCheck] | None = None,
+    ) -> FastAPI:
+        """The FastAPI app: on start the topics, `prepare`, the broker and `loops`; on stop the
+        reverse, `close` and then MongoDB. /healthz, /readyz (MongoDB, Kafka and `checks`),
+        /metrics and the AsyncAPI document are served."""
+        settings = self.settings
+        steps: list[Step] = [
+            lambda: ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
+        ]
+        steps.extend(prepare)
+
+        def lifespan(app: FastAPI) -> AbstractAsyncContextManager[None]:
+            return running(
+                self.broker, prepare=steps, loops=loops, close=[*close, self.mongo.close]
+            )
+
+        app = FastAPI(title=title, version="0.1.0", description=description, lifespan=lifespan)
+        install_asyncapi(app, self.broker, title, asyncapi)
+        install_operations(
+            app,
+            checks={
+                "mongodb": mongo_check(self.mongo),
+                "kafka": kafka_check(self.broker),
+                **(checks or {}),
+            },
+            registry=CollectorRegistry(),
+            timeout_seconds=settings.readiness_timeout_seconds,
+        )
+        return app

@@ -1,0 +1,30 @@
+"""A MongoDB database of its own for one test, on the real server the fixtures started."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from pymongo import AsyncMongoClient, monitoring
+from pymongo.asynchronous.database import AsyncDatabase
+
+Database = AsyncDatabase[dict[str, Any]]
+
+
+@asynccontextmanager
+async def scratch_database(
+    mongodb_url: str, prefix: str, listeners: Sequence[monitoring.CommandListener] = ()
+) -> AsyncIterator[Database]:
+    """A fresh database named `<prefix>_<random>` (clients as the services make them: aware
+    datetimes), dropped and closed on the way out; `listeners` see its commands."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongodb_url, tz_aware=True, event_listeners=list(listeners)
+    )
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()

@@ -1,0 +1,36 @@
+"""The kit's process assembly: the app every consuming service builds around its clients.
+
+Nothing connects here (the lifespan does not run under ASGITransport): this checks what the app
+serves and documents, not Kafka or MongoDB (the end-to-end tests start the real services).
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from returns_contracts import LabelGenerated, ReturnSubmitted
+from returns_contracts.service_kit.kafka import Routes
+from returns_contracts.service_kit.process import ServiceProcess
+from returns_contracts.service_kit.settings import ServiceSettings
+
+
+async def _ignore(message: ReturnSubmitted) -> None:
+    return None
+
+
+async def test_the_app_serves_operations_and_documents_its_topics() -> None:
+    settings = ServiceSettings(topic_prefix="kit-test.")
+    process = ServiceProcess.open(settings, "kit-test", publishes=[LabelGenerated])
+    process.subscribe(Routes().on(ReturnSubmitted, _ignore), description="Reads returns.")
+    app = process.app(title="Returns - kit test", description="A test.", asyncapi="Tested.")
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://kit") as client:
+        assert (await client.get("/healthz")).status_code == 200
+        document = (await client.get("/asyncapi.json")).json()
+    await process.mongo.close()
+
+    assert document["info"]["title"] == "Returns - kit test"
+    channels = document["channels"].values()
+    addresses = {channel["address"] for channel in channels}
+    assert addresses == {settings.topics.return_submitted, settings.topics.label_generated}
