@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 
-from .web_world import ATTEMPTS_PER_ORDER, CSRF, USER_EMAIL, World, world
+from returns_contracts.service_kit.bounds import TOKEN_MAX
+from returns_declaration.entrypoints.demo import DEMO_MERCHANT_ID
+from returns_declaration.service.sessions import issue_user_token
+from returns_declaration.service.users import MerchantUser
+
+from .web_world import ATTEMPTS_PER_ORDER, CSRF, SECRET, USER_EMAIL, World, world
 
 NOT_FOUND_FR = "Page introuvable."
 CSRF_FAILED_FR = "Ce formulaire a expiré."
@@ -54,7 +60,7 @@ async def draft_of_line(pages: World, line_id: str, reason: str) -> str:
 async def test_the_landing_page_links_the_demo_portal(pages: World) -> None:
     landing = await pages.client.get("/")
     assert landing.status_code == 200
-    assert "/portal/shop?order=A-1" in landing.text
+    assert f"/portal/{DEMO_MERCHANT_ID}?order=DEMO-1001" in landing.text
 
 
 async def test_an_unknown_or_malformed_merchant_is_a_page_not_found(pages: World) -> None:
@@ -327,3 +333,61 @@ async def test_logout_ends_the_back_office_session(pages: World) -> None:
     assert located(await pages.client.get("/back-office/merchants/shop/returns")).startswith(
         "/back-office/login"
     )
+
+
+# --- where the pages now agree with the API (entrypoints/deps.py) -----------------------------
+
+
+async def test_too_many_attempts_read_the_same_on_the_page_and_in_the_api(pages: World) -> None:
+    for _ in range(ATTEMPTS_PER_ORDER):
+        await pages.client.post(
+            "/portal/shop", data={"csrf": CSRF, "order_number": "A-1", "email": "eve@example.com"}
+        )
+    page = await pages.client.post(
+        "/portal/shop", data={"csrf": CSRF, "order_number": "A-1", "email": "ana@example.com"}
+    )
+    api = await pages.client.post(
+        "/v1/portal/shop/sessions", json={"order_number": "A-1", "email": "ana@example.com"}
+    )
+    assert (page.status_code, api.status_code) == (429, 429)
+    assert error_beside(page, "order_number") == api.json()["error"]["message"]
+    assert page.headers["Retry-After"] == api.headers["Retry-After"]
+
+
+async def test_the_back_office_session_ends_by_the_injected_clock(pages: World) -> None:
+    await pages.back_office_sign_in()
+    assert (await pages.client.get("/back-office/merchants/shop/returns")).status_code == 200
+
+    pages.clock.advance(timedelta(hours=8, seconds=1))
+
+    assert located(await pages.client.get("/back-office/merchants/shop/returns")).startswith(
+        "/back-office/login"
+    )
+
+
+async def test_a_cursor_the_service_did_not_give_shows_the_first_page_and_says_so(
+    pages: World,
+) -> None:
+    return_id = await pages.api_return()
+    await pages.back_office_sign_in()
+    base = "/back-office/merchants/shop/returns"
+
+    plain = await pages.client.get(base)
+    for cursor in ("not-ours", "9" * (TOKEN_MAX + 1)):
+        reset = await pages.client.get(base, params={"cursor": cursor})
+        assert reset.status_code == 200
+        assert return_id in reset.text
+        assert "Ce lien de page n'est plus valable" in reset.text.replace("&#39;", "'")
+    assert "Ce lien de page" not in plain.text
+
+
+async def test_a_user_whose_merchant_is_gone_gets_a_page_not_found(pages: World) -> None:
+    ghost = MerchantUser("ghost@shop.example", "ghost", None, "x", "00")
+    await pages.users.save_user(ghost)
+    pages.client.cookies.set(
+        "back_office_session",
+        issue_user_token(SECRET, ghost.email, pages.clock() + timedelta(hours=1)),
+        path="/back-office",
+    )
+    answer = await pages.client.get("/back-office/merchants/ghost/returns")
+    assert answer.status_code == 404 and "Page not found." in answer.text

@@ -1,30 +1,19 @@
-"""How the unit tests of the entrypoints assemble the app on fakes (the one place to change when
-the composition root changes)."""
+"""How the unit tests of the entrypoints assemble the app on fakes: the composition root with
+in-memory adapters, and the routes as the process installs them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 
-import httpx
 from fastapi import FastAPI
 
-from returns_declaration.adapters.media import MediaPhotoUploader
-from returns_declaration.entrypoints.http import (
-    back_office_router,
-    install_error_handlers,
-    portal_router,
-)
-from returns_declaration.entrypoints.pages import (
-    LandingLinks,
-    Pages,
-    back_office_pages,
-    landing_page,
-    portal_pages,
-)
+from returns_declaration.bootstrap import Adapters, Container, build_container
+from returns_declaration.config import DeclarationSettings
+from returns_declaration.entrypoints.app import install_routes
 from returns_declaration.service.ports import DeclarationStore, PhotoCatalog, RateLimiter
-from returns_declaration.service.use_cases import DeclarationService, PortalLimits
-from returns_declaration.service.users import MerchantUsers, UserStore
+from returns_declaration.service.uploads import PhotoUploader
+from returns_declaration.service.users import UserStore
 
 
 def build_test_app(
@@ -33,36 +22,33 @@ def build_test_app(
     catalog: PhotoCatalog,
     limiter: RateLimiter,
     users: UserStore,
-    media_http: httpx.AsyncClient,
+    uploader: PhotoUploader,
     clock: Callable[[], datetime],
     secret: str,
     operator_token: str,
-    attempts_per_order: int,
-) -> tuple[FastAPI, DeclarationService, MerchantUsers]:
-    service = DeclarationService(
-        store,
-        catalog,
-        limiter,
-        lambda: None,
+    attempts_per_order: int = 10,
+    trust_forwarded_for: bool = False,
+    failures_per_client: int = 100,
+) -> tuple[FastAPI, Container]:
+    settings = DeclarationSettings(
         back_office_base_url="http://bo.example/back-office",
         portal_token_secret=secret,
-        limits=PortalLimits(attempts_per_order=attempts_per_order),
-        clock=clock,
+        admin_api_token=operator_token,
+        portal_attempts_per_order=attempts_per_order,
+        portal_failures_per_client=failures_per_client,
+        trust_forwarded_for=trust_forwarded_for,
     )
-    merchant_users = MerchantUsers(users)
-    pages = Pages(
-        service,
-        merchant_users,
-        MediaPhotoUploader(media_http),
-        secret,
-        LandingLinks("shop", "A-1", "ana@example.com", "julie@shop.example", None),
-        trust_forwarded_for=False,
+    container = build_container(
+        settings,
+        Adapters(
+            store=store,
+            photos=catalog,
+            limiter=limiter,
+            users=users,
+            uploader=uploader,
+            clock=clock,
+        ),
     )
     app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(back_office_router(service, operator_token, merchant_users))
-    app.include_router(portal_router(service, False))
-    app.include_router(landing_page(pages, "/docs"))
-    app.include_router(portal_pages(pages))
-    app.include_router(back_office_pages(pages))
-    return app, service, merchant_users
+    install_routes(app, container)
+    return app, container

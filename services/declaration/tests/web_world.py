@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from returns_declaration.adapters.media import MediaPhotoUploader
 from returns_declaration.adapters.repository import InvalidCursor
 from returns_declaration.domain.model import MerchantSettings
 from returns_declaration.service.ports import ReturnFilter, ReturnPage
@@ -151,17 +152,18 @@ async def world(*, csrf: bool = True) -> AsyncIterator[World]:
     media_http = httpx.AsyncClient(
         base_url="http://media.invalid", transport=httpx.MockTransport(media.handle)
     )
-    app, service, merchant_users = build_test_app(
+    app, container = build_test_app(
         store=store,
         catalog=media.catalog,
         limiter=InMemoryRateLimiter(),
         users=users,
-        media_http=media_http,
+        uploader=MediaPhotoUploader(media_http),
         clock=clock,
         secret=SECRET,
         operator_token=OPERATOR_TOKEN,
         attempts_per_order=ATTEMPTS_PER_ORDER,
     )
+    service, merchant_users = container.service, container.users
     for shop in (merchant(), merchant(locale="en", merchant_id="other")):
         settings = MerchantSettings.model_validate(
             shop.model_dump(include=set(MerchantSettings.model_fields))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER
 from returns_declaration.service.ports import Photo, PhotoCatalogUnavailable
+from returns_declaration.service.uploads import PhotoRefused, UploadedPhoto
 
 # Media answers at most this many ids per lookup.
 LOOKUP_BATCH = 100
@@ -50,20 +50,6 @@ class MediaPhotoCatalog:
             )
             for photo in found
         ]
-
-
-@dataclass(frozen=True)
-class PhotoRefused(Exception):
-    """Media refused the file; `code` is media's error code (too large, not an image...)."""
-
-    status: int
-    code: str
-
-
-@dataclass(frozen=True)
-class UploadedPhoto:
-    photo_id: str
-    thumbnail_url: str | None
 
 
 class MediaPhotoUploader:
