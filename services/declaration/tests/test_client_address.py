@@ -11,23 +11,15 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from returns_declaration.adapters.media import MediaPhotoUploader
 from returns_declaration.domain.model import MerchantSettings
-from returns_declaration.entrypoints.http import install_error_handlers, portal_router
-from returns_declaration.entrypoints.pages import (
-    CSRF_COOKIE,
-    LandingLinks,
-    Pages,
-    portal_pages,
-)
-from returns_declaration.service.use_cases import DeclarationService, PortalLimits
-from returns_declaration.service.users import MerchantUsers
+from returns_declaration.entrypoints.web.forms import CSRF_COOKIE
 
 from .builders import NOW, merchant, order
 from .fakes import FakePhotoCatalog, InMemoryRateLimiter, InMemoryStore
 from .test_users import InMemoryUsers
+from .web_app import build_test_app
 
 SECRET = "test-portal-secret"
 FAILURES_PER_CLIENT = 100
@@ -58,38 +50,27 @@ class Portal:
 @pytest.fixture
 async def behind_proxy() -> AsyncIterator[Portal]:
     """The portal (pages and JSON API) with `trust_forwarded_for` on."""
-    store = InMemoryStore()
-    service = DeclarationService(
-        store,
-        FakePhotoCatalog(),
-        InMemoryRateLimiter(),
-        lambda: None,
-        back_office_base_url="http://bo.example/",
-        portal_token_secret=SECRET,
-        limits=PortalLimits(
-            attempts_per_order=10, failures_per_client=FAILURES_PER_CLIENT, window_seconds=900
-        ),
+    media = httpx.AsyncClient(base_url="http://media.invalid")
+    app, container = build_test_app(
+        store=InMemoryStore(),
+        catalog=FakePhotoCatalog(),
+        limiter=InMemoryRateLimiter(),
+        users=InMemoryUsers(),
+        uploader=MediaPhotoUploader(media),
         clock=lambda: NOW,
+        secret=SECRET,
+        operator_token="operator-token-of-this-test",
+        attempts_per_order=10,
+        failures_per_client=FAILURES_PER_CLIENT,
+        trust_forwarded_for=True,
     )
+    service = container.service
     shop = merchant()
     settings = MerchantSettings.model_validate(
         shop.model_dump(include=set(MerchantSettings.model_fields))
     )
     await service.configure_merchant("shop", settings, "c")
     await service.save_order(order())
-    media = httpx.AsyncClient(base_url="http://media.invalid")
-    pages = Pages(
-        service,
-        MerchantUsers(InMemoryUsers()),
-        MediaPhotoUploader(media),
-        SECRET,
-        LandingLinks("shop", "A-1", "ana@example.com", "u@example.com", None),
-        trust_forwarded_for=True,
-    )
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(portal_router(service, trust_forwarded_for=True))
-    app.include_router(portal_pages(pages))
     # Every request comes from the proxy's own address.
     transport = httpx.ASGITransport(app=app, client=("10.0.0.2", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://portal") as client:

@@ -8,8 +8,9 @@ from typing import get_args
 import pytest
 
 from returns_declaration.domain.model import LabelStatus, TimelineKind
-from returns_declaration.entrypoints.pages import HERE, _templates, shown_link
 from returns_declaration.entrypoints.texts import TEXTS
+from returns_declaration.entrypoints.web.forms import HERE, shown_link
+from returns_declaration.entrypoints.web.forms import templates as _templates
 
 
 def test_every_template_compiles() -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import httpx
 
 from returns_contracts.service_kit.photos import PhotoLookupClient, PhotoLookupFailed
 from returns_declaration.service.ports import Photo, PhotoCatalogUnavailable
+from returns_declaration.service.uploads import PhotoRefused, UploadedPhoto
 
 
 class MediaPhotoCatalog:
@@ -34,20 +34,6 @@ class MediaPhotoCatalog:
             )
             for photo in found
         ]
-
-
-@dataclass(frozen=True)
-class PhotoRefused(Exception):
-    """Media refused the file; `code` is media's error code (too large, not an image...)."""
-
-    status: int
-    code: str
-
-
-@dataclass(frozen=True)
-class UploadedPhoto:
-    photo_id: str
-    thumbnail_url: str | None
 
 
 class MediaPhotoUploader:

@@ -1,67 +1,41 @@
-"""The declaration process: HTTP API, outbox relay and the timeline consumer, in one process."""
+"""The declaration process: HTTP API, pages, outbox relay and the timeline consumer, in one
+process. What it runs on is built in `returns_declaration.bootstrap`; this module only wires the
+entrypoints to it."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
-import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CollectorRegistry
 
 from returns_contracts import (
     LabelGenerated,
     LabelRejected,
     LabelRequested,
-    MerchantUpdated,
     NotificationSent,
-    ReturnSubmitted,
 )
 from returns_contracts.service_kit.access import mount_public
-from returns_contracts.service_kit.app import (
-    install_asyncapi,
-    kafka_check,
-    mongo_check,
-    new_broker,
-    new_mongo_client,
-)
+from returns_contracts.service_kit.app import install_asyncapi, kafka_check, mongo_check
 from returns_contracts.service_kit.http import install_operations
-from returns_contracts.service_kit.kafka import (
-    Routes,
-    declare_publications,
-    ensure_topics,
-    subscribe,
-)
+from returns_contracts.service_kit.kafka import Routes, subscribe
 from returns_contracts.service_kit.logging import configure_logging
-from returns_declaration.adapters.media import MediaPhotoCatalog, MediaPhotoUploader
-from returns_declaration.adapters.outbox import OutboxRelay
-from returns_declaration.adapters.rate_limits import MongoRateLimiter
-from returns_declaration.adapters.repository import OUTBOX_COLLECTIONS, DeclarationRepository
-from returns_declaration.adapters.users import MongoUserStore
+from returns_declaration.bootstrap import Container, connect
 from returns_declaration.config import DeclarationSettings
 from returns_declaration.entrypoints.demo import (
     DEMO_BACK_OFFICE_USER,
     DEMO_CUSTOMER_EMAIL,
     DEMO_MERCHANT_ID,
 )
+from returns_declaration.entrypoints.deps import Deps
 from returns_declaration.entrypoints.http import (
     back_office_router,
     install_error_handlers,
     portal_router,
 )
-from returns_declaration.entrypoints.pages import (
-    HERE,
-    LandingLinks,
-    Pages,
-    back_office_pages,
-    landing_page,
-    portal_pages,
-)
-from returns_declaration.service.use_cases import DeclarationService, PortalLimits
-from returns_declaration.service.users import MerchantUsers
+from returns_declaration.entrypoints.web import LandingLinks, install_pages
+from returns_declaration.entrypoints.web.forms import HERE
 
 DESCRIPTION = """Merchants and their return reasons, orders, the customer's declaration in four
 steps (portal) and the return record (back-office).
@@ -76,63 +50,31 @@ given by `POST /v1/portal/{merchant_id}/sessions`.
 """
 
 
+def install_routes(app: FastAPI, container: Container) -> None:
+    """The JSON API, the pages and their static files, on the container's use cases (the unit
+    tests call this with a container built on fakes)."""
+    deps = Deps(container)
+    install_error_handlers(app)
+    app.include_router(back_office_router(deps))
+    app.include_router(portal_router(deps))
+    links = LandingLinks(
+        demo_merchant_id=DEMO_MERCHANT_ID,
+        demo_order="DEMO-1001",
+        demo_email=DEMO_CUSTOMER_EMAIL,
+        demo_user=DEMO_BACK_OFFICE_USER,
+        mailpit_url=container.settings.mailpit_url,
+    )
+    install_pages(app, deps, links, "/docs")
+    mount_public(app, "/static", StaticFiles(directory=HERE / "static"), "static")
+
+
 def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     settings = settings or DeclarationSettings()
     configure_logging(settings.service_name, settings.log_level)
-    registry = CollectorRegistry()
-    broker = new_broker(settings, settings.service_name)
-    declare_publications(
-        broker, settings.topics, [ReturnSubmitted, MerchantUpdated, LabelRequested]
-    )
-    mongo = new_mongo_client(settings)
-    database = mongo[settings.mongodb_database]
-    write_lock = asyncio.Lock()
-    repository = DeclarationRepository(database, write_lock)
-    relay = OutboxRelay(
-        database,
-        OUTBOX_COLLECTIONS,
-        lambda: broker,
-        settings.topics,
-        registry,
-        poll_seconds=settings.outbox_poll_seconds,
-        write_lock=write_lock,
-    )
-    limiter = MongoRateLimiter(database)
-    media_http = httpx.AsyncClient(
-        base_url=settings.media_base_url, timeout=settings.media_timeout_seconds
-    )
-    service = DeclarationService(
-        repository,
-        MediaPhotoCatalog(media_http, settings.internal_api_token),
-        limiter,
-        relay.wake,
-        back_office_base_url=settings.back_office_base_url,
-        portal_token_secret=settings.portal_token_secret,
-        session_ttl=timedelta(minutes=settings.session_ttl_minutes),
-        draft_ttl=timedelta(hours=settings.draft_ttl_hours),
-        limits=PortalLimits(
-            attempts_per_order=settings.portal_attempts_per_order,
-            failures_per_client=settings.portal_failures_per_client,
-            window_seconds=settings.portal_attempts_window_seconds,
-        ),
-    )
-    users = MerchantUsers(MongoUserStore(database))
-    pages = Pages(
-        service,
-        users,
-        MediaPhotoUploader(media_http),
-        settings.portal_token_secret,
-        LandingLinks(
-            demo_merchant_id=DEMO_MERCHANT_ID,
-            demo_order="DEMO-1001",
-            demo_email=DEMO_CUSTOMER_EMAIL,
-            demo_user=DEMO_BACK_OFFICE_USER,
-            mailpit_url=settings.mailpit_url,
-        ),
-        trust_forwarded_for=settings.trust_forwarded_for,
-    )
+    runtime = connect(settings)
+    service = runtime.container.service
     subscribe(
-        broker,
+        runtime.broker,
         consumer=settings.service_name,
         topics=settings.topics,
         retry=settings.consumer_retry(),
@@ -147,20 +89,11 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
-        await repository.create_indexes()
-        await limiter.create_indexes()
-        await relay.mark_unmarked_pending()
-        await broker.start()
-        if settings.outbox_relay_enabled:
-            relay.start()
+        await runtime.start()
         try:
             yield
         finally:
-            await relay.stop()
-            await broker.stop()
-            await media_http.aclose()
-            await mongo.close()
+            await runtime.stop()
 
     app = FastAPI(
         title="Returns - declaration",
@@ -170,21 +103,15 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     )
     install_asyncapi(
         app,
-        broker,
+        runtime.broker,
         "Returns - declaration",
         "Publishes return and merchant events and label commands; keeps the timeline.",
     )
     install_operations(
         app,
-        checks={"mongodb": mongo_check(mongo), "kafka": kafka_check(broker)},
-        registry=registry,
+        checks={"mongodb": mongo_check(runtime.mongo), "kafka": kafka_check(runtime.broker)},
+        registry=runtime.registry,
         timeout_seconds=settings.readiness_timeout_seconds,
     )
-    install_error_handlers(app)
-    app.include_router(back_office_router(service, settings.admin_api_token, users))
-    app.include_router(portal_router(service, settings.trust_forwarded_for))
-    app.include_router(landing_page(pages, "/docs"))
-    app.include_router(portal_pages(pages))
-    app.include_router(back_office_pages(pages))
-    mount_public(app, "/static", StaticFiles(directory=HERE / "static"), "static")
+    install_routes(app, runtime.container)
     return app

@@ -5,9 +5,7 @@ No `from __future__ import annotations` here: the routes are built inside functi
 FastAPI must see their dependency types, which are local names, as objects.
 """
 
-import hmac
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -29,9 +27,7 @@ from returns_contracts.service_kit.errors import (
     error_response,
     validation_error_response,
 )
-from returns_contracts.service_kit.http import client_address
 from returns_contracts.service_kit.logging import current_correlation_id
-from returns_declaration.adapters.repository import InvalidCursor
 from returns_declaration.domain.model import (
     LINE_ID_PATTERN,
     MERCHANT_ID_PATTERN,
@@ -43,6 +39,14 @@ from returns_declaration.domain.rules import (
     DeclarationRejected,
     RequestedQuantity,
     field_error,
+)
+from returns_declaration.entrypoints.deps import (
+    Caller,
+    Deps,
+    InvalidCursor,
+    NotAuthenticated,
+    OperatorOnly,
+    too_many_attempts,
 )
 from returns_declaration.entrypoints.schemas import (
     ApiKeyAnswer,
@@ -65,7 +69,6 @@ from returns_declaration.entrypoints.schemas import (
     SubmissionAnswer,
     UserAnswer,
     UserBody,
-    actor_for,
     rejection_body,
 )
 from returns_declaration.service.ports import (
@@ -75,14 +78,12 @@ from returns_declaration.service.ports import (
 )
 from returns_declaration.service.sessions import PortalSession
 from returns_declaration.service.use_cases import (
-    DeclarationService,
     IdempotencyKeyReused,
     NotFound,
     SessionRefused,
     TooManyAttempts,
     UnknownMerchant,
 )
-from returns_declaration.service.users import MerchantUsers
 
 _bearer = HTTPBearer(auto_error=False)
 # Who may call each route (its OpenAPI `x-access` and `security`); the dependencies check it.
@@ -100,29 +101,6 @@ ResourceId = Annotated[str, Path(pattern=ID_PATTERN, description="A return, draf
 LineId = Annotated[str, Path(pattern=LINE_ID_PATTERN)]
 UserEmail = Annotated[str, Path(pattern=r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$", max_length=EMAIL_MAX)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-
-
-class NotAuthenticated(Exception):
-    pass
-
-
-class OperatorOnly(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who calls the back-office API: the operator, or one merchant's API key."""
-
-    kind: Literal["operator", "api_key"]
-    id: str
-    merchant_id: str | None
-
-
-_TOO_MANY: dict[str, str] = {
-    "fr": "Trop de tentatives. Réessayez dans {minutes} minutes.",
-    "en": "Too many attempts. Please try again in {minutes} minutes.",
-}
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -154,10 +132,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(TooManyAttempts)
     async def too_many(request: Request, error: TooManyAttempts) -> JSONResponse:
-        minutes = max(1, error.retry_after_seconds // 60)
-        message = _TOO_MANY.get(error.locale, _TOO_MANY["en"]).format(minutes=minutes)
-        response = error_response(429, "too_many_attempts", message)
-        response.headers["Retry-After"] = str(error.retry_after_seconds)
+        refusal = too_many_attempts(error)
+        response = error_response(429, "too_many_attempts", refusal.message)
+        response.headers.update(refusal.headers)
         return response
 
     @app.exception_handler(UnknownMerchant)
@@ -209,32 +186,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid_cursor", "The cursor is not one this API gave out.")
 
 
-def back_office_router(
-    service: DeclarationService, admin_api_token: str, users: MerchantUsers | None = None
-) -> APIRouter:
+def back_office_router(deps: Deps) -> APIRouter:
     router = APIRouter(prefix="/v1/merchants", tags=["back-office"])
+    service = deps.service
+    require_merchant = deps.require_merchant
+    require_operator = deps.require_operator
 
     async def caller(credentials: Credentials) -> Caller:
-        if credentials is None:
-            raise NotAuthenticated("Send `Authorization: Bearer <API key>`.")
-        token = credentials.credentials
-        if hmac.compare_digest(token.encode(), admin_api_token.encode()):
-            return Caller("operator", "operator", None)
-        key = await service.authenticate_api_key(token)
-        if key is None:
-            raise NotAuthenticated("This API key is unknown or revoked.")
-        return Caller("api_key", key.key_id, key.merchant_id)
+        return await deps.api_caller(None if credentials is None else credentials.credentials)
 
     Authenticated = Annotated[Caller, Depends(caller)]
-
-    def require_merchant(who: Caller, merchant_id: str) -> None:
-        # R12: another merchant's data answers exactly like data that does not exist.
-        if who.kind != "operator" and who.merchant_id != merchant_id:
-            raise UnknownMerchant(merchant_id)
-
-    def require_operator(who: Caller) -> None:
-        if who.kind != "operator":
-            raise OperatorOnly()
 
     @router.put(
         "/{merchant_id}",
@@ -320,32 +281,27 @@ def back_office_router(
         require_operator(who)
         await service.revoke_api_key(merchant_id, key_id)
 
-    if users is not None:
-        merchant_users = users
-
-        @router.put(
-            "/{merchant_id}/users/{email}",
-            response_model=UserAnswer,
-            summary="Create a back-office login for a merchant user, or reset its password "
-            "(operator only)",
-            description="The password is kept as a salted scrypt hash.",
-            responses=_errors(401, 403, 404, 422),
-            openapi_extra=OPERATOR_ONLY,
+    @router.put(
+        "/{merchant_id}/users/{email}",
+        response_model=UserAnswer,
+        summary="Create a back-office login for a merchant user, or reset its password "
+        "(operator only)",
+        description="The password is kept as a salted scrypt hash.",
+        responses=_errors(401, 403, 404, 422),
+        openapi_extra=OPERATOR_ONLY,
+    )
+    async def put_user(
+        merchant_id: MerchantId,
+        email: UserEmail,
+        body: UserBody,
+        who: Authenticated,
+    ) -> UserAnswer:
+        require_operator(who)
+        await service.merchant(merchant_id)
+        user = await deps.users.set_user(merchant_id, email, body.password, body.display_name)
+        return UserAnswer(
+            email=user.email, merchant_id=user.merchant_id, display_name=user.display_name
         )
-        async def put_user(
-            merchant_id: MerchantId,
-            email: UserEmail,
-            body: UserBody,
-            who: Authenticated,
-        ) -> UserAnswer:
-            require_operator(who)
-            await service.merchant(merchant_id)
-            user = await merchant_users.set_user(
-                merchant_id, email, body.password, body.display_name
-            )
-            return UserAnswer(
-                email=user.email, merchant_id=user.merchant_id, display_name=user.display_name
-            )
 
     @router.put(
         "/{merchant_id}/orders/{order_number}",
@@ -394,7 +350,7 @@ def back_office_router(
     ) -> ReturnList:
         require_merchant(who, merchant_id)
         where = ReturnFilter(defective, label_status, submitted_from, submitted_to, order_number)
-        page = await service.list_returns(merchant_id, where, limit, cursor)
+        page = await deps.returns_page(merchant_id, where, limit, cursor)
         return ReturnList(
             returns=[ReturnSummary.of(record) for record in page.records],
             next_cursor=page.next_cursor,
@@ -427,11 +383,12 @@ def back_office_router(
         merchant_id: MerchantId, return_id: ResourceId, body: LabelRequestBody, who: Authenticated
     ) -> ReturnRecordAnswer:
         require_merchant(who, merchant_id)
-        actor = actor_for(
-            "user" if who.kind == "operator" else "api_key", who.id, body.requested_by_name
-        )
         await service.request_label(
-            merchant_id, return_id, actor, body.regenerate, current_correlation_id()
+            merchant_id,
+            return_id,
+            who.actor(body.requested_by_name),
+            body.regenerate,
+            current_correlation_id(),
         )
         record, photos = await service.return_record(merchant_id, return_id)
         return ReturnRecordAnswer.of(record, photos)
@@ -439,14 +396,13 @@ def back_office_router(
     return router
 
 
-def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> APIRouter:
+def portal_router(deps: Deps) -> APIRouter:
     router = APIRouter(prefix="/v1/portal/{merchant_id}", tags=["portal"])
+    service = deps.service
 
     async def portal_session(merchant_id: MerchantId, credentials: Credentials) -> PortalSession:
-        if credentials is None:
-            merchant = await service.merchant(merchant_id)
-            raise SessionRefused([field_error(merchant.locale, "session", "session_invalid")])
-        return await service.session(merchant_id, credentials.credentials)
+        token = None if credentials is None else credentials.credentials
+        return await deps.portal_session(merchant_id, token)
 
     Session = Annotated[PortalSession, Depends(portal_session)]
 
@@ -467,7 +423,7 @@ def portal_router(service: DeclarationService, trust_forwarded_for: bool) -> API
             merchant_id,
             body.order_number,
             body.email,
-            client_address(request, trust_forwarded_for),
+            deps.client_address(request),
         )
         return SessionAnswer(
             session_token=opened.token,

@@ -25,7 +25,6 @@ from returns_declaration.domain.model import (
     LINE_QUANTITY_MAX,
     MERCHANT_ID_PATTERN,
     ORDER_LINES_MAX,
-    Actor,
     Customer,
     LabelStatus,
     Locale,
@@ -660,7 +659,3 @@ class SubmissionAnswer(BaseModel):
             next_step="merchant_will_contact" if declared.defective else "label_follows",
             message=_NEXT_STEP[(declared.defective, declared.locale)],
         )
-
-
-def actor_for(kind: Literal["user", "api_key"], actor_id: str, name: str | None) -> Actor:
-    return Actor(kind=kind, id=actor_id, display_name=name)

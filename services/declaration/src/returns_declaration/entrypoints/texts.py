@@ -165,6 +165,15 @@ TEXTS: dict[str, dict[Locale, str]] = {
     "return_window_days": {"fr": "Délai de retour (jours)", "en": "Return window (days)"},
     "saved": {"fr": "Enregistré.", "en": "Saved."},
     "invalid_value": {"fr": "Valeur invalide.", "en": "Invalid value."},
+    # The API and the pages say the same (entrypoints/deps.py).
+    "too_many_attempts": {
+        "fr": "Trop de tentatives. Réessayez dans {minutes} minutes.",
+        "en": "Too many attempts. Please try again in {minutes} minutes.",
+    },
+    "cursor_reset": {
+        "fr": "Ce lien de page n'est plus valable : voici la première page.",
+        "en": "This page link is no longer valid: here is the first page.",
+    },
 }
 
 

@@ -1,0 +1,158 @@
+"""The composition root: the one place that builds the declaration service's use cases on their
+adapters, from the settings.
+
+`build_container` takes the adapters (the ports of `service/`), so the API and the pages run on
+in-memory fakes in unit tests; `connect` makes the real ones (Kafka, MongoDB, media over HTTP)
+and knows the order in which they start and stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry
+
+from returns_contracts import LabelRequested, MerchantUpdated, ReturnSubmitted
+from returns_contracts.service_kit.app import MongoClient, new_broker, new_mongo_client
+from returns_contracts.service_kit.kafka import declare_publications, ensure_topics
+from returns_declaration.adapters.media import MediaPhotoCatalog, MediaPhotoUploader
+from returns_declaration.adapters.outbox import OutboxRelay
+from returns_declaration.adapters.rate_limits import MongoRateLimiter
+from returns_declaration.adapters.repository import OUTBOX_COLLECTIONS, DeclarationRepository
+from returns_declaration.adapters.users import MongoUserStore
+from returns_declaration.config import DeclarationSettings
+from returns_declaration.service.ports import DeclarationStore, PhotoCatalog, RateLimiter
+from returns_declaration.service.uploads import DraftPhotos, PhotoUploader
+from returns_declaration.service.use_cases import DeclarationService, PortalLimits
+from returns_declaration.service.users import MerchantUsers, UserStore
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """What the use cases run on: the real adapters, or fakes in unit tests."""
+
+    store: DeclarationStore
+    photos: PhotoCatalog
+    limiter: RateLimiter
+    users: UserStore
+    uploader: PhotoUploader
+    # Called after a state change wrote events to the outbox (wakes the relay).
+    on_events: Callable[[], None] = lambda: None
+    # None: the service's own clock (UTC, milliseconds as MongoDB keeps them).
+    clock: Callable[[], datetime] | None = None
+
+
+@dataclass(frozen=True)
+class Container:
+    """The use cases, as the entrypoints (API, pages, consumers) reach them."""
+
+    settings: DeclarationSettings
+    service: DeclarationService
+    users: MerchantUsers
+    photos: DraftPhotos
+
+    def now(self) -> datetime:
+        """The one clock of the process (injected in tests)."""
+        return self.service.clock()
+
+
+def build_container(settings: DeclarationSettings, adapters: Adapters) -> Container:
+    service = DeclarationService(
+        adapters.store,
+        adapters.photos,
+        adapters.limiter,
+        adapters.on_events,
+        back_office_base_url=settings.back_office_base_url,
+        portal_token_secret=settings.portal_token_secret,
+        session_ttl=timedelta(minutes=settings.session_ttl_minutes),
+        draft_ttl=timedelta(hours=settings.draft_ttl_hours),
+        limits=PortalLimits(
+            attempts_per_order=settings.portal_attempts_per_order,
+            failures_per_client=settings.portal_failures_per_client,
+            window_seconds=settings.portal_attempts_window_seconds,
+        ),
+    )
+    if adapters.clock is not None:
+        service.clock = adapters.clock
+    return Container(
+        settings,
+        service,
+        MerchantUsers(adapters.users),
+        DraftPhotos(service, adapters.uploader),
+    )
+
+
+@dataclass
+class Runtime:
+    """The real adapters of one process, its clients, and their start and stop."""
+
+    settings: DeclarationSettings
+    container: Container
+    broker: KafkaBroker
+    mongo: MongoClient
+    repository: DeclarationRepository
+    limiter: MongoRateLimiter
+    relay: OutboxRelay
+    media_http: httpx.AsyncClient
+    registry: CollectorRegistry
+
+    async def start(self) -> None:
+        await ensure_topics(self.settings.kafka_bootstrap_servers, self.settings.topics)
+        await self.repository.create_indexes()
+        await self.limiter.create_indexes()
+        await self.relay.mark_unmarked_pending()
+        await self.broker.start()
+        if self.settings.outbox_relay_enabled:
+            self.relay.start()
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        await self.broker.stop()
+        await self.media_http.aclose()
+        await self.mongo.close()
+
+
+def connect(settings: DeclarationSettings) -> Runtime:
+    """The real adapters (clients only: nothing connects before `Runtime.start`)."""
+    registry = CollectorRegistry()
+    broker = new_broker(settings, settings.service_name)
+    declare_publications(
+        broker, settings.topics, [ReturnSubmitted, MerchantUpdated, LabelRequested]
+    )
+    mongo = new_mongo_client(settings)
+    database = mongo[settings.mongodb_database]
+    write_lock = asyncio.Lock()
+    repository = DeclarationRepository(database, write_lock)
+    relay = OutboxRelay(
+        database,
+        OUTBOX_COLLECTIONS,
+        lambda: broker,
+        settings.topics,
+        registry,
+        poll_seconds=settings.outbox_poll_seconds,
+        write_lock=write_lock,
+    )
+    limiter = MongoRateLimiter(database)
+    # One client for the process: the lookups and the uploads reuse its connections.
+    media_http = httpx.AsyncClient(
+        base_url=settings.media_base_url, timeout=settings.media_timeout_seconds
+    )
+    container = build_container(
+        settings,
+        Adapters(
+            store=repository,
+            photos=MediaPhotoCatalog(media_http, settings.internal_api_token),
+            limiter=limiter,
+            users=MongoUserStore(database),
+            uploader=MediaPhotoUploader(media_http),
+            on_events=relay.wake,
+        ),
+    )
+    return Runtime(
+        settings, container, broker, mongo, repository, limiter, relay, media_http, registry
+    )
