@@ -538,7 +538,6 @@ async def test_events_appended_while_relaying_stay_pending(
             lambda: broker,
             topics,
             CollectorRegistry(),
-            write_lock=flow.repository.write_lock,
         )
         monkeypatch.setattr(broker, "publish", publish_while_appending)
         assert await relay.relay_once() == 1  # the first event's marker, not the second's

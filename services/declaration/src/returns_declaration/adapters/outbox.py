@@ -112,12 +112,8 @@ class OutboxRelay:
         registry: CollectorRegistry,
         batch_size: int = 200,
         poll_seconds: float = 2.0,
-        write_lock: asyncio.Lock | None = None,
         orphan_seconds: float = 60.0,
     ) -> None:
-        # Shared with the repository: FerretDB would otherwise let the mark of a batch overwrite
-        # an event appended at the same moment (see repository.py).
-        self._write_lock = write_lock or asyncio.Lock()
         self._collections: dict[str, AsyncCollection[Document]] = {
             name: database[name] for name in collections
         }
@@ -221,9 +217,10 @@ class OutboxRelay:
                     marks.setdefault(name, []).extend(_mark_sent(document["_id"], len(events)))
         if messages:
             await publish_all(self._broker_provider(), self._topics, messages)
-            async with self._write_lock:
-                for name, updates in marks.items():
-                    await self._collections[name].bulk_write(updates, ordered=False)
+            # Each mark is a single-document update guarded by the outbox's size: atomic (see
+            # repository.py), so an event appended meanwhile is never overwritten.
+            for name, updates in marks.items():
+                await self._collections[name].bulk_write(updates, ordered=False)
             self._published.inc(len(messages))
         orphaned_before = time.time() - self._orphan_seconds
         settled = [

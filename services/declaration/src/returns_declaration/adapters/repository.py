@@ -6,25 +6,19 @@ scan. Events are written in the same document as the change that caused them (se
 Nested models are stored in their JSON form (dates as ISO text); fields that lists filter and
 sort on are copied to the top level with their BSON types.
 
-FerretDB v1 applies an update by reading the document, changing it in Go and writing it back,
-with nothing in between to stop another connection: concurrent updates of one document lose
-each other's changes, and a filter guard is no compare-and-swap (measured on v1.24.2: 40
-concurrent `$inc` of one field from 4 clients left 15; 16 guarded reservations of the last
-items from 4 clients let 4 through). Only an insert of an existing `_id` is refused
-atomically. So:
-- reservations are versions inserted under `<order id>#<version>`: the insert of the next
-  version is the compare-and-swap, whatever the number of processes;
-- updates of documents that carry an outbox (merchants, returns) go through one lock per
-  process, shared with the relay, so an event appended while the relay marks a batch is not
-  overwritten. Production MongoDB updates one document atomically and needs neither.
-The embedded default is now built with a patch of ours that makes a single-document update a
-compare-and-swap (deploy/src/returns_infra/patches/ferretdb-sqlite-atomic-update.patch); the
-lock stays until the service is tested without it in several processes.
+Single-document updates are atomic, so a filter guard (a revision, an event not applied yet,
+the outbox's size) is a compare-and-swap, in any number of processes: on MongoDB by design, on
+the embedded FerretDB v1 through a patch of ours that writes a single-document update only over
+the document as it read it, and runs it again otherwise
+(deploy/src/returns_infra/patches/ferretdb-sqlite-atomic-update.patch). So no lock serialises
+the writes (unpatched FerretDB needed one per process, shared with the relay), and declaration
+runs as several processes: tests/test_processes_integration.py races two of them. Reservations
+are versions inserted under `<order id>#<version>`: the insert of the next version is the
+compare-and-swap.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import re
@@ -115,12 +109,8 @@ class InvalidCursor(ValueError):
 
 
 class DeclarationRepository:
-    def __init__(
-        self, database: AsyncDatabase[Document], write_lock: asyncio.Lock | None = None
-    ) -> None:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.database = database
-        # Shared with the outbox relay of the same process (see the module docstring).
-        self.write_lock = write_lock or asyncio.Lock()
         self.merchants = database[MERCHANTS]
         self.api_keys = database[API_KEYS]
         self.orders = database[ORDERS]
@@ -190,10 +180,9 @@ class DeclarationRepository:
             return
         update = outbox_append(events)
         update["$set"]["merchant"] = body
-        async with self.write_lock:
-            result = await self.merchants.update_one(
-                {"_id": merchant.id, "merchant.revision": expected_revision}, update
-            )
+        result = await self.merchants.update_one(
+            {"_id": merchant.id, "merchant.revision": expected_revision}, update
+        )
         if result.matched_count == 0:
             await forget_marker(self.outbox_markers, marker)
             raise RevisionConflict(merchant.id)
@@ -322,10 +311,9 @@ class DeclarationRepository:
             except DuplicateKeyError as error:
                 raise RevisionConflict(draft.id) from error
             return saved
-        async with self.write_lock:
-            result = await self.drafts.replace_one(
-                {"_id": draft.id, "draft.revision": draft.revision}, body
-            )
+        result = await self.drafts.replace_one(
+            {"_id": draft.id, "draft.revision": draft.revision}, body
+        )
         if result.matched_count == 0:
             raise RevisionConflict(draft.id)
         return saved
@@ -489,17 +477,16 @@ class DeclarationRepository:
         if change.label is not None:
             update["$set"]["label"] = dict(change.label)
         marker = await mark_pending(self.outbox_markers, RETURNS, return_id, change.events)
-        async with self.write_lock:
-            result = await self.returns.update_one(
-                {
-                    "_id": return_id,
-                    "merchant_id": merchant_id,
-                    # FerretDB v1 cannot match inside an array of documents; a map by
-                    # event id makes "not applied yet" a plain field test.
-                    f"applied_events.{change.entry.event_id}": {"$exists": False},
-                },
-                update,
-            )
+        result = await self.returns.update_one(
+            {
+                "_id": return_id,
+                "merchant_id": merchant_id,
+                # FerretDB v1 cannot match inside an array of documents; a map by
+                # event id makes "not applied yet" a plain field test.
+                f"applied_events.{change.entry.event_id}": {"$exists": False},
+            },
+            update,
+        )
         if result.matched_count:
             return True
         await forget_marker(self.outbox_markers, marker)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -86,8 +85,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     )
     mongo = new_mongo_client(settings)
     database = mongo[settings.mongodb_database]
-    write_lock = asyncio.Lock()
-    repository = DeclarationRepository(database, write_lock)
+    repository = DeclarationRepository(database)
     relay = OutboxRelay(
         database,
         OUTBOX_COLLECTIONS,
@@ -95,7 +93,6 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         settings.topics,
         registry,
         poll_seconds=settings.outbox_poll_seconds,
-        write_lock=write_lock,
     )
     limiter = MongoRateLimiter(database)
     media_http = httpx.AsyncClient(
