@@ -46,12 +46,12 @@ DRAFTS = 12
 class Process:
     """One declaration process's storage side: client, repository, service."""
 
-    def __init__(self, mongodb_url: str, name: str) -> None:
-        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            mongodb_url, tz_aware=True
-        )
+    def __init__(self, mongodb_url: str, name: str, merchant_cache_seconds: float = 600.0) -> None:
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url, tz_aware=True)
         self.database: Database = self.client[name]
-        self.repository = DeclarationRepository(self.database)
+        # Each process keeps the merchant it read (longer than the test): a stale copy must
+        # cost a retry, never a lost change.
+        self.repository = DeclarationRepository(self.database, merchant_cache_seconds)
         self.service = DeclarationService(
             self.repository,
             FakePhotoCatalog(),
@@ -212,3 +212,21 @@ async def test_two_processes_changing_one_merchant_lose_no_revision(
     expected = 1 + len(merchant().reasons) + len(outcomes)
     assert revisions == list(range(1, expected + 1)), revisions
     assert document["merchant"]["revision"] == expected
+
+
+async def test_another_process_change_of_a_merchant_shows_once_the_cache_time_passed(
+    mongodb_url: str, processes: tuple[Process, Process]
+) -> None:
+    first, _ = processes
+    await _shop(first)
+    reader = Process(mongodb_url, first.database.name, merchant_cache_seconds=0.5)
+    try:
+        read = await reader.service.merchant("shop")
+        changed = await first.service.retire_reason("shop", "too_big", "c")
+        assert changed.revision == read.revision + 1
+        deadline = asyncio.get_running_loop().time() + 10.0
+        while (await reader.service.merchant("shop")).revision != changed.revision:
+            assert asyncio.get_running_loop().time() < deadline, "the change never showed"
+            await asyncio.sleep(0.05)
+    finally:
+        await reader.client.close()

@@ -113,7 +113,11 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_seconds: float = 2.0,
         orphan_seconds: float = 60.0,
+        linger_seconds: float = 0.0,
     ) -> None:
+        # Once woken, how long the relay lets more events come before it reads its batch: under
+        # load a pass (4 round trips) then carries the events of several submits, not one.
+        self._linger_seconds = linger_seconds
         self._collections: dict[str, AsyncCollection[Document]] = {
             name: database[name] for name in collections
         }
@@ -174,6 +178,8 @@ class OutboxRelay:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+            if self._linger_seconds > 0:
+                await asyncio.sleep(self._linger_seconds)
             self._wake.clear()
             try:
                 while await self.relay_once() == self._batch_size:

@@ -24,6 +24,7 @@ import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time
+from time import monotonic
 from time import time as time_now
 from typing import Any
 
@@ -77,6 +78,8 @@ _AWAITING_FIRST_STEP = 64
 _AWAITING_MAX_STEP = 8192
 _RESERVATION_ATTEMPTS = 100
 _RESERVATION_WINDOW = 16
+# Merchants kept by the read cache of one process at most (then it starts again).
+_MERCHANTS_KEPT = 10_000
 OUTBOX_COLLECTIONS = (MERCHANTS, RETURNS)
 
 
@@ -109,8 +112,14 @@ class InvalidCursor(ValueError):
 
 
 class DeclarationRepository:
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    def __init__(
+        self, database: AsyncDatabase[Document], merchant_cache_seconds: float = 0.0
+    ) -> None:
         self.database = database
+        # Every portal and back-office call reads its merchant: kept this long after a read
+        # (this process's own writes replace it at once; another process's show after it).
+        self._merchant_cache_seconds = merchant_cache_seconds
+        self._merchants_read: dict[str, tuple[float, Merchant]] = {}
         self.merchants = database[MERCHANTS]
         self.api_keys = database[API_KEYS]
         self.orders = database[ORDERS]
@@ -161,8 +170,24 @@ class DeclarationRepository:
     # --- merchants and keys ------------------------------------------------------------------
 
     async def get_merchant(self, merchant_id: str) -> Merchant | None:
+        cached = self._merchants_read.get(merchant_id)
+        if cached is not None and cached[0] > monotonic():
+            return cached[1]
         document = await self.merchants.find_one({"_id": merchant_id}, {"merchant": 1})
-        return None if document is None else Merchant.model_validate(document["merchant"])
+        if document is None:
+            return None
+        merchant = Merchant.model_validate(document["merchant"])
+        self._remember(merchant)
+        return merchant
+
+    def _remember(self, merchant: Merchant | None, merchant_id: str = "") -> None:
+        if merchant is None:
+            self._merchants_read.pop(merchant_id, None)
+        elif self._merchant_cache_seconds > 0:
+            if len(self._merchants_read) > _MERCHANTS_KEPT:
+                self._merchants_read.clear()
+            expires = monotonic() + self._merchant_cache_seconds
+            self._merchants_read[merchant.id] = (expires, merchant)
 
     async def save_merchant(
         self, merchant: Merchant, events: Sequence[Message], expected_revision: int | None
@@ -177,6 +202,7 @@ class DeclarationRepository:
             except DuplicateKeyError as error:
                 await forget_marker(self.outbox_markers, marker)
                 raise RevisionConflict(merchant.id) from error
+            self._remember(merchant)
             return
         update = outbox_append(events)
         update["$set"]["merchant"] = body
@@ -185,7 +211,9 @@ class DeclarationRepository:
         )
         if result.matched_count == 0:
             await forget_marker(self.outbox_markers, marker)
+            self._remember(None, merchant.id)  # the next read is the stored one
             raise RevisionConflict(merchant.id)
+        self._remember(merchant)
 
     async def add_api_key(self, key: ApiKey, secret_hash: str) -> None:
         await self.api_keys.insert_one(

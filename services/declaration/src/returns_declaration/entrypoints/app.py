@@ -85,7 +85,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     )
     mongo = new_mongo_client(settings)
     database = mongo[settings.mongodb_database]
-    repository = DeclarationRepository(database)
+    repository = DeclarationRepository(database, settings.merchant_cache_seconds)
     relay = OutboxRelay(
         database,
         OUTBOX_COLLECTIONS,
@@ -93,6 +93,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         settings.topics,
         registry,
         poll_seconds=settings.outbox_poll_seconds,
+        linger_seconds=settings.outbox_linger_seconds,
     )
     limiter = MongoRateLimiter(database)
     media_http = httpx.AsyncClient(
