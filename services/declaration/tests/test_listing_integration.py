@@ -3,15 +3,16 @@ listings, never by scanning the returns (on FerretDB any filter but `_id` reads 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from pymongo import monitoring
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
 from returns_contracts.service_kit.testing import scratch_database
-from returns_declaration.adapters.listing import entry_id
+from returns_declaration.adapters.listing import MerchantListing, entry_id
 from returns_declaration.adapters.repository import (
     RETURNS,
     RETURNS_BY_MERCHANT,
@@ -188,3 +189,46 @@ async def test_a_bulk_load_is_listed_after_what_was_there(
     assert await _all_pages(repository, "shop", box, 7) == [
         item.id for item in reversed(loaded) if item.defective
     ]
+
+
+class _Inserts(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "insert":
+            self.count += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_numbers_taken_at_once_are_contiguous_and_collide_only_across_processes(
+    mongodb_url: str, watched: tuple[Database, _ReturnsFinds]
+) -> None:
+    """A burst of submits in one process, beside another process taking numbers too."""
+    database, _ = watched
+    inserts = _Inserts()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongodb_url, event_listeners=[inserts]
+    )
+    try:
+        this = MerchantListing(client[database.name][RETURNS_BY_MERCHANT])
+        other = MerchantListing(database[RETURNS_BY_MERCHANT])
+        assert await this.take("shop", "first") == 1
+        inserts.count = 0
+        numbers = await asyncio.gather(
+            *(this.take("shop", f"a{n}") for n in range(30)),
+            *(other.take("shop", f"b{n}") for n in range(10)),
+        )
+    finally:
+        await client.close()
+    assert sorted(numbers) == list(range(2, 42))
+    # Each of the other process's numbers can refuse one insert of this one; this process's
+    # own takes never try the same number twice.
+    assert inserts.count <= 30 + 10, inserts.count
+    fresh = MerchantListing(database[RETURNS_BY_MERCHANT])
+    assert await fresh.head("shop") == 41

@@ -62,8 +62,8 @@ async def topics(kafka_bootstrap_servers: str) -> Topics:
 class Flow:
     """The service over the real repository, with media faked (the photo port)."""
 
-    def __init__(self, database: Database) -> None:
-        self.repository = DeclarationRepository(database)
+    def __init__(self, database: Database, merchant_cache_seconds: float = 0.0) -> None:
+        self.repository = DeclarationRepository(database, merchant_cache_seconds)
         self.photos = FakePhotoCatalog()
         # Real clock: drafts and windows are checked against today's date.
         self.service = DeclarationService(
@@ -482,7 +482,6 @@ async def test_events_appended_while_relaying_stay_pending(
             lambda: broker,
             topics,
             CollectorRegistry(),
-            write_lock=flow.repository.write_lock,
         )
         monkeypatch.setattr(broker, "publish", publish_while_appending)
         assert await relay.relay_once() == 1  # the first event's marker, not the second's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from returns_bench.events import (
@@ -14,8 +15,8 @@ from returns_bench.events import (
     missing,
     stage_of,
 )
-from returns_bench.journey import JourneyResult
-from returns_bench.load import LoadPlan
+from returns_bench.journey import JourneyResult, Portal, Shop
+from returns_bench.load import LoadPlan, run_load
 from returns_bench.report import load_figures, ratios
 from returns_bench.stats import OpenLoopSchedule, is_defective, per_second, percentile, summary
 from returns_contracts.topics import Topics
@@ -175,3 +176,52 @@ async def test_the_drain_ends_at_its_bound_and_says_what_is_missing() -> None:
     assert lost == {SUBMITTED: [], CUSTOMER_SERVICE_EMAIL: [], LABEL: []} and polls == [0]
     lost, _ = await drain(seen, [Expected("a", False), Expected("b", True)], within=0.0)
     assert lost[SUBMITTED] == ["b"] and lost[CUSTOMER_SERVICE_EMAIL] == ["b"]
+
+
+def test_the_command_line_chooses_a_burst() -> None:
+    from returns_bench.cli import config_of, parser
+
+    burst = config_of(parser().parse_args(["--burst", "150", "--duration", "60"]))
+    assert burst.plan.mode == "burst" and burst.plan.rate == 150.0
+    assert burst.plan.journeys_needed(1000) == 9000
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--burst", "10", "--rate", "10"])
+
+
+async def test_a_burst_prepares_every_journey_before_the_first_submit() -> None:
+    """The portal API answered by a fake transport: every step of every journey comes before
+    the first submit, and the submits go out at the rate, each timed from its schedule."""
+    calls: list[str] = []
+
+    def portal(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        calls.append("submit" if path.endswith("/submit") else "prepare")
+        if path.endswith("/sessions"):
+            return httpx.Response(201, json={"session_token": "s"})
+        if path.endswith("/drafts") and request.method == "POST":
+            return httpx.Response(201, json={"draft_id": f"d{len(calls)}", "draft_token": "t"})
+        if path.endswith("/photos"):
+            return httpx.Response(201, json={"photo_id": "p"})
+        if path.endswith("/submit"):
+            draft_id = path.split("/")[-2]
+            return httpx.Response(201, json={"return_id": draft_id, "defective": False})
+        return httpx.Response(200, json={})
+
+    shop = Shop("m", "k", "cs@example.com")
+    plan = LoadPlan("burst", 0.5, rate=20.0, defective_share=0.0)
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(portal), base_url="http://127.0.0.1"
+    ) as http:
+        results, start = await run_load(
+            http,
+            Portal("http://127.0.0.1:1", "http://127.0.0.1:2", shop, b"jpeg"),
+            [f"B-{n}" for n in range(10)],
+            plan,
+        )
+    assert len(results) == 10 and all(result.ok for result in results)
+    first_submit = calls.index("submit")
+    assert calls[:first_submit] == ["prepare"] * first_submit
+    assert calls[first_submit:] == ["submit"] * 10
+    dues = [result.submit_due - start for result in results]
+    assert dues == pytest.approx([n / 20.0 for n in range(10)])
+    assert all(result.submit_done >= result.submit_due for result in results)

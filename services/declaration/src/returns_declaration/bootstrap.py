@@ -8,7 +8,6 @@ and knows the order in which they start and stop.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -126,8 +125,7 @@ def connect(settings: DeclarationSettings) -> Runtime:
     )
     mongo = new_mongo_client(settings)
     database = mongo[settings.mongodb_database]
-    write_lock = asyncio.Lock()
-    repository = DeclarationRepository(database, write_lock)
+    repository = DeclarationRepository(database, settings.merchant_cache_seconds)
     relay = OutboxRelay(
         database,
         OUTBOX_COLLECTIONS,
@@ -135,7 +133,7 @@ def connect(settings: DeclarationSettings) -> Runtime:
         settings.topics,
         registry,
         poll_seconds=settings.outbox_poll_seconds,
-        write_lock=write_lock,
+        linger_seconds=settings.outbox_linger_seconds,
     )
     limiter = MongoRateLimiter(database)
     # One client for the process: the lookups and the uploads reuse its connections.

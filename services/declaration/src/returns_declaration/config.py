@@ -19,6 +19,11 @@ class DeclarationSettings(ServiceSettings):
     admin_api_token: str = "demo-admin-token-change-me"
     outbox_relay_enabled: bool = True
     outbox_poll_seconds: float = 2.0
+    # Once woken by a write, the relay waits this long for more events before a pass.
+    outbox_linger_seconds: float = 0.02
+    # A merchant read by a portal or back-office call is kept this long by the process; its
+    # own changes replace it at once, another declaration process's show after at most this.
+    merchant_cache_seconds: float = 1.0
     session_ttl_minutes: int = 120
     draft_ttl_hours: int = 24
     # Portal sign-in (order number + e-mail): every attempt counts per order, failed ones per

@@ -70,11 +70,15 @@ class BenchConfig:
 
     def scenario(self) -> str:
         plan = self.plan
-        shape = (
-            f"open loop {plan.rate:g}/s for {plan.duration:g} s"
-            if plan.mode == "open"
-            else f"as fast as it goes, {plan.concurrency} concurrent, {plan.duration:g} s"
-        )
+        if plan.mode == "open":
+            shape = f"open loop {plan.rate:g}/s for {plan.duration:g} s"
+        elif plan.mode == "burst":
+            shape = (
+                f"burst of submits {plan.rate:g}/s for {plan.duration:g} s on journeys "
+                "prepared up to their summary"
+            )
+        else:
+            shape = f"as fast as it goes, {plan.concurrency} concurrent, {plan.duration:g} s"
         return f"{shape}, {plan.defective_share:.0%} defective, {self.stored} stored returns first"
 
 
@@ -97,7 +101,9 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
     # One pool for the whole run: as many connections as journeys walk at once (an open loop's
     # arrivals that find none free wait for one, and that wait counts in their latency).
     walking = plan.concurrency if plan.mode == "closed" else min(plan.max_in_flight, 256)
-    connections = max(walking, config.raw_concurrency, config.setup_concurrency)
+    connections = max(
+        walking, config.raw_concurrency, config.setup_concurrency, plan.prepare_concurrency
+    )
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     timeout = httpx.Timeout(config.request_timeout, connect=10.0, pool=120.0)
     report: dict[str, Any] = {
@@ -167,7 +173,7 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
         watcher = EventWatcher(target.kafka_bootstrap_servers, topics)
         await watcher.start()
         try:
-            total = needed if plan.mode == "open" else None
+            total = needed if plan.mode != "closed" else None
             with _bar(config.progress, total, "journeys") as bar:
                 failures = 0
 

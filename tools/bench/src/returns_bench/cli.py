@@ -2,6 +2,7 @@
 
     returns-bench --start --fresh --stored 1000 --concurrency 8 --duration 30   # make bench
     returns-bench --rate 10 --duration 60        # open loop against a running profile
+    returns-bench --start --fresh --burst 150 --duration 10   # submits of prepared journeys
 
 With --start it starts the profile's servers and the four services the way `make run` does
 (the bench profile by default: its own ports and state dir) and stops them at the end.
@@ -64,6 +65,13 @@ def parser() -> argparse.ArgumentParser:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--rate", type=_positive(float), help="open loop: journeys per second")
     mode.add_argument(
+        "--burst",
+        type=_positive(float),
+        metavar="RATE",
+        help="burst: walk every journey to its summary first, then fire the submits at RATE "
+        "per second for --duration seconds",
+    )
+    mode.add_argument(
         "--concurrency",
         type=_positive(int),
         default=4,
@@ -84,7 +92,7 @@ def parser() -> argparse.ArgumentParser:
         "--max-in-flight",
         type=_positive(int),
         default=512,
-        help="open loop: journeys walking at once at most",
+        help="open loop or burst: journeys (submits) walking at once at most",
     )
     parser.add_argument(
         "--drain-timeout",
@@ -129,7 +137,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def config_of(arguments: argparse.Namespace) -> BenchConfig:
-    if arguments.rate is not None:
+    if arguments.burst is not None:
+        plan = LoadPlan(
+            "burst",
+            arguments.duration,
+            rate=arguments.burst,
+            defective_share=arguments.defective_share,
+            max_in_flight=arguments.max_in_flight,
+        )
+    elif arguments.rate is not None:
         plan = LoadPlan(
             "open",
             arguments.duration,

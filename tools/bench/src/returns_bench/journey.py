@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -155,83 +155,152 @@ class Portal:
     photo: bytes
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A journey walked up to its summary: what its submit needs."""
+
+    draft_id: str
+    session_token: str
+
+
+class _Steps:
+    """Sends one journey's requests and books their time in its result."""
+
+    def __init__(self, http: httpx.AsyncClient, result: JourneyResult) -> None:
+        self.http = http
+        self.result = result
+
+    async def call(self, step: str, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        began = time.time()
+        try:
+            response = await self.http.request(method, url, **kwargs)
+        except httpx.HTTPError as error:
+            seconds = time.time() - began
+            raise JourneyFailed(f"{step}: {type(error).__name__} after {seconds:.0f} s") from error
+        self.result.requests += 1
+        self.result.steps[step] = self.result.steps.get(step, 0.0) + time.time() - began
+        return _check(response)
+
+
+def _portal_api(portal: Portal) -> str:
+    return f"{portal.declaration_url}/v1/portal/{portal.shop.merchant_id}"
+
+
+async def _prepare(steps: _Steps, portal: Portal, order_number: str, defective: bool) -> Prepared:
+    call = steps.call
+    shop = portal.shop
+    api = _portal_api(portal)
+    session = await call(
+        "session",
+        "POST",
+        f"{api}/sessions",
+        json={"order_number": order_number, "email": CUSTOMER_EMAIL},
+    )
+    auth = {"Authorization": f"Bearer {session['session_token']}"}
+    lines = [{"line_id": "1", "quantity": 1}, {"line_id": "2", "quantity": 1}]
+    draft = await call("draft", "POST", f"{api}/drafts", json={"lines": lines}, headers=auth)
+    draft_id = draft["draft_id"]
+    first = DEFECTIVE_REASON if defective else CLASSIC_REASON
+    for line_id, reason in (("1", first), ("2", CLASSIC_REASON)):
+        line = f"{api}/drafts/{draft_id}/lines/{line_id}"
+        await call("reason", "PUT", f"{line}/reason", json={"reason_code": reason}, headers=auth)
+        if reason == DEFECTIVE_REASON:
+            photo = await call(
+                "photo",
+                "POST",
+                f"{portal.media_url}/v1/merchants/{shop.merchant_id}/drafts/{draft_id}/photos",
+                params={"line_id": line_id},
+                files={"file": ("photo.jpg", portal.photo, "image/jpeg")},
+                headers={"Authorization": f"Bearer {draft['draft_token']}"},
+            )
+            await call(
+                "defect",
+                "PUT",
+                f"{line}/defect",
+                json={"comment": COMMENT, "photo_ids": [photo["photo_id"]]},
+                headers=auth,
+            )
+        else:
+            await call(
+                "return_type",
+                "PUT",
+                f"{line}/return-type",
+                json={"return_type": "refund"},
+                headers=auth,
+            )
+    await call("summary", "GET", f"{api}/drafts/{draft_id}", headers=auth)
+    return Prepared(str(draft_id), str(session["session_token"]))
+
+
+async def _submit(steps: _Steps, portal: Portal, prepared: Prepared) -> None:
+    result = steps.result
+    result.submit_sent = time.time()
+    answer = await steps.call(
+        "submit",
+        "POST",
+        f"{_portal_api(portal)}/drafts/{prepared.draft_id}/submit",
+        headers={
+            "Authorization": f"Bearer {prepared.session_token}",
+            "Idempotency-Key": f"bench-{prepared.draft_id}",
+        },
+    )
+    result.submit_done = time.time()
+    result.return_id = str(answer["return_id"])
+    if bool(answer.get("defective")) != result.defective:
+        result.error = f"the return came back defective={answer.get('defective')}"
+
+
+async def _recorded(result: JourneyResult, work: Awaitable[object]) -> None:
+    """Run `work`, writing an HTTP or protocol error into `result` rather than raising."""
+    try:
+        await work
+    except JourneyFailed as error:
+        result.error = f"{error}"
+    except (httpx.HTTPError, KeyError, ValueError) as error:
+        result.error = f"{type(error).__name__}: {error}"
+
+
 async def walk(
     http: httpx.AsyncClient, portal: Portal, order_number: str, result: JourneyResult
 ) -> JourneyResult:
     """One whole journey on `order_number`; fills `result` and returns it (never raises for
     an HTTP error: the error is recorded)."""
-    clock = time.time
-    result.started = clock()
-    shop = portal.shop
-    api = f"{portal.declaration_url}/v1/portal/{shop.merchant_id}"
+    result.started = time.time()
+    steps = _Steps(http, result)
 
-    async def call(step: str, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-        began = clock()
-        try:
-            response = await http.request(method, url, **kwargs)
-        except httpx.HTTPError as error:
-            seconds = clock() - began
-            raise JourneyFailed(f"{step}: {type(error).__name__} after {seconds:.0f} s") from error
-        result.requests += 1
-        result.steps[step] = result.steps.get(step, 0.0) + clock() - began
-        return _check(response)
+    async def whole() -> None:
+        prepared = await _prepare(steps, portal, order_number, result.defective)
+        result.submit_due = time.time()
+        await _submit(steps, portal, prepared)
 
-    try:
-        session = await call(
-            "session",
-            "POST",
-            f"{api}/sessions",
-            json={"order_number": order_number, "email": CUSTOMER_EMAIL},
-        )
-        auth = {"Authorization": f"Bearer {session['session_token']}"}
-        lines = [{"line_id": "1", "quantity": 1}, {"line_id": "2", "quantity": 1}]
-        draft = await call("draft", "POST", f"{api}/drafts", json={"lines": lines}, headers=auth)
-        draft_id = draft["draft_id"]
-        first = DEFECTIVE_REASON if result.defective else CLASSIC_REASON
-        for line_id, reason in (("1", first), ("2", CLASSIC_REASON)):
-            line = f"{api}/drafts/{draft_id}/lines/{line_id}"
-            await call(
-                "reason", "PUT", f"{line}/reason", json={"reason_code": reason}, headers=auth
-            )
-            if reason == DEFECTIVE_REASON:
-                photo = await call(
-                    "photo",
-                    "POST",
-                    f"{portal.media_url}/v1/merchants/{shop.merchant_id}/drafts/{draft_id}/photos",
-                    params={"line_id": line_id},
-                    files={"file": ("photo.jpg", portal.photo, "image/jpeg")},
-                    headers={"Authorization": f"Bearer {draft['draft_token']}"},
-                )
-                await call(
-                    "defect",
-                    "PUT",
-                    f"{line}/defect",
-                    json={"comment": COMMENT, "photo_ids": [photo["photo_id"]]},
-                    headers=auth,
-                )
-            else:
-                await call(
-                    "return_type",
-                    "PUT",
-                    f"{line}/return-type",
-                    json={"return_type": "refund"},
-                    headers=auth,
-                )
-        await call("summary", "GET", f"{api}/drafts/{draft_id}", headers=auth)
-        result.submit_due = result.submit_sent = clock()
-        answer = await call(
-            "submit",
-            "POST",
-            f"{api}/drafts/{draft_id}/submit",
-            headers={**auth, "Idempotency-Key": f"bench-{draft_id}"},
-        )
-        result.submit_done = clock()
-        result.return_id = str(answer["return_id"])
-        if bool(answer.get("defective")) != result.defective:
-            result.error = f"the return came back defective={answer.get('defective')}"
-    except JourneyFailed as error:
-        result.error = f"{error}"
-    except (httpx.HTTPError, KeyError, ValueError) as error:
-        result.error = f"{type(error).__name__}: {error}"
-    result.finished = clock()
+    await _recorded(result, whole())
+    result.finished = time.time()
+    return result
+
+
+async def prepare(
+    http: httpx.AsyncClient, portal: Portal, order_number: str, result: JourneyResult
+) -> Prepared | None:
+    """A burst's first phase: the journey up to its summary (None, with the error recorded in
+    `result`, when a step failed)."""
+    result.started = time.time()
+    steps = _Steps(http, result)
+    prepared: list[Prepared] = []
+
+    async def walk_to_summary() -> None:
+        prepared.append(await _prepare(steps, portal, order_number, result.defective))
+
+    await _recorded(result, walk_to_summary())
+    if not prepared:
+        result.finished = time.time()
+        return None
+    return prepared[0]
+
+
+async def submit_prepared(
+    http: httpx.AsyncClient, portal: Portal, prepared: Prepared, result: JourneyResult
+) -> JourneyResult:
+    """A burst's second phase: the submit alone; `result.submit_due` is its scheduled time."""
+    await _recorded(result, _submit(_Steps(http, result), portal, prepared))
+    result.finished = time.time()
     return result

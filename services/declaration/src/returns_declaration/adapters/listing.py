@@ -32,7 +32,8 @@ def entry_id(merchant_id: str, number: int) -> str:
 class MerchantListing:
     def __init__(self, entries: AsyncCollection[Document]) -> None:
         self.entries = entries
-        # The highest number known taken, per merchant; others may have taken more since.
+        # The highest number taken or claimed by this process, per merchant; other processes
+        # may have taken more since.
         self._heads: dict[str, int] = {}
 
     async def _taken(self, merchant_id: str, number: int) -> bool:
@@ -55,19 +56,28 @@ class MerchantListing:
         return low
 
     async def take(self, merchant_id: str, listed_id: str) -> int:
-        """The next number of the merchant, now bound to `listed_id`."""
-        number = self._heads.get(merchant_id)
-        if number is None:
-            number = await self._probe(merchant_id)
+        """The next number of the merchant, now bound to `listed_id`.
+
+        Each number is claimed in this process before its insert is sent, so the submits this
+        process serves at once try different numbers and only another process can take one
+        first (then the next is tried). Without the claim, k submits at once all tried the same
+        number: k(k-1)/2 refused inserts, which a burst of submits turned into seconds."""
+        if merchant_id not in self._heads:
+            probed = await self._probe(merchant_id)
+            self._heads[merchant_id] = max(self._heads.get(merchant_id, 0), probed)
         for _ in range(_TAKE_ATTEMPTS):
-            number += 1
+            number = self._heads[merchant_id] + 1
+            self._heads[merchant_id] = number
             try:
                 await self.entries.insert_one(
                     {"_id": entry_id(merchant_id, number), "listed_id": listed_id}
                 )
             except DuplicateKeyError:
                 continue  # taken by another process meanwhile: the next one
-            self._heads[merchant_id] = number
+            except BaseException:
+                # Not taken: the next take of this process fills it, so numbers stay contiguous.
+                self._heads[merchant_id] = min(self._heads[merchant_id], number - 1)
+                raise
             return number
         raise RuntimeError(f"could not number a return of {merchant_id}: too much contention")
 

@@ -112,12 +112,12 @@ class OutboxRelay:
         registry: CollectorRegistry,
         batch_size: int = 200,
         poll_seconds: float = 2.0,
-        write_lock: asyncio.Lock | None = None,
         orphan_seconds: float = 60.0,
+        linger_seconds: float = 0.0,
     ) -> None:
-        # Shared with the repository: FerretDB would otherwise let the mark of a batch overwrite
-        # an event appended at the same moment (see repository.py).
-        self._write_lock = write_lock or asyncio.Lock()
+        # Once woken, how long the relay lets more events come before it reads its batch: under
+        # load a pass (4 round trips) then carries the events of several submits, not one.
+        self._linger_seconds = linger_seconds
         self._collections: dict[str, AsyncCollection[Document]] = {
             name: database[name] for name in collections
         }
@@ -178,6 +178,8 @@ class OutboxRelay:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+            if self._linger_seconds > 0:
+                await asyncio.sleep(self._linger_seconds)
             self._wake.clear()
             try:
                 while await self.relay_once() == self._batch_size:
@@ -221,9 +223,10 @@ class OutboxRelay:
                     marks.setdefault(name, []).extend(_mark_sent(document["_id"], len(events)))
         if messages:
             await publish_all(self._broker_provider(), self._topics, messages)
-            async with self._write_lock:
-                for name, updates in marks.items():
-                    await self._collections[name].bulk_write(updates, ordered=False)
+            # Each mark is a single-document update guarded by the outbox's size: atomic (see
+            # repository.py), so an event appended meanwhile is never overwritten.
+            for name, updates in marks.items():
+                await self._collections[name].bulk_write(updates, ordered=False)
             self._published.inc(len(messages))
         orphaned_before = time.time() - self._orphan_seconds
         settled = [

@@ -6,30 +6,25 @@ scan. Events are written in the same document as the change that caused them (se
 Nested models are stored in their JSON form (dates as ISO text); fields that lists filter and
 sort on are copied to the top level with their BSON types.
 
-FerretDB v1 applies an update by reading the document, changing it in Go and writing it back,
-with nothing in between to stop another connection: concurrent updates of one document lose
-each other's changes, and a filter guard is no compare-and-swap (measured on v1.24.2: 40
-concurrent `$inc` of one field from 4 clients left 15; 16 guarded reservations of the last
-items from 4 clients let 4 through). Only an insert of an existing `_id` is refused
-atomically. So:
-- reservations are versions inserted under `<order id>#<version>`: the insert of the next
-  version is the compare-and-swap, whatever the number of processes;
-- updates of documents that carry an outbox (merchants, returns) go through one lock per
-  process, shared with the relay, so an event appended while the relay marks a batch is not
-  overwritten. Production MongoDB updates one document atomically and needs neither.
-The embedded default is now built with a patch of ours that makes a single-document update a
-compare-and-swap (deploy/src/returns_infra/patches/ferretdb-sqlite-atomic-update.patch); the
-lock stays until the service is tested without it in several processes.
+Single-document updates are atomic, so a filter guard (a revision, an event not applied yet,
+the outbox's size) is a compare-and-swap, in any number of processes: on MongoDB by design, on
+the embedded FerretDB v1 through a patch of ours that writes a single-document update only over
+the document as it read it, and runs it again otherwise
+(deploy/src/returns_infra/patches/ferretdb-sqlite-atomic-update.patch). So no lock serialises
+the writes (unpatched FerretDB needed one per process, shared with the relay), and declaration
+runs as several processes: tests/test_processes_integration.py races two of them. Reservations
+are versions inserted under `<order id>#<version>`: the insert of the next version is the
+compare-and-swap.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time
+from time import monotonic
 from time import time as time_now
 from typing import Any
 
@@ -84,6 +79,8 @@ _AWAITING_FIRST_STEP = 64
 _AWAITING_MAX_STEP = 8192
 _RESERVATION_ATTEMPTS = 100
 _RESERVATION_WINDOW = 16
+# Merchants kept by the read cache of one process at most (then it starts again).
+_MERCHANTS_KEPT = 10_000
 OUTBOX_COLLECTIONS = (MERCHANTS, RETURNS)
 
 
@@ -117,11 +114,13 @@ class InvalidCursor(ValueError):
 
 class DeclarationRepository:
     def __init__(
-        self, database: AsyncDatabase[Document], write_lock: asyncio.Lock | None = None
+        self, database: AsyncDatabase[Document], merchant_cache_seconds: float = 0.0
     ) -> None:
         self.database = database
-        # Shared with the outbox relay of the same process (see the module docstring).
-        self.write_lock = write_lock or asyncio.Lock()
+        # Every portal and back-office call reads its merchant: kept this long after a read
+        # (this process's own writes replace it at once; another process's show after it).
+        self._merchant_cache_seconds = merchant_cache_seconds
+        self._merchants_read: dict[str, tuple[float, Merchant]] = {}
         self.merchants = database[MERCHANTS]
         self.api_keys = database[API_KEYS]
         self.orders = database[ORDERS]
@@ -172,8 +171,24 @@ class DeclarationRepository:
     # --- merchants and keys ------------------------------------------------------------------
 
     async def get_merchant(self, merchant_id: str) -> Merchant | None:
+        cached = self._merchants_read.get(merchant_id)
+        if cached is not None and cached[0] > monotonic():
+            return cached[1]
         document = await self.merchants.find_one({"_id": merchant_id}, {"merchant": 1})
-        return None if document is None else Merchant.model_validate(document["merchant"])
+        if document is None:
+            return None
+        merchant = Merchant.model_validate(document["merchant"])
+        self._remember(merchant)
+        return merchant
+
+    def _remember(self, merchant: Merchant | None, merchant_id: str = "") -> None:
+        if merchant is None:
+            self._merchants_read.pop(merchant_id, None)
+        elif self._merchant_cache_seconds > 0:
+            if len(self._merchants_read) > _MERCHANTS_KEPT:
+                self._merchants_read.clear()
+            expires = monotonic() + self._merchant_cache_seconds
+            self._merchants_read[merchant.id] = (expires, merchant)
 
     async def save_merchant(
         self, merchant: Merchant, events: Sequence[Message], expected_revision: int | None
@@ -188,16 +203,18 @@ class DeclarationRepository:
             except DuplicateKeyError as error:
                 await forget_marker(self.outbox_markers, marker)
                 raise RevisionConflict(merchant.id) from error
+            self._remember(merchant)
             return
         update = outbox_append(events)
         update["$set"]["merchant"] = body
-        async with self.write_lock:
-            result = await self.merchants.update_one(
-                {"_id": merchant.id, "merchant.revision": expected_revision}, update
-            )
+        result = await self.merchants.update_one(
+            {"_id": merchant.id, "merchant.revision": expected_revision}, update
+        )
         if result.matched_count == 0:
             await forget_marker(self.outbox_markers, marker)
+            self._remember(None, merchant.id)  # the next read is the stored one
             raise RevisionConflict(merchant.id)
+        self._remember(merchant)
 
     async def add_api_key(self, key: ApiKey, secret_hash: str) -> None:
         await self.api_keys.insert_one(
@@ -318,10 +335,9 @@ class DeclarationRepository:
             except DuplicateKeyError as error:
                 raise RevisionConflict(draft.id) from error
             return saved
-        async with self.write_lock:
-            result = await self.drafts.replace_one(
-                {"_id": draft.id, "draft.revision": draft.revision}, body
-            )
+        result = await self.drafts.replace_one(
+            {"_id": draft.id, "draft.revision": draft.revision}, body
+        )
         if result.matched_count == 0:
             raise RevisionConflict(draft.id)
         return saved
@@ -485,17 +501,16 @@ class DeclarationRepository:
         if change.label is not None:
             update["$set"]["label"] = dict(change.label)
         marker = await mark_pending(self.outbox_markers, RETURNS, return_id, change.events)
-        async with self.write_lock:
-            result = await self.returns.update_one(
-                {
-                    "_id": return_id,
-                    "merchant_id": merchant_id,
-                    # FerretDB v1 cannot match inside an array of documents; a map by
-                    # event id makes "not applied yet" a plain field test.
-                    f"applied_events.{change.entry.event_id}": {"$exists": False},
-                },
-                update,
-            )
+        result = await self.returns.update_one(
+            {
+                "_id": return_id,
+                "merchant_id": merchant_id,
+                # FerretDB v1 cannot match inside an array of documents; a map by
+                # event id makes "not applied yet" a plain field test.
+                f"applied_events.{change.entry.event_id}": {"$exists": False},
+            },
+            update,
+        )
         if result.matched_count:
             return True
         await forget_marker(self.outbox_markers, marker)

@@ -451,7 +451,10 @@ class DeclarationService:
                 if earlier is None:
                     raise IdempotencyKeyReused(idempotency_key)
                 return Submission(earlier, created=False)
-        existing = await self.store.get_return(merchant.id, draft.id)
+        # Only an earlier attempt that reserved can have stored the return; a concurrent one
+        # that did not yet is answered by `add_return`, which refuses a second insert.
+        earlier_attempt = draft.submitted_return_id is not None or draft.id in stored.reservations
+        existing = await self.store.get_return(merchant.id, draft.id) if earlier_attempt else None
         if existing is not None:
             await self._mark_submitted(draft)
             return Submission(existing, created=False)
