@@ -259,15 +259,17 @@ async def _records(
 def _emails(census: Census, mailpit_url: str, address: str) -> None:
     emails: dict[str, list[Email]] = defaultdict(list)
     unmatched: list[Email] = []
-    start, page = 0, 200
-    while True:
+    start, page, total = 0, 200, 1
+    while start < total:
         response = httpx.get(
             f"{mailpit_url}/api/v1/search",
             params={"query": f'to:"{address}"', "start": start, "limit": page},
             timeout=30,
         )
         response.raise_for_status()
-        messages: list[dict[str, Any]] = response.json()["messages"]
+        found = response.json()
+        total = int(found["messages_count"])
+        messages: list[dict[str, Any]] = found["messages"]
         for summary in messages:
             email = Email(
                 str(summary["ID"]), str(summary["MessageID"]).strip("<>"), str(summary["Subject"])
@@ -277,9 +279,9 @@ def _emails(census: Census, mailpit_url: str, address: str) -> None:
                 unmatched.append(email)
             else:
                 emails[match.group(1)].append(email)
-        if len(messages) < page:
+        if not messages:
             break
-        start += page
+        start += len(messages)
     census.emails = dict(emails)
     census.unmatched_emails = unmatched
 

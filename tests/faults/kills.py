@@ -141,6 +141,7 @@ async def drive(
     victims: Sequence[Victim],
     phase_timeout: float,
     flow_timeout: float,
+    say: Callable[[str], None] = lambda line: None,
 ) -> list[Recovery]:
     """Release the journeys in one phase per victim, and a last one without a kill.
 
@@ -161,20 +162,30 @@ async def drive(
             first = begun + max(1, (size - AFTER_RESTART) // 2)
             await load.release_up_to(first)
             await load.wait_finished(begun + max(1, (first - begun) // 2), phase_timeout)
-            recoveries.append(
-                await kill_and_restart(
-                    victims[number],
-                    load,
-                    watcher,
-                    flow_timeout,
-                    while_down=max(first, end - AFTER_RESTART),
-                    after_restart=end,
-                )
+            say(f"kill -9 {victims[number].name} ({load.finished} of {total} journeys done)")
+            recovery = await kill_and_restart(
+                victims[number],
+                load,
+                watcher,
+                flow_timeout,
+                while_down=max(first, end - AFTER_RESTART),
+                after_restart=end,
             )
+            say(f"  {summary(recovery)}")
+            recoveries.append(recovery)
         await load.release_up_to(end)
         await load.wait_finished(end, phase_timeout)
         begun = end
     return recoveries
+
+
+def summary(recovery: Recovery) -> str:
+    if recovery.error is not None:
+        return f"{recovery.name}: {recovery.error}"
+    return (
+        f"{recovery.name} answers {recovery.ready_seconds or 0:.1f} s after its restart, "
+        f"flow resumed after {recovery.flow_seconds or 0:.1f} s"
+    )
 
 
 def table(recoveries: Sequence[Recovery]) -> str:

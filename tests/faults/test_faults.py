@@ -149,11 +149,19 @@ def _publish(text: str, paths: list[Path], capsys: pytest.CaptureFixture[str]) -
 
 
 async def _run(
-    load: Load, watcher: StageWatcher, victims: list[Victim], plan: Plan
+    load: Load,
+    watcher: StageWatcher,
+    victims: list[Victim],
+    plan: Plan,
+    capsys: pytest.CaptureFixture[str],
 ) -> list[Recovery]:
+    def say(line: str) -> None:
+        with capsys.disabled():
+            print(f"\n[faults] {line}", end="", flush=True)
+
     runner = asyncio.create_task(load.run(), name="faults-load")
     try:
-        recoveries = await drive(load, watcher, victims, plan.phase_timeout, plan.flow_timeout)
+        recoveries = await drive(load, watcher, victims, plan.phase_timeout, plan.flow_timeout, say)
         await asyncio.wait_for(runner, plan.phase_timeout)
     finally:
         if not runner.done():
@@ -182,7 +190,7 @@ async def test_every_part_killed_under_load_loses_nothing_and_sends_nothing_twic
         await watcher.start(list(start))
         load = Load(http, portal, orders, fault_plan.concurrency, fault_plan.journey_seconds)
         try:
-            recoveries = await _run(load, watcher, victims, fault_plan)
+            recoveries = await _run(load, watcher, victims, fault_plan, capsys)
         finally:
             await watcher.stop()
     census, settled = await _count(load, shop, services, smtp_server, start, fault_plan)
