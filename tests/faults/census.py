@@ -35,6 +35,7 @@ from returns_contracts.topics import Topics
 from returns_infra.kafka_probe import end_offsets, records_between
 
 from .portal import Journey
+from .tables import aligned
 
 CUSTOMER_SERVICE_TEMPLATE = "customer_service_defective"
 SERVICE_GROUPS = ("declaration.", "media.", "notifier.", "labels.")
@@ -197,18 +198,7 @@ class Census:
 
     def table(self) -> str:
         header = ("what", "expected", "found", "missing", "extra copies", "duplicates")
-        rows = [header, *[tuple(str(cell) for cell in row) for row in self.rows()]]
-        widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-        lines = []
-        for number, row in enumerate(rows):
-            cells = [
-                row[0].ljust(widths[0]),
-                *(cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)),
-            ]
-            lines.append("  ".join(cells))
-            if number == 0:
-                lines.append("  ".join("-" * width for width in widths))
-        return "\n".join(lines)
+        return aligned(header, [[str(cell) for cell in row] for row in self.rows()])
 
 
 # -- reading the servers ---------------------------------------------------------------------

@@ -20,6 +20,7 @@ from pathlib import Path
 from returns_infra import processes
 
 from .portal import Load
+from .tables import aligned
 from .watch import CUSTOMER_SERVICE_EMAIL, LABEL, SUBMITTED, StageWatcher
 
 GONE_SECONDS = 30.0
@@ -190,25 +191,17 @@ def summary(recovery: Recovery) -> str:
 
 def table(recoveries: Sequence[Recovery]) -> str:
     header = ("killed", "processes", "same command", "answers after (s)", "flow resumed after (s)")
-    rows = [header]
-    for recovery in recoveries:
-        rows.append(
-            (
-                recovery.name,
-                str(len(recovery.killed_pids)),
-                _same_command(recovery),
-                "-" if recovery.ready_seconds is None else f"{recovery.ready_seconds:.1f}",
-                "-" if recovery.flow_seconds is None else f"{recovery.flow_seconds:.1f}",
-            )
+    rows = [
+        (
+            recovery.name,
+            str(len(recovery.killed_pids)),
+            _same_command(recovery),
+            "-" if recovery.ready_seconds is None else f"{recovery.ready_seconds:.1f}",
+            "-" if recovery.flow_seconds is None else f"{recovery.flow_seconds:.1f}",
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-    lines = []
-    for number, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])]
-        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
-        lines.append("  ".join(cells))
-        if number == 0:
-            lines.append("  ".join("-" * width for width in widths))
+        for recovery in recoveries
+    ]
+    lines = [aligned(header, rows)]
     for recovery in recoveries:
         if recovery.error:
             lines.append(f"{recovery.name}: {recovery.error}")

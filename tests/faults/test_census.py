@@ -126,3 +126,15 @@ def test_a_failed_journey_counts_as_not_submitted() -> None:
     census.journeys[1].error = "submit: still failing at the journey's deadline (HTTP 503)"
     census.stored.pop("O-2")
     assert "journeys submitted (portal API): 1 missing" in census.failures()
+
+
+def test_the_table_has_a_line_per_row_with_its_counts_aligned() -> None:
+    census = _healthy()
+    census.events.pop("r2")
+    lines = census.table().splitlines()
+    assert lines[0].split()[-2:] == ["copies", "duplicates"]
+    assert set(lines[1]) == {"-", " "}
+    assert len(lines) == 2 + len(census.rows())
+    [published] = [line for line in lines if line.startswith("ReturnSubmitted published")]
+    assert published.split()[-5:] == ["2", "1", "1", "0", "0"]
+    assert len({len(line) for line in lines}) == 1
