@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy tools/admin tools/bench
 SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests tests tools/admin/src tools/admin/tests tools/bench/src tools/bench/tests
 
-.PHONY: venv build run test fuzz lint stop clean schemas docs status bench bench-media chromium
+.PHONY: venv build run test test-faults fuzz lint stop clean schemas docs status bench bench-media chromium
 
 venv: $(STAMP)
 
@@ -31,6 +31,12 @@ run: build
 ## test: the same bootstrap on the test profile's own ports, then every test, then stop
 test: build chromium
 	@deploy/scripts/test.sh
+
+## test-faults: the fault suite in full (README: Fault suite): 500 returns submitted through the
+## API while every service, Kafka, the store and Mailpit are killed with -9 in turn and started
+## again, then scale-out; prints the counts and the recovery times. `make test` runs a short form.
+test-faults: build
+	@RETURNS_FAULTS=full deploy/scripts/test.sh tests/faults
 
 ## fuzz: schemathesis over the four services' OpenAPI documents, every phase, many examples
 ## (FUZZ_EXAMPLES per operation and generation mode; `make test` runs a few of them)

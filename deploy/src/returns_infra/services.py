@@ -81,16 +81,45 @@ def service_env(profile: str, infra_env: Mapping[str, str]) -> dict[str, str]:
 
 
 def _spec(
-    service: Service, profile: str, state_dir: Path, env: Mapping[str, str]
+    service: Service,
+    profile: str,
+    state_dir: Path,
+    env: Mapping[str, str],
+    instance: str | None = None,
+    port: int | None = None,
 ) -> processes.ProcessSpec:
-    directory = state_dir / SERVICES_DIR / service.name
+    name = instance or service.name
+    directory = state_dir / SERVICES_DIR / name
     return processes.ProcessSpec(
-        name=service.name,
+        name=name,
         command=[_script(service.console_script)],
-        log_path=directory / f"{service.name}.log",
-        pid_path=directory / f"{service.name}.pid",
-        env={**env, "HTTP_HOST": HOST, "HTTP_PORT": str(service.port(profile))},
+        log_path=directory / f"{name}.log",
+        pid_path=directory / f"{name}.pid",
+        env={**env, "HTTP_HOST": HOST, "HTTP_PORT": str(port or service.port(profile))},
     )
+
+
+def service_spec(
+    name: str,
+    profile: str,
+    state_dir: Path,
+    infra_env: Mapping[str, str],
+    *,
+    instance: str | None = None,
+    port: int | None = None,
+) -> processes.ProcessSpec:
+    """How service `name` is run: the same command line and environment as `start_services`.
+
+    `instance` and `port` describe one more instance of it (another HTTP port, its own log and
+    pid file under `<state dir>/services/<instance>/`), in the same consumer groups.
+    """
+    [service] = [found for found in SERVICES if found.name == name]
+    return _spec(service, profile, state_dir, service_env(profile, infra_env), instance, port)
+
+
+def ready_check(url: str) -> processes.HealthCheck:
+    """True once the service at `url` answers /readyz with 200 (its servers answer it)."""
+    return _ready(url)
 
 
 def start_services(
