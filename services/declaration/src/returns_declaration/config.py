@@ -19,6 +19,11 @@ class DeclarationSettings(ServiceSettings):
     admin_api_token: str = "demo-admin-token-change-me"
     outbox_relay_enabled: bool = True
     outbox_poll_seconds: float = 2.0
+    # A submit that died between its reservation and its return (and was not retried) is
+    # released after this grace period; a live submit takes seconds, a retry renews it.
+    reservation_grace_seconds: float = 600.0
+    reservation_reconcile_seconds: float = 30.0
+    reservation_reconcile_batch: int = 100
     session_ttl_minutes: int = 120
     draft_ttl_hours: int = 24
     # Portal sign-in (order number + e-mail): every attempt counts per order, failed ones per

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -60,6 +61,7 @@ from returns_declaration.entrypoints.pages import (
     landing_page,
     portal_pages,
 )
+from returns_declaration.service.reservations import ReservationReconciler
 from returns_declaration.service.use_cases import DeclarationService, PortalLimits
 from returns_declaration.service.users import MerchantUsers
 
@@ -116,6 +118,11 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
             window_seconds=settings.portal_attempts_window_seconds,
         ),
     )
+    reconciler = ReservationReconciler(
+        repository,
+        grace=timedelta(seconds=settings.reservation_grace_seconds),
+        batch_size=settings.reservation_reconcile_batch,
+    )
     users = MerchantUsers(MongoUserStore(database))
     pages = Pages(
         service,
@@ -136,6 +143,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         consumer=settings.service_name,
         topics=settings.topics,
         retry=settings.consumer_retry(),
+        max_poll_interval_ms=settings.consumer_max_poll_interval_ms,
         routes=Routes()
         .on(LabelRequested, service.record_label_requested)
         .on(LabelGenerated, service.record_label_generated)
@@ -154,9 +162,15 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         await broker.start()
         if settings.outbox_relay_enabled:
             relay.start()
+        reconciling = asyncio.create_task(
+            reconciler.run(settings.reservation_reconcile_seconds), name="reservations"
+        )
         try:
             yield
         finally:
+            reconciling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reconciling
             await relay.stop()
             await broker.stop()
             await media_http.aclose()

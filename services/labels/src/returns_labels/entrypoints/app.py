@@ -182,6 +182,7 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
         consumer=settings.service_name,
         topics=settings.topics,
         retry=settings.consumer_retry(),
+        max_poll_interval_ms=settings.consumer_max_poll_interval_ms,
         routes=Routes()
         .on(MerchantUpdated, service.record_merchant)
         .on(ReturnSubmitted, service.record_submitted)

@@ -87,6 +87,7 @@ def create_app(settings: MediaSettings | None = None) -> FastAPI:
         consumer=settings.service_name,
         topics=settings.topics,
         retry=settings.consumer_retry(),
+        max_poll_interval_ms=settings.consumer_max_poll_interval_ms,
         routes=Routes().on(ReturnSubmitted, service.record_submitted),
         description="Keeps the photos of submitted returns; the others are deleted later.",
     )

@@ -77,6 +77,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         consumer=settings.service_name,
         topics=settings.topics,
         retry=settings.consumer_retry(),
+        max_poll_interval_ms=settings.consumer_max_poll_interval_ms,
         routes=Routes()
         .on(MerchantUpdated, notifier.record_merchant)
         .on(ReturnSubmitted, notifier.on_return_submitted)
