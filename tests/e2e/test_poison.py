@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +29,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 from pymongo import MongoClient
 
-from returns_contracts import Message, Topics
+from returns_contracts import Message, ReturnSubmitted, Topics
 from returns_contracts.examples import merchant_updated, notification_sent, return_submitted
 from returns_contracts.service_kit.kafka import (
     HEADER_ATTEMPTS,
@@ -38,7 +40,9 @@ from returns_contracts.service_kit.kafka import (
     consumer_group,
     publish,
 )
+from returns_infra.fixtures import SmtpServer
 from returns_infra.kafka_probe import key_beside
+from returns_infra.testing import messages_to, wait_for_messages_to
 
 pytestmark = pytest.mark.e2e
 
@@ -223,6 +227,98 @@ async def test_poison_is_dead_lettered_after_bounded_tries_and_the_rest_goes_on(
     # The sentinel went through: the DLQ holds the three and nothing more.
     assert len(await _dead_letters(kafka_bootstrap_servers, topics.dlq(topic), 3)) == 3
     mongo.close()
+
+
+async def test_a_letter_replayed_once_its_cause_is_fixed_is_handled_exactly_once(
+    own_instance: Callable[..., Any],
+    kafka_bootstrap_servers: str,
+    smtp_server: SmtpServer,
+) -> None:
+    """A return dead-lettered because its merchant was unknown, the merchant then arrives, and
+    `returns-admin dlq replay` (run twice, as a hurried operator might) gives one e-mail."""
+    instance = own_instance("notifier", **FAST_RETRIES)
+    topics: Topics = instance.topics
+    topic = topics.return_submitted
+    merchant_id = f"shop-{uuid.uuid4().hex[:8]}"
+    customer = f"customer-{merchant_id}@example.com"
+    event = _to(
+        return_submitted(merchant_id=merchant_id, return_id=f"r-{uuid.uuid4().hex[:10]}"), customer
+    )
+    broker = KafkaBroker(kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
+    await broker.start()
+    try:
+        await publish(broker, topics, event)
+        [letter] = await _dead_letters(kafka_bootstrap_servers, topics.dlq(topic), 1)
+        headers = {name: value.decode() for name, value in letter.headers}
+        assert headers[HEADER_ERROR_TYPE] == "MerchantNotKnownYet"
+        assert headers[HEADER_ATTEMPTS] == str(ATTEMPTS)
+        assert messages_to(smtp_server.api_url, customer) == []
+
+        # The cause goes away: the merchant's snapshot arrives.
+        await publish(broker, topics, merchant_updated(merchant_id=merchant_id))
+        coordinates = f"{topics.dlq(topic)}:{letter.partition}:{letter.offset}"
+        for _ in range(2):
+            code, output = await _admin(
+                "--bootstrap-servers",
+                kafka_bootstrap_servers,
+                "--topic-prefix",
+                topics.prefix,
+                "dlq",
+                "replay",
+                coordinates,
+            )
+            assert code == 0, output
+            assert f"Replayed {coordinates} -> {topic}" in output
+        # A sentinel behind the two copies, on their partition, for the same customer.
+        sentinel = _to(
+            return_submitted(
+                merchant_id=merchant_id,
+                return_id=await key_beside(
+                    kafka_bootstrap_servers, event.payload.return_id, [topic]
+                ),
+            ),
+            customer,
+        )
+        await publish(broker, topics, sentinel)
+    finally:
+        await broker.stop()
+
+    partition = TopicPartition(topic, letter.partition)
+    await _committed(
+        kafka_bootstrap_servers,
+        consumer_group("notifier", topic),
+        topic,
+        letter.partition,
+        await _end(kafka_bootstrap_servers, partition),
+    )
+    emails = wait_for_messages_to(smtp_server.api_url, customer, 2, WAIT)
+    causes = sorted(_cause(email["MessageID"]) for email in emails)
+    assert causes == sorted([str(event.event_id), str(sentinel.event_id)])
+    # Nothing more went to the DLQ: the copies were handled, not dead-lettered again.
+    assert len(await _dead_letters(kafka_bootstrap_servers, topics.dlq(topic), 1)) == 1
+
+
+async def _admin(*args: str) -> tuple[int, str]:
+    """Run the installed `returns-admin` as an operator would; its exit code and output."""
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "returns-admin"),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), WAIT)
+    return await process.wait(), output.decode()
+
+
+def _to(event: ReturnSubmitted, email: str) -> ReturnSubmitted:
+    payload = event.payload
+    customer = payload.customer.model_copy(update={"email": email})
+    return event.model_copy(update={"payload": payload.model_copy(update={"customer": customer})})
+
+
+def _cause(message_id: str) -> str:
+    """The event id a notifier Message-ID was made from (`<event_id.template@domain>`)."""
+    return message_id.strip("<>").split(".", 1)[0]
 
 
 async def _dead_letters(bootstrap: str, dlq: str, count: int) -> list[Any]:
