@@ -59,16 +59,18 @@ def own_instance(
     started: list[OwnInstance] = []
     base = int(os.environ.get("RETURNS_SERVICES_PORT_BASE", "18001"))
 
-    def start(name: str, **settings: str) -> OwnInstance:
+    def start(name: str, like: OwnInstance | None = None, **settings: str) -> OwnInstance:
+        """`like`: a second instance of that one, in its consumer groups (same topics and
+        database), as a scaled-out service runs."""
         service = next(one for one in SERVICES if one.name == name)
         tag = uuid.uuid4().hex[:8]
-        topics = Topics(prefix=f"t{tag}")
+        topics = like.topics if like is not None else Topics(prefix=f"t{tag}")
         port = _free_port(base + 20)
         instance = OwnInstance(
             name=name,
             url=f"http://127.0.0.1:{port}",
             topics=topics,
-            database=f"{name}_{tag}",
+            database=like.database if like is not None else f"{name}_{tag}",
             log_path=tmp_path / f"{name}-{tag}.log",
             pid_path=tmp_path / f"{name}-{tag}.pid",
         )
@@ -96,7 +98,8 @@ def own_instance(
     try:
         for instance in started:
             processes.stop(instance.pid_path)
-            client.drop_database(instance.database)
+        for database in {instance.database for instance in started}:
+            client.drop_database(database)
     finally:
         client.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -70,6 +71,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         publisher=KafkaPublisher(broker, settings.topics),
         mail_from=settings.mail_from,
         message_id_domain=settings.message_id_domain,
+        send_lease=timedelta(seconds=settings.send_lease_seconds),
     )
 
     subscribe(
