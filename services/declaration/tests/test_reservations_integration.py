@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -136,3 +137,22 @@ async def test_release_removes_only_that_return_and_says_when_it_held_nothing(
     assert not await flow.repository.release("shop", "A-1", "r-a")
     assert await _reserved(flow) == {"r-b": {"2": 2}}
     assert session.merchant_id == "shop"
+
+
+async def test_submits_of_one_draft_noting_at_once_all_succeed(
+    database: Database, mongodb_url: str
+) -> None:
+    """Concurrent upserts of one new note: all but one insert collide, and are not errors."""
+    clients: list[AsyncMongoClient[dict[str, Any]]] = [
+        AsyncMongoClient(mongodb_url, tz_aware=True) for _ in range(4)
+    ]
+    try:
+        repositories = [Flow(client[database.name]).repository for client in clients]
+        noted = datetime.now(UTC).replace(microsecond=0)
+        for round_number in range(10):
+            pending = PendingReservation("shop", "A-1", f"r-{round_number}", noted)
+            await asyncio.gather(*(one.note_reservation(pending) for one in repositories * 2))
+        assert await database[PENDING_RESERVATIONS].count_documents({}) == 10
+    finally:
+        for client in clients:
+            await client.close()

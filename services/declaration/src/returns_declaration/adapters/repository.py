@@ -342,16 +342,18 @@ class DeclarationRepository:
     # One note per submit in flight, under the return's natural id; one write each.
 
     async def note_reservation(self, pending: PendingReservation) -> None:
-        await self.reservation_notes.replace_one(
-            {"_id": _pending_id(pending.merchant_id, pending.return_id)},
-            {
-                "merchant_id": pending.merchant_id,
-                "order_number": pending.order_number,
-                "return_id": pending.return_id,
-                "noted_at": pending.noted_at,
-            },
-            upsert=True,
-        )
+        where = {"_id": _pending_id(pending.merchant_id, pending.return_id)}
+        note = {
+            "merchant_id": pending.merchant_id,
+            "order_number": pending.order_number,
+            "return_id": pending.return_id,
+            "noted_at": pending.noted_at,
+        }
+        try:
+            await self.reservation_notes.replace_one(where, note, upsert=True)
+        except DuplicateKeyError:
+            # Two submits of one draft at once both inserted: the note exists now, renew it.
+            await self.reservation_notes.replace_one(where, note)
 
     async def settle_reservation(self, merchant_id: str, return_id: str) -> None:
         await self.reservation_notes.delete_one({"_id": _pending_id(merchant_id, return_id)})
