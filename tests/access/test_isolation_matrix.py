@@ -37,11 +37,13 @@ from returns_contracts import (
     Topics,
     parse_message,
 )
+from returns_contracts.examples import return_submitted
 from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER, Access, route_access
 from returns_contracts.service_kit.kafka import publish
 from returns_contracts.service_kit.settings import ServiceSettings
 from returns_declaration.entrypoints.demo import DEMO_ADMIN_TOKEN, demo_photo
 from returns_infra.fixtures import RunningServices
+from returns_infra.kafka_probe import key_beside
 
 from .apps import build_apps
 from .world import PASSWORD, Merchant, new_merchant, set_up, wait_for_label_and_photos
@@ -709,23 +711,47 @@ async def test_a_label_request_naming_a_for_b_s_return_makes_no_label(
             regenerate=True,
         ),
     )
+    # Then a sentinel: A's own request for a return of A whose key shares the forged request's
+    # partition and the labels' one. Labels answers it after the forged one, so once its label
+    # is read, a label made for B's return would have been read too (the rejection alone is on
+    # another topic and proves nothing about LabelGenerated).
+    topics = Topics()
+    sentinel_id = await key_beside(
+        kafka_bootstrap_servers,
+        b.defective_return,
+        [topics.label_requested, topics.label_generated],
+    )
+    sentinel_return = return_submitted(merchant_id=a.id, return_id=sentinel_id, defective=True)
+    sentinel = LabelRequested(
+        merchant_id=a.id,
+        producer="isolation-matrix",
+        payload=LabelRequestedPayload(
+            return_id=sentinel_id, requested_by=Actor(kind="cli", id="sentinel")
+        ),
+    )
     broker = KafkaBroker(kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
     await broker.start()
     try:
-        await publish(broker, Topics(), command)
+        await publish(broker, topics, command)
+        await publish(broker, topics, sentinel_return)
+        await publish(broker, topics, sentinel)
     finally:
         await broker.stop()
 
     rejection: LabelRejected | None = None
     generated: list[LabelGenerated] = []
-    deadline = time.monotonic() + 60
-    while rejection is None and not generated:
+    sentinel_labelled = False
+    deadline = time.monotonic() + 90
+    while (rejection is None and not generated) or not sentinel_labelled:
         assert time.monotonic() < deadline, "labels did not answer the forged request"
         batches = await label_answers.getmany(timeout_ms=250)
         for records in batches.values():
             for record in records:
                 message = parse_message(record.value)
-                if getattr(message.payload, "return_id", None) != b.defective_return:
+                return_id = getattr(message.payload, "return_id", None)
+                if isinstance(message, LabelGenerated) and return_id == sentinel_id:
+                    sentinel_labelled = True
+                if return_id != b.defective_return:
                     continue
                 if isinstance(message, LabelGenerated):
                     generated.append(message)

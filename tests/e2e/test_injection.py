@@ -29,6 +29,7 @@ from faststream.kafka import KafkaBroker
 from pypdf import PdfReader
 
 from returns_contracts import LabelGenerated, LabelGeneratedPayload, Topics
+from returns_contracts.examples import return_submitted
 from returns_contracts.service_kit.kafka import publish
 from returns_declaration.entrypoints.demo import (
     DEMO_ADMIN_TOKEN,
@@ -40,6 +41,7 @@ from returns_declaration.entrypoints.demo import (
     put_order,
 )
 from returns_infra.fixtures import RunningServices, SmtpServer
+from returns_infra.kafka_probe import key_beside
 from returns_infra.testing import (
     eventually,
     message_detail,
@@ -313,8 +315,11 @@ def _raw(smtp_server: SmtpServer, summary: dict[str, Any]) -> EmailMessage:
     return parsed
 
 
-def test_emails_carry_their_headers_and_no_other_and_reach_one_recipient_each(
-    smtp_server: SmtpServer, hostile: HostileReturn
+async def test_emails_carry_their_headers_and_no_other_and_reach_one_recipient_each(
+    smtp_server: SmtpServer,
+    hostile: HostileReturn,
+    broker: KafkaBroker,
+    kafka_bootstrap_servers: str,
 ) -> None:
     # Acknowledgement and label to the customer, the defective return to customer service.
     to_customer = wait_for_messages_to(smtp_server.api_url, hostile.customer, 2, WAIT)
@@ -349,8 +354,26 @@ def test_emails_carry_their_headers_and_no_other_and_reach_one_recipient_each(
     # The smuggled SMTP commands arrived as text of the comment, not as a second e-mail.
     assert "RCPT TO:<" + hostile.spies[2] + ">" in text_body
     assert f"Cassé {TAG}" in text_body
+    # A sentinel behind the hostile return on its partition of ReturnSubmitted: once the
+    # notifier has mailed it, it has finished the hostile return's e-mails, and anything the
+    # hostile text could have sent besides them (a smuggled second message) is in Mailpit.
+    sentinel = await _sentinel_return(broker, kafka_bootstrap_servers, hostile)
+    wait_for_messages_to(smtp_server.api_url, sentinel, 1, WAIT)
     for spy in hostile.spies:
         assert messages_to(smtp_server.api_url, spy) == [], spy
+
+
+async def _sentinel_return(broker: KafkaBroker, bootstrap: str, hostile: HostileReturn) -> str:
+    """Publish a plain return of the hostile merchant on the hostile return's partition; the
+    address its confirmation goes to."""
+    topics = Topics()
+    return_id = await key_beside(bootstrap, hostile.return_id, [topics.return_submitted])
+    address = f"sentinel-{hostile.merchant_id}@example.com"
+    event = return_submitted(merchant_id=hostile.merchant_id, return_id=return_id)
+    customer = event.payload.customer.model_copy(update={"email": address})
+    payload = event.payload.model_copy(update={"customer": customer})
+    await publish(broker, topics, event.model_copy(update={"payload": payload}))
+    return address
 
 
 def test_the_label_pdf_shows_hostile_addresses_as_plain_lines(

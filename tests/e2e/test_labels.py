@@ -266,7 +266,11 @@ async def test_a_defective_return_gets_a_label_only_when_asked_and_once(
 
 
 async def test_a_request_for_another_merchant_s_return_is_rejected(
-    shop: Shop, broker: KafkaBroker, services: RunningServices, inbox: Inbox
+    shop: Shop,
+    broker: KafkaBroker,
+    services: RunningServices,
+    inbox: Inbox,
+    kafka_bootstrap_servers: str,
 ) -> None:
     event = await shop.submit(defective=True)
     return_id = event.payload.return_id
@@ -283,6 +287,16 @@ async def test_a_request_for_another_merchant_s_return_is_rejected(
     assert rejected.payload.requested_by == SUPPORT
     status = shop.status(return_id)
     assert status is not None and status["label"] is None
+    # The rejection is on another topic than a label would be. A sentinel: the shop's own
+    # request for a return whose key shares the request's partition and the labels' one;
+    # once its label is read, a label labels made for the intruder would have been read too.
+    sentinel_id = await key_beside(
+        kafka_bootstrap_servers, return_id, [TOPICS.label_requested, TOPICS.label_generated]
+    )
+    await shop.submit(defective=True, return_id=sentinel_id)
+    shop.status_when(sentinel_id, "awaiting_merchant")
+    await shop.request_label(sentinel_id)
+    await inbox.wait_for(lambda _: len(inbox.labels_of(sentinel_id)) == 1, "the sentinel's label")
     assert inbox.labels_of(return_id) == []
 
 

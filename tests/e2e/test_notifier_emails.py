@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,7 +37,7 @@ from returns_contracts.signing import issue_draft_token
 from returns_infra import Infra
 from returns_infra.config import Settings
 from returns_infra.fixtures import RunningServices, SmtpServer
-from returns_infra.kafka_probe import end_offsets, records_between, records_up_to_now
+from returns_infra.kafka_probe import end_offsets, key_beside, records_between, records_up_to_now
 from returns_infra.services import service_logs
 from returns_infra.testing import eventually, message_detail, messages_to, wait_for_messages_to
 
@@ -399,3 +399,94 @@ def _cause(message_id: str) -> str:
     found = re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", message_id)
     assert found is not None, message_id
     return found.group(0)
+
+
+async def test_an_smtp_outage_longer_than_the_poll_interval_still_gives_one_email_each(
+    broker: KafkaBroker,
+    services: RunningServices,
+    smtp_server: SmtpServer,
+    own_mailpit: Infra,
+    own_instance: Callable[..., Any],
+    kafka_bootstrap_servers: str,
+    mongodb_url: str,
+) -> None:
+    """Kafka takes a partition away from a consumer busy longer than max.poll.interval.ms
+    (here 3 s) and gives it to another member of the group, which is given again what the
+    first had not committed; when SMTP is back both hold the same messages. Each return
+    still gets exactly one e-mail."""
+    slow = {
+        "consumer_max_poll_interval_ms": "3000",
+        "consumer_outage_cap_seconds": "1",
+        "consumer_retry_base_seconds": "0.2",
+    }
+    first = own_instance("notifier", **slow)
+    second = own_instance("notifier", like=first, **slow)
+    topics: Topics = first.topics
+    topic = topics.return_submitted
+    shop = Shop(broker, services)
+    await publish(broker, topics, shop_snapshot(shop))
+    eventually(
+        lambda: _own_merchant(mongodb_url, first.database, shop.id),
+        WAIT,
+        "the notifier recording the merchant",
+    )
+    own_mailpit.stop(["smtp"])
+    # Every return on one partition: the member holding it is stuck in the outage while the
+    # other, idle, keeps polling, so the partition moves to it.
+    events = [_keyed(shop.return_event(defective=False), f"r-{uuid.uuid4().hex[:12]}")]
+    for _ in range(3):
+        beside = await key_beside(kafka_bootstrap_servers, events[0].payload.return_id, [topic])
+        events.append(_keyed(shop.return_event(defective=False), beside))
+    for event in events:
+        await publish(broker, topics, event)
+
+    def both_waited() -> bool | None:
+        logs = [str(member.log_path.read_text()) for member in (first, second)]
+        moved = any(all(f'"event_id": "{e.event_id}"' in text for text in logs) for e in events)
+        return True if moved else None
+
+    eventually(both_waited, WAIT, "the partition moving to the other member")
+    own_mailpit.start(["smtp"])
+
+    # A sentinel behind the returns, on their partition.
+    sentinel = _keyed(
+        shop.return_event(defective=False),
+        await key_beside(kafka_bootstrap_servers, events[0].payload.return_id, [topic]),
+    )
+    await publish(broker, topics, sentinel)
+    wait_for_messages_to(smtp_server.api_url, shop.customer, 1, WAIT)
+
+    def sentinel_mailed() -> list[dict[str, Any]] | None:
+        emails = messages_to(smtp_server.api_url, shop.customer)
+        mailed = {_cause(email["MessageID"]) for email in emails}
+        return emails if str(sentinel.event_id) in mailed else None
+
+    eventually(sentinel_mailed, WAIT, "the sentinel's e-mail")
+    emails = messages_to(smtp_server.api_url, shop.customer)
+    causes = sorted(_cause(email["MessageID"]) for email in emails)
+    assert causes == sorted(str(one.event_id) for one in [*events, sentinel])
+
+
+def _keyed(event: ReturnSubmitted, return_id: str) -> ReturnSubmitted:
+    return event.model_copy(
+        update={"payload": event.payload.model_copy(update={"return_id": return_id})}
+    )
+
+
+def shop_snapshot(shop: Shop) -> MerchantUpdated:
+    """The merchant update `Shop.open` publishes, for topics of the test's own."""
+    template = merchant_updated(merchant_id=shop.id)
+    payload = template.payload.model_copy(
+        update={"name": f"Boutique {shop.id}", "customer_service_email": shop.customer_service}
+    )
+    update = template.model_copy(update={"payload": payload})
+    assert isinstance(update, MerchantUpdated)
+    return update
+
+
+def _own_merchant(mongodb_url: str, database: str, merchant_id: str) -> dict[str, Any] | None:
+    client: MongoClient[dict[str, Any]] = MongoClient(mongodb_url)
+    try:
+        return client[database]["merchants"].find_one({"_id": merchant_id})
+    finally:
+        client.close()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from returns_contracts import Message
 from returns_declaration.domain.model import Draft, Merchant, Order, Reservations, Return
+from returns_declaration.domain.reservations import PendingReservation
 from returns_declaration.domain.rules import fits_in_order
 from returns_declaration.service.ports import (
     ApiKey,
@@ -32,6 +33,7 @@ class InMemoryStore:
         self.returns: dict[str, ReturnRecord] = {}
         self.idempotency: dict[tuple[str, str], str] = {}
         self.outbox: list[Message] = []
+        self.pending: dict[tuple[str, str], PendingReservation] = {}
         # Set to make the next add_return fail as if the process died after the reservation.
         self.crash_before_insert = False
 
@@ -90,6 +92,22 @@ class InMemoryStore:
             return False
         held[return_id] = dict(quantities)
         return True
+
+    async def note_reservation(self, pending: PendingReservation) -> None:
+        self.pending[(pending.merchant_id, pending.return_id)] = pending
+
+    async def settle_reservation(self, merchant_id: str, return_id: str) -> None:
+        self.pending.pop((merchant_id, return_id), None)
+
+    async def pending_reservations(
+        self, noted_until: datetime, limit: int
+    ) -> list[PendingReservation]:
+        older = [one for one in self.pending.values() if one.noted_at <= noted_until]
+        return sorted(older, key=lambda one: one.noted_at)[:limit]
+
+    async def release(self, merchant_id: str, order_number: str, return_id: str) -> bool:
+        held = self.reservations.get((merchant_id, order_number), {})
+        return held.pop(return_id, None) is not None
 
     async def save_draft(self, draft: Draft) -> Draft:
         current = self.drafts.get(draft.id)

@@ -195,6 +195,8 @@ async def test_a_double_click_submitting_one_draft_twice_at_once_makes_one_retur
     assert document is not None and len(document["outbox"]) == 1
     stored = await flow.repository.get_order("shop", "A-1")
     assert stored is not None and stored.reservations == {draft_id: {"2": 1}}
+    # Every submit settled its reservation note: nothing is left for the reconciler.
+    assert await database["pending_reservations"].count_documents({}) == 0
 
 
 async def test_two_steps_sent_at_once_on_one_draft_both_stay(database: Database) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from returns_notifier.service.errors import (
     InvalidRecipient,
     MerchantNotKnownYet,
     ReturnNotKnownYet,
+    SendInProgress,
 )
 from returns_notifier.service.use_cases import Notifier
 
@@ -108,9 +110,18 @@ class FakeLabelFiles:
 class FakeSentEmailStore:
     def __init__(self) -> None:
         self.records: dict[str, SentEmail] = {}
+        self.leases: dict[str, tuple[str, datetime]] = {}
 
     async def begin(self, planned: SentEmail) -> SentEmail:
         return self.records.setdefault(planned.key, planned)
+
+    async def claim(self, key: str, owner: str, now: datetime, until: datetime) -> bool:
+        record = self.records[key]
+        held = self.leases.get(key)
+        if record.status != "sending" or (held and held[0] != owner and held[1] > now):
+            return False
+        self.leases[key] = (owner, until)
+        return True
 
     async def mark_sent(self, key: str, recipient: str, sent_at: datetime) -> None:
         self.records[key] = replace(
@@ -359,6 +370,76 @@ async def test_a_failed_send_leaves_the_intent_and_the_retry_sends_once(world: W
     assert email.message_id == message_id_for(event.event_id, CUSTOMER_RETURN_CONFIRMATION, DOMAIN)
     assert world.sent_emails.records[key].status == "sent"
     assert len(world.publisher.published) == 1
+
+
+def _member(world: World, owner: str, sender: object, clock: FakeClock | None = None) -> Notifier:
+    """Another member of the consumer group: its own process (owner), the same store."""
+    return Notifier(
+        merchants=world.merchants,
+        returns=world.returns,
+        sent_emails=world.sent_emails,
+        photos=world.photos,
+        labels=world.labels,
+        sender=sender,  # type: ignore[arg-type]
+        renderer=JinjaRenderer(),
+        publisher=world.publisher,
+        mail_from="Returns <returns@demo-shop.example>",
+        message_id_domain=DOMAIN,
+        clock=clock or FakeClock(START, tick=timedelta(seconds=1)),
+        owner=owner,
+    )
+
+
+class HeldSender(FakeSender):
+    """Hands e-mails over only once `release` is set, like a slow SMTP transaction."""
+
+    def __init__(self, into: FakeSender) -> None:
+        super().__init__()
+        self.into = into
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(self, email: OutgoingEmail) -> None:
+        self.entered.set()
+        await self.release.wait()
+        await self.into.send(email)
+
+
+async def test_two_members_holding_one_message_send_its_email_once(world: World) -> None:
+    """A rebalance gave the message to a second member while the first was still sending."""
+    event = return_submitted(defective=False)
+    held = HeldSender(world.sender)
+    first = _member(world, "first", held)
+    second = _member(world, "second", world.sender)
+    sending = asyncio.create_task(first.on_return_submitted(event))
+    await held.entered.wait()
+
+    with pytest.raises(SendInProgress) as raised:
+        await second.on_return_submitted(event)
+    assert isinstance(raised.value, Unavailable)  # the consumer waits, it does not give up
+    held.release.set()
+    await sending
+    await second.on_return_submitted(event)  # its retry finds the e-mail sent
+
+    assert len(world.sender.sent) == 1
+    assert len(world.publisher.published) == 1
+
+
+async def test_a_lease_whose_holder_died_is_taken_over_with_the_same_message_id(
+    world: World,
+) -> None:
+    event = return_submitted(defective=False)
+    key = email_key(event.event_id, CUSTOMER_RETURN_CONFIRMATION)
+    world.sender.failures = 1
+    with pytest.raises(ConnectionError):
+        await world.notifier.on_return_submitted(event)  # dies after taking the lease
+    later = FakeClock(START, tick=timedelta(seconds=1))
+    later.now = START + timedelta(minutes=5)
+    await _member(world, "second", world.sender, later).on_return_submitted(event)
+
+    [email] = world.sender.sent
+    assert email.message_id == message_id_for(event.event_id, CUSTOMER_RETURN_CONFIRMATION, DOMAIN)
+    assert world.sent_emails.records[key].status == "sent"
 
 
 # --- failures --------------------------------------------------------------------------------

@@ -219,6 +219,7 @@ def subscribe(
     retry: Retry,
     routes: Routes,
     description: str,
+    max_poll_interval_ms: int = 300_000,
 ) -> None:
     """Read every topic of `routes` reliably, each in a consumer group of its own.
 
@@ -238,6 +239,7 @@ def subscribe(
             group_id=consumer_group(consumer, topic),
             ack_policy=AckPolicy.ACK,
             auto_offset_reset="earliest",
+            max_poll_interval_ms=max_poll_interval_ms,
             title=f"{consumer}:{topic}",
             description=description,
         )(on_message)

@@ -64,6 +64,7 @@ class ServiceProcess:
             consumer=self.name,
             topics=self.settings.topics,
             retry=self.settings.consumer_retry(),
+            max_poll_interval_ms=self.settings.consumer_max_poll_interval_ms,
             routes=routes,
             description=description,
         )

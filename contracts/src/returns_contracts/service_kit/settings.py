@@ -27,6 +27,10 @@ class ServiceSettings(BaseSettings):
     # does not hold up everything behind it forever. None waits without limit.
     consumer_outage_budget_seconds: float | None = 1800.0
     consumer_outage_cap_seconds: float = 30.0
+    # Kafka's max.poll.interval.ms: a handler busy longer than this (waiting out an outage)
+    # makes the consumer leave its group; it rejoins and is given the message again, which the
+    # idempotent handlers make harmless. Tests set it small to prove that.
+    consumer_max_poll_interval_ms: int = 300_000
     readiness_timeout_seconds: float = 2.0
     # Shared between services (declaration issues draft tokens, media checks them; internal
     # endpoints check the internal token). The defaults are demo values: set real ones in

@@ -8,8 +8,10 @@ and knows the order in which they start and stop.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
@@ -26,6 +28,7 @@ from returns_declaration.adapters.repository import OUTBOX_COLLECTIONS, Declarat
 from returns_declaration.adapters.users import MongoUserStore
 from returns_declaration.config import DeclarationSettings
 from returns_declaration.service.ports import DeclarationStore, PhotoCatalog, RateLimiter
+from returns_declaration.service.reservations import ReservationReconciler
 from returns_declaration.service.uploads import DraftPhotos, PhotoUploader
 from returns_declaration.service.use_cases import DeclarationService, PortalLimits
 from returns_declaration.service.users import MerchantUsers, UserStore
@@ -99,6 +102,8 @@ class Runtime:
     relay: OutboxRelay
     media_http: httpx.AsyncClient
     registry: CollectorRegistry
+    reconciler: ReservationReconciler
+    _reconciling: asyncio.Task[None] | None = field(default=None, init=False)
 
     async def start(self) -> None:
         await ensure_topics(self.settings.kafka_bootstrap_servers, self.settings.topics)
@@ -108,8 +113,16 @@ class Runtime:
         await self.broker.start()
         if self.settings.outbox_relay_enabled:
             self.relay.start()
+        self._reconciling = asyncio.create_task(
+            self.reconciler.run(self.settings.reservation_reconcile_seconds),
+            name="reservations",
+        )
 
     async def stop(self) -> None:
+        if self._reconciling is not None:
+            self._reconciling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconciling
         await self.relay.stop()
         await self.broker.stop()
         await self.media_http.aclose()
@@ -151,6 +164,21 @@ def connect(settings: DeclarationSettings) -> Runtime:
             on_events=relay.wake,
         ),
     )
+    reconciler = ReservationReconciler(
+        repository,
+        grace=timedelta(seconds=settings.reservation_grace_seconds),
+        batch_size=settings.reservation_reconcile_batch,
+        clock=container.now,
+    )
     return Runtime(
-        settings, container, broker, mongo, repository, limiter, relay, media_http, registry
+        settings,
+        container,
+        broker,
+        mongo,
+        repository,
+        limiter,
+        relay,
+        media_http,
+        registry,
+        reconciler,
     )

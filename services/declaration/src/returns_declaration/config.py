@@ -24,6 +24,11 @@ class DeclarationSettings(ServiceSettings):
     # A merchant read by a portal or back-office call is kept this long by the process; its
     # own changes replace it at once, another declaration process's show after at most this.
     merchant_cache_seconds: float = 1.0
+    # A submit that died between its reservation and its return (and was not retried) is
+    # released after this grace period; a live submit takes seconds, a retry renews it.
+    reservation_grace_seconds: float = 600.0
+    reservation_reconcile_seconds: float = 30.0
+    reservation_reconcile_batch: int = 100
     session_ttl_minutes: int = 120
     draft_ttl_hours: int = 24
     # Portal sign-in (order number + e-mail): every attempt counts per order, failed ones per

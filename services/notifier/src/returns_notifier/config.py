@@ -19,6 +19,8 @@ class NotifierSettings(ServiceSettings):
     # STARTTLS is required when true and never attempted when false (local Mailpit has none).
     smtp_starttls: bool = False
     smtp_timeout: float = 10.0
+    # How long one consumer may hold the right to send an e-mail: more than a send takes.
+    send_lease_seconds: float = 60.0
     mail_from: str = "Returns <returns@demo-shop.example>"
     # Right-hand side of the Message-IDs this service makes: `<event_id.template@domain>`.
     message_id_domain: str = "returns.invalid"

@@ -52,6 +52,7 @@ from returns_declaration.domain.model import (
     Return,
     TimelineEntry,
 )
+from returns_declaration.domain.reservations import PendingReservation
 from returns_declaration.domain.rules import fits_in_order
 from returns_declaration.service.ports import (
     ApiKey,
@@ -70,6 +71,7 @@ DRAFTS = "drafts"
 RETURNS = "returns"
 IDEMPOTENCY_KEYS = "idempotency_keys"
 RESERVATIONS = "reservations"
+PENDING_RESERVATIONS = "pending_reservations"
 RETURNS_BY_MERCHANT = "returns_by_merchant"
 AWAITING_MERCHANT = "returns_awaiting_merchant"
 # Listing numbers read per round when the back-office list has a filter to apply.
@@ -90,6 +92,10 @@ def order_id(merchant_id: str, order_number: str) -> str:
 
 def _reservation_id(order_document_id: str, version: int) -> str:
     return f"{order_document_id}#{version:010d}"
+
+
+def _pending_id(merchant_id: str, return_id: str) -> str:
+    return f"{merchant_id}:{return_id}"
 
 
 def _encode_cursor(number: int) -> str:
@@ -128,6 +134,7 @@ class DeclarationRepository:
         self.returns = database[RETURNS]
         self.idempotency_keys = database[IDEMPOTENCY_KEYS]
         self.reservations = database[RESERVATIONS]
+        self.reservation_notes = database[PENDING_RESERVATIONS]
         self.outbox_markers = database[MARKERS]
         self.listing = MerchantListing(database[RETURNS_BY_MERCHANT])
         # Defective returns waiting for the merchant's decision (the back-office "to handle"
@@ -139,6 +146,8 @@ class DeclarationRepository:
     async def create_indexes(self) -> None:
         # FerretDB on SQLite does not use it; production MongoDB needs it for key revocation.
         await self.api_keys.create_index([("merchant_id", 1), ("key_id", 1)])
+        # The reconciler reads the oldest notes; the collection holds only submits in flight.
+        await self.reservation_notes.create_index([("noted_at", 1)])
         await self._number_older_returns()
 
     async def _number_older_returns(self) -> None:
@@ -323,6 +332,62 @@ class DeclarationRepository:
             except DuplicateKeyError:
                 continue
         raise RuntimeError(f"could not reserve on order {document_id}: too much contention")
+
+    async def release(self, merchant_id: str, order_number: str, return_id: str) -> bool:
+        """Insert the next version of the order's reservations without this return's, as
+        `reserve` inserts one with it: a concurrent writer makes the insert fail, and this
+        one reads again."""
+        document_id = order_id(merchant_id, order_number)
+        for _ in range(_RESERVATION_ATTEMPTS):
+            version, reservations = await self._latest_reservations(document_id)
+            if return_id not in reservations:
+                return False
+            kept = {other: lines for other, lines in reservations.items() if other != return_id}
+            try:
+                await self.reservations.insert_one(
+                    {"_id": _reservation_id(document_id, version + 1), "reservations": kept}
+                )
+                return True
+            except DuplicateKeyError:
+                continue
+        raise RuntimeError(f"could not release on order {document_id}: too much contention")
+
+    # One note per submit in flight, under the return's natural id; one write each.
+
+    async def note_reservation(self, pending: PendingReservation) -> None:
+        where = {"_id": _pending_id(pending.merchant_id, pending.return_id)}
+        note = {
+            "merchant_id": pending.merchant_id,
+            "order_number": pending.order_number,
+            "return_id": pending.return_id,
+            "noted_at": pending.noted_at,
+        }
+        try:
+            await self.reservation_notes.replace_one(where, note, upsert=True)
+        except DuplicateKeyError:
+            # Two submits of one draft at once both inserted: the note exists now, renew it.
+            await self.reservation_notes.replace_one(where, note)
+
+    async def settle_reservation(self, merchant_id: str, return_id: str) -> None:
+        await self.reservation_notes.delete_one({"_id": _pending_id(merchant_id, return_id)})
+
+    async def pending_reservations(
+        self, noted_until: datetime, limit: int
+    ) -> list[PendingReservation]:
+        found = (
+            self.reservation_notes.find({"noted_at": {"$lte": noted_until}})
+            .sort([("noted_at", 1), ("_id", 1)])
+            .limit(limit)
+        )
+        return [
+            PendingReservation(
+                merchant_id=document["merchant_id"],
+                order_number=document["order_number"],
+                return_id=document["return_id"],
+                noted_at=document["noted_at"],
+            )
+            async for document in found
+        ]
 
     # --- drafts ------------------------------------------------------------------------------
 

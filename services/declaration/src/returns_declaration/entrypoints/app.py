@@ -78,6 +78,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         consumer=settings.service_name,
         topics=settings.topics,
         retry=settings.consumer_retry(),
+        max_poll_interval_ms=settings.consumer_max_poll_interval_ms,
         routes=Routes()
         .on(LabelRequested, service.record_label_requested)
         .on(LabelGenerated, service.record_label_generated)

@@ -18,6 +18,7 @@ from returns_declaration.domain.model import (
     TimelineEntry,
     in_time_order,
 )
+from returns_declaration.domain.reservations import PendingReservation
 
 
 class RevisionConflict(Exception):
@@ -128,6 +129,25 @@ class OrderStore(Protocol):
         """
 
 
+class PendingReservationStore(Protocol):
+    """The notes submits leave while they reserve, and what releases a reservation."""
+
+    async def note_reservation(self, pending: PendingReservation) -> None:
+        """Note (or note again, with the new time) that `pending.return_id` is reserving."""
+
+    async def settle_reservation(self, merchant_id: str, return_id: str) -> None:
+        """Drop the note: the submit finished (or the reconciler decided)."""
+
+    async def pending_reservations(
+        self, noted_until: datetime, limit: int
+    ) -> list[PendingReservation]:
+        """At most `limit` notes noted at or before `noted_until`, the oldest first."""
+
+    async def release(self, merchant_id: str, order_number: str, return_id: str) -> bool:
+        """Give the quantities `return_id` holds back to the order, atomically; False when it
+        held none."""
+
+
 class DraftStore(Protocol):
     async def save_draft(self, draft: Draft) -> Draft:
         """Insert a new draft (revision 0) or replace the one whose revision is still
@@ -163,7 +183,9 @@ class ReturnStore(Protocol):
         """Bind the key to the return id unless already bound; the bound return id."""
 
 
-class DeclarationStore(MerchantStore, OrderStore, DraftStore, ReturnStore, Protocol):
+class DeclarationStore(
+    MerchantStore, OrderStore, PendingReservationStore, DraftStore, ReturnStore, Protocol
+):
     """Everything the service keeps; one MongoDB database in production."""
 
 

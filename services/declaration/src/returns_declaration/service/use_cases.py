@@ -35,6 +35,7 @@ from returns_declaration.domain.model import (
     TimelineEntry,
     TimelineKind,
 )
+from returns_declaration.domain.reservations import PendingReservation
 from returns_declaration.domain.rules import DeclarationRejected, RequestedQuantity
 from returns_declaration.service.events import label_requested, merchant_updated, return_submitted
 from returns_declaration.service.ports import (
@@ -441,7 +442,9 @@ class DeclarationService:
         The quantities are reserved for the return id against what is left, atomically (see
         `OrderStore.reserve`); then the return is inserted with its ReturnSubmitted in the same
         document. A retry after a crash between the two finds its own reservation and
-        completes; a retry after the insert is answered with the stored return.
+        completes; a retry after the insert is answered with the stored return. A crash with
+        no retry leaves a note that `ReservationReconciler` settles: the reservation is
+        released once the grace period has passed without a return.
         """
         merchant, stored, draft = await self._draft_of_order(session, draft_id, True)
         if idempotency_key:
@@ -456,16 +459,21 @@ class DeclarationService:
         earlier_attempt = draft.submitted_return_id is not None or draft.id in stored.reservations
         existing = await self.store.get_return(merchant.id, draft.id) if earlier_attempt else None
         if existing is not None:
+            await self.store.settle_reservation(merchant.id, draft.id)
             await self._mark_submitted(draft)
             return Submission(existing, created=False)
 
         # Read with the draft: `reserve` checks the quantities again on the latest version.
-        declared = rules.declare_return(
-            merchant, stored.order, draft, stored.reservations, now=self.clock()
-        )
+        now = self.clock()
+        declared = rules.declare_return(merchant, stored.order, draft, stored.reservations, now=now)
+        # Noted first: if this process dies before the insert below and the client never
+        # retries, the reconciler finds the note and gives the quantities back.
+        pending = PendingReservation(merchant.id, stored.order.number, declared.id, now)
+        await self.store.note_reservation(pending)
         if not await self.store.reserve(
             stored.order, declared.id, rules.reservation_of(declared), seen=stored
         ):
+            await self.store.settle_reservation(merchant.id, declared.id)
             raise await self._quantities_taken(merchant, session, draft)
         event = return_submitted(declared, self.back_office_url(declared), correlation_id, PRODUCER)
         first = TimelineChange(
@@ -476,6 +484,7 @@ class DeclarationService:
             events=[event],
         )
         record, created = await self.store.add_return(declared, first)
+        await self.store.settle_reservation(merchant.id, declared.id)
         await self._mark_submitted(draft)
         if created:
             self.on_events()

@@ -102,6 +102,23 @@ class MongoSentEmailStore:
             return _from_document(existing)
         return planned
 
+    async def claim(self, key: str, owner: str, now: datetime, until: datetime) -> bool:
+        # One conditional update of one document: atomic on MongoDB (and on the embedded
+        # store, whose patch makes a guarded update a compare-and-swap).
+        result = await self.sent_emails.update_one(
+            {
+                "_id": key,
+                "status": "sending",
+                "$or": [
+                    {"lease_owner": owner},
+                    {"lease_until": None},
+                    {"lease_until": {"$lte": now}},
+                ],
+            },
+            {"$set": {"lease_owner": owner, "lease_until": until}},
+        )
+        return result.matched_count == 1
+
     async def mark_sent(self, key: str, recipient: str, sent_at: datetime) -> None:
         await self.sent_emails.update_one(
             {"_id": key}, {"$set": {"status": "sent", "recipient": recipient, "sent_at": sent_at}}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from fastapi import FastAPI
 
@@ -49,6 +51,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         publisher=KafkaPublisher(process.broker, settings.topics),
         mail_from=settings.mail_from,
         message_id_domain=settings.message_id_domain,
+        send_lease=timedelta(seconds=settings.send_lease_seconds),
     )
 
     process.subscribe(

@@ -37,6 +37,11 @@ class MailServerUnavailable(Unavailable):
     """The SMTP server cannot be reached: wait for it, the e-mail is not at fault."""
 
 
+class SendInProgress(Unavailable):
+    """Another consumer holds this e-mail's send lease (a rebalance gave the message to two
+    group members): wait for it to finish rather than send a second copy."""
+
+
 class DependencyUnavailable(Unavailable):
     """Media or labels does not answer: wait for it, the message is not at fault."""
 

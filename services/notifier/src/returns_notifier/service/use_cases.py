@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from uuid import UUID
+from datetime import timedelta
+from uuid import UUID, uuid4
 
 from returns_contracts import (
     LabelGenerated,
@@ -53,6 +54,7 @@ from returns_notifier.service.errors import (
     InvalidRecipient,
     MerchantNotKnownYet,
     ReturnNotKnownYet,
+    SendInProgress,
 )
 from returns_notifier.service.ports import (
     EmailRenderer,
@@ -99,6 +101,8 @@ class Notifier:
         mail_from: str,
         message_id_domain: str,
         clock: Clock = utc_now,
+        send_lease: timedelta = timedelta(seconds=60),
+        owner: str | None = None,
     ) -> None:
         self.merchants = merchants
         self.returns = returns
@@ -111,6 +115,10 @@ class Notifier:
         self.mail_from = mail_from
         self.message_id_domain = message_id_domain
         self.clock = clock
+        # Longer than one try at sending (compose, then SMTP within its timeout); a holder that
+        # died is taken over when it ends, with the same Message-ID.
+        self.send_lease = send_lease
+        self.owner = owner or uuid4().hex
 
     async def record_merchant(self, update: MerchantUpdated) -> bool:
         """Keep the merchant's newest snapshot; an older or repeated revision changes nothing."""
@@ -287,6 +295,11 @@ class Notifier:
             logger.info("e-mail already sent", extra=_log_fields(record))
             return record
         if step == "send":
+            # Two members of the group can hold the same message at once (a rebalance after
+            # one stayed busy past max.poll.interval.ms): the lease lets one of them send.
+            now = self.clock()
+            if not await self.sent_emails.claim(record.key, self.owner, now, now + self.send_lease):
+                raise SendInProgress(f"another consumer is sending {record.key}")
             # A record left "sending" by a crash keeps its Message-ID.
             email = await compose(record.message_id)
             await self.sender.send(email)

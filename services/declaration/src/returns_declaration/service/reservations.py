@@ -1,0 +1,94 @@
+"""The reconciler of reservations left by submits that died (see `domain.reservations`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from returns_contracts.service_kit.clock import utc_now
+from returns_declaration.domain import rules
+from returns_declaration.domain.reservations import Fate, PendingReservation, fate_of
+from returns_declaration.service.ports import OrderStore, PendingReservationStore, ReturnRecord
+
+logger = logging.getLogger(__name__)
+
+
+class ReconcilerStore(PendingReservationStore, OrderStore, Protocol):
+    async def get_return(self, merchant_id: str, return_id: str) -> ReturnRecord | None: ...
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """What one pass did."""
+
+    completed: int = 0
+    released: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.completed + self.released
+
+
+class ReservationReconciler:
+    """Completes or releases the reservations of submits older than `grace`, in batches."""
+
+    def __init__(
+        self,
+        store: ReconcilerStore,
+        grace: timedelta,
+        batch_size: int = 100,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.grace = grace
+        self.batch_size = batch_size
+        self.clock = clock
+
+    async def run_once(self) -> Reconciled:
+        """One batch: at most `batch_size` notes, the oldest first."""
+        now = self.clock()
+        completed = released = 0
+        for pending in await self.store.pending_reservations(now - self.grace, self.batch_size):
+            record = await self.store.get_return(pending.merchant_id, pending.return_id)
+            fate = fate_of(pending, record is not None, now, self.grace)
+            if fate is Fate.WAIT:
+                continue
+            if fate is Fate.RELEASE:
+                await self._release(pending)
+                released += 1
+            else:
+                completed += 1
+            await self.store.settle_reservation(pending.merchant_id, pending.return_id)
+        return Reconciled(completed, released)
+
+    async def _release(self, pending: PendingReservation) -> None:
+        await self.store.release(pending.merchant_id, pending.order_number, pending.return_id)
+        logger.warning(
+            "released the reservation of a submit that did not finish",
+            extra={"merchant_id": pending.merchant_id, "return_id": pending.return_id},
+        )
+        # A client retrying at the very end of the grace period may have inserted its return
+        # between our read and the release: it keeps its quantities.
+        record = await self.store.get_return(pending.merchant_id, pending.return_id)
+        stored = await self.store.get_order(pending.merchant_id, pending.order_number)
+        if record is not None and stored is not None:
+            await self.store.reserve(
+                stored.order, pending.return_id, rules.reservation_of(record.declared), stored
+            )
+
+    async def run(self, interval_seconds: float) -> None:
+        """Pass after pass until cancelled: full batches back to back, then a pause."""
+        while True:
+            try:
+                done = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("reservation reconciler pass failed; trying again later")
+                done = Reconciled()
+            if done.handled < self.batch_size:
+                await asyncio.sleep(interval_seconds)
