@@ -253,3 +253,17 @@ def stop(pid_path: Path, timeout: float = 30.0) -> bool:
             raise ProcessError(f"processes {group_members(pgid)} of group {pgid} survived SIGKILL")
     pid_path.unlink(missing_ok=True)
     return True
+
+
+def kill(pid_path: Path, timeout: float = 10.0) -> int | None:
+    """SIGKILL the process group named by ``pid_path`` at once, as a crash would (no SIGTERM).
+
+    Returns the pid it killed, None if nothing ran. The pid file stays, as after a crash.
+    """
+    pgid = read_pid(pid_path)
+    if pgid is None:
+        return None
+    _signal_group(pgid, signal.SIGKILL)
+    if not _wait_group_gone(pgid, timeout):
+        raise ProcessError(f"processes {group_members(pgid)} of group {pgid} survived SIGKILL")
+    return pgid

@@ -51,6 +51,13 @@ def operations_router(
     checks: Mapping[str, ReadinessCheck], registry: CollectorRegistry, timeout_seconds: float
 ) -> APIRouter:
     router = APIRouter(tags=["operations"])
+    # Checks still running after their readiness answer went out (kept until they end).
+    overrunning: set[asyncio.Future[object]] = set()
+
+    def _forget(task: asyncio.Future[object]) -> None:
+        overrunning.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not log it as never retrieved
 
     @router.get("/healthz", summary="The process is alive", openapi_extra=PUBLIC)
     async def healthz() -> dict[str, str]:
@@ -59,13 +66,21 @@ def operations_router(
     @router.get("/readyz", summary="Every server this service needs answers", openapi_extra=PUBLIC)
     async def readyz() -> JSONResponse:
         async def run(check: ReadinessCheck) -> str:
-            try:
-                await asyncio.wait_for(check(), timeout_seconds)
-                return "ok"
-            except TimeoutError:
+            # Waited for, never cancelled: each check is bounded by its own client's timeout,
+            # and cancelling a driver call from outside can leave the driver's locks held
+            # (see service_kit.app.new_mongo_client). One that overruns finishes on its own.
+            task = asyncio.ensure_future(check())
+            done, _ = await asyncio.wait({task}, timeout=timeout_seconds)
+            if not done:
+                overrunning.add(task)
+                task.add_done_callback(_forget)
                 return f"no answer within {timeout_seconds}s"
-            except Exception as error:
-                return f"failed: {type(error).__name__}: {error}"
+            error = task.exception()
+            if error is None:
+                return "ok"
+            if isinstance(error, TimeoutError) or getattr(error, "timeout", False):
+                return f"no answer within {timeout_seconds}s"
+            return f"failed: {type(error).__name__}: {error}"
 
         names = list(checks)
         results = await asyncio.gather(*(run(checks[name]) for name in names))
