@@ -19,9 +19,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from returns_contracts import ReturnSubmitted, parse_message
+from returns_contracts.service_kit.settings import ServiceSettings
 from returns_declaration.entrypoints.demo import DEMO_ADMIN_TOKEN, configure_merchant, put_order
 from returns_infra import Infra
 from returns_infra.fixtures import RunningServices
+from returns_infra.kafka_probe import records_up_to_now
 from returns_infra.processes import read_pid
 from returns_infra.services import start_services, stop_services
 
@@ -77,7 +80,8 @@ def restore_services(services: RunningServices) -> Iterator[None]:
         start_services("test", state_dir, services.env)
 
 
-def _shop(declaration_url: str, orders: int) -> tuple[str, list[str]]:
+def _shop(declaration_url: str, orders: int) -> tuple[str, str, list[str]]:
+    """A fresh merchant with `orders` one-line orders: (merchant id, API key, order numbers)."""
     merchant_id = f"rec-{uuid.uuid4().hex[:10]}"
     settings = {
         "name": "Recovery shop",
@@ -99,7 +103,7 @@ def _shop(declaration_url: str, orders: int) -> tuple[str, list[str]]:
         api_key = configure_merchant(http, ADMIN_TOKEN, merchant_id, settings, reasons)
         for number in numbers:
             put_order(http, api_key, merchant_id, number, order)
-    return merchant_id, numbers
+    return merchant_id, api_key, numbers
 
 
 async def _draft(
@@ -136,7 +140,7 @@ async def test_every_service_answers_within_seconds_after_the_store_restarts_und
     """
     infra = _embedded("mongo", mongodb_url)
     declaration = services.urls["declaration"]
-    merchant_id, numbers = await asyncio.to_thread(_shop, declaration, 20)
+    merchant_id, _, numbers = await asyncio.to_thread(_shop, declaration, 20)
     outage_over = asyncio.Event()
 
     async def impatient_client(http: httpx.AsyncClient) -> None:
@@ -178,3 +182,53 @@ async def test_every_service_answers_within_seconds_after_the_store_restarts_und
             f"/v1/portal/{merchant_id}/drafts/{draft_id}/submit", headers=auth
         )
     assert submitted.status_code == 201, submitted.text
+
+
+async def _published(bootstrap_servers: str, topic: str, return_id: str) -> list[ReturnSubmitted]:
+    found: list[ReturnSubmitted] = []
+    for record in await records_up_to_now(bootstrap_servers, [topic]):
+        message = parse_message(record.value)
+        if isinstance(message, ReturnSubmitted) and message.payload.return_id == return_id:
+            found.append(message)
+    return found
+
+
+async def test_a_submit_answers_while_the_broker_is_down_and_its_event_leaves_once_it_is_back(
+    services: RunningServices,
+    kafka_bootstrap_servers: str,
+    restore_services: None,
+) -> None:
+    """Issue 13: submits waited on a dead broker. The outbox decouples them: the return and
+    its ReturnSubmitted are stored together and the submit answers; the relay publishes the
+    event (the stored event id) once the broker is back."""
+    infra = _embedded("kafka", kafka_bootstrap_servers)
+    declaration = services.urls["declaration"]
+    topic = ServiceSettings().topics.for_message(ReturnSubmitted)
+    merchant_id, api_key, numbers = await asyncio.to_thread(_shop, declaration, 1)
+    async with httpx.AsyncClient(base_url=declaration, timeout=30) as http:
+        auth, draft_id = await _draft(http, merchant_id, numbers[0])
+        try:
+            assert await asyncio.to_thread(infra.kill, ["kafka"]) == ["kafka"]
+            # A client that gives up after 10 s, as the one of the issue did after 20 s.
+            submitted = await http.post(
+                f"/v1/portal/{merchant_id}/drafts/{draft_id}/submit", headers=auth, timeout=10
+            )
+            assert submitted.status_code == 201, submitted.text
+            return_id = submitted.json()["return_id"]
+            record = await http.get(
+                f"/v1/merchants/{merchant_id}/returns/{return_id}",
+                headers={"Authorization": f"Bearer {api_key}"},
+                timeout=10,
+            )
+            assert record.status_code == 200, record.text
+            (entry,) = [e for e in record.json()["timeline"] if e["kind"] == "submitted"]
+        finally:
+            await asyncio.to_thread(infra.start, ["kafka"])
+
+    deadline = time.monotonic() + 60
+    while not (published := await _published(kafka_bootstrap_servers, topic, return_id)):
+        assert time.monotonic() < deadline, "ReturnSubmitted not published 60s after the broker"
+        await asyncio.sleep(0.5)
+    assert {str(message.event_id) for message in published} == {entry["event_id"]}
+    failing = await asyncio.to_thread(_all_ready_within, services.urls, RECOVERY_SECONDS)
+    assert failing == {}, f"not ready {RECOVERY_SECONDS}s after the broker came back: {failing}"
