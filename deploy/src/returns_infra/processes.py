@@ -48,11 +48,28 @@ def _proc_stat(pid: int) -> list[str] | None:
     return rest  # rest[0] is the state (field 3), rest[19] the start time (field 22)
 
 
+# How our own children ended, by pid, as collected by _reap (for the supervisor's reports).
+_exit_statuses: dict[int, int] = {}
+
+
 def _reap(pid: int) -> None:
     # Only succeeds for our own children (a fixture that starts and stops in one process);
     # without it they would linger as zombies until the caller exits.
     with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
+        reaped, status = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:
+            _exit_statuses[pid] = status
+
+
+def exit_description(pid: int) -> str:
+    """How process `pid` ended ("exit code 1", "killed by SIGKILL"), if it was our child."""
+    _reap(pid)
+    status = _exit_statuses.get(pid)
+    if status is None:
+        return "exited (not our child: status unknown)"
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit code {os.WEXITSTATUS(status)}"
 
 
 def _live(pid: int, stat: list[str]) -> bool:
