@@ -204,7 +204,9 @@ def wait_healthy(
         time.sleep(interval)
 
 
-def start(spec: ProcessSpec, health: HealthCheck, timeout: float = 60.0) -> int:
+def start(
+    spec: ProcessSpec, health: HealthCheck, timeout: float = 60.0, interval: float = 0.5
+) -> int:
     """Start ``spec`` unless its pid file names a live process; wait until healthy.
 
     A process that fails its health check in time is stopped again, so a failed start leaves
@@ -212,11 +214,11 @@ def start(spec: ProcessSpec, health: HealthCheck, timeout: float = 60.0) -> int:
     """
     pid = read_pid(spec.pid_path)
     if pid is not None:
-        wait_healthy(spec, pid, health, timeout)
+        wait_healthy(spec, pid, health, timeout, interval)
         return pid
     pid = spawn(spec)
     try:
-        wait_healthy(spec, pid, health, timeout)
+        wait_healthy(spec, pid, health, timeout, interval)
     except ProcessError:
         stop(spec.pid_path, timeout=10.0)
         raise

@@ -141,7 +141,7 @@ def start_service(
     """Start one service (unless it runs) the way start_services does; wait until ready."""
     service = _service(name)
     spec = _spec(service, profile, state_dir, service_env(profile, infra_env))
-    return processes.start(spec, _ready(service_urls(profile)[name]), timeout)
+    return processes.start(spec, _ready(service_urls(profile)[name]), timeout, interval=0.1)
 
 
 def service_ready(profile: str, name: str) -> bool:

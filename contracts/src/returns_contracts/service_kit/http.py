@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client import generate_latest as render_metrics
+from pymongo.errors import ConnectionFailure, PyMongoError
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.types import ASGIApp
 
@@ -28,6 +29,8 @@ CORRELATION_HEADER = "X-Correlation-ID"
 FORWARDED_FOR_HEADER = "X-Forwarded-For"
 
 ReadinessCheck = Callable[[], Awaitable[object]]
+# What a request that met an unreachable or timed-out store is told to wait before trying again.
+STORE_RETRY_AFTER_SECONDS = 5
 
 
 def client_address(request: Request, trust_forwarded_for: bool) -> str:
@@ -142,6 +145,18 @@ def install_operations(
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         return validation_error_response(error)
+
+    @app.exception_handler(PyMongoError)
+    async def store_error(request: Request, error: PyMongoError) -> JSONResponse:
+        if not (isinstance(error, ConnectionFailure) or error.timeout):
+            return await unexpected_error(request, error)
+        # The store is restarting or slow: an answer now, and the client may try again.
+        logging.getLogger("store").warning("store unavailable: %s", error)
+        response = error_response(
+            503, "store_unavailable", "The service is briefly unavailable; try again shortly."
+        )
+        response.headers["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
