@@ -100,6 +100,9 @@ class Supervisor:
             return component.pid_path
         return service_pid_path(self.state_dir, name)
 
+    def _running_pid(self, name: str) -> int | None:
+        return read_pid(self._pid_path(name))
+
     def _start(self, name: str) -> int | None:
         if self.records[name].kind == "server":
             self.infra.start([name])
@@ -110,7 +113,7 @@ class Supervisor:
         """Take over what runs now (after `run` started everything)."""
         now = self.clock()
         for name, record in self.records.items():
-            record.pid = read_pid(self._pid_path(name))
+            record.pid = self._running_pid(name)
             record.up_since = now
         self.write()
 
@@ -118,7 +121,7 @@ class Supervisor:
         """One round: restart what is gone and due."""
         changed = False
         for name, record in self.records.items():
-            pid = read_pid(self._pid_path(name))
+            pid = self._running_pid(name)
             now = self.clock()
             if pid is not None:
                 if pid != record.pid:  # restarted by hand (`returns-infra restart`)
@@ -152,7 +155,7 @@ class Supervisor:
         with component_lock(self.state_dir, name, wait=False) as held:
             if not held:
                 return  # `returns-infra restart` is at it; look again next round
-            if read_pid(self._pid_path(name)) is not None:
+            if self._running_pid(name) is not None:
                 return
             started = self.clock()
             try:
