@@ -7,16 +7,27 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from .build import BuildError
 from .config import COMPONENTS, PROFILES, ConfigError
 from .infra import Infra, InfraError, ServerStatus
-from .processes import ProcessError
+from .processes import ProcessError, read_pid
 from .run import run
-from .services import stop_services
+from .services import (
+    SERVICE_NAMES,
+    service_pid_path,
+    service_ready,
+    service_urls,
+    start_service,
+    stop_service,
+    stop_services,
+)
+from .supervisor import component_lock, read_state
 
 _EPILOG = f"""\
 components: {", ".join(COMPONENTS)} (default: all)
+services:   {", ".join(SERVICE_NAMES)} (restart and status take them too)
 profiles:   dev (make run), test (make test) and bench (make bench) use different
             ports and state dirs, so they can run at once. Default: $RETURNS_PROFILE, else dev.
 overrides:  RETURNS_CACHE_DIR, RETURNS_STATE_DIR, RETURNS_KAFKA_PORT,
@@ -54,7 +65,19 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=None, help="seconds to wait for each server's health"
     )
     with_components("stop", "stop the servers (SIGTERM, then SIGKILL)")
-    with_components("status", "show each server; exit 0 only if all are healthy")
+    with_components(
+        "status",
+        "show each server and service (restarts by `run`'s supervisor); exit 0 only if all "
+        "servers are healthy",
+    )
+    restart = commands.add_parser(
+        "restart",
+        help="stop and start again servers or services (also while `run` supervises them)",
+        parents=[profile],
+    )
+    restart.add_argument(
+        "components", nargs="+", metavar="component", help=" ".join(COMPONENTS + SERVICE_NAMES)
+    )
     commands.add_parser(
         "env", help="print KEY=value lines for services and tests", parents=[profile]
     )
@@ -71,12 +94,53 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _line(status: ServerStatus) -> str:
+def _line(status: ServerStatus, supervised: dict[str, Any] | None = None) -> str:
     state = "running" if status.running else "stopped"
     health = "healthy" if status.healthy else "unhealthy"
     pid = f"pid {status.pid}" if status.pid is not None else "-"
-    detail = f"  ({status.detail})" if status.detail else ""
-    return f"{status.name:<6} {state:<8} {pid:<11} {health:<9} {status.address}{detail}"
+    details = [status.detail] if status.detail else []
+    record = (supervised or {}).get(status.name)
+    if record is not None:
+        details.append(f"restarts {record.get('restarts', 0)}")
+        if record.get("last_exit"):
+            details.append(f"last exit: {record['last_exit']} at {record.get('last_exit_at')}")
+    detail = f"  ({'; '.join(details)})" if details else ""
+    return f"{status.name:<11} {state:<8} {pid:<11} {health:<9} {status.address}{detail}"
+
+
+def _service_statuses(infra: Infra, names: Sequence[str]) -> list[ServerStatus]:
+    profile, state_dir = infra.settings.profile, infra.settings.state_dir
+    urls = service_urls(profile)
+    statuses = []
+    for name in names:
+        pid = read_pid(service_pid_path(state_dir, name))
+        healthy = pid is not None and service_ready(profile, name)
+        detail = "" if healthy or pid is None else "not ready; see its log"
+        statuses.append(ServerStatus(name, name, pid is not None, pid, urls[name], healthy, detail))
+    return statuses
+
+
+def _restart(infra: Infra, names: Sequence[str]) -> None:
+    """Stop then start each named server or service, holding its lock (see supervisor.py)."""
+    unknown = [name for name in names if name not in COMPONENTS + SERVICE_NAMES]
+    if unknown:
+        raise InfraError(
+            f"unknown component(s) {', '.join(unknown)}; choose from "
+            f"{', '.join(COMPONENTS + SERVICE_NAMES)}"
+        )
+    state_dir = infra.settings.state_dir
+    for name in names:
+        started = time.monotonic()
+        with component_lock(state_dir, name, wait=True):
+            if name in SERVICE_NAMES:
+                stop_service(state_dir, name)
+                pid = start_service(name, infra.settings.profile, state_dir, infra.env())
+            else:
+                infra.stop([name])
+                infra.start([name])
+                (component,) = infra.components([name])
+                pid = read_pid(component.pid_path) or 0
+        print(f"restarted {name} (pid {pid}) in {time.monotonic() - started:.1f}s")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,10 +171,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             stopped = infra.stop(components)
             print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
         elif args.command == "status":
-            statuses = infra.status(components)
+            wanted = components or list(COMPONENTS + SERVICE_NAMES)
+            services = [name for name in wanted if name in SERVICE_NAMES]
+            servers = [name for name in wanted if name not in SERVICE_NAMES]
+            statuses = infra.status(servers) if servers else []
+            state = read_state(infra.settings.state_dir)
+            supervised = state["components"] if state else None
+            if state:
+                print(f"supervised by returns-infra run (pid {state['supervisor_pid']})")
             for status in statuses:
-                print(_line(status))
+                print(_line(status, supervised))
+            for status in _service_statuses(infra, services):
+                print(_line(status, supervised))
             return 0 if all(status.healthy for status in statuses) else 1
+        elif args.command == "restart":
+            _restart(infra, args.components)
         elif args.command == "env":
             for key, value in infra.env().items():
                 print(f"{key}={shlex.quote(value)}")

@@ -13,7 +13,16 @@ from .build import Say, file_lock, make_writable, say_stderr
 from .components import COMPONENT_TYPES, Component, Smtp
 from .config import COMPONENTS, HOST, Settings
 from .health import port_is_free
-from .processes import ProcessError, ProcessSpec, read_pid, spawn, stop, tail, wait_healthy
+from .processes import (
+    ProcessError,
+    ProcessSpec,
+    kill,
+    read_pid,
+    spawn,
+    stop,
+    tail,
+    wait_healthy,
+)
 from .services import SERVICES_DIR, stop_services
 
 _PORT_ENV_HINT: dict[str, str] = {
@@ -188,6 +197,17 @@ class Infra:
         if failures:
             raise InfraError("\n".join(failures))
         return stopped
+
+    def kill(self, names: Iterable[str] | None = None) -> list[str]:
+        """SIGKILL the named servers, every process of each, as a crash would (fault tests).
+
+        `start` later runs them again with the same command line. Returns those that ran.
+        """
+        return [
+            component.name
+            for component in self.components(names)
+            if kill(component.pid_path) is not None
+        ]
 
     def status(self, names: Iterable[str] | None = None) -> list[ServerStatus]:
         result = []

@@ -48,11 +48,28 @@ def _proc_stat(pid: int) -> list[str] | None:
     return rest  # rest[0] is the state (field 3), rest[19] the start time (field 22)
 
 
+# How our own children ended, by pid, as collected by _reap (for the supervisor's reports).
+_exit_statuses: dict[int, int] = {}
+
+
 def _reap(pid: int) -> None:
     # Only succeeds for our own children (a fixture that starts and stops in one process);
     # without it they would linger as zombies until the caller exits.
     with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
+        reaped, status = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:
+            _exit_statuses[pid] = status
+
+
+def exit_description(pid: int) -> str:
+    """How process `pid` ended ("exit code 1", "killed by SIGKILL"), if it was our child."""
+    _reap(pid)
+    status = _exit_statuses.get(pid)
+    if status is None:
+        return "exited (not our child: status unknown)"
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit code {os.WEXITSTATUS(status)}"
 
 
 def _live(pid: int, stat: list[str]) -> bool:
@@ -187,7 +204,9 @@ def wait_healthy(
         time.sleep(interval)
 
 
-def start(spec: ProcessSpec, health: HealthCheck, timeout: float = 60.0) -> int:
+def start(
+    spec: ProcessSpec, health: HealthCheck, timeout: float = 60.0, interval: float = 0.5
+) -> int:
     """Start ``spec`` unless its pid file names a live process; wait until healthy.
 
     A process that fails its health check in time is stopped again, so a failed start leaves
@@ -195,11 +214,11 @@ def start(spec: ProcessSpec, health: HealthCheck, timeout: float = 60.0) -> int:
     """
     pid = read_pid(spec.pid_path)
     if pid is not None:
-        wait_healthy(spec, pid, health, timeout)
+        wait_healthy(spec, pid, health, timeout, interval)
         return pid
     pid = spawn(spec)
     try:
-        wait_healthy(spec, pid, health, timeout)
+        wait_healthy(spec, pid, health, timeout, interval)
     except ProcessError:
         stop(spec.pid_path, timeout=10.0)
         raise
@@ -253,3 +272,17 @@ def stop(pid_path: Path, timeout: float = 30.0) -> bool:
             raise ProcessError(f"processes {group_members(pgid)} of group {pgid} survived SIGKILL")
     pid_path.unlink(missing_ok=True)
     return True
+
+
+def kill(pid_path: Path, timeout: float = 10.0) -> int | None:
+    """SIGKILL the process group named by ``pid_path`` at once, as a crash would (no SIGTERM).
+
+    Returns the pid it killed, None if nothing ran. The pid file stays, as after a crash.
+    """
+    pgid = read_pid(pid_path)
+    if pgid is None:
+        return None
+    _signal_group(pgid, signal.SIGKILL)
+    if not _wait_group_gone(pgid, timeout):
+        raise ProcessError(f"processes {group_members(pgid)} of group {pgid} survived SIGKILL")
+    return pgid

@@ -11,10 +11,13 @@ from pathlib import Path
 
 from returns_infra.infra import Infra
 from returns_infra.services import service_logs, service_urls, start_services, stop_services
+from returns_infra.supervisor import Supervisor
 
 DEMO_CUSTOMER_SERVICE = "service-client@demo-shop.example"
 DEMO_BACK_OFFICE_USER = "support@demo-shop.example"
 DEMO_PORTAL_QUERY = "order=DEMO-1001&email=camille.martin@example.com"
+# How often the supervisor looks for a server or service that died.
+CHECK_SECONDS = 1.0
 
 
 def _demo_password() -> str:
@@ -85,8 +88,12 @@ def run(profile: str = "dev") -> int:
         urls = start_services(profile, infra.settings.state_dir, infra.env())
         _seed(urls["declaration"])
         print(_banner(infra, urls), flush=True)
-        while not stop_requested.wait(timeout=5):
-            pass
+        supervisor = Supervisor(infra, say=lambda line: print(line, flush=True))
+        supervisor.adopt()
+        print("Supervising: a server or service that dies is started again.", flush=True)
+        while not stop_requested.wait(timeout=CHECK_SECONDS):
+            supervisor.check()
+        supervisor.forget()
         print("\nstopping...", flush=True)
         return 0
     except Exception as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pymongo
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.kafka import KafkaBroker
@@ -29,12 +30,28 @@ def new_broker(settings: ServiceSettings, service_name: str) -> KafkaBroker:
 
 
 def new_mongo_client(settings: ServiceSettings) -> MongoClient:
-    return AsyncMongoClient(settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000)
+    """The service's one MongoDB client; every operation is bounded by the driver itself.
+
+    `timeoutMS` bounds each operation as a whole (server selection, pool checkout, the reply),
+    so nothing in the service has to cancel a driver call from outside: cancelling PyMongo's
+    async operations while the store restarts (`asyncio.wait_for` around a call waiting for
+    the server) left its topology lock held for good on Python 3.11, and the process hung with
+    an idle store (tests/e2e/test_recovery.py).
+    """
+    return AsyncMongoClient(
+        settings.mongodb_url,
+        tz_aware=True,
+        timeoutMS=int(settings.mongodb_timeout_seconds * 1000),
+        serverSelectionTimeoutMS=5000,
+        maxIdleTimeMS=int(settings.mongodb_max_idle_seconds * 1000),
+    )
 
 
-def mongo_check(client: MongoClient) -> ReadinessCheck:
+def mongo_check(client: MongoClient, timeout_seconds: float = 2.0) -> ReadinessCheck:
     async def ping() -> object:
-        return await client.admin.command("ping")
+        # The driver's own deadline: the readiness probe never cancels the call.
+        with pymongo.timeout(timeout_seconds):
+            return await client.admin.command("ping")
 
     return ping
 

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client import generate_latest as render_metrics
+from pymongo.errors import ConnectionFailure, PyMongoError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,6 +29,8 @@ CORRELATION_HEADER = "X-Correlation-ID"
 FORWARDED_FOR_HEADER = "X-Forwarded-For"
 
 ReadinessCheck = Callable[[], Awaitable[object]]
+# What a request that met an unreachable or timed-out store is told to wait before trying again.
+STORE_RETRY_AFTER_SECONDS = 5
 
 
 def client_address(request: Request, trust_forwarded_for: bool) -> str:
@@ -51,6 +54,13 @@ def operations_router(
     checks: Mapping[str, ReadinessCheck], registry: CollectorRegistry, timeout_seconds: float
 ) -> APIRouter:
     router = APIRouter(tags=["operations"])
+    # Checks still running after their readiness answer went out (kept until they end).
+    overrunning: set[asyncio.Future[object]] = set()
+
+    def _forget(task: asyncio.Future[object]) -> None:
+        overrunning.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not log it as never retrieved
 
     @router.get("/healthz", summary="The process is alive", openapi_extra=PUBLIC)
     async def healthz() -> dict[str, str]:
@@ -59,13 +69,21 @@ def operations_router(
     @router.get("/readyz", summary="Every server this service needs answers", openapi_extra=PUBLIC)
     async def readyz() -> JSONResponse:
         async def run(check: ReadinessCheck) -> str:
-            try:
-                await asyncio.wait_for(check(), timeout_seconds)
-                return "ok"
-            except TimeoutError:
+            # Waited for, never cancelled: each check is bounded by its own client's timeout,
+            # and cancelling a driver call from outside can leave the driver's locks held
+            # (see service_kit.app.new_mongo_client). One that overruns finishes on its own.
+            task = asyncio.ensure_future(check())
+            done, _ = await asyncio.wait({task}, timeout=timeout_seconds)
+            if not done:
+                overrunning.add(task)
+                task.add_done_callback(_forget)
                 return f"no answer within {timeout_seconds}s"
-            except Exception as error:
-                return f"failed: {type(error).__name__}: {error}"
+            error = task.exception()
+            if error is None:
+                return "ok"
+            if isinstance(error, TimeoutError) or getattr(error, "timeout", False):
+                return f"no answer within {timeout_seconds}s"
+            return f"failed: {type(error).__name__}: {error}"
 
         names = list(checks)
         results = await asyncio.gather(*(run(checks[name]) for name in names))
@@ -141,6 +159,18 @@ def install_operations(
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         return validation_error_response(error)
+
+    @app.exception_handler(PyMongoError)
+    async def store_error(request: Request, error: PyMongoError) -> JSONResponse:
+        if not (isinstance(error, ConnectionFailure) or error.timeout):
+            return await unexpected_error(request, error)
+        # The store is restarting or slow: an answer now, and the client may try again.
+        logging.getLogger("store").warning("store unavailable: %s", error)
+        response = error_response(
+            503, "store_unavailable", "The service is briefly unavailable; try again shortly."
+        )
+        response.headers["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:

@@ -32,6 +32,12 @@ class ServiceSettings(BaseSettings):
     # idempotent handlers make harmless. Tests set it small to prove that.
     consumer_max_poll_interval_ms: int = 300_000
     readiness_timeout_seconds: float = 2.0
+    # Every MongoDB operation ends within this time, waiting for a server, for a pooled
+    # connection and for the reply included (the driver's `timeoutMS`): a store that restarts
+    # or stops answering costs a request an error, never a wait without end.
+    mongodb_timeout_seconds: float = 10.0
+    # Pooled connections idle this long are closed rather than reused (`maxIdleTimeMS`).
+    mongodb_max_idle_seconds: float = 60.0
     # Shared between services (declaration issues draft tokens, media checks them; internal
     # endpoints check the internal token). The defaults are demo values: set real ones in
     # production, the same in every service.
