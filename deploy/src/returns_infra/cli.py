@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
 from collections.abc import Sequence
 
 from .build import BuildError
-from .config import COMPONENTS, PROFILES, ConfigError
+from .config import COMPONENTS, KAFKA_NODE_COUNTS, KAFKA_NODES_ENV, PROFILES, ConfigError
 from .infra import Infra, InfraError, ServerStatus
 from .processes import ProcessError
 from .run import run
 from .services import stop_services
 
 _EPILOG = f"""\
-components: {", ".join(COMPONENTS)} (default: all)
+components: {", ".join(COMPONENTS)} (default: all); with --kafka-nodes 3 also kafka-1,
+            kafka-2, kafka-3 (one cluster node each; `kafka` is all three)
 profiles:   dev (make run), test (make test) and bench (make bench) use different
             ports and state dirs, so they can run at once. Default: $RETURNS_PROFILE, else dev.
 overrides:  RETURNS_CACHE_DIR, RETURNS_STATE_DIR, RETURNS_KAFKA_PORT,
             RETURNS_KAFKA_CONTROLLER_PORT, RETURNS_MONGO_PORT, RETURNS_S3_PORT,
-            RETURNS_SMTP_PORT, RETURNS_MAILPIT_UI_PORT, S3_ACCESS_KEY, S3_SECRET_KEY
+            RETURNS_SMTP_PORT, RETURNS_MAILPIT_UI_PORT, S3_ACCESS_KEY, S3_SECRET_KEY,
+            RETURNS_KAFKA_NODES (1 or 3), RETURNS_KAFKA_CLUSTER_PORT_BASE (six ports)
 """
 
 
@@ -31,6 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     profile = argparse.ArgumentParser(add_help=False)
     profile.add_argument(
         "--profile", choices=PROFILES, default=argparse.SUPPRESS, help="dev, test or bench"
+    )
+    profile.add_argument(
+        "--kafka-nodes",
+        type=int,
+        choices=KAFKA_NODE_COUNTS,
+        default=argparse.SUPPRESS,
+        help=f"1 Kafka node, or a 3-node cluster (RF 3, min ISR 2); default ${KAFKA_NODES_ENV}",
     )
     parser = argparse.ArgumentParser(
         prog="returns-infra",
@@ -76,12 +86,15 @@ def _line(status: ServerStatus) -> str:
     health = "healthy" if status.healthy else "unhealthy"
     pid = f"pid {status.pid}" if status.pid is not None else "-"
     detail = f"  ({status.detail})" if status.detail else ""
-    return f"{status.name:<6} {state:<8} {pid:<11} {health:<9} {status.address}{detail}"
+    return f"{status.name:<7} {state:<8} {pid:<11} {health:<9} {status.address}{detail}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     components: list[str] | None = getattr(args, "components", None) or None
+    if hasattr(args, "kafka_nodes"):
+        # Through the environment, so that `run` and the services it starts see it too.
+        os.environ[KAFKA_NODES_ENV] = str(args.kafka_nodes)
     try:
         infra = Infra.for_profile(getattr(args, "profile", None))
         if args.command == "build":

@@ -147,7 +147,12 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            settings.topics,
+            settings.kafka_replication_factor,
+            settings.kafka_min_insync_replicas,
+        )
         await repository.create_indexes()
         await limiter.create_indexes()
         await relay.mark_unmarked_pending()

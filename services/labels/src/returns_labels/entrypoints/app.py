@@ -193,7 +193,12 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            settings.topics,
+            settings.kafka_replication_factor,
+            settings.kafka_min_insync_replicas,
+        )
         await returns.create_indexes()
         await waiting.create_indexes()
         await bucket.ensure_exists()

@@ -103,7 +103,12 @@ def create_app(settings: MediaSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await bucket.ensure_exists()
         await store.create_indexes()
-        await ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            settings.topics,
+            settings.kafka_replication_factor,
+            settings.kafka_min_insync_replicas,
+        )
         await broker.start()
         cleaner = asyncio.create_task(clean_up_forever(), name="media-clean-up")
         try:

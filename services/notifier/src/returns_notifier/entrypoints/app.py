@@ -89,7 +89,12 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            settings.topics,
+            settings.kafka_replication_factor,
+            settings.kafka_min_insync_replicas,
+        )
         await sent_emails.create_indexes()
         await broker.start()
         try:
