@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy tools/admin tools/bench
 SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests tests tools/admin/src tools/admin/tests tools/bench/src tools/bench/tests
 
-.PHONY: venv build run test fuzz lint stop clean schemas docs status bench bench-media chromium
+.PHONY: venv build run test test-faults fuzz lint stop clean schemas docs status bench bench-media chromium
 
 venv: $(STAMP)
 
@@ -31,6 +31,12 @@ run: build
 ## test: the same bootstrap on the test profile's own ports, then every test, then stop
 test: build chromium
 	@deploy/scripts/test.sh
+
+## test-faults: the fault suite (tests/faults, its slow tests included), then its end-to-end
+## part again with the whole system on the three-broker Kafka cluster (RETURNS_KAFKA_NODES=3)
+test-faults: build
+	@RETURNS_FAULTS=full deploy/scripts/test.sh tests/faults
+	@RETURNS_FAULTS=full RETURNS_KAFKA_NODES=3 deploy/scripts/test.sh -m e2e tests/faults/test_kafka_cluster.py
 
 ## fuzz: schemathesis over the four services' OpenAPI documents, every phase, many examples
 ## (FUZZ_EXAMPLES per operation and generation mode; `make test` runs a few of them)

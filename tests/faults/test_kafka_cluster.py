@@ -22,17 +22,22 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from returns_bench.cli import DEMO_ADMIN_TOKEN
+from returns_bench.events import EventWatcher, Expected, drain
+from returns_bench.journey import JourneyResult, Portal, create_orders, create_shop, walk
+from returns_bench.photo import jpeg_photo
 from returns_contracts import Topics
 from returns_contracts.service_kit.app import new_broker
 from returns_contracts.service_kit.kafka import ensure_topics, new_topics
 from returns_contracts.service_kit.settings import ServiceSettings
 from returns_contracts.topics import TopicSpec
-from returns_infra.fixtures import KafkaCluster
+from returns_infra.fixtures import KafkaCluster, RunningServices
 from returns_infra.kafka_probe import records_up_to_now
 from returns_infra.processes import read_pid
 
@@ -376,3 +381,75 @@ async def test_the_guard_matters_a_leader_only_acknowledgement_is_lost_with_the_
         await producer.stop()
 
     assert (acknowledged, stored) == (True, False)
+
+
+# Journeys of the end-to-end run (a third defective), and how many go at once.
+JOURNEYS = 90
+CONCURRENCY = 4
+
+
+@pytest.mark.e2e
+@pytest.mark.faults
+@slow_fault
+async def test_returns_submitted_while_a_broker_is_killed_all_reach_their_consumers(
+    services: RunningServices, kafka_cluster: KafkaCluster
+) -> None:
+    """The four services on the cluster, with nothing but its settings (`returns-infra env`
+    with RETURNS_KAFKA_NODES=3): returns submitted through the API while the broker that
+    leads the returns topic's first partition is killed with kill -9 and restarted. Every
+    submitted return's event is published, and its e-mail or label made."""
+    if services.env["KAFKA_BOOTSTRAP_SERVERS"] != kafka_cluster.bootstrap_servers:
+        pytest.skip("the services run on the single broker: RETURNS_KAFKA_NODES=3 puts them here")
+    declaration, media = services.urls["declaration"], services.urls["media"]
+    topics = Topics(os.environ.get("TOPIC_PREFIX", ""))
+    admin_token = os.environ.get("ADMIN_API_TOKEN", DEMO_ADMIN_TOKEN)
+    async with httpx.AsyncClient(timeout=60) as http:
+        shop = await create_shop(http, declaration, admin_token)
+        orders = await create_orders(http, declaration, shop, JOURNEYS, CONCURRENCY)
+        portal = Portal(declaration, media, shop, jpeg_photo(640, 480))
+        watcher = EventWatcher(kafka_cluster.bootstrap_servers, topics)
+        await watcher.start()
+        try:
+            [first, *_] = await _partitions(
+                kafka_cluster.bootstrap_servers, topics.return_submitted
+            )
+            victim = first["leader"]
+            results: list[JourneyResult] = []
+            queue = iter(enumerate(orders))
+            killed, two_thirds_done = asyncio.Event(), asyncio.Event()
+            figures: dict[str, float] = {}
+
+            async def journeys() -> None:
+                for index, number in queue:
+                    result = JourneyResult(index, index % 3 == 0, time.time())
+                    results.append(await walk(http, portal, number, result))
+                    if len(results) == JOURNEYS // 3:
+                        _kill_9(kafka_cluster, victim)
+                        killed.set()
+                    if len(results) == 2 * JOURNEYS // 3:
+                        two_thirds_done.set()
+
+            async def restart() -> None:
+                # A third of the journeys run with the broker down, then it comes back.
+                await killed.wait()
+                await two_thirds_done.wait()
+                began = time.monotonic()
+                await asyncio.to_thread(kafka_cluster.infra.start, [f"kafka-{victim}"])
+                figures["restart_healthy_s"] = time.monotonic() - began
+
+            await asyncio.gather(restart(), *(journeys() for _ in range(CONCURRENCY)))
+            failed = [result.error for result in results if not result.ok]
+            assert not failed, f"{len(failed)} journeys failed: {failed[:5]}"
+            expected = [Expected(str(result.return_id), result.defective) for result in results]
+            lost, waited = await drain(watcher.seen, expected, 300)
+        finally:
+            await watcher.stop()
+    counts = {stage: len(ids) for stage, ids in lost.items()}
+    assert not any(lost.values()), f"lost per stage: {counts}"
+    print(
+        f"\nservices on the kafka cluster, kafka-{victim} killed after {JOURNEYS // 3} of "
+        f"{JOURNEYS} returns and restarted after {2 * JOURNEYS // 3} "
+        f"(healthy in {figures['restart_healthy_s']:.1f}s): {len(expected)} returns, "
+        f"{sum(e.defective for e in expected)} defective; every event, e-mail and label seen, "
+        f"{waited:.1f}s of drain after the last submit"
+    )

@@ -44,6 +44,15 @@ def test_the_cluster_takes_six_ports_from_its_own_base_apart_from_the_single_nod
     assert (single.kafka_replication_factor, single.kafka_min_insync_replicas) == (1, 1)
 
 
+def test_by_default_the_cluster_takes_the_six_ports_above_the_single_nodes(
+    tmp_path: Path,
+) -> None:
+    assert _cluster(tmp_path).kafka_node_list()[0] == KafkaNode(1, 19094, 19095)
+    moved = _cluster(tmp_path, RETURNS_KAFKA_PORT="33292", RETURNS_KAFKA_CONTROLLER_PORT="33293")
+    assert [node.port for node in moved.kafka_node_list()] == [33294, 33296, 33298]
+    assert moved.kafka_node_list()[-1].controller_port == 33299
+
+
 @pytest.mark.parametrize("nodes", ["2", "5", "three", "0"])
 def test_only_one_node_or_a_three_node_cluster_can_be_asked_for(tmp_path: Path, nodes: str) -> None:
     with pytest.raises(ConfigError, match="RETURNS_KAFKA_NODES"):

@@ -47,8 +47,9 @@ _DEFAULT_PORTS: dict[str, Ports] = {
 
 # The three-node cluster takes six consecutive ports from a base of its own (node k: broker at
 # base + 2(k-1), controller at base + 2(k-1) + 1), apart from the single node's, so that
-# switching between the two never finds a port still held by the other.
-_CLUSTER_PORT_BASE: dict[str, int] = {"dev": 9094, "test": 19094, "bench": 29094}
+# switching between the two never finds a port still held by the other. By default the six
+# above the single node's two (dev 9094-9099, test 19094-19099, bench 29094-29099), which follow
+# a RETURNS_KAFKA_PORT override.
 CLUSTER_PORT_BASE_ENV = "RETURNS_KAFKA_CLUSTER_PORT_BASE"
 KAFKA_NODES_ENV = "RETURNS_KAFKA_NODES"
 
@@ -118,7 +119,7 @@ class Settings:
     s3_access_key: str
     s3_secret_key: str
     kafka_nodes: int = 1
-    kafka_cluster_port_base: int = _CLUSTER_PORT_BASE["dev"]
+    kafka_cluster_port_base: int = 9094
 
     @classmethod
     def for_profile(
@@ -133,7 +134,7 @@ class Settings:
             **{field: _port(env, key, getattr(defaults, field)) for field, key in _PORT_ENV.items()}
         )
         kafka_nodes = _kafka_nodes(env)
-        cluster_base = _port(env, CLUSTER_PORT_BASE_ENV, _CLUSTER_PORT_BASE[name])
+        cluster_base = _port(env, CLUSTER_PORT_BASE_ENV, ports.kafka + 2)
         cluster_ports = list(range(cluster_base, cluster_base + 2 * CLUSTER_SIZE))
         if cluster_ports[-1] > 65535:
             raise ConfigError(
