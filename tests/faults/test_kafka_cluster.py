@@ -410,10 +410,11 @@ async def test_returns_submitted_while_a_broker_is_killed_all_reach_their_consum
         watcher = EventWatcher(kafka_cluster.bootstrap_servers, topics)
         await watcher.start()
         try:
-            [first, *_] = await _partitions(
-                kafka_cluster.bootstrap_servers, topics.return_submitted
-            )
-            victim = first["leader"]
+            bootstrap = kafka_cluster.bootstrap_servers
+            partitions = await _partitions(bootstrap, topics.return_submitted)
+            # The services created their topics from KAFKA_REPLICATION_FACTOR alone.
+            assert {len(partition["replicas"]) for partition in partitions} == {REPLICAS}
+            victim = partitions[0]["leader"]
             results: list[JourneyResult] = []
             queue = iter(enumerate(orders))
             killed, two_thirds_done = asyncio.Event(), asyncio.Event()
