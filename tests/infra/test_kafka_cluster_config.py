@@ -67,6 +67,8 @@ def test_a_cluster_port_shared_with_another_server_is_refused(tmp_path: Path) ->
     _settings(tmp_path, RETURNS_KAFKA_CLUSTER_PORT_BASE="27114")
     with pytest.raises(ConfigError, match="below 65536"):
         _cluster(tmp_path, RETURNS_KAFKA_CLUSTER_PORT_BASE="65533")
+    # A single node high up is no reason to refuse: the cluster's ports are not wanted then.
+    _settings(tmp_path, RETURNS_KAFKA_PORT="65530", RETURNS_KAFKA_CONTROLLER_PORT="65531")
 
 
 def test_each_node_is_broker_and_controller_with_the_same_static_voters(tmp_path: Path) -> None:

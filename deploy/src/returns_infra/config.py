@@ -136,7 +136,7 @@ class Settings:
         kafka_nodes = _kafka_nodes(env)
         cluster_base = _port(env, CLUSTER_PORT_BASE_ENV, ports.kafka + 2)
         cluster_ports = list(range(cluster_base, cluster_base + 2 * CLUSTER_SIZE))
-        if cluster_ports[-1] > 65535:
+        if kafka_nodes > 1 and cluster_ports[-1] > 65535:
             raise ConfigError(
                 f"{CLUSTER_PORT_BASE_ENV}={cluster_base} leaves no room for the cluster's "
                 f"{len(cluster_ports)} ports below 65536"
