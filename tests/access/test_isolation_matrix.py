@@ -38,7 +38,7 @@ from returns_contracts import (
     parse_message,
 )
 from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER, Access, route_access
-from returns_contracts.service_kit.kafka import publish
+from returns_contracts.service_kit.kafka import publish, server_list
 from returns_contracts.service_kit.settings import ServiceSettings
 from returns_declaration.entrypoints.demo import DEMO_ADMIN_TOKEN, demo_photo
 from returns_infra.fixtures import RunningServices
@@ -709,7 +709,9 @@ async def test_a_label_request_naming_a_for_b_s_return_makes_no_label(
             regenerate=True,
         ),
     )
-    broker = KafkaBroker(kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
+    broker = KafkaBroker(
+        server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all", logger=None
+    )
     await broker.start()
     try:
         await publish(broker, Topics(), command)
