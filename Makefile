@@ -35,8 +35,10 @@ test: build chromium
 ## test-faults: the fault suite in full (README: Fault suite): 500 returns submitted through the
 ## API while every service, Kafka, the store and Mailpit are killed with -9 in turn and started
 ## again, then scale-out; prints the counts and the recovery times. `make test` runs a short form.
+## Then its end-to-end part again with the whole system on the three-broker Kafka cluster.
 test-faults: build
 	@RETURNS_FAULTS=full deploy/scripts/test.sh tests/faults
+	@RETURNS_FAULTS=full RETURNS_KAFKA_NODES=3 deploy/scripts/test.sh -m e2e tests/faults/test_kafka_cluster.py
 
 ## fuzz: schemathesis over the four services' OpenAPI documents, every phase, many examples
 ## (FUZZ_EXAMPLES per operation and generation mode; `make test` runs a few of them)

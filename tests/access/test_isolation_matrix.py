@@ -39,7 +39,7 @@ from returns_contracts import (
 )
 from returns_contracts.examples import return_submitted
 from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER, Access, route_access
-from returns_contracts.service_kit.kafka import publish
+from returns_contracts.service_kit.kafka import publish, server_list
 from returns_contracts.service_kit.settings import ServiceSettings
 from returns_declaration.entrypoints.demo import DEMO_ADMIN_TOKEN, demo_photo
 from returns_infra.fixtures import RunningServices
@@ -729,7 +729,9 @@ async def test_a_label_request_naming_a_for_b_s_return_makes_no_label(
             return_id=sentinel_id, requested_by=Actor(kind="cli", id="sentinel")
         ),
     )
-    broker = KafkaBroker(kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
+    broker = KafkaBroker(
+        server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all", logger=None
+    )
     await broker.start()
     try:
         await publish(broker, topics, command)

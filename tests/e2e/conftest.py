@@ -21,11 +21,15 @@ from returns_infra import processes
 from returns_infra.fixtures import RunningServices
 from returns_infra.services import SERVICES, service_env
 
+from returns_contracts.service_kit.kafka import server_list
+
 
 @pytest.fixture
 async def broker(kafka_bootstrap_servers: str) -> AsyncIterator[KafkaBroker]:
     """A producer on the real broker, for tests that publish what a service would."""
-    broker = KafkaBroker(kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
+    broker = KafkaBroker(
+        server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all", logger=None
+    )
     await broker.start()
     yield broker
     await broker.stop()

@@ -39,6 +39,7 @@ from returns_contracts.service_kit.kafka import (
     HEADER_SOURCE_TOPIC,
     consumer_group,
     publish,
+    server_list,
 )
 from returns_infra.fixtures import SmtpServer
 from returns_infra.kafka_probe import key_beside
@@ -182,7 +183,8 @@ async def test_poison_is_dead_lettered_after_bounded_tries_and_the_rest_goes_on(
     merchant_id = f"shop-{uuid.uuid4().hex[:8]}"
     return_id = f"r-{uuid.uuid4().hex[:10]}"
     mongo: MongoClient[dict[str, Any]] = MongoClient(mongodb_url, tz_aware=True)
-    broker = KafkaBroker(kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
+    broker = KafkaBroker(
+        server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all", logger=None)
     await broker.start()
     try:
         if case.prepare is not None:
@@ -244,7 +246,8 @@ async def test_a_letter_replayed_once_its_cause_is_fixed_is_handled_exactly_once
     event = _to(
         return_submitted(merchant_id=merchant_id, return_id=f"r-{uuid.uuid4().hex[:10]}"), customer
     )
-    broker = KafkaBroker(kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
+    broker = KafkaBroker(
+        server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all", logger=None)
     await broker.start()
     try:
         await publish(broker, topics, event)

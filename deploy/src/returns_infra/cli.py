@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .build import BuildError
-from .config import COMPONENTS, PROFILES, ConfigError
+from .config import COMPONENTS, KAFKA_NODE_COUNTS, KAFKA_NODES_ENV, PROFILES, ConfigError
 from .infra import Infra, InfraError, ServerStatus
 from .processes import ProcessError, read_pid
 from .run import run
@@ -26,13 +27,15 @@ from .services import (
 from .supervisor import component_lock, read_state
 
 _EPILOG = f"""\
-components: {", ".join(COMPONENTS)} (default: all)
+components: {", ".join(COMPONENTS)} (default: all); with --kafka-nodes 3 also kafka-1,
+            kafka-2, kafka-3 (one cluster node each; `kafka` is all three)
 services:   {", ".join(SERVICE_NAMES)} (restart and status take them too)
 profiles:   dev (make run), test (make test) and bench (make bench) use different
             ports and state dirs, so they can run at once. Default: $RETURNS_PROFILE, else dev.
 overrides:  RETURNS_CACHE_DIR, RETURNS_STATE_DIR, RETURNS_KAFKA_PORT,
             RETURNS_KAFKA_CONTROLLER_PORT, RETURNS_MONGO_PORT, RETURNS_S3_PORT,
-            RETURNS_SMTP_PORT, RETURNS_MAILPIT_UI_PORT, S3_ACCESS_KEY, S3_SECRET_KEY
+            RETURNS_SMTP_PORT, RETURNS_MAILPIT_UI_PORT, S3_ACCESS_KEY, S3_SECRET_KEY,
+            RETURNS_KAFKA_NODES (1 or 3), RETURNS_KAFKA_CLUSTER_PORT_BASE (six ports)
 """
 
 
@@ -42,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     profile = argparse.ArgumentParser(add_help=False)
     profile.add_argument(
         "--profile", choices=PROFILES, default=argparse.SUPPRESS, help="dev, test or bench"
+    )
+    profile.add_argument(
+        "--kafka-nodes",
+        type=int,
+        choices=KAFKA_NODE_COUNTS,
+        default=argparse.SUPPRESS,
+        help=f"1 Kafka node, or a 3-node cluster (RF 3, min ISR 2); default ${KAFKA_NODES_ENV}",
     )
     parser = argparse.ArgumentParser(
         prog="returns-infra",
@@ -122,11 +132,13 @@ def _service_statuses(infra: Infra, names: Sequence[str]) -> list[ServerStatus]:
 
 def _restart(infra: Infra, names: Sequence[str]) -> None:
     """Stop then start each named server or service, holding its lock (see supervisor.py)."""
-    unknown = [name for name in names if name not in COMPONENTS + SERVICE_NAMES]
+    # With the Kafka cluster, its nodes (kafka-1...) are components too, and `kafka` all three.
+    servers = list(dict.fromkeys([*COMPONENTS, *(found.name for found in infra.components())]))
+    unknown = [name for name in names if name not in servers and name not in SERVICE_NAMES]
     if unknown:
         raise InfraError(
             f"unknown component(s) {', '.join(unknown)}; choose from "
-            f"{', '.join(COMPONENTS + SERVICE_NAMES)}"
+            f"{', '.join([*servers, *SERVICE_NAMES])}"
         )
     state_dir = infra.settings.state_dir
     for name in names:
@@ -134,18 +146,21 @@ def _restart(infra: Infra, names: Sequence[str]) -> None:
         with component_lock(state_dir, name, wait=True):
             if name in SERVICE_NAMES:
                 stop_service(state_dir, name)
-                pid = start_service(name, infra.settings.profile, state_dir, infra.env())
+                pids = [start_service(name, infra.settings.profile, state_dir, infra.env())]
             else:
                 infra.stop([name])
                 infra.start([name])
-                (component,) = infra.components([name])
-                pid = read_pid(component.pid_path) or 0
-        print(f"restarted {name} (pid {pid}) in {time.monotonic() - started:.1f}s")
+                pids = [read_pid(found.pid_path) or 0 for found in infra.components([name])]
+        shown = ("pid " if len(pids) == 1 else "pids ") + ", ".join(map(str, pids))
+        print(f"restarted {name} ({shown}) in {time.monotonic() - started:.1f}s")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     components: list[str] | None = getattr(args, "components", None) or None
+    if hasattr(args, "kafka_nodes"):
+        # Through the environment, so that `run` and the services it starts see it too.
+        os.environ[KAFKA_NODES_ENV] = str(args.kafka_nodes)
     try:
         infra = Infra.for_profile(getattr(args, "profile", None))
         if args.command == "build":

@@ -9,6 +9,9 @@ from pathlib import Path
 
 COMPONENTS: tuple[str, ...] = ("kafka", "mongo", "s3", "smtp")
 PROFILES: tuple[str, ...] = ("dev", "test", "bench")
+# One Kafka node (the default), or the opt-in three-node cluster: RETURNS_KAFKA_NODES=3.
+KAFKA_NODE_COUNTS: tuple[int, ...] = (1, 3)
+CLUSTER_SIZE = 3
 
 # Demo values only: they protect nothing but a server bound to 127.0.0.1 on a developer machine.
 DEFAULT_S3_ACCESS_KEY = "demo-access-key"
@@ -42,6 +45,14 @@ _DEFAULT_PORTS: dict[str, Ports] = {
     ),
 }
 
+# The three-node cluster takes six consecutive ports from a base of its own (node k: broker at
+# base + 2(k-1), controller at base + 2(k-1) + 1), apart from the single node's, so that
+# switching between the two never finds a port still held by the other. By default the six
+# above the single node's two (dev 9094-9099, test 19094-19099, bench 29094-29099), which follow
+# a RETURNS_KAFKA_PORT override.
+CLUSTER_PORT_BASE_ENV = "RETURNS_KAFKA_CLUSTER_PORT_BASE"
+KAFKA_NODES_ENV = "RETURNS_KAFKA_NODES"
+
 _PORT_ENV: dict[str, str] = {
     "kafka": "RETURNS_KAFKA_PORT",
     "kafka_controller": "RETURNS_KAFKA_CONTROLLER_PORT",
@@ -50,6 +61,15 @@ _PORT_ENV: dict[str, str] = {
     "smtp": "RETURNS_SMTP_PORT",
     "mailpit_ui": "RETURNS_MAILPIT_UI_PORT",
 }
+
+
+@dataclass(frozen=True)
+class KafkaNode:
+    """One Kafka node's id and ports (the broker's for clients, the controller's for the quorum)."""
+
+    node_id: int
+    port: int
+    controller_port: int
 
 
 class ConfigError(ValueError):
@@ -98,6 +118,8 @@ class Settings:
     ports: Ports
     s3_access_key: str
     s3_secret_key: str
+    kafka_nodes: int = 1
+    kafka_cluster_port_base: int = 9094
 
     @classmethod
     def for_profile(
@@ -111,8 +133,24 @@ class Settings:
         ports = Ports(
             **{field: _port(env, key, getattr(defaults, field)) for field, key in _PORT_ENV.items()}
         )
-        if len(set(vars(ports).values())) != len(_PORT_ENV):
-            raise ConfigError(f"two servers of profile {name!r} would share a port: {ports}")
+        kafka_nodes = _kafka_nodes(env)
+        cluster_base = _port(env, CLUSTER_PORT_BASE_ENV, ports.kafka + 2)
+        cluster_ports = list(range(cluster_base, cluster_base + 2 * CLUSTER_SIZE))
+        if kafka_nodes > 1 and cluster_ports[-1] > 65535:
+            raise ConfigError(
+                f"{CLUSTER_PORT_BASE_ENV}={cluster_base} leaves no room for the cluster's "
+                f"{len(cluster_ports)} ports below 65536"
+            )
+        taken = [*vars(ports).values(), *(cluster_ports if kafka_nodes > 1 else [])]
+        if len(set(taken)) != len(taken):
+            raise ConfigError(
+                f"two servers of profile {name!r} would share a port: {ports}"
+                + (
+                    f", Kafka cluster {cluster_ports[0]}-{cluster_ports[-1]}"
+                    if kafka_nodes > 1
+                    else ""
+                )
+            )
         state = env.get("RETURNS_STATE_DIR")
         state_dir = Path(state).expanduser().resolve() if state else repo_root() / ".run" / name
         return cls(
@@ -122,7 +160,55 @@ class Settings:
             ports=ports,
             s3_access_key=env.get("S3_ACCESS_KEY") or DEFAULT_S3_ACCESS_KEY,
             s3_secret_key=env.get("S3_SECRET_KEY") or DEFAULT_S3_SECRET_KEY,
+            kafka_nodes=kafka_nodes,
+            kafka_cluster_port_base=cluster_base,
         )
 
     def component_dir(self, name: str) -> Path:
         return self.state_dir / name
+
+    @property
+    def clustered(self) -> bool:
+        return self.kafka_nodes > 1
+
+    def kafka_node_list(self) -> list[KafkaNode]:
+        """The Kafka nodes of this profile: the single node, or the cluster's three."""
+        if not self.clustered:
+            return [KafkaNode(1, self.ports.kafka, self.ports.kafka_controller)]
+        base = self.kafka_cluster_port_base
+        return [
+            KafkaNode(number, base + 2 * (number - 1), base + 2 * (number - 1) + 1)
+            for number in range(1, self.kafka_nodes + 1)
+        ]
+
+    def kafka_component_names(self) -> list[str]:
+        """`kafka` for the single node; `kafka-1`, `kafka-2`, `kafka-3` for the cluster's."""
+        if not self.clustered:
+            return ["kafka"]
+        return [f"kafka-{node.node_id}" for node in self.kafka_node_list()]
+
+    def component_names(self) -> list[str]:
+        """Every server of this profile, in start order."""
+        return [*self.kafka_component_names(), *COMPONENTS[1:]]
+
+    @property
+    def kafka_replication_factor(self) -> int:
+        """What the services create their topics with (KAFKA_REPLICATION_FACTOR)."""
+        return CLUSTER_SIZE if self.clustered else 1
+
+    @property
+    def kafka_min_insync_replicas(self) -> int:
+        """Replicas that must hold a record before it is acknowledged to an acks=all producer."""
+        return 2 if self.clustered else 1
+
+
+def _kafka_nodes(environ: Mapping[str, str]) -> int:
+    raw = environ.get(KAFKA_NODES_ENV) or "1"
+    choices = " or ".join(map(str, KAFKA_NODE_COUNTS))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{KAFKA_NODES_ENV}={raw!r} is not a number; choose {choices}") from None
+    if value not in KAFKA_NODE_COUNTS:
+        raise ConfigError(f"{KAFKA_NODES_ENV}={value}: choose {choices}")
+    return value

@@ -13,12 +13,15 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from returns_infra.config import Settings
+from returns_infra.config import KAFKA_NODES_ENV, Settings
 from returns_infra.services import start_services, stop_services
+
+if TYPE_CHECKING:
+    from returns_infra.infra import Infra
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,38 @@ class _Embedded:
     def close(self) -> None:
         if self.started:
             self.infra.stop(self.started)
+
+
+@dataclass(frozen=True)
+class KafkaCluster:
+    """The test profile's three-node Kafka cluster: its bootstrap list, and the Infra that
+    starts, stops and inspects each node (`kafka-1`, `kafka-2`, `kafka-3`)."""
+
+    infra: Infra
+    bootstrap_servers: str
+    env: dict[str, str]
+
+    def node_names(self) -> list[str]:
+        return self.infra.settings.kafka_component_names()
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster() -> Iterator[KafkaCluster]:
+    """The opt-in three-node cluster (RETURNS_KAFKA_NODES=3) of the test profile, on its own
+    ports beside the single node; started here unless it already runs, and then stopped."""
+    from returns_infra import Infra
+
+    infra = Infra.for_profile("test", {**os.environ, KAFKA_NODES_ENV: "3"})
+    names = infra.settings.kafka_component_names()
+    started = not all(status.healthy for status in infra.status(names))
+    if started:
+        infra.start(names)
+    env = infra.env()
+    try:
+        yield KafkaCluster(infra, env["KAFKA_BOOTSTRAP_SERVERS"], env)
+    finally:
+        if started:
+            infra.stop(names)
 
 
 @pytest.fixture(scope="session")

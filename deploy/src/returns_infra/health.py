@@ -73,6 +73,47 @@ def kafka_metadata(bootstrap: str, timeout: float = 5.0) -> bool:
         return False
 
 
+def kafka_node_in_sync(
+    bootstrap: str, node_id: int, replicas: int, topic: str, timeout: float = 5.0
+) -> bool:
+    """One cluster node answers through `bootstrap`, is a registered (unfenced) broker, and is in
+    sync on every partition of `topic`, which has `replicas` replicas.
+
+    `topic` is the group-offsets topic: asking for a group coordinator creates it if need be,
+    which the cluster refuses until enough brokers are registered for its replication.
+    """
+
+    async def probe() -> bool:
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap,
+            client_id="returns-infra-health",
+            request_timeout_ms=int(timeout * 1000),
+        )
+        try:
+            await asyncio.wait_for(admin.start(), timeout)
+            cluster = await asyncio.wait_for(admin.describe_cluster(), timeout)
+            if node_id not in {broker["node_id"] for broker in cluster["brokers"]}:
+                return False
+            await asyncio.wait_for(admin.find_coordinator("returns-infra-health"), timeout)
+            described = await asyncio.wait_for(admin.describe_topics([topic]), timeout)
+            partitions = [
+                p for entry in described if not entry["error_code"] for p in entry["partitions"]
+            ]
+            return bool(partitions) and all(
+                len(p["replicas"]) == replicas and node_id in p["isr"] for p in partitions
+            )
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(admin.close(), timeout)
+
+    try:
+        return run_coroutine(probe)
+    except Exception:
+        return False
+
+
 def mongo_ping(url: str, timeout: float = 3.0) -> bool:
     from pymongo import MongoClient
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .build import Say, file_lock, make_writable, say_stderr
-from .components import COMPONENT_TYPES, Component, Smtp
-from .config import COMPONENTS, HOST, Settings
+from .components import COMPONENT_TYPES, Component, Kafka, Smtp
+from .config import CLUSTER_PORT_BASE_ENV, COMPONENTS, HOST, KAFKA_NODES_ENV, Settings
 from .health import port_is_free
 from .processes import (
     ProcessError,
@@ -32,6 +32,8 @@ _PORT_ENV_HINT: dict[str, str] = {
     "smtp": "RETURNS_SMTP_PORT / RETURNS_MAILPIT_UI_PORT",
 }
 _LOCK_NAME = ".returns-infra.lock"
+# State dirs of the opt-in cluster's nodes, removed by `clean` whichever layout is configured.
+_CLUSTER_DIRS = ("kafka-1", "kafka-2", "kafka-3")
 
 
 class InfraError(RuntimeError):
@@ -61,7 +63,14 @@ class Infra:
     def __init__(self, settings: Settings, say: Say = say_stderr) -> None:
         self.settings = settings
         self._say = say
-        self._components = {name: cls(settings) for name, cls in COMPONENT_TYPES.items()}
+        self._components: dict[str, Component] = {}
+        for name, cls in COMPONENT_TYPES.items():
+            if name == "kafka":
+                for node in settings.kafka_node_list():
+                    kafka = Kafka(settings, node)
+                    self._components[kafka.name] = kafka
+            else:
+                self._components[name] = cls(settings)
 
     @classmethod
     def for_profile(
@@ -75,13 +84,26 @@ class Infra:
 
     def components(self, names: Iterable[str] | None = None) -> list[Component]:
         wanted = list(names) if names else list(COMPONENTS)
-        unknown = [name for name in wanted if name not in self._components]
+        if "kafka" in wanted:
+            # In the cluster, `kafka` names its three nodes together.
+            wanted += self.settings.kafka_component_names()
+        unknown = [name for name in wanted if name not in self._components and name != "kafka"]
         if unknown:
-            raise InfraError(
-                f"unknown component(s) {', '.join(unknown)}; choose from {', '.join(COMPONENTS)}"
-            )
+            choices = ", ".join(dict.fromkeys([*COMPONENTS, *self._components]))
+            raise InfraError(f"unknown component(s) {', '.join(unknown)}; choose from {choices}")
         # Keep the canonical order whatever order the caller used, and drop duplicates.
-        return [self._components[name] for name in COMPONENTS if name in wanted]
+        return [component for name, component in self._components.items() if name in wanted]
+
+    def _dormant_kafka_pid_paths(self) -> list[Path]:
+        """Pid files of the Kafka nodes of the other layout (single node or cluster), which a
+        stop of the whole profile must not leave running."""
+        current = set(self.settings.kafka_component_names())
+        names = ["kafka", *_CLUSTER_DIRS]
+        return [
+            self.settings.component_dir(name) / f"{name}.pid"
+            for name in names
+            if name not in current
+        ]
 
     def _profile_lock(self) -> contextlib.AbstractContextManager[None]:
         return file_lock(
@@ -138,7 +160,7 @@ class Infra:
                     failures.append(
                         f"{component.name}: port(s) {', '.join(map(str, busy))} on {HOST} are "
                         "taken by a process that returns-infra did not start "
-                        f"(stop it, or choose other ports with {_PORT_ENV_HINT[component.name]})"
+                        f"(stop it, or choose other ports with {_port_hint(component.name)})"
                     )
                     continue
                 try:
@@ -194,6 +216,13 @@ class Infra:
                         stopped.append(component.name)
                 except ProcessError as exc:
                     failures.append(f"{component.name}: {exc}")
+            if names is None:
+                for pid_path in self._dormant_kafka_pid_paths():
+                    try:
+                        if stop(pid_path, Kafka.stop_timeout):
+                            stopped.append(pid_path.stem)
+                    except ProcessError as exc:
+                        failures.append(f"{pid_path.stem}: {exc}")
         if failures:
             raise InfraError("\n".join(failures))
         return stopped
@@ -240,8 +269,12 @@ class Infra:
         ports = self.settings.ports
         smtp = self._components["smtp"]
         assert isinstance(smtp, Smtp)
+        bootstrap = ",".join(f"{HOST}:{node.port}" for node in self.settings.kafka_node_list())
         return {
-            "KAFKA_BOOTSTRAP_SERVERS": f"{HOST}:{ports.kafka}",
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            # What the services create their topics with (settings of the service kit).
+            "KAFKA_REPLICATION_FACTOR": str(self.settings.kafka_replication_factor),
+            "KAFKA_MIN_INSYNC_REPLICAS": str(self.settings.kafka_min_insync_replicas),
             "MONGODB_URL": f"mongodb://{HOST}:{ports.mongo}/",
             "S3_ENDPOINT": f"http://{HOST}:{ports.s3}",
             "S3_ACCESS_KEY": self.settings.s3_access_key,
@@ -263,8 +296,9 @@ class Infra:
         self.stop()
         state = self.settings.state_dir
         with self._profile_lock():
-            for name in (*COMPONENTS, SERVICES_DIR):
+            for name in (*COMPONENTS, *_CLUSTER_DIRS, SERVICES_DIR):
                 _remove_tree(state / name)
+            (state / "kafka-cluster.id").unlink(missing_ok=True)
         (state / _LOCK_NAME).unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             state.rmdir()
@@ -281,6 +315,12 @@ class Infra:
         with contextlib.suppress(OSError):
             root.rmdir()
         self._say(f"removed the built servers in {root}")
+
+
+def _port_hint(name: str) -> str:
+    if name.startswith("kafka-"):
+        return f"{CLUSTER_PORT_BASE_ENV} (the cluster's six ports), or {KAFKA_NODES_ENV}=1"
+    return _PORT_ENV_HINT[name]
 
 
 def _remove_tree(path: Path) -> None:

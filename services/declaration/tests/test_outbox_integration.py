@@ -16,7 +16,7 @@ from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
 from returns_contracts import Message, ReturnSubmitted, Topics, examples, parse_message
-from returns_contracts.service_kit.kafka import ensure_topics
+from returns_contracts.service_kit.kafka import ensure_topics, server_list
 from returns_contracts.service_kit.testing import scratch_database
 from returns_declaration.adapters import repository as repository_module
 from returns_declaration.adapters.outbox import MARKERS, OutboxRelay, mark_pending
@@ -363,7 +363,7 @@ async def test_a_submit_whose_publish_never_happened_is_published_once_by_the_ne
     retried = await flow.service.submit(session, draft_id, "crash-test", "c")
     assert retried.record.declared.id == outcome.record.declared.id and not retried.created
 
-    broker = KafkaBroker(kafka_bootstrap_servers, enable_idempotence=True, acks="all")
+    broker = KafkaBroker(server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all")
     await broker.start()
     try:
         relay = OutboxRelay(
@@ -397,7 +397,7 @@ async def test_the_relay_sends_stored_events_as_stored_with_fields_it_does_not_k
     newer["payload"] = {**newer["payload"], "gift_note": {"text": "Für dich", "n": 1.5}}
     await returns.update_one({"_id": return_id}, {"$set": {"outbox": [newer]}})
 
-    broker = KafkaBroker(kafka_bootstrap_servers)
+    broker = KafkaBroker(server_list(kafka_bootstrap_servers))
     await broker.start()
     try:
         relay = OutboxRelay(
@@ -434,7 +434,7 @@ async def test_events_left_pending_before_markers_existed_are_still_published(
         "shop", MerchantSettings(name="Shop", customer_service_email="cs@shop.example"), "c"
     )
     await database[MARKERS].delete_many({})  # as an older version left it: the flag alone
-    broker = KafkaBroker(kafka_bootstrap_servers)
+    broker = KafkaBroker(server_list(kafka_bootstrap_servers))
     await broker.start()
     try:
         relay = OutboxRelay(
@@ -465,7 +465,7 @@ async def test_events_appended_while_relaying_stay_pending(
     flow = Flow(database)
     settings = MerchantSettings(name="Shop", customer_service_email="cs@shop.example")
     await flow.service.configure_merchant("shop", settings, "c")
-    broker = KafkaBroker(kafka_bootstrap_servers)
+    broker = KafkaBroker(server_list(kafka_bootstrap_servers))
     await broker.start()
     publish = broker.publish
     appended: list[int] = []
@@ -535,7 +535,7 @@ async def test_the_relay_reads_returns_and_merchants_by_id_only(
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         mongodb_url, tz_aware=True, event_listeners=[listener]
     )
-    broker = KafkaBroker(kafka_bootstrap_servers)
+    broker = KafkaBroker(server_list(kafka_bootstrap_servers))
     await broker.start()
     try:
         relay = OutboxRelay(
@@ -562,7 +562,7 @@ async def test_a_marker_whose_write_never_came_is_dropped_after_the_grace_period
     await flow.service.configure_merchant(
         "shop", MerchantSettings(name="Shop", customer_service_email="cs@shop.example"), "c"
     )
-    broker = KafkaBroker(kafka_bootstrap_servers)
+    broker = KafkaBroker(server_list(kafka_bootstrap_servers))
     await broker.start()
     try:
         relay = OutboxRelay(
@@ -600,7 +600,7 @@ async def test_an_event_written_after_its_marker_was_read_is_still_published(
     flow = Flow(database)
     settings = MerchantSettings(name="Shop", customer_service_email="cs@shop.example")
     await flow.service.configure_merchant("shop", settings, "c")
-    broker = KafkaBroker(kafka_bootstrap_servers)
+    broker = KafkaBroker(server_list(kafka_bootstrap_servers))
     await broker.start()
     try:
         relay = OutboxRelay(

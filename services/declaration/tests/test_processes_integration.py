@@ -23,7 +23,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from returns_contracts import Topics, examples
-from returns_contracts.service_kit.kafka import ensure_topics
+from returns_contracts.service_kit.kafka import ensure_topics, server_list
 from returns_declaration.adapters.outbox import MARKERS, OutboxRelay
 from returns_declaration.adapters.repository import OUTBOX_COLLECTIONS, DeclarationRepository
 from returns_declaration.domain.model import MerchantSettings, TimelineEntry
@@ -156,7 +156,7 @@ async def test_two_processes_recording_the_same_events_apply_each_once_and_relay
     changes = [change(index) for index in range(10)]
     topics = Topics(prefix=f"it-{uuid.uuid4().hex[:8]}")
     await ensure_topics(kafka_bootstrap_servers, topics)
-    broker = KafkaBroker(kafka_bootstrap_servers)
+    broker = KafkaBroker(server_list(kafka_bootstrap_servers))
     await broker.start()
     relays = [
         OutboxRelay(

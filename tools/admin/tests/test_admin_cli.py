@@ -25,7 +25,7 @@ from returns_admin.cli import main
 from returns_contracts import Message, ReturnSubmitted, Topics
 from returns_contracts.examples import merchant_updated, return_submitted
 from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER
-from returns_contracts.service_kit.kafka import ensure_topics, publish
+from returns_contracts.service_kit.kafka import ensure_topics, publish, server_list
 from returns_contracts.service_kit.settings import ServiceSettings
 from returns_infra.fixtures import RunningServices
 from returns_infra.testing import eventually
@@ -63,7 +63,7 @@ def admin(
 
 
 async def _publish(bootstrap: str, *messages: Message, topics: Topics | None = None) -> None:
-    broker = KafkaBroker(bootstrap, enable_idempotence=True, acks="all", logger=None)
+    broker = KafkaBroker(server_list(bootstrap), enable_idempotence=True, acks="all", logger=None)
     await broker.start()
     try:
         for message in messages:

@@ -13,6 +13,7 @@ from pymongo import AsyncMongoClient
 
 from returns_contracts.service_kit.access import PUBLIC
 from returns_contracts.service_kit.http import ReadinessCheck
+from returns_contracts.service_kit.kafka import server_list
 from returns_contracts.service_kit.settings import ServiceSettings
 
 MongoClient = AsyncMongoClient[dict[str, Any]]
@@ -21,7 +22,7 @@ MongoClient = AsyncMongoClient[dict[str, Any]]
 def new_broker(settings: ServiceSettings, service_name: str) -> KafkaBroker:
     """The service's one Kafka client: idempotent producer, every replica acknowledges."""
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        server_list(settings.kafka_bootstrap_servers),
         client_id=service_name,
         enable_idempotence=True,
         acks="all",

@@ -85,7 +85,12 @@ class ServiceProcess:
         /metrics and the AsyncAPI document are served."""
         settings = self.settings
         steps: list[Step] = [
-            lambda: ensure_topics(settings.kafka_bootstrap_servers, settings.topics)
+            lambda: ensure_topics(
+                settings.kafka_bootstrap_servers,
+                settings.topics,
+                settings.kafka_replication_factor,
+                settings.kafka_min_insync_replicas,
+            )
         ]
         steps.extend(prepare)
 

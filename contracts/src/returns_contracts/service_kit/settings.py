@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from returns_contracts.service_kit.kafka import Retry
+from returns_contracts.service_kit.kafka import Retry, min_insync_for
 from returns_contracts.topics import Topics
 
 
@@ -12,6 +13,11 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Replicas of every topic the service creates (and its DLQ): 1 on the single embedded
+    # broker, 3 on a cluster. min.insync.replicas defaults to one less (2 of 3): with acks=all,
+    # a write is acknowledged only once two brokers hold it, and one broker may die.
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_min_insync_replicas: int | None = Field(default=None, ge=1)
     topic_prefix: str = ""
     mongodb_url: str = "mongodb://127.0.0.1:27017/"
     log_level: str = "INFO"
@@ -43,6 +49,11 @@ class ServiceSettings(BaseSettings):
     # production, the same in every service.
     portal_token_secret: str = "demo-portal-token-secret-change-me"
     internal_api_token: str = "demo-internal-token-change-me"
+
+    @model_validator(mode="after")
+    def _replication_is_possible(self) -> ServiceSettings:
+        min_insync_for(self.kafka_replication_factor, self.kafka_min_insync_replicas)
+        return self
 
     def consumer_retry(self) -> Retry:
         """The retry policy of this service's consumers, from the settings above."""

@@ -14,12 +14,13 @@ from ..processes import ProcessSpec
 
 
 class Component(ABC):
-    name: ClassVar[str]
+    # Plain attributes, not ClassVars: a Kafka cluster node names itself per instance.
+    name: str
     version: ClassVar[str]
     # Folder in the cache; carries the version so an upgrade builds beside the old one.
     artifact: ClassVar[str]
     build_tools: ClassVar[tuple[str, ...]]
-    description: ClassVar[str]
+    description: str
     start_timeout: ClassVar[float] = 30.0
     stop_timeout: ClassVar[float] = 20.0
 

@@ -1,4 +1,5 @@
-"""Apache Kafka in KRaft mode, one node acting as broker and controller, from Maven Central jars."""
+"""Apache Kafka in KRaft mode from Maven Central jars: one node acting as broker and controller,
+or (opt-in, RETURNS_KAFKA_NODES=3) three such nodes forming one cluster with static voters."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import uuid
 from pathlib import Path
 
 from ..build import BuildContext, BuildError, Say, make_writable
-from ..config import HOST
-from ..health import kafka_metadata
+from ..config import HOST, KafkaNode, Settings
+from ..health import kafka_metadata, kafka_node_in_sync
 from ..processes import ProcessError, ProcessSpec
 from .base import Component
 
@@ -65,6 +66,10 @@ DEFAULT_JAVA_OPTS = (
     "-Xms32m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=64m "
     "-XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true"
 )
+# Three JVMs share the machine in the cluster: each gets a smaller ceiling.
+CLUSTER_JAVA_OPTS = DEFAULT_JAVA_OPTS.replace("-Xmx512m", "-Xmx384m")
+# The cluster's internal topic of group offsets, at full replication once the cluster is whole.
+OFFSETS_TOPIC = "__consumer_offsets"
 
 
 def _java() -> str:
@@ -101,6 +106,83 @@ def _new_cluster_id() -> str:
             return drawn
 
 
+def _cluster_id_path(settings: Settings) -> Path:
+    return settings.state_dir / "kafka-cluster.id"
+
+
+def cluster_id(settings: Settings) -> str:
+    """The one id every node of the profile's cluster is formatted with, drawn on first use."""
+    path = _cluster_id_path(settings)
+    try:
+        known = path.read_text().strip()
+    except FileNotFoundError:
+        known = ""
+    if known:
+        return known
+    path.parent.mkdir(parents=True, exist_ok=True)
+    drawn = _new_cluster_id()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(drawn + "\n")
+    tmp.replace(path)
+    return drawn
+
+
+def node_properties(settings: Settings, node: KafkaNode, data_dir: Path) -> str:
+    """The server.properties of one node: the single node, or one of the cluster's three."""
+    nodes = settings.kafka_node_list()
+    replicas = settings.kafka_replication_factor
+    min_isr = settings.kafka_min_insync_replicas
+    # Static voters rather than a dynamic (--standalone) quorum: the dynamic one records the
+    # controllers' addresses in the metadata log, which would break once a port override
+    # changes; the static list is read from this file on every start.
+    voters = ",".join(f"{peer.node_id}@{HOST}:{peer.controller_port}" for peer in nodes)
+    lines = [
+        "# Written by returns-infra on every start; edits are overwritten.",
+        "process.roles=broker,controller",
+        f"node.id={node.node_id}",
+        f"controller.quorum.voters={voters}",
+        f"listeners=PLAINTEXT://{HOST}:{node.port},CONTROLLER://{HOST}:{node.controller_port}",
+        f"advertised.listeners=PLAINTEXT://{HOST}:{node.port}",
+        "controller.listener.names=CONTROLLER",
+        "inter.broker.listener.name=PLAINTEXT",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        f"log.dirs={data_dir}",
+        "num.partitions=1",
+        # Topics created by anyone (auto-creation included) get the profile's replication; a
+        # single broker cannot hold the default three replicas of the internal topics.
+        f"default.replication.factor={replicas}",
+        f"min.insync.replicas={min_isr}",
+        f"offsets.topic.replication.factor={replicas}",
+        f"transaction.state.log.replication.factor={replicas}",
+        f"transaction.state.log.min.isr={min_isr}",
+        f"share.coordinator.state.topic.replication.factor={replicas}",
+        f"share.coordinator.state.topic.min.isr={min_isr}",
+        # 50 partitions each by default: the first consumer group would wait for 50
+        # partitions (and their index files, times three in the cluster) to be created.
+        "offsets.topic.num.partitions=1",
+        "transaction.state.log.num.partitions=1",
+        "share.coordinator.state.topic.num.partitions=1",
+        # Tests join consumer groups often; the default 3 s delay would slow every one.
+        "group.initial.rebalance.delay.ms=0",
+        "auto.create.topics.enable=true",
+        # The log cleaner (needed for the compacted __consumer_offsets topic) allocates
+        # its whole dedupe buffer up front: 128 MiB by default, half of an idle broker's
+        # memory. 16 MiB still indexes hundreds of thousands of keys per pass.
+        "log.cleaner.dedupe.buffer.size=16777216",
+        "num.network.threads=2",
+        "num.io.threads=2",
+    ]
+    if settings.clustered:
+        lines += [
+            # Kafka's default, stated because the no-loss promise rests on it: a replica that
+            # fell out of sync never becomes leader, so no acknowledged record is dropped.
+            "unclean.leader.election.enable=false",
+            # One fetcher thread per peer is plenty for a few dozen partitions on two cores.
+            "num.replica.fetchers=1",
+        ]
+    return "\n".join([*lines, ""])
+
+
 class Kafka(Component):
     name = "kafka"
     version = KAFKA_VERSION
@@ -109,6 +191,17 @@ class Kafka(Component):
     description = f"Apache Kafka {KAFKA_VERSION} (KRaft, broker+controller)"
     start_timeout = 120.0
     stop_timeout = 45.0
+
+    def __init__(self, settings: Settings, node: KafkaNode | None = None) -> None:
+        """Without ``node``, the single node of the default profile; with it, one cluster node."""
+        super().__init__(settings)
+        self.node = node if node is not None else settings.kafka_node_list()[0]
+        if settings.clustered:
+            self.name = f"kafka-{self.node.node_id}"
+            self.description = (
+                f"Apache Kafka {KAFKA_VERSION} (KRaft, node {self.node.node_id} of "
+                f"{settings.kafka_nodes}, broker+controller)"
+            )
 
     # -- build -------------------------------------------------------------------------------
 
@@ -161,54 +254,13 @@ class Kafka(Component):
         return [self.server_log]
 
     def ports(self) -> list[int]:
-        return [self.settings.ports.kafka, self.settings.ports.kafka_controller]
+        return [self.node.port, self.node.controller_port]
 
     def address(self) -> str:
-        return f"{HOST}:{self.settings.ports.kafka}"
+        return f"{HOST}:{self.node.port}"
 
     def _properties(self) -> str:
-        ports = self.settings.ports
-        # Static voters rather than a dynamic (--standalone) quorum: the dynamic one records the
-        # controller's address in the metadata log, which would break once a port override
-        # changes; the static list is read from this file on every start.
-        return "\n".join(
-            [
-                "# Written by returns-infra on every start; edits are overwritten.",
-                "process.roles=broker,controller",
-                "node.id=1",
-                f"controller.quorum.voters=1@{HOST}:{ports.kafka_controller}",
-                f"listeners=PLAINTEXT://{HOST}:{ports.kafka},"
-                f"CONTROLLER://{HOST}:{ports.kafka_controller}",
-                f"advertised.listeners=PLAINTEXT://{HOST}:{ports.kafka}",
-                "controller.listener.names=CONTROLLER",
-                "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-                f"log.dirs={self.data_dir}",
-                "num.partitions=1",
-                "default.replication.factor=1",
-                # A single broker cannot hold the default three replicas of internal topics.
-                "offsets.topic.replication.factor=1",
-                "transaction.state.log.replication.factor=1",
-                "transaction.state.log.min.isr=1",
-                "share.coordinator.state.topic.replication.factor=1",
-                "share.coordinator.state.topic.min.isr=1",
-                # 50 partitions each by default: the first consumer group would wait for 50
-                # partitions (and their index files) to be created on a one-node broker.
-                "offsets.topic.num.partitions=1",
-                "transaction.state.log.num.partitions=1",
-                "share.coordinator.state.topic.num.partitions=1",
-                # Tests join consumer groups often; the default 3 s delay would slow every one.
-                "group.initial.rebalance.delay.ms=0",
-                "auto.create.topics.enable=true",
-                # The log cleaner (needed for the compacted __consumer_offsets topic) allocates
-                # its whole dedupe buffer up front: 128 MiB by default, half of an idle broker's
-                # memory. 16 MiB still indexes hundreds of thousands of keys per pass.
-                "log.cleaner.dedupe.buffer.size=16777216",
-                "num.network.threads=2",
-                "num.io.threads=2",
-                "",
-            ]
-        )
+        return node_properties(self.settings, self.node, self.data_dir)
 
     def _log4j2(self) -> str:
         log = self.server_log
@@ -253,7 +305,7 @@ class Kafka(Component):
         (self.state_dir / "log4j2.properties").write_text(self._log4j2())
         if (self.data_dir / "meta.properties").is_file():
             return
-        say(f"[kafka] formatting KRaft storage in {self.data_dir}")
+        say(f"[{self.name}] formatting KRaft storage in {self.data_dir}")
         command = [
             _java(),
             "-Xmx256m",
@@ -266,7 +318,7 @@ class Kafka(Component):
             "--config",
             str(self.state_dir / "server.properties"),
             "--cluster-id",
-            _new_cluster_id(),
+            cluster_id(self.settings) if self.settings.clustered else _new_cluster_id(),
             "--ignore-formatted",
         ]
         with self.log_path.open("a") as log:
@@ -276,10 +328,11 @@ class Kafka(Component):
                 command, stdout=log, stderr=subprocess.STDOUT, check=False, timeout=120
             )
         if result.returncode != 0:
-            raise ProcessError(f"kafka: formatting the storage failed; see {self.log_path}")
+            raise ProcessError(f"{self.name}: formatting the storage failed; see {self.log_path}")
 
     def process_spec(self) -> ProcessSpec:
-        opts = os.environ.get("RETURNS_KAFKA_JAVA_OPTS") or DEFAULT_JAVA_OPTS
+        default = CLUSTER_JAVA_OPTS if self.settings.clustered else DEFAULT_JAVA_OPTS
+        opts = os.environ.get("RETURNS_KAFKA_JAVA_OPTS") or default
         command = [
             _java(),
             *shlex.split(opts),
@@ -296,4 +349,16 @@ class Kafka(Component):
         return self._spec(command)
 
     def healthy(self, timeout: float = 3.0) -> bool:
-        return kafka_metadata(self.address(), timeout)
+        if not self.settings.clustered:
+            return kafka_metadata(self.address(), timeout)
+        # A cluster node is healthy once its broker answers and is registered, the group-offsets
+        # topic exists with a replica on every node (it cannot be created before all three
+        # brokers are registered), and this node is in sync on it: a restarted node only
+        # counts once it has caught up. The other nodes stay healthy while one is down.
+        return kafka_node_in_sync(
+            self.address(),
+            self.node.node_id,
+            self.settings.kafka_replication_factor,
+            OFFSETS_TOPIC,
+            timeout,
+        )

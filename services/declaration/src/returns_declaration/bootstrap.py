@@ -106,7 +106,13 @@ class Runtime:
     _reconciling: asyncio.Task[None] | None = field(default=None, init=False)
 
     async def start(self) -> None:
-        await ensure_topics(self.settings.kafka_bootstrap_servers, self.settings.topics)
+        settings = self.settings
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            settings.topics,
+            settings.kafka_replication_factor,
+            settings.kafka_min_insync_replicas,
+        )
         await self.repository.create_indexes()
         await self.limiter.create_indexes()
         await self.relay.mark_unmarked_pending()

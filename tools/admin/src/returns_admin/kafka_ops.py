@@ -24,7 +24,7 @@ from returns_contracts import (
     Message,
     parse_message,
 )
-from returns_contracts.service_kit.kafka import HEADER_SOURCE_TOPIC, publish
+from returns_contracts.service_kit.kafka import HEADER_SOURCE_TOPIC, publish, server_list
 from returns_contracts.topics import DLQ_SUFFIX, Topics
 
 PRODUCER = "returns-admin"
@@ -103,7 +103,7 @@ class Kafka:
         answers = self.topics.label_generated, self.topics.label_rejected
         consumer = self._consumer()
         broker = KafkaBroker(
-            self.bootstrap_servers,
+            server_list(self.bootstrap_servers),
             client_id=PRODUCER,
             enable_idempotence=True,
             acks="all",

@@ -38,6 +38,7 @@ class Target:
     topic_prefix: str = ""
     declaration_database: str = "declaration"
     admin_token: str = "demo-admin-token-change-me"
+    kafka_replication_factor: int = 1
 
     def __post_init__(self) -> None:
         for url in (self.declaration_url, self.media_url):
@@ -227,7 +228,10 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                     limits_of,
                 ),
                 "kafka": lambda: raw.kafka_limits(
-                    target.kafka_bootstrap_servers, message_size, limits_of
+                    target.kafka_bootstrap_servers,
+                    message_size,
+                    limits_of,
+                    target.kafka_replication_factor,
                 ),
                 "http": lambda: raw.http_limits(http, target.declaration_url, limits_of),
             }

@@ -19,11 +19,13 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from returns_bench.stats import rate, summary
+from returns_contracts.service_kit.kafka import new_topics
+from returns_contracts.topics import TopicSpec
 from returns_declaration.adapters.repository import RETURNS
 
 SCRATCH_DATABASE = "returns_bench_raw"
@@ -129,13 +131,16 @@ async def store_limits(
             await client.close()
 
 
-async def kafka_limits(bootstrap_servers: str, message_size: int, limits: Limits) -> dict[str, Any]:
-    """Produce (idempotent, acks=all, as the relay does) then consume `message_size` bytes."""
+async def kafka_limits(
+    bootstrap_servers: str, message_size: int, limits: Limits, replication_factor: int = 1
+) -> dict[str, Any]:
+    """Produce (idempotent, acks=all, as the relay does) then consume `message_size` bytes, on
+    a topic replicated as the services' are (`replication_factor`, min ISR from the service kit)."""
     topic = f"bench.raw-{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
+        await admin.create_topics(new_topics([TopicSpec(topic, partitions=3)], replication_factor))
         payload = random.Random(5).randbytes(message_size)
         report: dict[str, Any] = {"message_bytes": message_size}
         producer = AIOKafkaProducer(
