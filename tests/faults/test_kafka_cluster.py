@@ -239,7 +239,7 @@ async def test_killing_one_broker_under_load_loses_no_acknowledged_record(
         figures["reading_resumed_s"] = time.monotonic() - killed_at
 
         restarted_at = time.monotonic()
-        await asyncio.to_thread(kafka_cluster.infra.start, [f"kafka-{victim}"])
+        await asyncio.to_thread(kafka_cluster.start, [f"kafka-{victim}"])
         figures["restart_healthy_s"] = time.monotonic() - restarted_at
         after_restart = len(load.acked)
         await _eventually(
@@ -331,7 +331,7 @@ async def _leader_lost_while_followers_lag(
         acknowledged = True
     except Exception:
         acknowledged = False
-    await asyncio.to_thread(cluster.infra.start, [f"kafka-{leader}"])
+    await asyncio.to_thread(cluster.start, [f"kafka-{leader}"])
 
     async def healed() -> bool:
         return all(len(p["isr"]) == REPLICAS for p in await _partitions(bootstrap, topic))
@@ -439,7 +439,7 @@ async def test_returns_submitted_while_a_broker_is_killed_all_reach_their_consum
                 await killed.wait()
                 await two_thirds_done.wait()
                 began = time.monotonic()
-                await asyncio.to_thread(kafka_cluster.infra.start, [f"kafka-{victim}"])
+                await asyncio.to_thread(kafka_cluster.start, [f"kafka-{victim}"])
                 figures["restart_healthy_s"] = time.monotonic() - began
 
             await asyncio.gather(restart(), *(journeys() for _ in range(CONCURRENCY)))
