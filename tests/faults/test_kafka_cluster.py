@@ -82,11 +82,24 @@ async def _admin_client(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
         await admin.close()
 
 
-async def _partitions(bootstrap: str, topic: str) -> list[dict[str, Any]]:
+async def _admin_describe(bootstrap: str, topics: list[str]) -> list[Any]:
     async with _admin_client(bootstrap) as admin:
-        [described] = await admin.describe_topics([topic])
-        partitions: list[dict[str, Any]] = described["partitions"]
-        return partitions
+        described: list[Any] = await admin.describe_topics(topics)
+        return described
+
+
+async def _partitions(bootstrap: str, topic: str) -> list[dict[str, Any]]:
+    """The partitions of `topic`, once the broker asked knows them (a new topic reaches each
+    broker's metadata a moment after its creation)."""
+    found: list[dict[str, Any]] = []
+
+    async def known() -> bool:
+        [described] = await _admin_describe(bootstrap, [topic])
+        found[:] = [] if described["error_code"] else described["partitions"]
+        return bool(found)
+
+    await _eventually(known, f"topic {topic} in the brokers' metadata")
+    return found
 
 
 async def _eventually(
@@ -167,8 +180,19 @@ async def test_the_services_topics_get_three_replicas_and_two_in_sync_on_the_clu
     )
 
     names = [spec.name for spec in topics.specs()]
+    described: list[Any] = []
+
+    async def known_everywhere() -> bool:
+        # A broker learns of a new topic from the controller a moment after it is created.
+        described[:] = [
+            entry
+            for entry in await _admin_describe(bootstrap, names)
+            if not entry["error_code"] and entry["partitions"]
+        ]
+        return len(described) == len(names)
+
+    await _eventually(known_everywhere, "the new topics in the brokers' metadata")
     async with _admin_client(bootstrap) as admin:
-        described = await admin.describe_topics(names)
         responses = await admin.describe_configs(
             [ConfigResource(ConfigResourceType.TOPIC, name, None) for name in names]
         )
@@ -239,7 +263,7 @@ async def test_killing_one_broker_under_load_loses_no_acknowledged_record(
         figures["reading_resumed_s"] = time.monotonic() - killed_at
 
         restarted_at = time.monotonic()
-        await asyncio.to_thread(kafka_cluster.infra.start, [f"kafka-{victim}"])
+        await asyncio.to_thread(kafka_cluster.start, [f"kafka-{victim}"])
         figures["restart_healthy_s"] = time.monotonic() - restarted_at
         after_restart = len(load.acked)
         await _eventually(
@@ -331,7 +355,7 @@ async def _leader_lost_while_followers_lag(
         acknowledged = True
     except Exception:
         acknowledged = False
-    await asyncio.to_thread(cluster.infra.start, [f"kafka-{leader}"])
+    await asyncio.to_thread(cluster.start, [f"kafka-{leader}"])
 
     async def healed() -> bool:
         return all(len(p["isr"]) == REPLICAS for p in await _partitions(bootstrap, topic))
@@ -439,7 +463,7 @@ async def test_returns_submitted_while_a_broker_is_killed_all_reach_their_consum
                 await killed.wait()
                 await two_thirds_done.wait()
                 began = time.monotonic()
-                await asyncio.to_thread(kafka_cluster.infra.start, [f"kafka-{victim}"])
+                await asyncio.to_thread(kafka_cluster.start, [f"kafka-{victim}"])
                 figures["restart_healthy_s"] = time.monotonic() - began
 
             await asyncio.gather(restart(), *(journeys() for _ in range(CONCURRENCY)))

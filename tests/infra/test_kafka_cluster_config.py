@@ -3,13 +3,16 @@ properties, ports, shared cluster id, and what `returns-infra env` hands the ser
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from returns_infra import cli
+from returns_infra import cli, fixtures
 from returns_infra.components import kafka
 from returns_infra.config import ConfigError, KafkaNode, Settings
+from returns_infra.fixtures import KafkaCluster
 from returns_infra.infra import Infra, InfraError
 
 
@@ -182,3 +185,32 @@ def test_the_cli_option_asks_for_the_cluster(
     lines = capsys.readouterr().out.splitlines()
     assert "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:33294,127.0.0.1:33296,127.0.0.1:33298" in lines
     assert "KAFKA_REPLICATION_FACTOR=3" in lines
+
+
+class _FlakyPortsInfra(Infra):
+    """Fails its first start as when a client connection held a node's port for a moment."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.starts: list[list[str]] = []
+
+    def start(self, names: Iterable[str] | None = None, timeout: float | None = None) -> list[Any]:
+        self.starts.append(list(names or []))
+        if len(self.starts) == 1:
+            raise InfraError("kafka-2: port(s) 19096 on 127.0.0.1 are taken by a process ...")
+        return []
+
+
+def test_the_cluster_fixture_starts_again_when_a_port_was_busy_for_a_moment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The wait for free ports before each attempt passes at once.
+    monkeypatch.setattr(fixtures, "port_is_free", lambda host, port: True)
+    infra = _FlakyPortsInfra(_cluster(tmp_path, RETURNS_KAFKA_CLUSTER_PORT_BASE="33294"))
+    cluster = KafkaCluster(infra, "unused", {})
+
+    cluster.start(["kafka-2"])
+
+    assert infra.starts == [["kafka-2"], ["kafka-2"]]
+    with pytest.raises(InfraError, match="taken by a process"):
+        KafkaCluster(_FlakyPortsInfra(infra.settings), "unused", {}).start(attempts=1)

@@ -11,17 +11,17 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-from returns_infra.config import KAFKA_NODES_ENV, Settings
+from returns_infra.config import HOST, KAFKA_NODES_ENV, Settings
+from returns_infra.health import port_is_free
+from returns_infra.infra import Infra, InfraError
 from returns_infra.services import start_services, stop_services
-
-if TYPE_CHECKING:
-    from returns_infra.infra import Infra
 
 
 @dataclass(frozen=True)
@@ -87,21 +87,45 @@ class KafkaCluster:
     def node_names(self) -> list[str]:
         return self.infra.settings.kafka_component_names()
 
+    def start(self, names: list[str] | None = None, attempts: int = 3) -> None:
+        """Start the named nodes (all by default) and wait until healthy; again when one of
+        their ports was busy. Ports above 32767 lie in Linux's ephemeral range, where any
+        client connection on the machine may hold one for a moment (seen: a connection from
+        127.0.0.1:33294 to another run's broker as the cluster started)."""
+        wanted = names or self.node_names()
+        ports = [port for node in self.infra.components(wanted) for port in node.ports()]
+        for attempt in range(1, attempts + 1):
+            _wait_for_free_ports(ports)
+            try:
+                self.infra.start(wanted)
+                return
+            except InfraError as error:
+                busy = "taken by a process" in str(error) or "Address already in use" in str(error)
+                if attempt == attempts or not busy:
+                    raise
+
+
+def _wait_for_free_ports(ports: list[int], within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    while not all(port_is_free(HOST, port) for port in ports):
+        if time.monotonic() > deadline:
+            return  # the next attempt reports which
+        time.sleep(0.5)
+
 
 @pytest.fixture(scope="session")
 def kafka_cluster() -> Iterator[KafkaCluster]:
     """The opt-in three-node cluster (RETURNS_KAFKA_NODES=3) of the test profile, on its own
     ports beside the single node; started here unless it already runs, and then stopped."""
-    from returns_infra import Infra
-
     infra = Infra.for_profile("test", {**os.environ, KAFKA_NODES_ENV: "3"})
     names = infra.settings.kafka_component_names()
     started = not all(status.healthy for status in infra.status(names))
-    if started:
-        infra.start(names)
     env = infra.env()
+    cluster = KafkaCluster(infra, env["KAFKA_BOOTSTRAP_SERVERS"], env)
     try:
-        yield KafkaCluster(infra, env["KAFKA_BOOTSTRAP_SERVERS"], env)
+        if started:
+            cluster.start()
+        yield cluster
     finally:
         if started:
             infra.stop(names)
