@@ -36,8 +36,8 @@ from returns_declaration.domain.model import (
     TimelineEntry,
 )
 from returns_declaration.domain.rules import DeclarationRejected
+from returns_declaration.service.portal import DraftView, PortalOrder, Submission
 from returns_declaration.service.ports import Photo, ReturnRecord
-from returns_declaration.service.use_cases import DraftView, PortalOrder, Submission
 from returns_declaration.service.users import MAX_PASSWORD
 
 
