@@ -68,7 +68,9 @@ async def setup() -> Setup:
     view = await harness.service.portal.create_draft(session, [RequestedQuantity("1", 1)])
     await harness.service.portal.choose_reason(session, view.draft.id, "1", "damaged")
     uploader = FakeUploader(harness)
-    return Setup(harness, uploader, DraftPhotos(harness.service.portal, uploader), session, view.draft.id)
+    return Setup(
+        harness, uploader, DraftPhotos(harness.service.portal, uploader), session, view.draft.id
+    )
 
 
 def photo(name: str) -> PhotoFile:

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from returns_contracts.service_kit.clock import Clock, utc_now_millis
 from returns_contracts.signing import InvalidToken, issue_draft_token
-from returns_declaration.domain import rules
+from returns_declaration.domain import rules, views
 from returns_declaration.domain.model import (
     Draft,
     Locale,
@@ -23,6 +23,7 @@ from returns_declaration.domain.model import (
 )
 from returns_declaration.domain.reservations import PendingReservation
 from returns_declaration.domain.rules import DeclarationRejected, RequestedQuantity
+from returns_declaration.domain.views import DraftProgress, NextStep, OrderOffer
 from returns_declaration.service.errors import (
     IdempotencyKeyReused,
     NotFound,
@@ -67,10 +68,13 @@ class OpenedSession:
 
 @dataclass(frozen=True)
 class PortalOrder:
+    """The order at step 1: `offer` says which lines can be selected and why not (R3)."""
+
     merchant: Merchant
     order: Order
     returnable: dict[str, int]
     window_open: bool
+    offer: OrderOffer
 
 
 @dataclass(frozen=True)
@@ -80,12 +84,19 @@ class DraftView:
     draft: Draft
     photos: dict[str, Photo]
     draft_token: str
+    progress: DraftProgress
+    """What each line still misses, whether the draft is defective and ready (R4-R8)."""
 
 
 @dataclass(frozen=True)
 class Submission:
     record: ReturnRecord
     created: bool
+
+    @property
+    def next_step(self) -> NextStep:
+        """What the confirmation says comes next (R9, R10)."""
+        return views.next_step(self.record.declared)
 
 
 def _new_id() -> str:
@@ -184,12 +195,9 @@ class Portal:
     async def portal_order(self, session: PortalSession) -> PortalOrder:
         merchant = await self.merchant(session.merchant_id)
         stored = await self._order(session)
-        return PortalOrder(
-            merchant=merchant,
-            order=stored.order,
-            returnable=rules.returnable_quantities(stored.order, stored.reservations),
-            window_open=rules.window_open(merchant, stored.order, self.clock().date()),
-        )
+        returnable = rules.returnable_quantities(stored.order, stored.reservations)
+        offer = views.offer(merchant, stored.order, returnable, self.clock().date())
+        return PortalOrder(merchant, stored.order, returnable, offer.window_open, offer)
 
     async def create_draft(
         self, session: PortalSession, lines: Sequence[RequestedQuantity]
@@ -214,7 +222,9 @@ class Portal:
         self, merchant: Merchant, order: Order, draft: Draft, photos: dict[str, Photo]
     ) -> DraftView:
         token = issue_draft_token(self.portal_token_secret, merchant.id, draft.id, draft.expires_at)
-        return DraftView(merchant, order, draft, photos, token)
+        return DraftView(
+            merchant, order, draft, photos, token, views.progress(merchant, order, draft)
+        )
 
     async def _draft(self, session: PortalSession, draft_id: str) -> tuple[Merchant, Order, Draft]:
         merchant, stored, draft = await self._draft_of_order(session, draft_id, False)
