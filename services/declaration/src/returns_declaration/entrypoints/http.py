@@ -24,6 +24,8 @@ from returns_contracts.service_kit.bounds import (
 )
 from returns_contracts.service_kit.errors import (
     ErrorBody,
+    FieldProblem,
+    error_body,
     error_response,
     validation_error_response,
 )
@@ -69,7 +71,6 @@ from returns_declaration.entrypoints.schemas import (
     SubmissionAnswer,
     UserAnswer,
     UserBody,
-    rejection_body,
 )
 from returns_declaration.service.errors import (
     IdempotencyKeyReused,
@@ -99,6 +100,14 @@ ResourceId = Annotated[str, Path(pattern=ID_PATTERN, description="A return, draf
 LineId = Annotated[str, Path(pattern=LINE_ID_PATTERN)]
 UserEmail = Annotated[str, Path(pattern=r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$", max_length=EMAIL_MAX)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def rejection_body(error: DeclarationRejected, code: str = "rule_broken") -> dict[str, Any]:
+    fields = [
+        FieldProblem(field=item.field, code=item.code, message=item.message)
+        for item in error.errors
+    ]
+    return error_body(code, " ".join(field.message for field in fields), fields)
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -18,7 +18,6 @@ from returns_contracts.service_kit.bounds import (
     OptionalName,
     WholeNumber,
 )
-from returns_contracts.service_kit.errors import FieldProblem, error_body
 from returns_declaration.domain.model import (
     LINE_ID_PATTERN,
     LINE_QUANTITY_MAX,
@@ -34,19 +33,10 @@ from returns_declaration.domain.model import (
     ReturnType,
     TimelineEntry,
 )
-from returns_declaration.domain.rules import DeclarationRejected
 from returns_declaration.domain.views import NextStepKind
 from returns_declaration.service.portal import DraftView, PortalOrder, Submission
 from returns_declaration.service.ports import Photo, ReturnRecord
 from returns_declaration.service.users import MAX_PASSWORD
-
-
-def rejection_body(error: DeclarationRejected, code: str = "rule_broken") -> dict[str, Any]:
-    fields = [
-        FieldProblem(field=item.field, code=item.code, message=item.message)
-        for item in error.errors
-    ]
-    return error_body(code, " ".join(field.message for field in fields), fields)
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
