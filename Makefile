@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy tools/admin tools/bench
-SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests tests tools/admin/src tools/admin/tests tools/bench/src tools/bench/tests
+SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests services/*/scripts tests tools/admin/src tools/admin/tests tools/bench/src tools/bench/tests
 
 .PHONY: venv build run test test-faults fuzz lint stop clean schemas docs status bench bench-media chromium
 
@@ -66,7 +66,7 @@ bench: build
 
 ## bench-media: time for media to accept a 4 MB, 12-megapixel photo (median, worst of 20), RSS
 bench-media: build
-	@$(BIN)/python services/media/bench/upload_bench.py
+	@$(BIN)/python services/media/scripts/upload_bench.py
 
 lint: venv
 	@$(BIN)/ruff check .

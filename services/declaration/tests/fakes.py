@@ -10,14 +10,13 @@ from returns_contracts import Message
 from returns_declaration.domain.model import Draft, Merchant, Order, Reservations, Return
 from returns_declaration.domain.reservations import PendingReservation
 from returns_declaration.domain.rules import fits_in_order
+from returns_declaration.service.errors import PhotoCatalogUnavailable, RevisionConflict
 from returns_declaration.service.ports import (
     ApiKey,
     Photo,
-    PhotoCatalogUnavailable,
     ReturnFilter,
     ReturnPage,
     ReturnRecord,
-    RevisionConflict,
     StoredOrder,
     TimelineChange,
 )

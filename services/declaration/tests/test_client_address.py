@@ -64,13 +64,13 @@ async def behind_proxy() -> AsyncIterator[Portal]:
         failures_per_client=FAILURES_PER_CLIENT,
         trust_forwarded_for=True,
     )
-    service = container.service
+    service = container
     shop = merchant()
     settings = MerchantSettings.model_validate(
         shop.model_dump(include=set(MerchantSettings.model_fields))
     )
-    await service.configure_merchant("shop", settings, "c")
-    await service.save_order(order())
+    await service.merchants.configure_merchant("shop", settings, "c")
+    await service.merchants.save_order(order())
     # Every request comes from the proxy's own address.
     transport = httpx.ASGITransport(app=app, client=("10.0.0.2", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://portal") as client:

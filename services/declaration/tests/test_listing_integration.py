@@ -17,12 +17,12 @@ from returns_declaration.adapters.repository import (
     RETURNS,
     RETURNS_BY_MERCHANT,
     DeclarationRepository,
-    InvalidCursor,
 )
 from returns_declaration.domain.model import (
     Return,
     TimelineEntry,
 )
+from returns_declaration.service.errors import InvalidCursor
 from returns_declaration.service.ports import ReturnFilter, TimelineChange
 
 from .builders import NOW, returned

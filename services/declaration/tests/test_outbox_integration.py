@@ -34,7 +34,7 @@ from returns_declaration.service.ports import (
     TimelineChange,
 )
 from returns_declaration.service.sessions import PortalSession
-from returns_declaration.service.use_cases import DeclarationService
+from returns_declaration.service.use_cases import build_use_cases
 from returns_infra.kafka_probe import records_up_to_now
 
 from .builders import NOW, merchant, order
@@ -66,7 +66,7 @@ class Flow:
         self.repository = DeclarationRepository(database, merchant_cache_seconds)
         self.photos = FakePhotoCatalog()
         # Real clock: drafts and windows are checked against today's date.
-        self.service = DeclarationService(
+        self.service = build_use_cases(
             self.repository,
             self.photos,
             InMemoryRateLimiter(),
@@ -80,21 +80,23 @@ class Flow:
         settings = MerchantSettings.model_validate(
             shop.model_dump(include=set(MerchantSettings.model_fields))
         )
-        await self.service.configure_merchant("shop", settings, "c")
+        await self.service.merchants.configure_merchant("shop", settings, "c")
         for reason in shop.reasons:
-            await self.service.put_reason("shop", reason, "c")
+            await self.service.merchants.put_reason("shop", reason, "c")
         the_order = order(ordered_on=date.today() - timedelta(days=2))
         line = the_order.lines[1].model_copy(update={"quantity": quantity_of_line_2})
-        await self.service.save_order(
+        await self.service.merchants.save_order(
             the_order.model_copy(update={"lines": (the_order.lines[0], line)})
         )
-        opened = await self.service.open_session("shop", "A-1", "ana@example.com", "127.0.0.1")
+        opened = await self.service.portal.open_session(
+            "shop", "A-1", "ana@example.com", "127.0.0.1"
+        )
         return opened.session
 
     async def classic_draft(self, session: PortalSession, quantity: int = 1) -> str:
-        view = await self.service.create_draft(session, [RequestedQuantity("2", quantity)])
-        await self.service.choose_reason(session, view.draft.id, "2", "too_big")
-        await self.service.choose_return_type(session, view.draft.id, "2", "refund")
+        view = await self.service.portal.create_draft(session, [RequestedQuantity("2", quantity)])
+        await self.service.portal.choose_reason(session, view.draft.id, "2", "too_big")
+        await self.service.portal.choose_return_type(session, view.draft.id, "2", "refund")
         return view.draft.id
 
 
@@ -170,7 +172,7 @@ async def test_concurrent_submits_of_two_drafts_for_the_last_item_make_one_retur
     session = await flow.shop()
     drafts = [await flow.classic_draft(session) for _ in range(2)]
     outcomes = await asyncio.gather(
-        *(flow.service.submit(session, draft_id, None, "c") for draft_id in drafts),
+        *(flow.service.portal.submit(session, draft_id, None, "c") for draft_id in drafts),
         return_exceptions=True,
     )
     submitted = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
@@ -187,7 +189,7 @@ async def test_a_double_click_submitting_one_draft_twice_at_once_makes_one_retur
     session = await flow.shop()
     draft_id = await flow.classic_draft(session)
     outcomes = await asyncio.gather(
-        *(flow.service.submit(session, draft_id, None, "c") for _ in range(3))
+        *(flow.service.portal.submit(session, draft_id, None, "c") for _ in range(3))
     )
     assert sorted(outcome.created for outcome in outcomes) == [False, False, True]
     assert {outcome.record.declared.id for outcome in outcomes} == {draft_id}
@@ -202,12 +204,12 @@ async def test_a_double_click_submitting_one_draft_twice_at_once_makes_one_retur
 async def test_two_steps_sent_at_once_on_one_draft_both_stay(database: Database) -> None:
     flow = Flow(database)
     session = await flow.shop()
-    view = await flow.service.create_draft(
+    view = await flow.service.portal.create_draft(
         session, [RequestedQuantity("1", 1), RequestedQuantity("2", 1)]
     )
     await asyncio.gather(
-        flow.service.choose_reason(session, view.draft.id, "1", "damaged"),
-        flow.service.choose_reason(session, view.draft.id, "2", "too_big"),
+        flow.service.portal.choose_reason(session, view.draft.id, "1", "damaged"),
+        flow.service.portal.choose_reason(session, view.draft.id, "2", "too_big"),
     )
     draft = await flow.repository.get_draft("shop", view.draft.id)
     assert draft is not None
@@ -220,19 +222,21 @@ async def test_the_return_record_round_trips_and_stays_with_its_merchant(
 ) -> None:
     flow = Flow(database)
     session = await flow.shop()
-    outcome = await flow.service.submit(session, await flow.classic_draft(session), "k", "c")
+    outcome = await flow.service.portal.submit(session, await flow.classic_draft(session), "k", "c")
     return_id = outcome.record.declared.id
     stored = await flow.repository.get_return("shop", return_id)
     assert stored == outcome.record
     assert await flow.repository.get_return("other", return_id) is None
-    again = await flow.service.submit(session, return_id, "k", "c")
+    again = await flow.service.portal.submit(session, return_id, "k", "c")
     assert again.record == outcome.record and not again.created
 
 
 async def test_timeline_changes_apply_once_per_event(database: Database) -> None:
     flow = Flow(database)
     session = await flow.shop()
-    outcome = await flow.service.submit(session, await flow.classic_draft(session), None, "c")
+    outcome = await flow.service.portal.submit(
+        session, await flow.classic_draft(session), None, "c"
+    )
     return_id = outcome.record.declared.id
     # After the submission (on the real clock): the timeline reads in time order (R14).
     generated_at = outcome.record.timeline[0].at + timedelta(seconds=1)
@@ -260,7 +264,7 @@ async def test_the_list_filters_and_pages(database: Database) -> None:
     session = await flow.shop(quantity_of_line_2=5)
     ids = [
         (
-            await flow.service.submit(session, await flow.classic_draft(session), None, "c")
+            await flow.service.portal.submit(session, await flow.classic_draft(session), None, "c")
         ).record.declared.id
         for _ in range(5)
     ]
@@ -358,9 +362,9 @@ async def test_a_submit_whose_publish_never_happened_is_published_once_by_the_ne
     flow = Flow(database)
     session = await flow.shop()
     draft_id = await flow.classic_draft(session)
-    outcome = await flow.service.submit(session, draft_id, "crash-test", "c")
+    outcome = await flow.service.portal.submit(session, draft_id, "crash-test", "c")
     # The client retries after the crash: same draft and key, same return, no second event.
-    retried = await flow.service.submit(session, draft_id, "crash-test", "c")
+    retried = await flow.service.portal.submit(session, draft_id, "crash-test", "c")
     assert retried.record.declared.id == outcome.record.declared.id and not retried.created
 
     broker = KafkaBroker(server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all")
@@ -387,7 +391,7 @@ async def test_the_relay_sends_stored_events_as_stored_with_fields_it_does_not_k
     flow = Flow(database)
     session = await flow.shop()
     draft_id = await flow.classic_draft(session)
-    outcome = await flow.service.submit(session, draft_id, "newer-field", "c")
+    outcome = await flow.service.portal.submit(session, draft_id, "newer-field", "c")
     return_id = outcome.record.declared.id
     returns = database["returns"]
     document = await returns.find_one({"_id": return_id})
@@ -430,7 +434,7 @@ async def test_events_left_pending_before_markers_existed_are_still_published(
 ) -> None:
     """A store upgraded from the version that flagged pending documents without markers."""
     flow = Flow(database)
-    await flow.service.configure_merchant(
+    await flow.service.merchants.configure_merchant(
         "shop", MerchantSettings(name="Shop", customer_service_email="cs@shop.example"), "c"
     )
     await database[MARKERS].delete_many({})  # as an older version left it: the flag alone
@@ -464,7 +468,7 @@ async def test_events_appended_while_relaying_stay_pending(
     """
     flow = Flow(database)
     settings = MerchantSettings(name="Shop", customer_service_email="cs@shop.example")
-    await flow.service.configure_merchant("shop", settings, "c")
+    await flow.service.merchants.configure_merchant("shop", settings, "c")
     broker = KafkaBroker(server_list(kafka_bootstrap_servers))
     await broker.start()
     publish = broker.publish
@@ -473,7 +477,7 @@ async def test_events_appended_while_relaying_stay_pending(
     async def publish_while_appending(*args: Any, **kwargs: Any) -> Any:
         sent = await publish(*args, **kwargs)
         if not appended:  # the relay has read the document and awaits the broker
-            await flow.service.configure_merchant("shop", settings, "c")
+            await flow.service.merchants.configure_merchant("shop", settings, "c")
             appended.append(1)
         return sent
 
@@ -530,7 +534,7 @@ async def test_the_relay_reads_returns_and_merchants_by_id_only(
     """On FerretDB any other filter is a scan of every return ever stored."""
     flow = Flow(database)
     session = await flow.shop()
-    outcome = await flow.service.submit(session, await flow.classic_draft(session), "k", "c")
+    outcome = await flow.service.portal.submit(session, await flow.classic_draft(session), "k", "c")
     listener = _FindsOnDocuments()
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         mongodb_url, tz_aware=True, event_listeners=[listener]
@@ -559,7 +563,7 @@ async def test_a_marker_whose_write_never_came_is_dropped_after_the_grace_period
 ) -> None:
     """A crash between the marker and the document write: nothing to send, nothing lost."""
     flow = Flow(database)
-    await flow.service.configure_merchant(
+    await flow.service.merchants.configure_merchant(
         "shop", MerchantSettings(name="Shop", customer_service_email="cs@shop.example"), "c"
     )
     broker = KafkaBroker(server_list(kafka_bootstrap_servers))
@@ -599,7 +603,7 @@ async def test_an_event_written_after_its_marker_was_read_is_still_published(
     """Marker first, then the document: a relay pass between the two must keep the marker."""
     flow = Flow(database)
     settings = MerchantSettings(name="Shop", customer_service_email="cs@shop.example")
-    await flow.service.configure_merchant("shop", settings, "c")
+    await flow.service.merchants.configure_merchant("shop", settings, "c")
     broker = KafkaBroker(server_list(kafka_bootstrap_servers))
     await broker.start()
     try:
@@ -614,7 +618,7 @@ async def test_an_event_written_after_its_marker_was_read_is_still_published(
             return marker
 
         monkeypatch.setattr(repository_module, "mark_pending", mark_then_relay)
-        await flow.service.configure_merchant("shop", settings, "c")
+        await flow.service.merchants.configure_merchant("shop", settings, "c")
         monkeypatch.undo()
         assert await relay.relay_once() == 1
         assert await relay.relay_once() == 0

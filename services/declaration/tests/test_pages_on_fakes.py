@@ -13,8 +13,8 @@ import pytest
 
 from returns_contracts.service_kit.bounds import TOKEN_MAX
 from returns_declaration.entrypoints.demo import DEMO_MERCHANT_ID
+from returns_declaration.service.ports import MerchantUser
 from returns_declaration.service.sessions import issue_user_token
-from returns_declaration.service.users import MerchantUser
 
 from .web_world import ATTEMPTS_PER_ORDER, CSRF, SECRET, USER_EMAIL, World, world
 

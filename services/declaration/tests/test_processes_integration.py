@@ -30,7 +30,7 @@ from returns_declaration.domain.model import MerchantSettings, TimelineEntry
 from returns_declaration.domain.rules import DeclarationRejected, RequestedQuantity
 from returns_declaration.service.ports import TimelineChange
 from returns_declaration.service.sessions import PortalSession
-from returns_declaration.service.use_cases import DeclarationService
+from returns_declaration.service.use_cases import build_use_cases
 
 from .builders import merchant, order
 from .fakes import FakePhotoCatalog, InMemoryRateLimiter
@@ -52,7 +52,7 @@ class Process:
         # Each process keeps the merchant it read (longer than the test): a stale copy must
         # cost a retry, never a lost change.
         self.repository = DeclarationRepository(self.database, merchant_cache_seconds)
-        self.service = DeclarationService(
+        self.service = build_use_cases(
             self.repository,
             FakePhotoCatalog(),
             InMemoryRateLimiter(),
@@ -62,9 +62,9 @@ class Process:
         )
 
     async def draft(self, session: PortalSession) -> str:
-        view = await self.service.create_draft(session, [RequestedQuantity("2", 1)])
-        await self.service.choose_reason(session, view.draft.id, "2", "too_big")
-        await self.service.choose_return_type(session, view.draft.id, "2", "refund")
+        view = await self.service.portal.create_draft(session, [RequestedQuantity("2", 1)])
+        await self.service.portal.choose_reason(session, view.draft.id, "2", "too_big")
+        await self.service.portal.choose_return_type(session, view.draft.id, "2", "refund")
         return view.draft.id
 
 
@@ -85,13 +85,15 @@ async def _shop(process: Process) -> PortalSession:
     settings = MerchantSettings.model_validate(
         shop.model_dump(include=set(MerchantSettings.model_fields))
     )
-    await process.service.configure_merchant("shop", settings, "c")
+    await process.service.merchants.configure_merchant("shop", settings, "c")
     for reason in shop.reasons:
-        await process.service.put_reason("shop", reason, "c")
+        await process.service.merchants.put_reason("shop", reason, "c")
     the_order = order(ordered_on=date.today() - timedelta(days=2))
     lines = (the_order.lines[0], the_order.lines[1].model_copy(update={"quantity": STOCK}))
-    await process.service.save_order(the_order.model_copy(update={"lines": lines}))
-    opened = await process.service.open_session("shop", "A-1", "ana@example.com", "127.0.0.1")
+    await process.service.merchants.save_order(the_order.model_copy(update={"lines": lines}))
+    opened = await process.service.portal.open_session(
+        "shop", "A-1", "ana@example.com", "127.0.0.1"
+    )
     return opened.session
 
 
@@ -105,7 +107,7 @@ async def test_two_processes_submitting_on_one_order_never_over_reserve(
     # and more drafts than items left.
     outcomes = await asyncio.gather(
         *(
-            process.service.submit(session, draft_id, None, "c")
+            process.service.portal.submit(session, draft_id, None, "c")
             for draft_id in drafts
             for process in (first, second)
         ),
@@ -138,7 +140,7 @@ async def test_two_processes_recording_the_same_events_apply_each_once_and_relay
     batches sent: every entry once, every event sent, none left pending."""
     first, second = processes
     session = await _shop(first)
-    outcome = await first.service.submit(session, await first.draft(session), None, "c")
+    outcome = await first.service.portal.submit(session, await first.draft(session), None, "c")
     return_id = outcome.record.declared.id
     at = outcome.record.timeline[0].at
 
@@ -203,7 +205,10 @@ async def test_two_processes_changing_one_merchant_lose_no_revision(
     await _shop(first)
     settings = MerchantSettings(name="Renamed", customer_service_email="cs@shop.example")
     outcomes = await asyncio.gather(
-        *(process.service.configure_merchant("shop", settings, "c") for process in processes * 2)
+        *(
+            process.service.merchants.configure_merchant("shop", settings, "c")
+            for process in processes * 2
+        )
     )
     document = await second.database["merchants"].find_one({"_id": "shop"})
     assert document is not None
@@ -221,11 +226,11 @@ async def test_another_process_change_of_a_merchant_shows_once_the_cache_time_pa
     await _shop(first)
     reader = Process(mongodb_url, first.database.name, merchant_cache_seconds=0.5)
     try:
-        read = await reader.service.merchant("shop")
-        changed = await first.service.retire_reason("shop", "too_big", "c")
+        read = await reader.service.merchants.merchant("shop")
+        changed = await first.service.merchants.retire_reason("shop", "too_big", "c")
         assert changed.revision == read.revision + 1
         deadline = asyncio.get_running_loop().time() + 10.0
-        while (await reader.service.merchant("shop")).revision != changed.revision:
+        while (await reader.service.merchants.merchant("shop")).revision != changed.revision:
             assert asyncio.get_running_loop().time() < deadline, "the change never showed"
             await asyncio.sleep(0.05)
     finally:

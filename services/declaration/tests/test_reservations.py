@@ -57,7 +57,7 @@ def _reconciler(harness: Harness, clock: Clock, batch_size: int = 100) -> Reserv
 async def test_a_finished_submit_leaves_no_note(harness: Harness) -> None:
     session = await harness.session()
     draft_id = await harness.mixed_draft(session)
-    await harness.service.submit(session, draft_id, None, "c")
+    await harness.service.portal.submit(session, draft_id, None, "c")
     assert harness.store.pending == {}
 
 
@@ -68,7 +68,7 @@ async def test_a_submit_that_died_before_its_insert_is_released_after_the_grace_
     draft_id = await harness.mixed_draft(session)
     harness.store.crash_before_insert = True
     with pytest.raises(ConnectionError):
-        await harness.service.submit(session, draft_id, None, "c")
+        await harness.service.portal.submit(session, draft_id, None, "c")
     assert harness.store.reservations[("shop", "A-1")] == {draft_id: {"1": 1, "2": 1}}
     clock = Clock()
     reconciler = _reconciler(harness, clock)
@@ -85,7 +85,7 @@ async def test_a_submit_that_died_before_its_insert_is_released_after_the_grace_
     # The quantities are the customer's again: the same items can be returned.
     assert await reconciler.run_once() == Reconciled()
     again = await harness.mixed_draft(session)
-    submitted = await harness.service.submit(session, again, None, "c")
+    submitted = await harness.service.portal.submit(session, again, None, "c")
     assert submitted.created
 
 
@@ -94,7 +94,7 @@ async def test_a_submit_that_died_after_its_insert_is_completed_and_keeps_its_qu
 ) -> None:
     session = await harness.session()
     draft_id = await harness.mixed_draft(session)
-    await harness.service.submit(session, draft_id, None, "c")
+    await harness.service.portal.submit(session, draft_id, None, "c")
     # As if the process died between the insert and the settle.
     await harness.store.note_reservation(_pending(NOW, draft_id))
     clock = Clock()
@@ -111,15 +111,15 @@ async def test_a_retry_renews_the_note_so_a_live_submit_is_not_released(
     draft_id = await harness.mixed_draft(session)
     harness.store.crash_before_insert = True
     with pytest.raises(ConnectionError):
-        await harness.service.submit(session, draft_id, None, "c")
+        await harness.service.portal.submit(session, draft_id, None, "c")
     clock = Clock()
     clock.now = NOW + GRACE
-    later = harness.service.clock
-    harness.service.clock = lambda: NOW + GRACE
+    later = harness.service.portal.clock
+    harness.service.portal.clock = lambda: NOW + GRACE
     harness.store.crash_before_insert = True
     with pytest.raises(ConnectionError):
-        await harness.service.submit(session, draft_id, None, "c")
-    harness.service.clock = later
+        await harness.service.portal.submit(session, draft_id, None, "c")
+    harness.service.portal.clock = later
     assert await _reconciler(harness, clock).run_once() == Reconciled()
     assert draft_id in harness.store.reservations[("shop", "A-1")]
 
@@ -129,7 +129,7 @@ async def test_a_return_inserted_while_it_was_released_gets_its_quantities_back(
 ) -> None:
     session = await harness.session()
     draft_id = await harness.mixed_draft(session)
-    await harness.service.submit(session, draft_id, None, "c")
+    await harness.service.portal.submit(session, draft_id, None, "c")
     await harness.store.note_reservation(_pending(NOW, draft_id))
     store = harness.store
     reads = 0

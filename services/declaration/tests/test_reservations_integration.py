@@ -90,7 +90,7 @@ async def test_a_crashed_submit_never_retried_is_released_after_the_grace_period
     draft_id = await flow.classic_draft(session)
     _crash_once(flow)
     with pytest.raises(ConnectionError):
-        await flow.service.submit(session, draft_id, None, "c")
+        await flow.service.portal.submit(session, draft_id, None, "c")
     assert await _reserved(flow) == {draft_id: {"2": 1}}
     # Nothing else could be returned while the crashed one holds the only item.
     now = datetime.now(UTC)
@@ -103,7 +103,7 @@ async def test_a_crashed_submit_never_retried_is_released_after_the_grace_period
     assert await database[PENDING_RESERVATIONS].count_documents({}) == 0
     # The customer can return the item now, with a new draft.
     again = await flow.classic_draft(session)
-    assert (await flow.service.submit(session, again, None, "c")).created
+    assert (await flow.service.portal.submit(session, again, None, "c")).created
 
 
 async def test_a_submit_that_crashed_after_its_insert_keeps_its_reservation(
@@ -112,7 +112,7 @@ async def test_a_submit_that_crashed_after_its_insert_keeps_its_reservation(
     flow = Flow(database)
     session = await flow.shop()
     draft_id = await flow.classic_draft(session)
-    await flow.service.submit(session, draft_id, None, "c")
+    await flow.service.portal.submit(session, draft_id, None, "c")
     assert await database[PENDING_RESERVATIONS].count_documents({}) == 0
     # The process died between the insert and dropping its note.
     noted = datetime.now(UTC)

@@ -66,24 +66,26 @@ async def _shop(flow: Flow) -> None:
     settings = MerchantSettings.model_validate(
         shop.model_dump(include=set(MerchantSettings.model_fields))
     )
-    await flow.service.configure_merchant("shop", settings, "c")
+    await flow.service.merchants.configure_merchant("shop", settings, "c")
     for reason in shop.reasons:
-        await flow.service.put_reason("shop", reason, "c")
+        await flow.service.merchants.put_reason("shop", reason, "c")
     the_order = order(ordered_on=date.today() - timedelta(days=2))
     line = the_order.lines[1].model_copy(update={"quantity": 5})
-    await flow.service.save_order(
+    await flow.service.merchants.save_order(
         the_order.model_copy(update={"lines": (the_order.lines[0], line)})
     )
 
 
 async def _journey(flow: Flow, session: PortalSession | None, key: str) -> None:
     if session is None:
-        opened = await flow.service.open_session("shop", "A-1", "ana@example.com", "127.0.0.1")
+        opened = await flow.service.portal.open_session(
+            "shop", "A-1", "ana@example.com", "127.0.0.1"
+        )
         session = opened.session
-    view = await flow.service.create_draft(session, [RequestedQuantity("2", 1)])
-    await flow.service.choose_reason(session, view.draft.id, "2", "too_big")
-    await flow.service.choose_return_type(session, view.draft.id, "2", "refund")
-    await flow.service.submit(session, view.draft.id, key, "c")
+    view = await flow.service.portal.create_draft(session, [RequestedQuantity("2", 1)])
+    await flow.service.portal.choose_reason(session, view.draft.id, "2", "too_big")
+    await flow.service.portal.choose_return_type(session, view.draft.id, "2", "refund")
+    await flow.service.portal.submit(session, view.draft.id, key, "c")
 
 
 async def test_round_trips_of_a_submission_and_a_journey(
@@ -97,12 +99,12 @@ async def test_round_trips_of_a_submission_and_a_journey(
     # A first journey warms what a running process keeps (the merchant, its listing head).
     await _journey(flow, None, "warm")
 
-    opened = await flow.service.open_session("shop", "A-1", "ana@example.com", "127.0.0.1")
-    view = await flow.service.create_draft(opened.session, [RequestedQuantity("2", 1)])
-    await flow.service.choose_reason(opened.session, view.draft.id, "2", "too_big")
-    await flow.service.choose_return_type(opened.session, view.draft.id, "2", "refund")
+    opened = await flow.service.portal.open_session("shop", "A-1", "ana@example.com", "127.0.0.1")
+    view = await flow.service.portal.create_draft(opened.session, [RequestedQuantity("2", 1)])
+    await flow.service.portal.choose_reason(opened.session, view.draft.id, "2", "too_big")
+    await flow.service.portal.choose_return_type(opened.session, view.draft.id, "2", "refund")
     listener.sent.clear()
-    await flow.service.submit(opened.session, view.draft.id, "submit", "c")
+    await flow.service.portal.submit(opened.session, view.draft.id, "submit", "c")
     submit = list(listener.sent)
 
     listener.sent.clear()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from returns_declaration.domain import rules
+from returns_declaration.domain import rules, views
 from returns_declaration.domain.model import DraftLine, Reason, Reservations
 from returns_declaration.domain.rules import (
     DeclarationRejected,
@@ -17,7 +17,7 @@ from returns_declaration.domain.rules import (
     start_draft,
 )
 
-from .builders import CLASSIC_LINE, DEFECTIVE_LINE, NOW, draft, merchant, order
+from .builders import CLASSIC_LINE, DEFECTIVE_LINE, NOW, draft, merchant, order, returned
 
 
 def fields(error: pytest.ExceptionInfo[DeclarationRejected]) -> dict[str, str]:
@@ -342,3 +342,94 @@ def test_a_merchant_keeps_a_bounded_list_of_reasons_renaming_still_works() -> No
     assert refused.value.errors[0].code == "too_many_reasons"
     renamed = rules.put_reason(full, Reason(code="r0", label_fr="Autre", label_en="Other"))
     assert [r.label_en for r in renamed.reasons if r.code == "r0"] == ["Other"]
+
+
+# --- what the portal shows: the offer of step 1 (R3), the draft's progress (R4-R8), the next
+# step after submitting (R9, R10); the API and the pages both render these -------------------
+
+
+def test_every_line_is_selectable_while_the_window_is_open_and_something_is_left() -> None:
+    shop, the_order = merchant(), order()
+    offer = views.offer(shop, the_order, {"1": 2, "2": 1}, NOW.date())
+    assert offer.window_open and offer.window_closes_on == date(2026, 12, 20)
+    assert [(item.line.line_id, item.returnable, item.selectable) for item in offer.lines] == [
+        ("1", 2, True),
+        ("2", 1, True),
+    ]
+    assert all(item.why_not is None for item in offer.lines)
+
+
+def test_a_line_returned_in_full_is_not_selectable_and_says_why() -> None:
+    offer = views.offer(merchant(locale="en"), order(), {"1": 3, "2": 0}, NOW.date())
+    first, second = offer.lines
+    assert first.selectable and first.returnable == 3
+    assert not second.selectable and second.returnable == 0
+    assert second.why_not == "This item has already been returned in full."
+
+
+def test_after_the_window_no_line_is_selectable_and_the_closed_window_is_the_reason() -> None:
+    shop = merchant(locale="en", window_days=3)
+    offer = views.offer(shop, order(), {"1": 3, "2": 0}, NOW.date())
+    assert not offer.window_open and offer.window_closes_on == date(2026, 11, 23)
+    # Even what is left cannot be taken, and a line returned in full says the window too.
+    assert [item.returnable for item in offer.lines] == [0, 0]
+    assert [item.why_not for item in offer.lines] == [
+        "The 3-day return window of this order closed on 2026-11-23."
+    ] * 2
+
+
+def test_the_window_closes_at_the_end_of_its_last_day() -> None:
+    shop = merchant(window_days=5)  # ordered on 2026-11-20, NOW is 2026-11-25
+    assert views.offer(shop, order(), {"1": 3, "2": 1}, NOW.date()).lines[0].selectable
+    later = views.offer(shop, order(), {"1": 3, "2": 1}, NOW.date() + timedelta(days=1))
+    assert not later.lines[0].selectable
+
+
+def test_step_two_offers_the_active_reasons_only() -> None:
+    offer = views.offer(merchant(), order(), {"1": 3, "2": 1}, NOW.date())
+    assert [reason.code for reason in offer.reasons] == ["damaged", "too_big"]
+
+
+def test_a_draft_is_ready_only_when_every_line_misses_nothing() -> None:
+    shop, the_order = merchant(), order()
+    started = views.progress(shop, the_order, draft(DraftLine(line_id="1", quantity=1)))
+    assert [item.missing for item in started.lines] == [("reason_code",)]
+    assert not started.ready and not started.defective
+    assert started.lines[0].defective is None and started.lines[0].reason is None
+
+    no_comment = DEFECTIVE_LINE.model_copy(update={"comment": None, "photo_ids": ()})
+    half = views.progress(shop, the_order, draft(no_comment, CLASSIC_LINE))
+    assert [item.missing for item in half.lines] == [("comment", "photo_ids"), ()]
+    assert half.defective and not half.ready
+
+    done = views.progress(shop, the_order, draft(DEFECTIVE_LINE, CLASSIC_LINE))
+    assert done.ready and done.defective
+    assert [item.ordered.sku if item.ordered else None for item in done.lines] == ["MUG", "TEE"]
+
+
+def test_a_classic_draft_is_not_defective_and_a_retired_reason_must_be_chosen_again() -> None:
+    shop, the_order = merchant(), order()
+    classic = views.progress(shop, the_order, draft(CLASSIC_LINE))
+    assert classic.ready and not classic.defective
+    retired = CLASSIC_LINE.model_copy(update={"reason_code": "old"})
+    again = views.progress(shop, the_order, draft(retired))
+    assert again.lines[0].missing == ("reason_code",) and not again.ready
+    # The reason still reads as it did (R1).
+    assert again.lines[0].reason is not None and again.lines[0].reason.label_fr == "Ancien"
+
+
+@pytest.mark.parametrize(
+    ("defective", "locale", "kind", "message"),
+    [
+        (True, "fr", "merchant_will_contact", "Merci. Le marchand va vous contacter"),
+        (True, "en", "merchant_will_contact", "Thank you. The merchant will contact you"),
+        (False, "fr", "label_follows", "Merci. Votre étiquette de retour vous sera envoyée"),
+        (False, "en", "label_follows", "Thank you. Your return label will be e-mailed"),
+    ],
+)
+def test_the_next_step_is_a_label_for_a_classic_return_and_a_call_for_a_defective_one(
+    defective: bool, locale: str, kind: str, message: str
+) -> None:
+    declared = returned("shop", 1, defective).model_copy(update={"locale": locale})
+    step = views.next_step(declared)
+    assert step.kind == kind and step.message.startswith(message)

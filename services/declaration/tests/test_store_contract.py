@@ -12,13 +12,8 @@ import pytest
 from returns_contracts.service_kit.testing import scratch_database
 from returns_declaration.adapters.repository import DeclarationRepository
 from returns_declaration.domain.model import Return, TimelineEntry
-from returns_declaration.service.ports import (
-    ApiKey,
-    DeclarationStore,
-    ReturnFilter,
-    RevisionConflict,
-    TimelineChange,
-)
+from returns_declaration.service.errors import RevisionConflict
+from returns_declaration.service.ports import ApiKey, DeclarationStore, ReturnFilter, TimelineChange
 
 from .builders import NOW, draft, merchant, order, returned
 from .fakes import InMemoryStore

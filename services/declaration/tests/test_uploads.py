@@ -8,14 +8,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from returns_declaration.domain.rules import RequestedQuantity
-from returns_declaration.service.ports import PhotoCatalogUnavailable
+from returns_declaration.service.errors import PhotoCatalogUnavailable, PhotoRefused
+from returns_declaration.service.ports import UploadedPhoto
 from returns_declaration.service.sessions import PortalSession
-from returns_declaration.service.uploads import (
-    DraftPhotos,
-    PhotoFile,
-    PhotoRefused,
-    UploadedPhoto,
-)
+from returns_declaration.service.uploads import DraftPhotos, PhotoFile
 
 from .test_use_cases import Harness
 
@@ -69,10 +65,12 @@ async def setup() -> Setup:
     harness = Harness()
     await harness.with_shop()
     session = await harness.session()
-    view = await harness.service.create_draft(session, [RequestedQuantity("1", 1)])
-    await harness.service.choose_reason(session, view.draft.id, "1", "damaged")
+    view = await harness.service.portal.create_draft(session, [RequestedQuantity("1", 1)])
+    await harness.service.portal.choose_reason(session, view.draft.id, "1", "damaged")
     uploader = FakeUploader(harness)
-    return Setup(harness, uploader, DraftPhotos(harness.service, uploader), session, view.draft.id)
+    return Setup(
+        harness, uploader, DraftPhotos(harness.service.portal, uploader), session, view.draft.id
+    )
 
 
 def photo(name: str) -> PhotoFile:
@@ -82,7 +80,7 @@ def photo(name: str) -> PhotoFile:
 async def test_new_photos_go_to_media_with_the_draft_token_and_describe_the_defect(
     setup: Setup,
 ) -> None:
-    view = await setup.harness.service.summary(setup.session, setup.draft_id)
+    view = await setup.harness.service.portal.summary(setup.session, setup.draft_id)
     described = await setup.photos.describe_with_uploads(
         setup.session, view, "1", COMMENT, [], [photo("a.jpg"), photo("b.jpg")]
     )
@@ -90,14 +88,14 @@ async def test_new_photos_go_to_media_with_the_draft_token_and_describe_the_defe
     assert described.saved and described.upload_problem is None
     assert described.photo_ids == ("new-1", "new-2")
     assert [token for token, _, _ in setup.uploader.sent] == [view.draft_token] * 2
-    saved = await setup.harness.service.summary(setup.session, setup.draft_id)
+    saved = await setup.harness.service.portal.summary(setup.session, setup.draft_id)
     assert saved.draft.lines[0].photo_ids == ("new-1", "new-2")
 
 
 async def test_a_refused_photo_does_not_stop_the_others_and_the_first_problem_is_told(
     setup: Setup,
 ) -> None:
-    view = await setup.harness.service.summary(setup.session, setup.draft_id)
+    view = await setup.harness.service.portal.summary(setup.session, setup.draft_id)
     described = await setup.photos.describe_with_uploads(
         setup.session,
         view,
@@ -113,7 +111,7 @@ async def test_a_refused_photo_does_not_stop_the_others_and_the_first_problem_is
 
 
 async def test_a_defect_refused_by_the_rules_keeps_its_photos_for_the_page(setup: Setup) -> None:
-    view = await setup.harness.service.summary(setup.session, setup.draft_id)
+    view = await setup.harness.service.portal.summary(setup.session, setup.draft_id)
     described = await setup.photos.describe_with_uploads(
         setup.session, view, "1", "short", [], [photo("a.jpg")]
     )
@@ -124,7 +122,7 @@ async def test_a_defect_refused_by_the_rules_keeps_its_photos_for_the_page(setup
 
 
 async def test_media_down_when_the_photos_are_checked_is_told_apart(setup: Setup) -> None:
-    view = await setup.harness.service.summary(setup.session, setup.draft_id)
+    view = await setup.harness.service.portal.summary(setup.session, setup.draft_id)
     setup.harness.photos.down = True
     described = await setup.photos.describe_with_uploads(
         setup.session, view, "1", COMMENT, ["p1"], []

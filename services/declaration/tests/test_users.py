@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from returns_declaration.service.users import MerchantUser, MerchantUsers, WeakPassword
+from returns_declaration.service.errors import WeakPassword
+from returns_declaration.service.ports import MerchantUser
+from returns_declaration.service.users import MerchantUsers
 
 
 class InMemoryUsers:

@@ -11,9 +11,13 @@ from fastapi import FastAPI
 from returns_declaration.bootstrap import Adapters, Container, build_container
 from returns_declaration.config import DeclarationSettings
 from returns_declaration.entrypoints.app import install_routes
-from returns_declaration.service.ports import DeclarationStore, PhotoCatalog, RateLimiter
-from returns_declaration.service.uploads import PhotoUploader
-from returns_declaration.service.users import UserStore
+from returns_declaration.service.ports import (
+    DeclarationStore,
+    PhotoCatalog,
+    PhotoUploader,
+    RateLimiter,
+    UserStore,
+)
 
 
 def build_test_app(

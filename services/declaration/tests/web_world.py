@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 import httpx
 
 from returns_declaration.adapters.media import MediaPhotoUploader
-from returns_declaration.adapters.repository import InvalidCursor
 from returns_declaration.domain.model import MerchantSettings
-from returns_declaration.service.ports import ReturnFilter, ReturnPage
-from returns_declaration.service.users import MerchantUser
+from returns_declaration.service.errors import InvalidCursor
+from returns_declaration.service.ports import MerchantUser, ReturnFilter, ReturnPage
 
 from .builders import NOW, merchant, order
 from .fakes import FakePhotoCatalog, InMemoryRateLimiter, InMemoryStore
@@ -163,16 +162,16 @@ async def world(*, csrf: bool = True) -> AsyncIterator[World]:
         operator_token=OPERATOR_TOKEN,
         attempts_per_order=ATTEMPTS_PER_ORDER,
     )
-    service, merchant_users = container.service, container.users
+    service, merchant_users = container, container.users
     for shop in (merchant(), merchant(locale="en", merchant_id="other")):
         settings = MerchantSettings.model_validate(
             shop.model_dump(include=set(MerchantSettings.model_fields))
         )
-        await service.configure_merchant(shop.id, settings, "c")
+        await service.merchants.configure_merchant(shop.id, settings, "c")
         for reason in shop.reasons:
-            await service.put_reason(shop.id, reason, "c")
-    await service.save_order(order())
-    await service.save_order(order(merchant_id="other"))
+            await service.merchants.put_reason(shop.id, reason, "c")
+    await service.merchants.save_order(order())
+    await service.merchants.save_order(order(merchant_id="other"))
     if not _HASHED_USER:  # scrypt is slow on purpose: hash once for the whole run
         _HASHED_USER.append(
             await merchant_users.set_user("shop", USER_EMAIL, USER_PASSWORD, "Julie")

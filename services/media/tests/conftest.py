@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from media_tests.process import MediaProcess, start_media
 from returns_infra.fixtures import S3Server
+
+from .process import MediaProcess, start_media
 
 
 @pytest.fixture(scope="session")

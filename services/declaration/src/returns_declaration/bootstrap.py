@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 
 from returns_contracts import LabelRequested, MerchantUpdated, ReturnSubmitted
 from returns_contracts.service_kit.app import MongoClient, new_broker, new_mongo_client
+from returns_contracts.service_kit.clock import utc_now_millis
 from returns_contracts.service_kit.kafka import declare_publications, ensure_topics
 from returns_declaration.adapters.media import MediaPhotoCatalog, MediaPhotoUploader
 from returns_declaration.adapters.outbox import OutboxRelay
@@ -27,11 +28,21 @@ from returns_declaration.adapters.rate_limits import MongoRateLimiter
 from returns_declaration.adapters.repository import OUTBOX_COLLECTIONS, DeclarationRepository
 from returns_declaration.adapters.users import MongoUserStore
 from returns_declaration.config import DeclarationSettings
-from returns_declaration.service.ports import DeclarationStore, PhotoCatalog, RateLimiter
+from returns_declaration.service.back_office import BackOffice
+from returns_declaration.service.merchants import Merchants
+from returns_declaration.service.portal import Portal, PortalLimits
+from returns_declaration.service.ports import (
+    DeclarationStore,
+    PhotoCatalog,
+    PhotoUploader,
+    RateLimiter,
+    UserStore,
+)
 from returns_declaration.service.reservations import ReservationReconciler
-from returns_declaration.service.uploads import DraftPhotos, PhotoUploader
-from returns_declaration.service.use_cases import DeclarationService, PortalLimits
-from returns_declaration.service.users import MerchantUsers, UserStore
+from returns_declaration.service.timeline import Timeline
+from returns_declaration.service.uploads import DraftPhotos
+from returns_declaration.service.use_cases import build_use_cases
+from returns_declaration.service.users import MerchantUsers
 
 
 @dataclass(frozen=True)
@@ -54,17 +65,22 @@ class Container:
     """The use cases, as the entrypoints (API, pages, consumers) reach them."""
 
     settings: DeclarationSettings
-    service: DeclarationService
+    merchants: Merchants
+    portal: Portal
+    back_office: BackOffice
+    timeline: Timeline
     users: MerchantUsers
     photos: DraftPhotos
+    clock: Callable[[], datetime]
 
     def now(self) -> datetime:
-        """The one clock of the process (injected in tests)."""
-        return self.service.clock()
+        """The one clock of the process (injected in tests), the same as the use cases'."""
+        return self.clock()
 
 
 def build_container(settings: DeclarationSettings, adapters: Adapters) -> Container:
-    service = DeclarationService(
+    clock = adapters.clock or utc_now_millis
+    use_cases = build_use_cases(
         adapters.store,
         adapters.photos,
         adapters.limiter,
@@ -78,14 +94,17 @@ def build_container(settings: DeclarationSettings, adapters: Adapters) -> Contai
             failures_per_client=settings.portal_failures_per_client,
             window_seconds=settings.portal_attempts_window_seconds,
         ),
+        clock=clock,
     )
-    if adapters.clock is not None:
-        service.clock = adapters.clock
     return Container(
         settings,
-        service,
+        use_cases.merchants,
+        use_cases.portal,
+        use_cases.back_office,
+        use_cases.timeline,
         MerchantUsers(adapters.users),
-        DraftPhotos(service, adapters.uploader),
+        DraftPhotos(use_cases.portal, adapters.uploader),
+        clock,
     )
 
 

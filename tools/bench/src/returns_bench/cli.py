@@ -131,7 +131,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--media-bench",
         action="store_true",
-        help="also run media's upload bench (services/media/bench/upload_bench.py)",
+        help="also run media's upload bench (services/media/scripts/upload_bench.py)",
     )
     return parser
 
@@ -178,7 +178,7 @@ def config_of(arguments: argparse.Namespace) -> BenchConfig:
 
 def _media_bench() -> int:
     script = (
-        Path(__file__).resolve().parents[4] / "services" / "media" / "bench" / "upload_bench.py"
+        Path(__file__).resolve().parents[4] / "services" / "media" / "scripts" / "upload_bench.py"
     )
     if not script.is_file():
         print(f"media's upload bench is not at {script}", file=sys.stderr)

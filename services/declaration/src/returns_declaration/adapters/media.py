@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import httpx
 
 from returns_contracts.service_kit.photos import PhotoLookupClient, PhotoLookupFailed
-from returns_declaration.service.ports import Photo, PhotoCatalogUnavailable
-from returns_declaration.service.uploads import PhotoRefused, UploadedPhoto
+from returns_declaration.service.errors import PhotoCatalogUnavailable, PhotoRefused
+from returns_declaration.service.ports import Photo, UploadedPhoto
 
 
 class MediaPhotoCatalog:

@@ -54,12 +54,12 @@ from returns_declaration.domain.model import (
 )
 from returns_declaration.domain.reservations import PendingReservation
 from returns_declaration.domain.rules import fits_in_order
+from returns_declaration.service.errors import InvalidCursor, RevisionConflict
 from returns_declaration.service.ports import (
     ApiKey,
     ReturnFilter,
     ReturnPage,
     ReturnRecord,
-    RevisionConflict,
     StoredOrder,
     TimelineChange,
 )
@@ -112,10 +112,6 @@ def _decode_cursor(cursor: str) -> int:
     if number < 1:
         raise InvalidCursor(cursor)
     return number
-
-
-class InvalidCursor(ValueError):
-    pass
 
 
 class DeclarationRepository:

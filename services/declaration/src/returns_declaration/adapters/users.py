@@ -5,7 +5,7 @@ from __future__ import annotations
 from pymongo.asynchronous.database import AsyncDatabase
 
 from returns_declaration.adapters.outbox import Document
-from returns_declaration.service.users import MerchantUser
+from returns_declaration.service.ports import MerchantUser
 
 
 class MongoUserStore:

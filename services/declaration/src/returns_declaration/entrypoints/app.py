@@ -72,7 +72,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     settings = settings or DeclarationSettings()
     configure_logging(settings.service_name, settings.log_level)
     runtime = connect(settings)
-    service = runtime.container.service
+    timeline = runtime.container.timeline
     subscribe(
         runtime.broker,
         consumer=settings.service_name,
@@ -80,10 +80,10 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         retry=settings.consumer_retry(),
         max_poll_interval_ms=settings.consumer_max_poll_interval_ms,
         routes=Routes()
-        .on(LabelRequested, service.record_label_requested)
-        .on(LabelGenerated, service.record_label_generated)
-        .on(LabelRejected, service.record_label_rejected)
-        .on(NotificationSent, service.record_notification_sent),
+        .on(LabelRequested, timeline.record_label_requested)
+        .on(LabelGenerated, timeline.record_label_generated)
+        .on(LabelRejected, timeline.record_label_rejected)
+        .on(NotificationSent, timeline.record_notification_sent),
         description="Keeps each return record's timeline (R14): label requests (from the CLI "
         "too), labels and e-mails.",
     )

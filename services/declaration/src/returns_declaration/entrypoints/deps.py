@@ -20,21 +20,21 @@ from fastapi import Request
 from returns_contracts.service_kit.bounds import ID_PATTERN, TOKEN_MAX
 from returns_contracts.service_kit.http import client_address
 from returns_contracts.signing import InvalidToken
-from returns_declaration.adapters.repository import InvalidCursor
 from returns_declaration.bootstrap import Container
 from returns_declaration.domain.model import Actor, Locale
 from returns_declaration.domain.rules import field_error
 from returns_declaration.entrypoints.texts import text
+from returns_declaration.service.errors import (
+    InvalidCursor,
+    SessionRefused,
+    TooManyAttempts,
+    UnknownMerchant,
+)
 from returns_declaration.service.ports import ReturnFilter, ReturnPage
 from returns_declaration.service.sessions import (
     PortalSession,
     issue_user_token,
     read_user_token,
-)
-from returns_declaration.service.use_cases import (
-    SessionRefused,
-    TooManyAttempts,
-    UnknownMerchant,
 )
 
 __all__ = [
@@ -112,7 +112,9 @@ class Deps:
 
     def __init__(self, container: Container) -> None:
         self.container = container
-        self.service = container.service
+        self.merchants = container.merchants
+        self.portal = container.portal
+        self.back_office = container.back_office
         self.users = container.users
         self.photos = container.photos
         settings = container.settings
@@ -136,7 +138,7 @@ class Deps:
             raise NotAuthenticated("Send `Authorization: Bearer <API key>`.")
         if hmac.compare_digest(token.encode(), self.admin_api_token.encode()):
             return Caller("operator", "operator", None)
-        key = await self.service.authenticate_api_key(token)
+        key = await self.merchants.authenticate_api_key(token)
         if key is None:
             raise NotAuthenticated("This API key is unknown or revoked.")
         return Caller("api_key", key.key_id, key.merchant_id)
@@ -161,9 +163,9 @@ class Deps:
         """The customer's portal session for this merchant; SessionRefused (in the merchant's
         language) without one, with an altered or expired one, or with another merchant's."""
         if not token:
-            merchant = await self.service.merchant(merchant_id)
+            merchant = await self.merchants.merchant(merchant_id)
             raise SessionRefused([field_error(merchant.locale, "session", "session_invalid")])
-        return await self.service.session(merchant_id, token)
+        return await self.portal.session(merchant_id, token)
 
     # --- the tenant and operator guard (R12) ------------------------------------------------
 
@@ -190,4 +192,4 @@ class Deps:
         give out (the API answers 422, a page shows the first page and says so)."""
         if cursor is not None and len(cursor) > TOKEN_MAX:
             raise InvalidCursor(cursor[:16])
-        return await self.service.list_returns(merchant_id, where, limit, cursor)
+        return await self.back_office.list_returns(merchant_id, where, limit, cursor)

@@ -24,6 +24,8 @@ from returns_contracts.service_kit.bounds import (
 )
 from returns_contracts.service_kit.errors import (
     ErrorBody,
+    FieldProblem,
+    error_body,
     error_response,
     validation_error_response,
 )
@@ -69,21 +71,18 @@ from returns_declaration.entrypoints.schemas import (
     SubmissionAnswer,
     UserAnswer,
     UserBody,
-    rejection_body,
 )
-from returns_declaration.service.ports import (
-    PhotoCatalogUnavailable,
-    ReturnFilter,
-    RevisionConflict,
-)
-from returns_declaration.service.sessions import PortalSession
-from returns_declaration.service.use_cases import (
+from returns_declaration.service.errors import (
     IdempotencyKeyReused,
     NotFound,
+    PhotoCatalogUnavailable,
+    RevisionConflict,
     SessionRefused,
     TooManyAttempts,
     UnknownMerchant,
 )
+from returns_declaration.service.ports import ReturnFilter
+from returns_declaration.service.sessions import PortalSession
 
 _bearer = HTTPBearer(auto_error=False)
 # Who may call each route (its OpenAPI `x-access` and `security`); the dependencies check it.
@@ -101,6 +100,14 @@ ResourceId = Annotated[str, Path(pattern=ID_PATTERN, description="A return, draf
 LineId = Annotated[str, Path(pattern=LINE_ID_PATTERN)]
 UserEmail = Annotated[str, Path(pattern=r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$", max_length=EMAIL_MAX)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def rejection_body(error: DeclarationRejected, code: str = "rule_broken") -> dict[str, Any]:
+    fields = [
+        FieldProblem(field=item.field, code=item.code, message=item.message)
+        for item in error.errors
+    ]
+    return error_body(code, " ".join(field.message for field in fields), fields)
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -188,7 +195,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def back_office_router(deps: Deps) -> APIRouter:
     router = APIRouter(prefix="/v1/merchants", tags=["back-office"])
-    service = deps.service
     require_merchant = deps.require_merchant
     require_operator = deps.require_operator
 
@@ -210,8 +216,10 @@ def back_office_router(deps: Deps) -> APIRouter:
     ) -> MerchantAnswer:
         require_merchant(who, merchant_id)
         if who.kind != "operator":
-            await service.merchant(merchant_id)  # only the operator creates merchants
-        merchant = await service.configure_merchant(merchant_id, settings, current_correlation_id())
+            await deps.merchants.merchant(merchant_id)  # only the operator creates merchants
+        merchant = await deps.merchants.configure_merchant(
+            merchant_id, settings, current_correlation_id()
+        )
         return MerchantAnswer.model_validate(merchant.model_dump())
 
     @router.get(
@@ -223,7 +231,7 @@ def back_office_router(deps: Deps) -> APIRouter:
     )
     async def get_merchant(merchant_id: MerchantId, who: Authenticated) -> MerchantAnswer:
         require_merchant(who, merchant_id)
-        merchant = await service.merchant(merchant_id)
+        merchant = await deps.merchants.merchant(merchant_id)
         return MerchantAnswer.model_validate(merchant.model_dump())
 
     @router.put(
@@ -238,7 +246,7 @@ def back_office_router(deps: Deps) -> APIRouter:
     ) -> MerchantAnswer:
         require_merchant(who, merchant_id)
         reason = Reason(code=code, **body.model_dump())
-        merchant = await service.put_reason(merchant_id, reason, current_correlation_id())
+        merchant = await deps.merchants.put_reason(merchant_id, reason, current_correlation_id())
         return MerchantAnswer.model_validate(merchant.model_dump())
 
     @router.delete(
@@ -252,7 +260,7 @@ def back_office_router(deps: Deps) -> APIRouter:
         merchant_id: MerchantId, code: ReasonCode, who: Authenticated
     ) -> MerchantAnswer:
         require_merchant(who, merchant_id)
-        merchant = await service.retire_reason(merchant_id, code, current_correlation_id())
+        merchant = await deps.merchants.retire_reason(merchant_id, code, current_correlation_id())
         return MerchantAnswer.model_validate(merchant.model_dump())
 
     @router.post(
@@ -265,7 +273,7 @@ def back_office_router(deps: Deps) -> APIRouter:
     )
     async def issue_key(merchant_id: MerchantId, who: Authenticated) -> ApiKeyAnswer:
         require_operator(who)
-        key, secret = await service.issue_api_key(merchant_id)
+        key, secret = await deps.merchants.issue_api_key(merchant_id)
         return ApiKeyAnswer(
             key_id=key.key_id, merchant_id=merchant_id, api_key=secret, created_at=key.created_at
         )
@@ -279,7 +287,7 @@ def back_office_router(deps: Deps) -> APIRouter:
     )
     async def revoke_key(merchant_id: MerchantId, key_id: ResourceId, who: Authenticated) -> None:
         require_operator(who)
-        await service.revoke_api_key(merchant_id, key_id)
+        await deps.merchants.revoke_api_key(merchant_id, key_id)
 
     @router.put(
         "/{merchant_id}/users/{email}",
@@ -297,7 +305,7 @@ def back_office_router(deps: Deps) -> APIRouter:
         who: Authenticated,
     ) -> UserAnswer:
         require_operator(who)
-        await service.merchant(merchant_id)
+        await deps.merchants.merchant(merchant_id)
         user = await deps.users.set_user(merchant_id, email, body.password, body.display_name)
         return UserAnswer(
             email=user.email, merchant_id=user.merchant_id, display_name=user.display_name
@@ -315,7 +323,7 @@ def back_office_router(deps: Deps) -> APIRouter:
         merchant_id: MerchantId, order_number: OrderNumber, body: OrderBody, who: Authenticated
     ) -> None:
         require_merchant(who, merchant_id)
-        merchant = await service.merchant(merchant_id)
+        merchant = await deps.merchants.merchant(merchant_id)
         mismatched = [
             field_error(merchant.locale, name, "path_mismatch")
             for name, given, expected in (
@@ -326,7 +334,7 @@ def back_office_router(deps: Deps) -> APIRouter:
         ]
         if mismatched:
             raise DeclarationRejected(mismatched)
-        await service.save_order(body.to_order(merchant_id, order_number))
+        await deps.merchants.save_order(body.to_order(merchant_id, order_number))
 
     @router.get(
         "/{merchant_id}/returns",
@@ -367,7 +375,7 @@ def back_office_router(deps: Deps) -> APIRouter:
         merchant_id: MerchantId, return_id: ResourceId, who: Authenticated
     ) -> ReturnRecordAnswer:
         require_merchant(who, merchant_id)
-        record, photos = await service.return_record(merchant_id, return_id)
+        record, photos = await deps.back_office.return_record(merchant_id, return_id)
         return ReturnRecordAnswer.of(record, photos)
 
     @router.post(
@@ -383,14 +391,14 @@ def back_office_router(deps: Deps) -> APIRouter:
         merchant_id: MerchantId, return_id: ResourceId, body: LabelRequestBody, who: Authenticated
     ) -> ReturnRecordAnswer:
         require_merchant(who, merchant_id)
-        await service.request_label(
+        await deps.back_office.request_label(
             merchant_id,
             return_id,
             who.actor(body.requested_by_name),
             body.regenerate,
             current_correlation_id(),
         )
-        record, photos = await service.return_record(merchant_id, return_id)
+        record, photos = await deps.back_office.return_record(merchant_id, return_id)
         return ReturnRecordAnswer.of(record, photos)
 
     return router
@@ -398,7 +406,6 @@ def back_office_router(deps: Deps) -> APIRouter:
 
 def portal_router(deps: Deps) -> APIRouter:
     router = APIRouter(prefix="/v1/portal/{merchant_id}", tags=["portal"])
-    service = deps.service
 
     async def portal_session(merchant_id: MerchantId, credentials: Credentials) -> PortalSession:
         token = None if credentials is None else credentials.credentials
@@ -419,7 +426,7 @@ def portal_router(deps: Deps) -> APIRouter:
     async def open_session(
         merchant_id: MerchantId, body: SessionBody, request: Request
     ) -> SessionAnswer:
-        opened = await service.open_session(
+        opened = await deps.portal.open_session(
             merchant_id,
             body.order_number,
             body.email,
@@ -439,7 +446,7 @@ def portal_router(deps: Deps) -> APIRouter:
         openapi_extra=PORTAL_SESSION,
     )
     async def read_order(session: Session) -> PortalOrderAnswer:
-        return PortalOrderAnswer.of(await service.portal_order(session))
+        return PortalOrderAnswer.of(await deps.portal.portal_order(session))
 
     @router.post(
         "/drafts",
@@ -451,7 +458,7 @@ def portal_router(deps: Deps) -> APIRouter:
     )
     async def create_draft(session: Session, body: DraftBody) -> DraftAnswer:
         lines = [RequestedQuantity(line.line_id, line.quantity) for line in body.lines]
-        return DraftAnswer.of(await service.create_draft(session, lines))
+        return DraftAnswer.of(await deps.portal.create_draft(session, lines))
 
     @router.get(
         "/drafts/{draft_id}",
@@ -461,7 +468,7 @@ def portal_router(deps: Deps) -> APIRouter:
         openapi_extra=PORTAL_SESSION,
     )
     async def read_draft(session: Session, draft_id: ResourceId) -> DraftAnswer:
-        return DraftAnswer.of(await service.summary(session, draft_id))
+        return DraftAnswer.of(await deps.portal.summary(session, draft_id))
 
     @router.put(
         "/drafts/{draft_id}/lines/{line_id}/reason",
@@ -474,7 +481,7 @@ def portal_router(deps: Deps) -> APIRouter:
         session: Session, draft_id: ResourceId, line_id: LineId, body: ReasonChoice
     ) -> DraftAnswer:
         return DraftAnswer.of(
-            await service.choose_reason(session, draft_id, line_id, body.reason_code)
+            await deps.portal.choose_reason(session, draft_id, line_id, body.reason_code)
         )
 
     @router.put(
@@ -488,7 +495,7 @@ def portal_router(deps: Deps) -> APIRouter:
         session: Session, draft_id: ResourceId, line_id: LineId, body: ReturnTypeChoice
     ) -> DraftAnswer:
         return DraftAnswer.of(
-            await service.choose_return_type(session, draft_id, line_id, body.return_type)
+            await deps.portal.choose_return_type(session, draft_id, line_id, body.return_type)
         )
 
     @router.put(
@@ -503,7 +510,9 @@ def portal_router(deps: Deps) -> APIRouter:
         session: Session, draft_id: ResourceId, line_id: LineId, body: DefectBody
     ) -> DraftAnswer:
         return DraftAnswer.of(
-            await service.describe_defect(session, draft_id, line_id, body.comment, body.photo_ids)
+            await deps.portal.describe_defect(
+                session, draft_id, line_id, body.comment, body.photo_ids
+            )
         )
 
     @router.post(
@@ -525,7 +534,9 @@ def portal_router(deps: Deps) -> APIRouter:
         draft_id: ResourceId,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> JSONResponse:
-        outcome = await service.submit(session, draft_id, idempotency_key, current_correlation_id())
+        outcome = await deps.portal.submit(
+            session, draft_id, idempotency_key, current_correlation_id()
+        )
         return JSONResponse(
             SubmissionAnswer.of(outcome).model_dump(mode="json"),
             status_code=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,8 +18,6 @@ from returns_contracts.service_kit.bounds import (
     OptionalName,
     WholeNumber,
 )
-from returns_contracts.service_kit.errors import FieldProblem, error_body
-from returns_declaration.domain import rules
 from returns_declaration.domain.model import (
     LINE_ID_PATTERN,
     LINE_QUANTITY_MAX,
@@ -35,18 +33,10 @@ from returns_declaration.domain.model import (
     ReturnType,
     TimelineEntry,
 )
-from returns_declaration.domain.rules import DeclarationRejected
+from returns_declaration.domain.views import NextStepKind
+from returns_declaration.service.portal import DraftView, PortalOrder, Submission
 from returns_declaration.service.ports import Photo, ReturnRecord
-from returns_declaration.service.use_cases import DraftView, PortalOrder, Submission
 from returns_declaration.service.users import MAX_PASSWORD
-
-
-def rejection_body(error: DeclarationRejected, code: str = "rule_broken") -> dict[str, Any]:
-    fields = [
-        FieldProblem(field=item.field, code=item.code, message=item.message)
-        for item in error.errors
-    ]
-    return error_body(code, " ".join(field.message for field in fields), fields)
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -444,51 +434,35 @@ class PortalOrderAnswer(BaseModel):
 
     @classmethod
     def of(cls, view: PortalOrder) -> PortalOrderAnswer:
-        merchant, order = view.merchant, view.order
-        closes_on = rules.window_closes_on(merchant, order)
-        lines = []
-        for line in order.lines:
-            returnable = view.returnable[line.line_id]
-            why_not = None
-            if not view.window_open:
-                why_not = rules.field_error(
-                    merchant.locale,
-                    "line_id",
-                    "window_closed",
-                    days=merchant.return_window_days,
-                    closed_on=closes_on.isoformat(),
-                ).message
-            elif returnable == 0:
-                why_not = rules.field_error(
-                    merchant.locale, "quantity", "nothing_left_to_return"
-                ).message
-            lines.append(
-                PortalLine(
-                    line_id=line.line_id,
-                    sku=line.sku,
-                    name=line.name,
-                    image_url=line.image_url,
-                    unit_price_cents=line.unit_price_cents,
-                    quantity_ordered=line.quantity,
-                    quantity_returnable=returnable if view.window_open else 0,
-                    selectable=why_not is None,
-                    why_not=why_not,
-                )
-            )
+        """The offer the use case computed (`domain.views.offer`, R3), as JSON."""
+        merchant, offer = view.merchant, view.offer
         return cls(
-            order_number=order.number,
-            ordered_on=order.ordered_on,
+            order_number=view.order.number,
+            ordered_on=view.order.ordered_on,
             locale=merchant.locale,
-            window_open=view.window_open,
-            window_closes_on=closes_on,
-            lines=lines,
+            window_open=offer.window_open,
+            window_closes_on=offer.window_closes_on,
+            lines=[
+                PortalLine(
+                    line_id=item.line.line_id,
+                    sku=item.line.sku,
+                    name=item.line.name,
+                    image_url=item.line.image_url,
+                    unit_price_cents=item.line.unit_price_cents,
+                    quantity_ordered=item.line.quantity,
+                    quantity_returnable=item.returnable,
+                    selectable=item.selectable,
+                    why_not=item.why_not,
+                )
+                for item in offer.lines
+            ],
             reasons=[
                 ReasonOffered(
                     code=reason.code,
                     label=reason.label(merchant.locale),
                     defective=reason.defective,
                 )
-                for reason in merchant.active_reasons()
+                for reason in offer.reasons
             ],
             return_types=list(merchant.return_types),
         )
@@ -593,27 +567,8 @@ class DraftAnswer(BaseModel):
 
     @classmethod
     def of(cls, view: DraftView) -> DraftAnswer:
-        merchant, order, draft = view.merchant, view.order, view.draft
-        lines = []
-        for line in draft.lines:
-            ordered = order.line(line.line_id)
-            reason = None if line.reason_code is None else merchant.reason(line.reason_code)
-            lines.append(
-                DraftLineAnswer(
-                    line_id=line.line_id,
-                    sku="" if ordered is None else ordered.sku,
-                    name="" if ordered is None else ordered.name,
-                    image_url=None if ordered is None else ordered.image_url,
-                    quantity=line.quantity,
-                    reason_code=line.reason_code,
-                    reason_label=None if reason is None else reason.label(merchant.locale),
-                    defective=None if reason is None else reason.defective,
-                    return_type=line.return_type,
-                    comment=line.comment,
-                    photos=[PhotoLink.of(photo_id, view.photos) for photo_id in line.photo_ids],
-                    missing=rules.missing_steps(merchant, line),
-                )
-            )
+        """The progress the use case computed (`domain.views.progress`, R4-R8), as JSON."""
+        merchant, draft, progress = view.merchant, view.draft, view.progress
         return cls(
             draft_id=draft.id,
             draft_token=view.draft_token,
@@ -621,18 +576,30 @@ class DraftAnswer(BaseModel):
             order_number=draft.order_number,
             locale=merchant.locale,
             submitted_return_id=draft.submitted_return_id,
-            defective=any(line.defective for line in lines),
-            ready=all(not line.missing for line in lines),
-            lines=lines,
+            defective=progress.defective,
+            ready=progress.ready,
+            lines=[
+                DraftLineAnswer(
+                    line_id=item.line.line_id,
+                    sku="" if item.ordered is None else item.ordered.sku,
+                    name="" if item.ordered is None else item.ordered.name,
+                    image_url=None if item.ordered is None else item.ordered.image_url,
+                    quantity=item.line.quantity,
+                    reason_code=item.line.reason_code,
+                    reason_label=None
+                    if item.reason is None
+                    else item.reason.label(merchant.locale),
+                    defective=item.defective,
+                    return_type=item.line.return_type,
+                    comment=item.line.comment,
+                    photos=[
+                        PhotoLink.of(photo_id, view.photos) for photo_id in item.line.photo_ids
+                    ],
+                    missing=list(item.missing),
+                )
+                for item in progress.lines
+            ],
         )
-
-
-_NEXT_STEP: dict[tuple[bool, Locale], str] = {
-    (True, "fr"): "Merci. Le marchand va vous contacter au sujet de votre retour.",
-    (True, "en"): "Thank you. The merchant will contact you about your return.",
-    (False, "fr"): "Merci. Votre étiquette de retour vous sera envoyée par e-mail.",
-    (False, "en"): "Thank you. Your return label will be e-mailed to you.",
-}
 
 
 class SubmissionAnswer(BaseModel):
@@ -647,15 +614,16 @@ class SubmissionAnswer(BaseModel):
 
     return_id: str
     defective: bool
-    next_step: Literal["label_follows", "merchant_will_contact"]
+    next_step: NextStepKind
     message: str
 
     @classmethod
     def of(cls, submission: Submission) -> SubmissionAnswer:
-        declared = submission.record.declared
+        """The next step the use case decided (`domain.views.next_step`, R9, R10), as JSON."""
+        declared, step = submission.record.declared, submission.next_step
         return cls(
             return_id=declared.id,
             defective=declared.defective,
-            next_step="merchant_will_contact" if declared.defective else "label_follows",
-            message=_NEXT_STEP[(declared.defective, declared.locale)],
+            next_step=step.kind,
+            message=step.message,
         )

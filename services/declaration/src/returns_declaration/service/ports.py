@@ -21,10 +21,6 @@ from returns_declaration.domain.model import (
 from returns_declaration.domain.reservations import PendingReservation
 
 
-class RevisionConflict(Exception):
-    """The merchant changed between our read and our write; the caller reads again."""
-
-
 @dataclass(frozen=True)
 class ApiKey:
     key_id: str
@@ -189,6 +185,12 @@ class DeclarationStore(
     """Everything the service keeps; one MongoDB database in production."""
 
 
+class ReconcilerStore(PendingReservationStore, OrderStore, Protocol):
+    """What `ReservationReconciler` reads and settles."""
+
+    async def get_return(self, merchant_id: str, return_id: str) -> ReturnRecord | None: ...
+
+
 class RateLimiter(Protocol):
     async def allow(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
         """Count one attempt under `key`; False once more than `limit` fell in this window."""
@@ -212,5 +214,45 @@ class PhotoCatalog(Protocol):
         """The photos among `photo_ids` that media holds for this merchant; others are absent."""
 
 
-class PhotoCatalogUnavailable(Exception):
-    """Media did not answer; the customer can try again in a moment."""
+@dataclass(frozen=True)
+class UploadedPhoto:
+    photo_id: str
+    thumbnail_url: str | None
+
+
+class PhotoUploader(Protocol):
+    """Media's upload, with the draft token (adapters.media.MediaPhotoUploader). Raises
+    PhotoRefused when media refuses a file, PhotoCatalogUnavailable when media does not answer."""
+
+    async def upload(
+        self,
+        merchant_id: str,
+        draft_id: str,
+        draft_token: str,
+        line_id: str,
+        filename: str,
+        content: bytes,
+        content_type: str,
+    ) -> UploadedPhoto: ...
+
+    async def remove(
+        self, merchant_id: str, draft_id: str, draft_token: str, photo_id: str
+    ) -> None: ...
+
+
+# --- back-office users ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MerchantUser:
+    email: str
+    merchant_id: str
+    display_name: str | None
+    password_hash: str
+    salt: str
+
+
+class UserStore(Protocol):
+    async def save_user(self, user: MerchantUser) -> None: ...
+
+    async def get_user(self, email: str) -> MerchantUser | None: ...

@@ -7,18 +7,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from returns_contracts.service_kit.clock import utc_now
 from returns_declaration.domain import rules
 from returns_declaration.domain.reservations import Fate, PendingReservation, fate_of
-from returns_declaration.service.ports import OrderStore, PendingReservationStore, ReturnRecord
+from returns_declaration.service.ports import ReconcilerStore
 
 logger = logging.getLogger(__name__)
-
-
-class ReconcilerStore(PendingReservationStore, OrderStore, Protocol):
-    async def get_return(self, merchant_id: str, return_id: str) -> ReturnRecord | None: ...
 
 
 @dataclass(frozen=True)

@@ -9,26 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from returns_declaration.domain.rules import DeclarationRejected, FieldError
-from returns_declaration.service.ports import PhotoCatalogUnavailable
+from returns_declaration.service.errors import PhotoCatalogUnavailable, PhotoRefused
+from returns_declaration.service.portal import DraftView, Portal
+from returns_declaration.service.ports import PhotoUploader, UploadedPhoto
 from returns_declaration.service.sessions import PortalSession
-from returns_declaration.service.use_cases import DeclarationService, DraftView
-
-
-@dataclass(frozen=True)
-class PhotoRefused(Exception):
-    """Media refused the file; `code` is media's error code (too large, not an image...)."""
-
-    status: int
-    code: str
-
-
-@dataclass(frozen=True)
-class UploadedPhoto:
-    photo_id: str
-    thumbnail_url: str | None
 
 
 @dataclass(frozen=True)
@@ -36,26 +22,6 @@ class PhotoFile:
     filename: str
     content: bytes
     content_type: str
-
-
-class PhotoUploader(Protocol):
-    """Media's upload, with the draft token (adapters.media.MediaPhotoUploader). Raises
-    PhotoRefused when media refuses a file, PhotoCatalogUnavailable when media does not answer."""
-
-    async def upload(
-        self,
-        merchant_id: str,
-        draft_id: str,
-        draft_token: str,
-        line_id: str,
-        filename: str,
-        content: bytes,
-        content_type: str,
-    ) -> UploadedPhoto: ...
-
-    async def remove(
-        self, merchant_id: str, draft_id: str, draft_token: str, photo_id: str
-    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -74,8 +40,8 @@ class DefectDescribed:
 
 
 class DraftPhotos:
-    def __init__(self, service: DeclarationService, uploader: PhotoUploader) -> None:
-        self.service = service
+    def __init__(self, portal: Portal, uploader: PhotoUploader) -> None:
+        self.portal = portal
         self.uploader = uploader
 
     async def describe_with_uploads(
@@ -89,7 +55,7 @@ class DraftPhotos:
     ) -> DefectDescribed:
         """Sends each new photo to media, then describes the line's defect with the kept and
         the new photos; a refused photo does not stop the others. `view` is the draft as the
-        page read it (`DeclarationService.summary`)."""
+        page read it (`Portal.summary`)."""
         photo_ids = list(kept)
         problem: PhotoRefused | PhotoCatalogUnavailable | None = None
         for file in files:
@@ -109,7 +75,7 @@ class DraftPhotos:
                 photo_ids.append(uploaded.photo_id)
         kept_now = tuple(photo_ids)
         try:
-            await self.service.describe_defect(session, view.draft.id, line_id, comment, photo_ids)
+            await self.portal.describe_defect(session, view.draft.id, line_id, comment, photo_ids)
         except DeclarationRejected as rejected:
             return DefectDescribed(kept_now, False, problem, tuple(rejected.errors))
         except PhotoCatalogUnavailable:

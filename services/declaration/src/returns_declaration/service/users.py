@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
-from typing import Protocol
 
 from returns_contracts.service_kit.bounds import EMAIL_MAX
+from returns_declaration.service.errors import WeakPassword
+from returns_declaration.service.ports import MerchantUser, UserStore
 
 # scrypt cost: about 16 MB and tens of milliseconds per check, enough to slow guessing.
 _SCRYPT_N = 2**14
@@ -20,25 +20,6 @@ _SCRYPT_R = 8
 _SCRYPT_P = 1
 _MIN_PASSWORD = 10
 MAX_PASSWORD = 200
-
-
-@dataclass(frozen=True)
-class MerchantUser:
-    email: str
-    merchant_id: str
-    display_name: str | None
-    password_hash: str
-    salt: str
-
-
-class UserStore(Protocol):
-    async def save_user(self, user: MerchantUser) -> None: ...
-
-    async def get_user(self, email: str) -> MerchantUser | None: ...
-
-
-class WeakPassword(ValueError):
-    pass
 
 
 def _hash(password: str, salt: bytes) -> str:

@@ -47,6 +47,7 @@ from returns_labels.domain.model import (
     initial_status,
     label_id_for,
 )
+from returns_labels.service.errors import LabelChangedMeanwhile
 from returns_labels.service.links import LabelLinks
 from returns_labels.service.ports import (
     Carrier,
@@ -59,11 +60,6 @@ from returns_labels.service.ports import (
 PRODUCER = "labels"
 
 logger = logging.getLogger(__name__)
-
-
-class LabelChangedMeanwhile(Exception):
-    """Another worker changed the return's label between our read and our write; retrying
-    starts again from what is stored now."""
 
 
 @dataclass(frozen=True, slots=True)

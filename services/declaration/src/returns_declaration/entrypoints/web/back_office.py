@@ -41,8 +41,8 @@ from returns_declaration.entrypoints.web.forms import (
     field_errors,
     redirect,
 )
+from returns_declaration.service.errors import NotFound, UnknownMerchant
 from returns_declaration.service.ports import ReturnFilter
-from returns_declaration.service.use_cases import NotFound, UnknownMerchant
 
 BACK_OFFICE_SESSION = access(Access.BACK_OFFICE_SESSION)
 USER_COOKIE = "back_office_session"
@@ -86,7 +86,6 @@ def _invalid(merchant: Merchant, error: ValidationError, prefix: str = "") -> di
 def back_office_pages(pages: Pages) -> APIRouter:
     router = APIRouter(prefix="/back-office", include_in_schema=False)
     deps = pages.deps
-    service = deps.service
 
     async def signed_in(request: Request) -> Caller | None:
         return await deps.back_office_caller(request.cookies.get(USER_COOKIE))
@@ -103,7 +102,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
             if not ids_look_right(request):
                 raise UnknownMerchant(merchant_id)
             deps.require_merchant(user, merchant_id)
-            merchant = await service.merchant(merchant_id)
+            merchant = await deps.merchants.merchant(merchant_id)
         except UnknownMerchant:
             # Another merchant's pages look exactly like pages that do not exist.
             return pages.message_page(request, browser_locale(request), "not_found", 404, None)
@@ -211,7 +210,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
                 submitted_to=_day(submitted_to),
                 order_number=order_number.strip()[:64] or None,
             )
-            to_handle = await service.list_returns(
+            to_handle = await deps.back_office.list_returns(
                 merchant_id, ReturnFilter(label_status="awaiting_merchant"), PAGE_SIZE, None
             )
             # A link with a cursor this service did not give out (edited, or from before a
@@ -251,7 +250,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
         request: Request, merchant_id: str, return_id: str, requested: int = 0
     ) -> Response:
         async def handle(merchant: Merchant, user: Caller) -> Response:
-            record, photos = await service.return_record(merchant_id, return_id)
+            record, photos = await deps.back_office.return_record(merchant_id, return_id)
             return pages.render(
                 request,
                 "bo_record.html",
@@ -270,7 +269,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
     async def request_label(request: Request, merchant_id: str, return_id: str) -> Response:
         async def handle(merchant: Merchant, user: Caller) -> Response:
             form = await pages.form(request)
-            await service.request_label(
+            await deps.back_office.request_label(
                 merchant_id,
                 return_id,
                 user.actor(),
@@ -327,7 +326,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
                 return await settings_view(
                     request, merchant, user, _invalid(merchant, error), False, 422
                 )
-            await service.configure_merchant(merchant_id, changed, current_correlation_id())
+            await deps.merchants.configure_merchant(merchant_id, changed, current_correlation_id())
             return redirect(f"/back-office/merchants/{merchant_id}/settings?saved=1")
 
         return await guarded(request, merchant_id, handle)
@@ -352,7 +351,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
                 return await settings_view(
                     request, merchant, user, _invalid(merchant, error, prefix), False, 422
                 )
-            await service.put_reason(merchant_id, reason, current_correlation_id())
+            await deps.merchants.put_reason(merchant_id, reason, current_correlation_id())
             return redirect(f"/back-office/merchants/{merchant_id}/settings?saved=1")
 
         return await guarded(request, merchant_id, handle)
@@ -364,7 +363,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
         async def handle(merchant: Merchant, user: Caller) -> Response:
             await pages.form(request)
             try:
-                await service.retire_reason(merchant_id, code, current_correlation_id())
+                await deps.merchants.retire_reason(merchant_id, code, current_correlation_id())
             except DeclarationRejected as rejected:
                 errors = field_errors(rejected.errors, frozenset({"code"}), f"reason_{code}.")
                 return await settings_view(request, merchant, user, errors, False, 422)

@@ -96,7 +96,6 @@ class Pages:
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self.service = deps.service
         self.templates = templates()
 
     def render(

@@ -36,17 +36,17 @@ from returns_declaration.entrypoints.web.forms import (
     refuse_large_form,
     shown_link,
 )
-from returns_declaration.service.ports import PhotoCatalogUnavailable
-from returns_declaration.service.sessions import PortalSession
-from returns_declaration.service.uploads import PhotoFile, PhotoRefused
-from returns_declaration.service.use_cases import (
-    DraftView,
+from returns_declaration.service.errors import (
     NotFound,
+    PhotoCatalogUnavailable,
+    PhotoRefused,
     SessionRefused,
-    Submission,
     TooManyAttempts,
     UnknownMerchant,
 )
+from returns_declaration.service.portal import DraftView, Submission
+from returns_declaration.service.sessions import PortalSession
+from returns_declaration.service.uploads import PhotoFile
 
 PORTAL_SESSION = access(Access.PORTAL_SESSION)
 PORTAL_COOKIE = "portal_session"
@@ -90,7 +90,6 @@ async def _photo_files(uploads: list[UploadFile | str]) -> list[PhotoFile]:
 def portal_pages(pages: Pages) -> APIRouter:
     router = APIRouter(prefix="/portal/{merchant_id}", include_in_schema=False)
     deps = pages.deps
-    service = deps.service
 
     def base(merchant_id: str) -> str:
         return f"/portal/{merchant_id}"
@@ -99,7 +98,7 @@ def portal_pages(pages: Pages) -> APIRouter:
         if not ids_look_right(request):
             return None
         try:
-            return await service.merchant(merchant_id)
+            return await deps.merchants.merchant(merchant_id)
         except UnknownMerchant:
             return None
 
@@ -171,7 +170,7 @@ def portal_pages(pages: Pages) -> APIRouter:
         status_code = 422
         headers: dict[str, str] = {}
         try:
-            opened = await service.open_session(
+            opened = await deps.portal.open_session(
                 merchant_id, values["order_number"], values["email"], deps.client_address(request)
             )
         except SessionRefused as refused:
@@ -188,7 +187,7 @@ def portal_pages(pages: Pages) -> APIRouter:
                 PORTAL_COOKIE,
                 opened.token,
                 base(merchant_id),
-                int(service.session_ttl.total_seconds()),
+                int(deps.portal.session_ttl.total_seconds()),
             )
             return response
         return pages.render(
@@ -211,7 +210,7 @@ def portal_pages(pages: Pages) -> APIRouter:
         errors: dict[str, str],
         status_code: int = 200,
     ) -> Response:
-        order = PortalOrderAnswer.of(await service.portal_order(session))
+        order = PortalOrderAnswer.of(await deps.portal.portal_order(session))
         return pages.render(
             request,
             "portal_items.html",
@@ -246,7 +245,7 @@ def portal_pages(pages: Pages) -> APIRouter:
                         chosen[key.removeprefix("qty_")] = quantity
             requested = [RequestedQuantity(line_id, qty) for line_id, qty in chosen.items()]
             try:
-                view = await service.create_draft(session, requested)
+                view = await deps.portal.create_draft(session, requested)
             except DeclarationRejected as rejected:
                 by_index = list(chosen)
                 errors: dict[str, str] = {}
@@ -276,10 +275,10 @@ def portal_pages(pages: Pages) -> APIRouter:
         status_code: int = 200,
         **context: Any,
     ) -> Response:
-        draft = DraftAnswer.of(await service.summary(session, draft_id))
+        draft = DraftAnswer.of(await deps.portal.summary(session, draft_id))
         if draft.submitted_return_id is not None:
             return redirect(f"{base(merchant.id)}/returns/{draft.submitted_return_id}")
-        order = PortalOrderAnswer.of(await service.portal_order(session))
+        order = PortalOrderAnswer.of(await deps.portal.portal_order(session))
         return pages.render(
             request,
             template,
@@ -307,12 +306,12 @@ def portal_pages(pages: Pages) -> APIRouter:
     async def choose_reasons(request: Request, merchant_id: str, draft_id: str) -> Response:
         async def handle(merchant: Merchant, session: PortalSession) -> Response:
             form = await pages.form(request)
-            current = DraftAnswer.of(await service.summary(session, draft_id))
+            current = DraftAnswer.of(await deps.portal.summary(session, draft_id))
             errors: dict[str, str] = {}
             for line in current.lines:
                 code = str(form.get(f"reason_{line.line_id}", ""))
                 try:
-                    await service.choose_reason(session, draft_id, line.line_id, code)
+                    await deps.portal.choose_reason(session, draft_id, line.line_id, code)
                 except DeclarationRejected as rejected:
                     errors.update(field_errors(rejected.errors, REASON_FIELDS, f"{line.line_id}."))
             if errors:
@@ -344,7 +343,7 @@ def portal_pages(pages: Pages) -> APIRouter:
     async def describe(request: Request, merchant_id: str, draft_id: str) -> Response:
         async def handle(merchant: Merchant, session: PortalSession) -> Response:
             form = await pages.form(request)
-            view = await service.summary(session, draft_id)
+            view = await deps.portal.summary(session, draft_id)
             current = DraftAnswer.of(view)
             errors: dict[str, str] = {}
             pending: dict[str, list[str]] = {}
@@ -355,7 +354,9 @@ def portal_pages(pages: Pages) -> APIRouter:
                     chosen = form.get(f"type_{line_id}")
                     return_type = chosen if chosen in RETURN_TYPES else None
                     try:
-                        await service.choose_return_type(session, draft_id, line_id, return_type)
+                        await deps.portal.choose_return_type(
+                            session, draft_id, line_id, return_type
+                        )
                     except DeclarationRejected as rejected:
                         errors.update(field_errors(rejected.errors, DETAIL_FIELDS, f"{line_id}."))
                     continue
@@ -419,7 +420,7 @@ def portal_pages(pages: Pages) -> APIRouter:
         if not csrf_matches(request, request.headers.get(CSRF_HEADER, "")):
             return error_response(403, "csrf", text(merchant.locale, "csrf_failed"))
         try:
-            view = await service.summary(session, draft_id)
+            view = await deps.portal.summary(session, draft_id)
             answer: Response = await act(merchant, session, view)
             return answer
         except NotFound:
@@ -484,7 +485,7 @@ def portal_pages(pages: Pages) -> APIRouter:
             # The form's own key: a double click or a resent form makes one return.
             key = str(form.get("submission_key", "")) or None
             try:
-                outcome = await service.submit(session, draft_id, key, current_correlation_id())
+                outcome = await deps.portal.submit(session, draft_id, key, current_correlation_id())
             except DeclarationRejected as rejected:
                 errors = {"form": " ".join(error.message for error in rejected.errors)}
                 return await draft_view(
@@ -504,7 +505,7 @@ def portal_pages(pages: Pages) -> APIRouter:
     @router.get("/returns/{return_id}", openapi_extra=PORTAL_SESSION)
     async def confirmation(request: Request, merchant_id: str, return_id: str) -> Response:
         async def handle(merchant: Merchant, session: PortalSession) -> Response:
-            record = await service.customer_return(session, return_id)
+            record = await deps.portal.customer_return(session, return_id)
             answer = SubmissionAnswer.of(Submission(record, created=False))
             label_url = None
             if record.label_status == "generated" and record.label:

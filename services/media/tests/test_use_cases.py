@@ -6,8 +6,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from media_tests.fakes import World
-from media_tests.submitted import return_with_photos
 from returns_media.domain.errors import (
     BrokenImage,
     NotAuthorized,
@@ -18,6 +16,9 @@ from returns_media.domain.errors import (
 )
 from returns_media.domain.model import DraftRef, Slot
 from returns_media.service.use_cases import ReceivedFile, merchant_prefix
+
+from .fakes import World
+from .submitted import return_with_photos
 
 SHOP = DraftRef("shop", "draft-1")
 

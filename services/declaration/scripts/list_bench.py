@@ -1,6 +1,6 @@
 """Back-office list of one merchant with many stored returns: ms per page (p50, p95).
 
-    .venv/bin/python services/declaration/bench/list_bench.py mongodb://127.0.0.1:PORT/ 100000
+    .venv/bin/python services/declaration/scripts/list_bench.py mongodb://127.0.0.1:PORT/ 100000
 
 Bulk-loads N returns of one merchant (30 % defective) and N/10 of another into a scratch
 database of the server (dropped afterwards), then times first pages, later pages (cursor), a

@@ -18,8 +18,9 @@ from returns_contracts import (
 from returns_contracts.examples import WAREHOUSE, merchant_updated, return_submitted
 from returns_contracts.service_kit.testing import FakeClock, RecordingPublisher
 from returns_contracts.signing import InvalidToken
+from returns_labels.service.errors import LabelChangedMeanwhile
 from returns_labels.service.links import LabelLinks
-from returns_labels.service.use_cases import LabelChangedMeanwhile, LabelsService
+from returns_labels.service.use_cases import LabelsService
 
 from .fakes import (
     FakeCarrier,

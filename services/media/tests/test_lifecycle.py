@@ -9,12 +9,13 @@ from typing import Any
 import httpx
 import pytest
 
-from media_tests import images
-from media_tests.drafts import Draft, error_of
-from media_tests.process import MediaProcess, start_media
-from media_tests.submitted import publish, return_with_photos
 from returns_infra.fixtures import S3Server
 from returns_infra.testing import eventually
+
+from . import images
+from .drafts import Draft, error_of
+from .process import MediaProcess, start_media
+from .submitted import publish, return_with_photos
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import httpx
 
-from media_tests.process import MediaProcess
 from returns_media.service.use_cases import merchant_prefix
+
+from .process import MediaProcess
 
 
 class Draft:

@@ -7,10 +7,11 @@ import io
 import pytest
 from PIL import Image, ImageCms
 
-from media_tests import images
 from returns_media.adapters.imaging import PillowNormaliser
 from returns_media.domain.errors import BrokenImage, TooManyPixels, UnsupportedImage
 from returns_media.domain.model import NormalisedImage
+
+from . import images
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from media_tests import images
-from media_tests.drafts import Draft, error_of
-from media_tests.process import INTERNAL_TOKEN, MediaProcess
+from . import images
+from .drafts import Draft, error_of
+from .process import INTERNAL_TOKEN, MediaProcess
 
 pytestmark = pytest.mark.integration
 
