@@ -17,11 +17,10 @@ from faststream.kafka import KafkaBroker
 from pymongo import MongoClient
 
 from returns_contracts import Topics
+from returns_contracts.service_kit.kafka import server_list
 from returns_infra import processes
 from returns_infra.fixtures import RunningServices
 from returns_infra.services import SERVICES, service_env
-
-from returns_contracts.service_kit.kafka import server_list
 
 
 @pytest.fixture

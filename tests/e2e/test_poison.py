@@ -184,7 +184,8 @@ async def test_poison_is_dead_lettered_after_bounded_tries_and_the_rest_goes_on(
     return_id = f"r-{uuid.uuid4().hex[:10]}"
     mongo: MongoClient[dict[str, Any]] = MongoClient(mongodb_url, tz_aware=True)
     broker = KafkaBroker(
-        server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all", logger=None)
+        server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all", logger=None
+    )
     await broker.start()
     try:
         if case.prepare is not None:
@@ -247,7 +248,8 @@ async def test_a_letter_replayed_once_its_cause_is_fixed_is_handled_exactly_once
         return_submitted(merchant_id=merchant_id, return_id=f"r-{uuid.uuid4().hex[:10]}"), customer
     )
     broker = KafkaBroker(
-        server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all", logger=None)
+        server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all", logger=None
+    )
     await broker.start()
     try:
         await publish(broker, topics, event)

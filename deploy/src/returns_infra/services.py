@@ -113,7 +113,8 @@ def service_spec(
     `instance` and `port` describe one more instance of it (another HTTP port, its own log and
     pid file under `<state dir>/services/<instance>/`), in the same consumer groups.
     """
-    return _spec(_service(name), profile, state_dir, service_env(profile, infra_env), instance, port)
+    env = service_env(profile, infra_env)
+    return _spec(_service(name), profile, state_dir, env, instance, port)
 
 
 def ready_check(url: str) -> processes.HealthCheck:
