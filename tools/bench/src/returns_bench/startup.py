@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -29,7 +28,7 @@ from returns_bench.cpu import cpu_seconds
 from returns_infra import processes
 from returns_infra.config import PROFILES
 from returns_infra.infra import Infra
-from returns_infra.services import SERVICE_NAMES, SERVICES, service_spec
+from returns_infra.services import SERVICE_NAMES, SERVICES, ready_check, service_spec
 
 POLL_SECONDS = 0.01
 EXTRA_PORT_OFFSET = 4
@@ -94,8 +93,7 @@ def load_average() -> str:
 
 def _ready(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=1) as response:
-            return bool(response.status == 200)
+        return ready_check(url)()
     except OSError:
         return False
 
