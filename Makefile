@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy tools/admin tools/bench
 SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests services/*/scripts tests tools/admin/src tools/admin/tests tools/bench/src tools/bench/tests
 
-.PHONY: venv build run test test-faults fuzz lint stop clean schemas docs status bench bench-media chromium
+.PHONY: venv build run test test-faults fuzz lint stop clean schemas docs status bench bench-media bench-startup chromium
 
 venv: $(STAMP)
 
@@ -67,6 +67,11 @@ bench: build
 ## bench-media: time for media to accept a 4 MB, 12-megapixel photo (median, worst of 20), RSS
 bench-media: build
 	@$(BIN)/python services/media/scripts/upload_bench.py
+
+## bench-startup: each service's start-up, exec to /readyz 200, with the bench profile's servers
+## up and topics and indexes already there (README: Start-up); 5 starts per service
+bench-startup: build
+	@$(BIN)/python -m returns_bench.startup --profile bench --start --runs 5
 
 lint: venv
 	@$(BIN)/ruff check .

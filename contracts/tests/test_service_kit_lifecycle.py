@@ -12,7 +12,7 @@ from typing import cast
 import pytest
 from faststream.kafka import KafkaBroker
 
-from returns_contracts.service_kit.lifecycle import background, every, running
+from returns_contracts.service_kit.lifecycle import background, every, running, side_by_side
 
 
 class Steps:
@@ -111,3 +111,39 @@ async def test_a_failing_round_does_not_end_the_loop() -> None:
     count = len(rounds)
     await asyncio.sleep(0.01)
     assert len(rounds) == count  # cancelled on the way out
+
+
+async def test_side_by_side_runs_the_chains_at_once_and_each_chain_in_order() -> None:
+    steps = Steps()
+    topics_asked = asyncio.Event()
+
+    async def topics() -> None:
+        topics_asked.set()
+        steps.done.append("topics")
+
+    async def indexes() -> None:
+        # Only done once the other chain has started: run one after the other, this waits
+        # for ever (bounded by the test's deadline).
+        await asyncio.wait_for(topics_asked.wait(), 5)
+        steps.done.append("indexes")
+
+    await side_by_side([indexes, steps.step("migration")], [topics])
+    assert steps.done.index("indexes") < steps.done.index("migration")
+    assert sorted(steps.done) == ["indexes", "migration", "topics"]
+
+
+async def test_side_by_side_raises_the_first_failure_and_cancels_the_rest() -> None:
+    cancelled = asyncio.Event()
+
+    async def slow() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cancelled.set()
+
+    async def broken() -> None:
+        raise ConnectionError("store away")
+
+    with pytest.raises(ConnectionError, match="store away"):
+        await side_by_side([slow], [broken])
+    assert cancelled.is_set()

@@ -1,7 +1,9 @@
 """After the faults: count what every submitted return became, and say what was lost or doubled.
 
 Everything is read from the servers themselves, for one merchant made for the run:
-- declaration's store (`returns`, by `merchant_id`): each order's return, stored once;
+- declaration's store (`returns`, by `merchant_id`): each order's return, stored once, and its
+  listing number (the back-office lists a merchant's returns by them): each return's own, no
+  two returns with one number, and the number's listing entry names the return;
 - `ReturnSubmitted` on Kafka between the offsets taken before the load and after it settled:
   each return's event, and every copy of it (a republished copy must carry the same event_id);
 - Mailpit's API: the customer-service e-mails to the merchant's address, matched to their order
@@ -32,6 +34,8 @@ from pymongo import AsyncMongoClient
 from returns_admin.kafka_ops import Kafka
 from returns_contracts import LabelGenerated, ReturnSubmitted, parse_message
 from returns_contracts.topics import Topics
+from returns_declaration.adapters.listing import entry_id
+from returns_declaration.adapters.repository import RETURNS_BY_MERCHANT
 from returns_infra.kafka_probe import end_offsets, records_between
 
 from .portal import Journey
@@ -66,6 +70,10 @@ class Census:
     """return id -> labels' document of the return."""
     label_events: dict[str, list[str]] = field(default_factory=dict)
     """return id -> the label_id of each LabelGenerated copy."""
+    listing: dict[str, int | None] = field(default_factory=dict)
+    """return id -> the listing number stored in the return."""
+    listed: dict[int, str] = field(default_factory=dict)
+    """listing number -> the return id its entry in the merchant's listing names."""
 
     # -- what each row counts ----------------------------------------------------------------
 
@@ -82,6 +90,15 @@ class Census:
             order
             for rid, order in self.returns.items()
             if self.defective.get(rid) and not self.emails.get(order)
+        ]
+
+    def unlisted(self) -> list[str]:
+        """Returns without a number of their own in the merchant's listing: the back-office
+        list would not show them."""
+        return [
+            rid
+            for rid in self.returns
+            if (number := self.listing.get(rid)) is None or self.listed.get(number) != rid
         ]
 
     def missing_labels(self) -> list[str]:
@@ -101,6 +118,7 @@ class Census:
             and not self.missing_events()
             and not self.missing_emails()
             and not self.missing_labels()
+            and not self.unlisted()
         )
 
     def rows(self) -> list[Row]:
@@ -140,6 +158,11 @@ class Census:
         for rid in classic:
             mail_dupes += len(self.emails.get(returns[rid], []))
 
+        numbers = [self.listing.get(rid) for rid in returns]
+        taken = [number for number in numbers if number is not None]
+        listed_found = len(returns) - len(self.unlisted())
+        listed_dupes = len(taken) - len(set(taken))
+
         label_found = 0
         label_copies = 0
         label_dupes = 0
@@ -164,6 +187,7 @@ class Census:
         return [
             row("journeys submitted (portal API)", len(journeys), len(orders), 0, 0),
             row("returns stored (declaration)", len(orders), stored_found, 0, stored_dupes),
+            row("listing numbers (declaration)", len(returns), listed_found, 0, listed_dupes),
             row("ReturnSubmitted published", len(returns), event_found, event_copies, event_dupes),
             row(
                 "customer-service e-mails (Mailpit)",
@@ -210,13 +234,28 @@ async def _stored(census: Census, mongodb_url: str) -> None:
     )
     try:
         stored: dict[str, list[str]] = defaultdict(list)
-        cursor = client["declaration"]["returns"].find(
-            {"merchant_id": census.merchant_id}, {"order_number": 1, "defective": 1}
+        declaration = client["declaration"]
+        cursor = declaration["returns"].find(
+            {"merchant_id": census.merchant_id},
+            {"order_number": 1, "defective": 1, "listing_number": 1},
         )
+        listing: dict[str, int | None] = {}
         async for document in cursor:
             stored[str(document["order_number"])].append(str(document["_id"]))
             census.defective[str(document["_id"])] = bool(document["defective"])
+            number = document.get("listing_number")
+            listing[str(document["_id"])] = None if number is None else int(number)
         census.stored = dict(stored)
+        census.listing = listing
+        entries = {
+            entry_id(census.merchant_id, number): number
+            for number in listing.values()
+            if number is not None
+        }
+        found = declaration[RETURNS_BY_MERCHANT].find({"_id": {"$in": list(entries)}})
+        census.listed = {
+            entries[str(entry["_id"])]: str(entry["listed_id"]) async for entry in found
+        }
         labels: dict[str, dict[str, Any]] = {}
         cursor = client["labels"]["returns"].find({"merchant_id": census.merchant_id})
         async for document in cursor:

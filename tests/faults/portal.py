@@ -8,13 +8,18 @@ backoff, the submit always with the same key, until the journey's own deadline. 
 answer is a failure of the system and ends the journey. Journeys are released in batches by
 whoever drives the faults (`Load.release`), so kills land while journeys are in flight and new
 ones start after each restart.
+
+With several declaration instances (scale-out), the portal spreads journeys over them as a load
+balancer would: journey i goes to instance i mod n, and a request that cannot reach its instance
+(a transport error: refused, reset, timed out) is sent again to the next one, which the journey
+keeps for its remaining steps.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +31,9 @@ from returns_bench.stats import is_defective
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_FIRST = 0.25
 BACKOFF_CAP = 3.0
+
+Target = str | Callable[[], str]
+"""A request's URL, or for declaration's routes the URL on the journey's instance of the moment."""
 
 
 class StepRefused(Exception):
@@ -41,6 +49,12 @@ class Journey:
     return_id: str | None = None
     error: str | None = None
     retries: int = 0
+    instance: int = 0
+    """Which declaration instance the journey talks to (modulo their number)."""
+    moved: int = 0
+    """Requests sent again to another declaration instance after a transport error."""
+    submitted_on: int | None = None
+    """The declaration instance that answered the submit."""
     done_at: float = 0.0
     """`time.time()` when the submit was answered (or the journey gave up)."""
 
@@ -59,6 +73,8 @@ class Load:
     concurrency: int
     journey_seconds: float
     defective_share: float = 1 / 3
+    declaration_urls: Sequence[str] = ()
+    """The declaration instances behind the portal; none: only `portal.declaration_url`."""
     journeys: list[Journey] = field(default_factory=list)
     successes: dict[str, list[float]] = field(default_factory=dict)
     """Per step, the `time.time()` of each successful answer: when the flow resumed."""
@@ -68,9 +84,11 @@ class Load:
 
     def __post_init__(self) -> None:
         self.journeys = [
-            Journey(index, number, is_defective(index, self.defective_share))
+            Journey(index, number, is_defective(index, self.defective_share), instance=index)
             for index, number in enumerate(self.orders)
         ]
+        if not self.declaration_urls:
+            self.declaration_urls = [self.portal.declaration_url]
 
     @property
     def finished(self) -> int:
@@ -79,6 +97,21 @@ class Load:
     @property
     def failed(self) -> list[Journey]:
         return [journey for journey in self.journeys if journey.done_at and not journey.ok]
+
+    @property
+    def moved(self) -> int:
+        """Requests that another declaration instance answered after theirs could not."""
+        return sum(journey.moved for journey in self.journeys)
+
+    def _api(self, journey: Journey, path: str) -> Callable[[], str]:
+        """The URL of a portal route on the journey's declaration instance at each attempt."""
+        merchant_id = self.portal.shop.merchant_id
+
+        def url() -> str:
+            base = self.declaration_urls[journey.instance % len(self.declaration_urls)]
+            return f"{base}/v1/portal/{merchant_id}{path}"
+
+        return url
 
     def succeeded_after(self, step: str, moment: float) -> float | None:
         """The first success of `step` at or after `moment`, or None."""
@@ -122,17 +155,22 @@ class Load:
         journey: Journey,
         step: str,
         method: str,
-        url: str,
+        target: Target,
         deadline: float,
         **kwargs: Any,
     ) -> dict[str, Any]:
         backoff = BACKOFF_FIRST
         while True:
             problem: str
+            url = target() if callable(target) else target
             try:
                 response = await self.http.request(method, url, **kwargs)
             except httpx.TransportError as error:
                 problem = f"{type(error).__name__}"
+                if callable(target) and len(self.declaration_urls) > 1:
+                    # What a load balancer does with an upstream it cannot reach.
+                    journey.instance += 1
+                    journey.moved += 1
             else:
                 if response.status_code not in RETRIED_STATUSES:
                     if response.is_error:
@@ -152,14 +190,12 @@ class Load:
 
     async def _walk(self, journey: Journey) -> None:
         deadline = time.monotonic() + self.journey_seconds
-        shop = self.portal.shop
-        api = f"{self.portal.declaration_url}/v1/portal/{shop.merchant_id}"
         try:
             session = await self._call(
                 journey,
                 "session",
                 "POST",
-                f"{api}/sessions",
+                self._api(journey, "/sessions"),
                 deadline,
                 json={"order_number": journey.order_number, "email": CUSTOMER_EMAIL},
             )
@@ -169,7 +205,7 @@ class Load:
                 journey,
                 "draft",
                 "POST",
-                f"{api}/drafts",
+                self._api(journey, "/drafts"),
                 deadline,
                 json={"lines": lines},
                 headers=auth,
@@ -177,9 +213,14 @@ class Load:
             draft_id = draft["draft_id"]
             first = DEFECTIVE_REASON if journey.defective else CLASSIC_REASON
             for line_id, reason in (("1", first), ("2", CLASSIC_REASON)):
-                await self._line(journey, api, draft, line_id, reason, auth, deadline)
+                await self._line(journey, draft, line_id, reason, auth, deadline)
             await self._call(
-                journey, "summary", "GET", f"{api}/drafts/{draft_id}", deadline, headers=auth
+                journey,
+                "summary",
+                "GET",
+                self._api(journey, f"/drafts/{draft_id}"),
+                deadline,
+                headers=auth,
             )
             # The key a portal keeps for this draft: every retry of the submit sends it again.
             journey.idempotency_key = f"faults-{draft_id}"
@@ -187,11 +228,12 @@ class Load:
                 journey,
                 "submit",
                 "POST",
-                f"{api}/drafts/{draft_id}/submit",
+                self._api(journey, f"/drafts/{draft_id}/submit"),
                 deadline,
                 headers={**auth, "Idempotency-Key": journey.idempotency_key},
             )
             journey.return_id = str(answer["return_id"])
+            journey.submitted_on = journey.instance % len(self.declaration_urls)
             if bool(answer.get("defective")) != journey.defective:
                 journey.error = f"the return came back defective={answer.get('defective')}"
         except StepRefused as refused:
@@ -203,19 +245,18 @@ class Load:
     async def _line(
         self,
         journey: Journey,
-        api: str,
         draft: Mapping[str, Any],
         line_id: str,
         reason: str,
         auth: dict[str, str],
         deadline: float,
     ) -> None:
-        line = f"{api}/drafts/{draft['draft_id']}/lines/{line_id}"
+        line = f"/drafts/{draft['draft_id']}/lines/{line_id}"
         await self._call(
             journey,
             "reason",
             "PUT",
-            f"{line}/reason",
+            self._api(journey, f"{line}/reason"),
             deadline,
             json={"reason_code": reason},
             headers=auth,
@@ -225,7 +266,7 @@ class Load:
                 journey,
                 "return_type",
                 "PUT",
-                f"{line}/return-type",
+                self._api(journey, f"{line}/return-type"),
                 deadline,
                 json={"return_type": "refund"},
                 headers=auth,
@@ -247,7 +288,7 @@ class Load:
             journey,
             "defect",
             "PUT",
-            f"{line}/defect",
+            self._api(journey, f"{line}/defect"),
             deadline,
             json={"comment": COMMENT, "photo_ids": [photo["photo_id"]]},
             headers=auth,

@@ -42,6 +42,8 @@ def _healthy() -> Census:
         emails={"O-1": [_mail("e1")]},
         labels={"r1": {"label": None, "label_generation": 0}, "r2": _label("L2")},
         label_events={"r2": ["L2"]},
+        listing={"r1": 1, "r2": 2},
+        listed={1: "r1", 2: "r2"},
     )
 
 
@@ -73,6 +75,10 @@ def test_copies_of_the_same_event_e_mail_and_label_are_counted_and_allowed() -> 
         (lambda c: c.stored.pop("O-2"), "returns stored (declaration): 1 missing"),
         (lambda c: c.stored["O-1"].append("r9"), "returns stored (declaration): 1 duplicate(s)"),
         (lambda c: c.events["r1"].append("e9"), "ReturnSubmitted published: 1 duplicate(s)"),
+        (lambda c: c.listing.update({"r2": 1}), "listing numbers (declaration): 1 duplicate(s)"),
+        (lambda c: c.listing.update({"r2": None}), "listing numbers (declaration): 1 missing"),
+        (lambda c: c.listed.pop(2), "listing numbers (declaration): 1 missing"),
+        (lambda c: c.listed.update({2: "r1"}), "listing numbers (declaration): 1 missing"),
         (
             lambda c: c.emails["O-1"].append(_mail("e9")),
             "customer-service e-mails (Mailpit): 2 duplicate(s)",

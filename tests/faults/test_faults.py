@@ -8,8 +8,10 @@ carry its event_id), one customer-service e-mail per defective return (a second 
 twin's Message-ID), one label per classic return and none for a defective one. The tables are
 printed and written to the pytest tmp dir and to `.run/faults/`.
 
-Scale-out: a second notifier and a second labels in the same consumer groups (every topic has
-three partitions), one of each killed under load: nothing lost, no e-mail twice, no second label.
+Scale-out: a second declaration (the portal spreading journeys over both), a second notifier
+and a second labels in the same consumer groups (every topic has three partitions), one of each
+killed under load: nothing lost, no return twice, no listing number twice, no e-mail twice, no
+second label.
 
 `make test` runs a short form (plans.py: 60 returns, every part but the store); `make
 test-faults` the full one (500 returns, the store too).
@@ -31,6 +33,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from returns_bench.journey import Portal, Shop, create_orders, create_shop
 from returns_bench.photo import jpeg_photo
+from returns_contracts.service_kit.kafka import consumer_group
 from returns_contracts.topics import Topics
 from returns_infra import processes
 from returns_infra.fixtures import RunningServices, SmtpServer
@@ -57,7 +60,7 @@ def _service_victim(name: str, own: OwnServers, services: RunningServices) -> Vi
     return Victim(
         name,
         spec.pid_path,
-        lambda: processes.start(spec, ready, timeout=120.0),
+        lambda: processes.start(spec, ready, timeout=120.0, interval=0.1),
         ("submit", "photo") if name == "media" else ("submit",),
     )
 
@@ -214,9 +217,17 @@ async def test_every_part_killed_under_load_loses_nothing_and_sends_nothing_twic
 
 # -- scale-out ---------------------------------------------------------------------------------
 
-SCALED = ("notifier", "labels")
+SCALED = ("declaration", "notifier", "labels")
 # The extra instances take ports from the services' base + 4 (the four services use +0..+3).
 EXTRA_PORT_OFFSET = 4
+# The consumer groups whose second member must join and, after the kill, leave: notifier and
+# labels read ReturnSubmitted; declaration's timeline reads what they produce.
+SCALED_GROUPS = (
+    consumer_group("declaration", TOPICS.notification_sent),
+    consumer_group("declaration", TOPICS.label_generated),
+    consumer_group("notifier", TOPICS.return_submitted),
+    consumer_group("labels", TOPICS.return_submitted),
+)
 
 
 async def _members(bootstrap: str, group: str) -> int:
@@ -242,7 +253,26 @@ async def _wait_members(bootstrap: str, groups: Sequence[str], count: int, withi
         await asyncio.sleep(0.25)
 
 
-async def test_a_second_notifier_and_labels_share_the_work_and_one_of_each_dies_without_loss(
+def _extra_specs(own: OwnServers, services: RunningServices) -> list[processes.ProcessSpec]:
+    """A second instance of each scaled service: its own port, log and pid file, the same
+    command line, environment, store and consumer groups as the first."""
+    base = SERVICES[0].port(PROFILE)
+    state_dir = own.settings.state_dir
+    return [
+        service_spec(name, PROFILE, state_dir, services.env, instance=f"{name}-2", port=port)
+        for port, name in enumerate(SCALED, start=base + EXTRA_PORT_OFFSET)
+    ]
+
+
+def _start(spec: processes.ProcessSpec) -> int:
+    return processes.start(spec, ready_check(_url(spec)), timeout=120.0, interval=0.1)
+
+
+def _url(spec: processes.ProcessSpec) -> str:
+    return f"http://127.0.0.1:{spec.env['HTTP_PORT']}"
+
+
+async def test_second_instances_share_the_work_and_one_of_each_dies_without_loss(
     services: RunningServices,
     smtp_server: SmtpServer,
     own_servers: OwnServers,
@@ -250,23 +280,17 @@ async def test_a_second_notifier_and_labels_share_the_work_and_one_of_each_dies_
     report_paths: list[Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """Two declarations (the portal spreading journeys over both, as a load balancer would;
+    each with its outbox relay, timeline consumer and reservation reconciler), two notifiers
+    and two labels; once a quarter of the journeys are done, the second of each is killed
+    with -9 and not restarted: the first takes over their requests, partitions and outbox."""
     began = time.monotonic()
     bootstrap = services.env["KAFKA_BOOTSTRAP_SERVERS"]
-    base = SERVICES[0].port(PROFILE)
-    extras: list[processes.ProcessSpec] = []
-    groups = [f"{name}.{TOPICS.return_submitted}" for name in SCALED]
+    extras = _extra_specs(own_servers, services)
+    [second_declaration] = [spec for spec in extras if spec.name == "declaration-2"]
     try:
-        for number, name in enumerate(SCALED):
-            port = base + EXTRA_PORT_OFFSET + number
-            spec = service_spec(
-                name, PROFILE, own_servers.settings.state_dir, services.env,
-                instance=f"{name}-2", port=port,
-            )  # fmt: skip
-            extras.append(spec)
-            await asyncio.to_thread(
-                processes.start, spec, ready_check(f"http://127.0.0.1:{port}"), 120.0
-            )
-        joined = await _wait_members(bootstrap, groups, 2, fault_plan.flow_timeout)
+        await asyncio.gather(*(asyncio.to_thread(_start, spec) for spec in extras))
+        joined = await _wait_members(bootstrap, SCALED_GROUPS, 2, fault_plan.flow_timeout)
 
         async with _client(fault_plan) as http:
             shop, orders, portal = await _prepare(
@@ -276,7 +300,14 @@ async def test_a_second_notifier_and_labels_share_the_work_and_one_of_each_dies_
                 bootstrap,
                 [TOPICS.return_submitted, TOPICS.notification_sent, TOPICS.label_generated],
             )
-            load = Load(http, portal, orders, fault_plan.concurrency, fault_plan.journey_seconds)
+            load = Load(
+                http,
+                portal,
+                orders,
+                fault_plan.concurrency,
+                fault_plan.journey_seconds,
+                declaration_urls=[services.urls["declaration"], _url(second_declaration)],
+            )
             runner = asyncio.create_task(load.run(), name="faults-scale-out-load")
             try:
                 total = len(orders)
@@ -288,7 +319,7 @@ async def test_a_second_notifier_and_labels_share_the_work_and_one_of_each_dies_
                 ]
                 killed_at = time.monotonic()
                 await load.release_up_to(total)
-                await _wait_members(bootstrap, groups, 1, fault_plan.flow_timeout)
+                await _wait_members(bootstrap, SCALED_GROUPS, 1, fault_plan.flow_timeout)
                 took_over = time.monotonic() - killed_at
                 await asyncio.wait_for(runner, fault_plan.phase_timeout)
             finally:
@@ -301,8 +332,12 @@ async def test_a_second_notifier_and_labels_share_the_work_and_one_of_each_dies_
             await asyncio.to_thread(processes.stop, spec.pid_path, 30.0)
 
     census, settled = await _count(load, shop, services, smtp_server, start, fault_plan)
+    submitted_on = [
+        sum(1 for journey in load.journeys if journey.ok and journey.submitted_on == instance)
+        for instance in range(2)
+    ]
     text = _report(
-        "scale-out: two notifiers and two labels, one of each killed under load",
+        "scale-out: two declarations, notifiers and labels, one of each killed under load",
         load,
         census,
         recoveries,
@@ -312,8 +347,14 @@ async def test_a_second_notifier_and_labels_share_the_work_and_one_of_each_dies_
     text += (
         f"second instances joined their groups in {joined:.1f} s; after the kill the groups "
         f"were down to one member within {took_over:.1f} s\n"
+        f"submits answered by declaration 1: {submitted_on[0]}, by declaration 2: "
+        f"{submitted_on[1]}; {load.moved} requests moved to the other declaration after a "
+        "transport error\n"
     )
     _publish(text, report_paths, capsys)
     assert not load.failed, text
     assert census.failures() == [], text
     assert len(census.returns) == fault_plan.scale_out_returns
+    # Both declarations took submits, and the kill did hit journeys in flight on the second.
+    assert all(submitted_on), text
+    assert load.moved > 0, text

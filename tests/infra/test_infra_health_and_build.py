@@ -27,6 +27,7 @@ from returns_infra.build import (
 from returns_infra.components.base import Component
 from returns_infra.config import Settings
 from returns_infra.processes import ProcessSpec
+from returns_infra.services import listening, ready_check
 
 
 def _closed_port() -> int:
@@ -188,3 +189,16 @@ def test_a_build_that_died_halfway_is_not_reused_and_starts_afresh(fake: _Fake) 
     assert fake.is_built()
     assert not (fake.install_dir / "leftover").exists()  # the folder was emptied first
     assert (fake.install_dir / "binary").read_text() == "build 2\n"
+
+
+def test_a_service_port_counts_as_listening_only_while_a_socket_listens_on_it() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        port = server.getsockname()[1]
+        # Bound but not listening yet, as a service before its start-up is done: the readiness
+        # check must not even connect (a connect could be given this port and hold it).
+        assert not listening(port)
+        assert ready_check(f"http://127.0.0.1:{port}")() is False
+        server.listen()
+        assert listening(port)
+    assert not listening(port)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -60,8 +61,32 @@ def _script(name: str) -> str:
     return found
 
 
+def listening(port: int) -> bool:
+    """Whether a socket listens on TCP `port` of this machine (Linux: /proc/net/tcp, tcp6)."""
+    suffix = f":{port:04X}"
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            # local address, remote address, state (0A: LISTEN)
+            if len(fields) > 3 and fields[1].endswith(suffix) and fields[3] == "0A":
+                return True
+    return False
+
+
 def _ready(url: str) -> processes.HealthCheck:
+    port = urllib.parse.urlsplit(url).port
+
     def check() -> bool:
+        # No connection before the service listens: the service ports are in Linux's range of
+        # ephemeral ports, and a connect to a port nobody listens on can be given that very
+        # port as its source and connect to itself, which then holds the port: the service
+        # failed to bind it ("address already in use") once its start-up was done.
+        if port is not None and not listening(port):
+            return False
         with urllib.request.urlopen(f"{url}/readyz", timeout=3) as response:
             return bool(response.status == 200)
 
@@ -113,9 +138,8 @@ def service_spec(
     `instance` and `port` describe one more instance of it (another HTTP port, its own log and
     pid file under `<state dir>/services/<instance>/`), in the same consumer groups.
     """
-    return _spec(
-        _service(name), profile, state_dir, service_env(profile, infra_env), instance, port
-    )
+    env = service_env(profile, infra_env)
+    return _spec(_service(name), profile, state_dir, env, instance, port)
 
 
 def ready_check(url: str) -> processes.HealthCheck:

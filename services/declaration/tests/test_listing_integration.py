@@ -232,3 +232,31 @@ async def test_numbers_taken_at_once_are_contiguous_and_collide_only_across_proc
     assert inserts.count <= 30 + 10, inserts.count
     fresh = MerchantListing(database[RETURNS_BY_MERCHANT])
     assert await fresh.head("shop") == 41
+
+
+@pytest.mark.parametrize(
+    "never_inserted",
+    [{8}, {1}, {5}, {8, 9, 10, 11, 12}, set(range(100, 300))],
+    ids=["on-the-probe's-path", "the-first", "one", "five", "two-hundred"],
+)
+async def test_numbers_a_killed_process_claimed_but_never_inserted_hide_nothing_after_them(
+    watched: tuple[Database, _ReturnsFinds], never_inserted: set[int]
+) -> None:
+    """A process killed with inserts in flight leaves holes: the numbers it claimed and never
+    inserted, below numbers taken after them. A process started afterwards must still find
+    the newest number (the back-office lists from it) and take the next one after it."""
+    database, _ = watched
+    entries = database[RETURNS_BY_MERCHANT]
+    newest = 400
+    await entries.insert_many(
+        [
+            {"_id": entry_id("shop", number), "listed_id": f"r{number}"}
+            for number in range(1, newest + 1)
+            if number not in never_inserted
+        ]
+    )
+    started_after = MerchantListing(entries)
+    assert await started_after.head("shop") == newest
+    assert await MerchantListing(entries).take("shop", "next") == newest + 1
+    # A process that knew an older newest number walks up past the holes too.
+    assert await started_after.head("shop") == newest + 1

@@ -42,6 +42,26 @@ def every(seconds: float, work: Step, what: str) -> Loop:
     return loop
 
 
+async def side_by_side(*chains: Sequence[Step]) -> None:
+    """Run each chain's steps in order, the chains at the same time; the first failure cancels
+    the others and is raised.
+
+    Start-up with topics, indexes and buckets already there is only round trips to different
+    servers (Kafka, MongoDB, S3): side by side, the slowest chain sets the pace, not their sum.
+    """
+
+    async def run(chain: Sequence[Step]) -> None:
+        for step in chain:
+            await step()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for chain in chains:
+                group.create_task(run(chain))
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+
+
 @asynccontextmanager
 async def background(loops: Mapping[str, Loop]) -> AsyncIterator[None]:
     """Run `loops` (name -> loop) as tasks while inside; cancel and await them on the way out."""

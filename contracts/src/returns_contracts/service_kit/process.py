@@ -34,7 +34,7 @@ from returns_contracts.service_kit.kafka import (
     ensure_topics,
     subscribe,
 )
-from returns_contracts.service_kit.lifecycle import Closer, Loop, Step, running
+from returns_contracts.service_kit.lifecycle import Closer, Loop, Step, running, side_by_side
 from returns_contracts.service_kit.logging import configure_logging
 from returns_contracts.service_kit.settings import ServiceSettings
 
@@ -80,19 +80,25 @@ class ServiceProcess:
         close: Sequence[Closer] = (),
         checks: Mapping[str, ReadinessCheck] | None = None,
     ) -> FastAPI:
-        """The FastAPI app: on start the topics, `prepare`, the broker and `loops`; on stop the
+        """The FastAPI app: on start the topics beside `prepare` (in order), then the broker and
+        `loops`; on stop the
         reverse, `close` and then MongoDB. /healthz, /readyz (MongoDB, Kafka and `checks`),
         /metrics and the AsyncAPI document are served."""
         settings = self.settings
-        steps: list[Step] = [
-            lambda: ensure_topics(
+
+        async def topics() -> None:
+            await ensure_topics(
                 settings.kafka_bootstrap_servers,
                 settings.topics,
                 settings.kafka_replication_factor,
                 settings.kafka_min_insync_replicas,
             )
-        ]
-        steps.extend(prepare)
+
+        async def prepare_all() -> None:
+            # The topics (Kafka) beside the service's own steps (MongoDB, S3), kept in order.
+            await side_by_side([topics], prepare)
+
+        steps: list[Step] = [prepare_all]
 
         def lifespan(app: FastAPI) -> AbstractAsyncContextManager[None]:
             return running(

@@ -22,6 +22,7 @@ from returns_contracts import LabelRequested, MerchantUpdated, ReturnSubmitted
 from returns_contracts.service_kit.app import MongoClient, new_broker, new_mongo_client
 from returns_contracts.service_kit.clock import utc_now_millis
 from returns_contracts.service_kit.kafka import declare_publications, ensure_topics
+from returns_contracts.service_kit.lifecycle import side_by_side
 from returns_declaration.adapters.media import MediaPhotoCatalog, MediaPhotoUploader
 from returns_declaration.adapters.outbox import OutboxRelay
 from returns_declaration.adapters.rate_limits import MongoRateLimiter
@@ -126,15 +127,24 @@ class Runtime:
 
     async def start(self) -> None:
         settings = self.settings
-        await ensure_topics(
-            settings.kafka_bootstrap_servers,
-            settings.topics,
-            settings.kafka_replication_factor,
-            settings.kafka_min_insync_replicas,
+
+        async def topics() -> None:
+            await ensure_topics(
+                settings.kafka_bootstrap_servers,
+                settings.topics,
+                settings.kafka_replication_factor,
+                settings.kafka_min_insync_replicas,
+            )
+
+        # Kafka's topics and the store's indexes and one-time migrations, side by side.
+        await side_by_side(
+            [topics],
+            [
+                self.repository.create_indexes,
+                self.limiter.create_indexes,
+                self.relay.mark_unmarked_pending,
+            ],
         )
-        await self.repository.create_indexes()
-        await self.limiter.create_indexes()
-        await self.relay.mark_unmarked_pending()
         await self.broker.start()
         if self.settings.outbox_relay_enabled:
             self.relay.start()

@@ -4,8 +4,16 @@ FerretDB turns only `_id` filters into SQL; a back-office list filtered on `merc
 every return of every merchant. Instead each return takes the next number of its merchant,
 inserting `<merchant id>|<number:012d>` (the insert of an existing `_id` is refused atomically,
 so it is the compare-and-swap, whatever the number of processes). The numbers of a merchant are
-contiguous from 1, so the newest is found by probing `_id`s, and a page is the `_id`s of the
-numbers below the cursor, fetched with `_id $in`.
+nearly contiguous from 1, so the newest is found by probing `_id`s, and a page is the `_id`s of
+the numbers below the cursor, fetched with `_id $in`.
+
+Nearly: a process killed while its inserts were in flight leaves the numbers it claimed but
+never inserted as holes below numbers that others (or its own earlier claims) took. A probe
+that asked one number at a time stopped at such a hole and took it for the newest: a process
+started after the crash listed nothing above it (the back-office missed those returns until the
+next submit of the merchant) and walked its next takes up through every taken number. So each
+look is at a window of `WINDOW` numbers at once (one `_id $in`): holes narrower than the window,
+that many submits of one process in flight when it died, mislead no reader.
 
 A number is taken before the document it lists is written; the document keeps the number it
 got, and an entry whose document holds another number (a retried write, a crash between the
@@ -23,6 +31,8 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 Document = dict[str, Any]
 
 _TAKE_ATTEMPTS = 1000
+WINDOW = 256
+"""Numbers looked at in one query by the searches for the newest number (see above)."""
 
 
 def entry_id(merchant_id: str, number: int) -> str:
@@ -36,24 +46,35 @@ class MerchantListing:
         # may have taken more since.
         self._heads: dict[str, int] = {}
 
-    async def _taken(self, merchant_id: str, number: int) -> bool:
-        found = await self.entries.find_one({"_id": entry_id(merchant_id, number)}, {"_id": 1})
-        return found is not None
+    async def _highest_near(self, merchant_id: str, first: int) -> int | None:
+        """The highest number taken among `first` and the `WINDOW - 1` after it, or None."""
+        ids = [entry_id(merchant_id, number) for number in range(first, first + WINDOW)]
+        found = await self.entries.find({"_id": {"$in": ids}}, {"_id": 1}).to_list(None)
+        if not found:
+            return None
+        return max(int(str(document["_id"]).rsplit("|", 1)[1]) for document in found)
+
+    async def _walk(self, merchant_id: str, number: int) -> int:
+        """The highest number taken, from `number` up, past any hole narrower than WINDOW."""
+        while (higher := await self._highest_near(merchant_id, number + 1)) is not None:
+            number = higher
+        return number
 
     async def _probe(self, merchant_id: str) -> int:
-        """The highest number taken, in about 2 log2(n) lookups by `_id`."""
-        if not await self._taken(merchant_id, 1):
+        """The highest number taken, in about 2 log2(n / WINDOW) + 2 queries: the last window
+        with a number taken, galloping then halving, then a walk from it."""
+        if await self._highest_near(merchant_id, 1) is None:
             return 0
-        low, high = 1, 2
-        while await self._taken(merchant_id, high):
+        low, high = 1, WINDOW
+        while await self._highest_near(merchant_id, high) is not None:
             low, high = high, high * 2
         while high - low > 1:
             middle = (low + high) // 2
-            if await self._taken(merchant_id, middle):
+            if await self._highest_near(merchant_id, middle) is not None:
                 low = middle
             else:
                 high = middle
-        return low
+        return await self._walk(merchant_id, low - 1)
 
     async def take(self, merchant_id: str, listed_id: str) -> int:
         """The next number of the merchant, now bound to `listed_id`.
@@ -112,8 +133,8 @@ class MerchantListing:
         number = self._heads.get(merchant_id)
         if number is None:
             number = await self._probe(merchant_id)
-        while await self._taken(merchant_id, number + 1):
-            number += 1
+        else:
+            number = await self._walk(merchant_id, number)
         self._heads[merchant_id] = number
         return number
 

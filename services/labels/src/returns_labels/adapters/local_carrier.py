@@ -4,6 +4,9 @@ The tracking number is a UPU S10 identifier (two letters, eight digits, a check 
 country) derived from the label id, so the same label always has the same number. The PDF is
 drawn with fpdf2: sender, recipient, return and order numbers, a QR code (segno) and a Code 39
 barcode of the tracking number.
+
+fpdf2 (with fontTools) is imported by the first label drawn, not when the service starts: it is
+a third of the service's imports, and the HTTP API and consumers answer without it.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ import hashlib
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import segno
-from fpdf import FPDF
-from fpdf.fonts import TTFFont
 
 from returns_contracts import Address
 from returns_labels.domain.model import Contact, LabelContent, s10_check_digit
 from returns_labels.service.ports import CarrierLabel
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 A6_MM = (105.0, 148.0)
 MARGIN = 6.0
@@ -74,6 +79,8 @@ class LocalCarrier:
         return CarrierLabel(tracking_number=tracking_number, pdf=pdf)
 
     def render(self, content: LabelContent, tracking_number: str) -> bytes:
+        from fpdf import FPDF
+
         pdf = FPDF(orientation="portrait", unit="mm", format=A6_MM)
         pdf.set_title(f"Return label {tracking_number}")
         pdf.set_creator("returns-labels")
@@ -194,6 +201,8 @@ def _glyph_test(pdf: FPDF, embedded: Path | None) -> Callable[[str], bool]:
     Latin-1 for the built-in font."""
     if embedded is None:
         return _built_in_glyph
+    from fpdf.fonts import TTFFont
+
     tables = [font.cmap for font in pdf.fonts.values() if isinstance(font, TTFFont)]
     return lambda character: all(ord(character) in table for table in tables)
 
