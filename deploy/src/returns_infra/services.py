@@ -115,12 +115,20 @@ def _spec(
 ) -> processes.ProcessSpec:
     name = instance or service.name
     directory = state_dir / SERVICES_DIR / name
+    http_port = port or service.port(profile)
     return processes.ProcessSpec(
         name=name,
         command=[_script(service.console_script)],
         log_path=directory / f"{name}.log",
         pid_path=directory / f"{name}.pid",
-        env={**env, "HTTP_HOST": HOST, "HTTP_PORT": str(port or service.port(profile))},
+        env={
+            **env,
+            "HTTP_HOST": HOST,
+            "HTTP_PORT": str(http_port),
+            # The same on every restart of this instance, unique among the instances of one
+            # machine: the restarted process takes back its partitions without a rebalance.
+            "CONSUMER_INSTANCE_ID": f"{service.name}-{http_port}",
+        },
     )
 
 

@@ -257,8 +257,12 @@ def subscribe(
     routes: Routes,
     description: str,
     max_poll_interval_ms: int = 300_000,
+    instance_id: str = "",
 ) -> None:
     """Read every topic of `routes` reliably, each in a consumer group of its own.
+
+    `instance_id`: static membership in each of those groups (see the settings'
+    `consumer_instance_id`); empty for dynamic members.
 
     One group per (service, topic), not one consumer for all of a service's topics: a message
     retried while it waits for something another topic brings (a return before its merchant's
@@ -277,6 +281,7 @@ def subscribe(
             ack_policy=AckPolicy.ACK,
             auto_offset_reset="earliest",
             max_poll_interval_ms=max_poll_interval_ms,
+            group_instance_id=instance_id or None,
             title=f"{consumer}:{topic}",
             description=description,
         )(on_message)

@@ -65,6 +65,7 @@ class ServiceProcess:
             topics=self.settings.topics,
             retry=self.settings.consumer_retry(),
             max_poll_interval_ms=self.settings.consumer_max_poll_interval_ms,
+            instance_id=self.settings.consumer_instance_id,
             routes=routes,
             description=description,
         )

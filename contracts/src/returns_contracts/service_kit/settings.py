@@ -37,6 +37,13 @@ class ServiceSettings(BaseSettings):
     # makes the consumer leave its group; it rejoins and is given the message again, which the
     # idempotent handlers make harmless. Tests set it small to prove that.
     consumer_max_poll_interval_ms: int = 300_000
+    # Kafka static membership (group.instance.id): a name that stays the same when this
+    # instance restarts and differs from every other instance's (returns-infra gives
+    # `<service>-<port>`; a StatefulSet would give the pod name). Set, a process restarted after
+    # kill -9 takes back its partitions at once instead of waiting for the dead member's session
+    # to expire (10 s). Its cost: a member stopped for good, or one whose handler outlasts the
+    # poll interval, keeps its partitions until that session expires. Empty: dynamic members.
+    consumer_instance_id: str = ""
     readiness_timeout_seconds: float = 2.0
     # Every MongoDB operation ends within this time, waiting for a server, for a pooled
     # connection and for the reply included (the driver's `timeoutMS`): a store that restarts

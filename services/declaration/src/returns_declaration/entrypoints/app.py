@@ -79,6 +79,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         topics=settings.topics,
         retry=settings.consumer_retry(),
         max_poll_interval_ms=settings.consumer_max_poll_interval_ms,
+        instance_id=settings.consumer_instance_id,
         routes=Routes()
         .on(LabelRequested, timeline.record_label_requested)
         .on(LabelGenerated, timeline.record_label_generated)
