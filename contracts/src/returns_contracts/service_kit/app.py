@@ -13,7 +13,7 @@ from pymongo import AsyncMongoClient
 
 from returns_contracts.service_kit.access import PUBLIC
 from returns_contracts.service_kit.http import ReadinessCheck
-from returns_contracts.service_kit.kafka import server_list
+from returns_contracts.service_kit.kafka import Routes, ensure_topics, server_list, subscribe
 from returns_contracts.service_kit.settings import ServiceSettings
 
 MongoClient = AsyncMongoClient[dict[str, Any]]
@@ -27,6 +27,33 @@ def new_broker(settings: ServiceSettings, service_name: str) -> KafkaBroker:
         enable_idempotence=True,
         acks="all",
         logger=None,
+    )
+
+
+def subscribe_service(
+    broker: KafkaBroker, settings: ServiceSettings, consumer: str, routes: Routes, description: str
+) -> None:
+    """Consume the routes' topics reliably in the service's consumer groups, with the consumer
+    settings every service reads (retries, poll interval, static membership)."""
+    subscribe(
+        broker,
+        consumer=consumer,
+        topics=settings.topics,
+        retry=settings.consumer_retry(),
+        max_poll_interval_ms=settings.consumer_max_poll_interval_ms,
+        instance_id=settings.consumer_instance_id,
+        routes=routes,
+        description=description,
+    )
+
+
+async def prepare_topics(settings: ServiceSettings) -> None:
+    """Create the service's topics and DLQs that do not exist yet, replicated as set."""
+    await ensure_topics(
+        settings.kafka_bootstrap_servers,
+        settings.topics,
+        settings.kafka_replication_factor,
+        settings.kafka_min_insync_replicas,
     )
 
 

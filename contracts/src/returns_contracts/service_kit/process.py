@@ -26,14 +26,11 @@ from returns_contracts.service_kit.app import (
     mongo_check,
     new_broker,
     new_mongo_client,
+    prepare_topics,
+    subscribe_service,
 )
 from returns_contracts.service_kit.http import ReadinessCheck, install_operations
-from returns_contracts.service_kit.kafka import (
-    Routes,
-    declare_publications,
-    ensure_topics,
-    subscribe,
-)
+from returns_contracts.service_kit.kafka import Routes, declare_publications
 from returns_contracts.service_kit.lifecycle import Closer, Loop, Step, running, side_by_side
 from returns_contracts.service_kit.logging import configure_logging
 from returns_contracts.service_kit.settings import ServiceSettings
@@ -59,16 +56,7 @@ class ServiceProcess:
 
     def subscribe(self, routes: Routes, *, description: str) -> None:
         """Consume the routes' topics reliably, in this service's consumer groups."""
-        subscribe(
-            self.broker,
-            consumer=self.name,
-            topics=self.settings.topics,
-            retry=self.settings.consumer_retry(),
-            max_poll_interval_ms=self.settings.consumer_max_poll_interval_ms,
-            instance_id=self.settings.consumer_instance_id,
-            routes=routes,
-            description=description,
-        )
+        subscribe_service(self.broker, self.settings, self.name, routes, description)
 
     def app(
         self,
@@ -88,12 +76,7 @@ class ServiceProcess:
         settings = self.settings
 
         async def topics() -> None:
-            await ensure_topics(
-                settings.kafka_bootstrap_servers,
-                settings.topics,
-                settings.kafka_replication_factor,
-                settings.kafka_min_insync_replicas,
-            )
+            await prepare_topics(settings)
 
         async def prepare_all() -> None:
             # The topics (Kafka) beside the service's own steps (MongoDB, S3), kept in order.

@@ -19,9 +19,14 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from returns_contracts import LabelRequested, MerchantUpdated, ReturnSubmitted
-from returns_contracts.service_kit.app import MongoClient, new_broker, new_mongo_client
+from returns_contracts.service_kit.app import (
+    MongoClient,
+    new_broker,
+    new_mongo_client,
+    prepare_topics,
+)
 from returns_contracts.service_kit.clock import utc_now_millis
-from returns_contracts.service_kit.kafka import declare_publications, ensure_topics
+from returns_contracts.service_kit.kafka import declare_publications
 from returns_contracts.service_kit.lifecycle import side_by_side
 from returns_declaration.adapters.media import MediaPhotoCatalog, MediaPhotoUploader
 from returns_declaration.adapters.outbox import OutboxRelay
@@ -129,12 +134,7 @@ class Runtime:
         settings = self.settings
 
         async def topics() -> None:
-            await ensure_topics(
-                settings.kafka_bootstrap_servers,
-                settings.topics,
-                settings.kafka_replication_factor,
-                settings.kafka_min_insync_replicas,
-            )
+            await prepare_topics(settings)
 
         # Kafka's topics and the store's indexes and one-time migrations, side by side.
         await side_by_side(

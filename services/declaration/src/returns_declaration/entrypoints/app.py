@@ -17,9 +17,14 @@ from returns_contracts import (
     NotificationSent,
 )
 from returns_contracts.service_kit.access import mount_public
-from returns_contracts.service_kit.app import install_asyncapi, kafka_check, mongo_check
+from returns_contracts.service_kit.app import (
+    install_asyncapi,
+    kafka_check,
+    mongo_check,
+    subscribe_service,
+)
 from returns_contracts.service_kit.http import install_operations
-from returns_contracts.service_kit.kafka import Routes, subscribe
+from returns_contracts.service_kit.kafka import Routes
 from returns_contracts.service_kit.logging import configure_logging
 from returns_declaration.bootstrap import Container, connect
 from returns_declaration.config import DeclarationSettings
@@ -73,19 +78,16 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level)
     runtime = connect(settings)
     timeline = runtime.container.timeline
-    subscribe(
+    subscribe_service(
         runtime.broker,
-        consumer=settings.service_name,
-        topics=settings.topics,
-        retry=settings.consumer_retry(),
-        max_poll_interval_ms=settings.consumer_max_poll_interval_ms,
-        instance_id=settings.consumer_instance_id,
-        routes=Routes()
+        settings,
+        settings.service_name,
+        Routes()
         .on(LabelRequested, timeline.record_label_requested)
         .on(LabelGenerated, timeline.record_label_generated)
         .on(LabelRejected, timeline.record_label_rejected)
         .on(NotificationSent, timeline.record_notification_sent),
-        description="Keeps each return record's timeline (R14): label requests (from the CLI "
+        "Keeps each return record's timeline (R14): label requests (from the CLI "
         "too), labels and e-mails.",
     )
 
