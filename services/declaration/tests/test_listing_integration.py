@@ -192,11 +192,12 @@ async def test_a_bulk_load_is_listed_after_what_was_there(
 
 
 class _Inserts(monitoring.CommandListener):
-    def __init__(self) -> None:
+    def __init__(self, command: str = "insert") -> None:
+        self.command = command
         self.count = 0
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "insert":
+        if event.command_name == self.command:
             self.count += 1
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
@@ -232,6 +233,33 @@ async def test_numbers_taken_at_once_are_contiguous_and_collide_only_across_proc
     assert inserts.count <= 30 + 10, inserts.count
     fresh = MerchantListing(database[RETURNS_BY_MERCHANT])
     assert await fresh.head("shop") == 41
+
+
+async def test_a_burst_of_first_takes_in_a_new_process_probes_for_the_newest_number_once(
+    mongodb_url: str, watched: tuple[Database, _ReturnsFinds]
+) -> None:
+    """A process that just started meets a burst of submits before it knows the newest number:
+    one probe serves them all (each running its own probe cost a burst 2 log2(n / WINDOW) + 2
+    queries per submit)."""
+    database, _ = watched
+    await database[RETURNS_BY_MERCHANT].insert_many(
+        [{"_id": entry_id("shop", number), "listed_id": f"r{number}"} for number in range(1, 2001)]
+    )
+    finds = _Inserts("find")
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongodb_url, event_listeners=[finds]
+    )
+    try:
+        alone = MerchantListing(client[database.name][RETURNS_BY_MERCHANT])
+        assert await alone.head("shop") == 2000
+        one_probe = finds.count
+        finds.count = 0
+        started = MerchantListing(client[database.name][RETURNS_BY_MERCHANT])
+        numbers = await asyncio.gather(*(started.take("shop", f"n{n}") for n in range(20)))
+    finally:
+        await client.close()
+    assert sorted(numbers) == list(range(2001, 2021))
+    assert finds.count == one_probe, (finds.count, one_probe)
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ two writes) is skipped by the reader.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,11 +46,18 @@ class MerchantListing:
         # The highest number taken or claimed by this process, per merchant; other processes
         # may have taken more since.
         self._heads: dict[str, int] = {}
+        # One probe per merchant at a time: a burst of submits arriving before the first probe
+        # returned each ran their own (2 log2(n / WINDOW) + 2 queries apiece).
+        self._probing: dict[str, asyncio.Lock] = {}
 
     async def _highest_near(self, merchant_id: str, first: int) -> int | None:
         """The highest number taken among `first` and the `WINDOW - 1` after it, or None."""
         ids = [entry_id(merchant_id, number) for number in range(first, first + WINDOW)]
-        found = await self.entries.find({"_id": {"$in": ids}}, {"_id": 1}).to_list(None)
+        # One reply: a window holds up to WINDOW entries, more than a first batch's default
+        # 101, and a getMore under load could meet a cursor FerretDB had already dropped.
+        found = await self.entries.find(
+            {"_id": {"$in": ids}}, {"_id": 1}, batch_size=WINDOW
+        ).to_list(None)
         if not found:
             return None
         return max(int(str(document["_id"]).rsplit("|", 1)[1]) for document in found)
@@ -84,8 +92,10 @@ class MerchantListing:
         first (then the next is tried). Without the claim, k submits at once all tried the same
         number: k(k-1)/2 refused inserts, which a burst of submits turned into seconds."""
         if merchant_id not in self._heads:
-            probed = await self._probe(merchant_id)
-            self._heads[merchant_id] = max(self._heads.get(merchant_id, 0), probed)
+            async with self._probing.setdefault(merchant_id, asyncio.Lock()):
+                if merchant_id not in self._heads:
+                    probed = await self._probe(merchant_id)
+                    self._heads[merchant_id] = max(self._heads.get(merchant_id, 0), probed)
         for _ in range(_TAKE_ATTEMPTS):
             number = self._heads[merchant_id] + 1
             self._heads[merchant_id] = number
