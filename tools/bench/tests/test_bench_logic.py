@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from returns_bench.cpu import per_submission
 from returns_bench.events import (
     CUSTOMER_SERVICE_EMAIL,
     LABEL,
@@ -225,3 +226,27 @@ async def test_a_burst_prepares_every_journey_before_the_first_submit() -> None:
     dues = [result.submit_due - start for result in results]
     assert dues == pytest.approx([n / 20.0 for n in range(10)])
     assert all(result.submit_done >= result.submit_due for result in results)
+
+
+def test_errors_are_counted_per_kind_whatever_the_ids_in_their_paths() -> None:
+    failed = []
+    for index, draft in enumerate(
+        ("4aaba555-09b7-4923-b2d9-eb40f065758b", "b52dab94-837e-4d89-8f65-a5e48a445ef0")
+    ):
+        result = _journey(index, 0.0, 0.0, 0.1, 0.2)
+        result.return_id = None
+        result.error = f"POST /v1/portal/bench-5c52b6dded/drafts/{draft}/submit answered 503"
+        failed.append(result)
+    figures, _ = load_figures(failed, 0.0, Seen())
+    assert figures["errors"] == {"POST /v1/portal/<merchant>/drafts/<id>/submit answered 503": 2}
+
+
+def test_cpu_per_submission_adds_every_process_and_skips_an_empty_run() -> None:
+    used = {"declaration": 0.5, "mongo": 0.25, "labels": 0.25}
+    assert per_submission(used, 100) == {
+        "all": 10.0,
+        "declaration": 5.0,
+        "mongo": 2.5,
+        "labels": 2.5,
+    }
+    assert per_submission(used, 0) == {}

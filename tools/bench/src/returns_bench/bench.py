@@ -15,7 +15,7 @@ import httpx
 from tqdm import tqdm
 
 from returns_bench import raw
-from returns_bench.cpu import CpuMeter
+from returns_bench.cpu import CpuMeter, per_submission
 from returns_bench.events import EventWatcher, Expected, drain
 from returns_bench.journey import JourneyResult, Portal, create_orders, create_shop
 from returns_bench.load import LoadPlan, run_load
@@ -186,6 +186,8 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
 
                 meter = CpuMeter(config.pids)
                 meter.start()
+                whole = CpuMeter(config.pids)
+                whole.start()
                 results, start = await run_load(http, portal, orders, plan, on_done=done)
                 report["cpu_percent_during_load"] = meter.stop()
             expected = [
@@ -202,6 +204,7 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                 lost, waited = await drain(
                     watcher.seen, expected, config.drain_timeout, on_poll=follow
                 )
+            report["cpu_ms_per_submission"] = per_submission(whole.seconds(), len(expected))
         finally:
             await watcher.stop()
         load, series = load_figures(results, start, watcher.seen, plan.duration)

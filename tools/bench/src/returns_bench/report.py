@@ -57,7 +57,9 @@ def load_figures(
     errors: dict[str, int] = {}
     for result in failed:
         # One entry per kind of error: the step and the error, without the varying numbers.
-        key = re.sub(r"\d+(\.\d+)? s\b", "N s", result.error or "no return id")[:160]
+        key = re.sub(r"\d+(\.\d+)? s\b", "N s", result.error or "no return id")
+        key = re.sub(r"/[0-9a-f]{8}-[0-9a-f-]{27}", "/<id>", key)  # the draft or return id
+        key = re.sub(r"/bench-[0-9a-f]+/", "/<merchant>/", key)[:160]
         errors[key] = errors.get(key, 0) + 1
 
     def after_submit(stage: str, which: Sequence[JourneyResult]) -> list[float]:
@@ -304,5 +306,7 @@ def text(report: dict[str, Any]) -> str:
         )
     if report.get("cpu_percent_during_load"):
         lines.append(f"CPU % of one core during the load: {report['cpu_percent_during_load']}")
+    if report.get("cpu_ms_per_submission"):
+        lines.append(f"CPU ms per submission, load and drain: {report['cpu_ms_per_submission']}")
     lines.append(f"ratios: {report['ratios']}")
     return "\n".join(lines)
