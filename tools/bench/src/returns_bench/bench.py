@@ -185,10 +185,15 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                     bar.set_postfix(failed=failures, refresh=False)
 
                 meter = CpuMeter(config.pids)
-                meter.start()
                 whole = CpuMeter(config.pids)
-                whole.start()
-                results, start = await run_load(http, portal, orders, plan, on_done=done)
+
+                def started() -> None:
+                    meter.start()
+                    whole.start()
+
+                results, start = await run_load(
+                    http, portal, orders, plan, on_done=done, on_start=started
+                )
                 report["cpu_percent_during_load"] = meter.stop()
             expected = [
                 Expected(result.return_id, result.defective)

@@ -54,11 +54,13 @@ async def run_load(
     orders: Sequence[str],
     plan: LoadPlan,
     on_done: Callable[[JourneyResult], None] = lambda _: None,
+    on_start: Callable[[], None] = lambda: None,
 ) -> tuple[list[JourneyResult], float]:
     """Every journey's result and the time (epoch seconds) the load started (for a burst, the
-    time its submits started)."""
+    time its submits started). `on_start` is called then: after a burst's preparation."""
     if plan.mode == "burst":
-        return await _burst(http, portal, orders, plan, on_done)
+        return await _burst(http, portal, orders, plan, on_done, on_start)
+    on_start()
     if plan.mode == "open":
         return await _open_loop(http, portal, orders, plan, on_done)
     return await _closed_loop(http, portal, orders, plan, on_done)
@@ -148,6 +150,7 @@ async def _burst(
     orders: Sequence[str],
     plan: LoadPlan,
     on_done: Callable[[JourneyResult], None],
+    on_start: Callable[[], None],
 ) -> tuple[list[JourneyResult], float]:
     """Walk every journey to its summary first (`prepare_concurrency` at a time, untimed),
     then fire the submits open loop at `plan.rate` for `plan.duration`: each submit's latency
@@ -169,6 +172,7 @@ async def _burst(
 
     await asyncio.gather(*(preparer() for _ in range(max(1, min(plan.prepare_concurrency, count)))))
     places = asyncio.Semaphore(plan.max_in_flight)
+    on_start()
     start = time.time() + 0.2
     tasks: list[asyncio.Task[JourneyResult]] = []
 
