@@ -1,0 +1,37 @@
+"""On one machine the consumers that only drain topics yield the CPU to the services that answer
+people: a burst of submits keeps its latency and the e-mails and labels catch up afterwards."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from returns_infra import processes
+from returns_infra.services import SERVICES, service_spec
+
+
+def test_the_draining_consumers_run_below_the_services_that_answer_people(
+    tmp_path: Path,
+) -> None:
+    niceness = {
+        service.name: service_spec(service.name, "test", tmp_path, {}).niceness
+        for service in SERVICES
+    }
+    assert niceness["declaration"] == niceness["media"] == 0
+    assert niceness["notifier"] > 0 and niceness["labels"] > 0
+
+
+def test_a_process_is_started_at_the_niceness_of_its_spec(tmp_path: Path) -> None:
+    spec = processes.ProcessSpec(
+        name="idle",
+        command=[sys.executable, "-c", "import time; time.sleep(30)"],
+        log_path=tmp_path / "idle.log",
+        pid_path=tmp_path / "idle.pid",
+        niceness=5,
+    )
+    pid = processes.spawn(spec)
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0) + 5
+    finally:
+        processes.kill(spec.pid_path)
