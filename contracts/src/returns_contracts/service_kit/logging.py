@@ -70,5 +70,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         named = logging.getLogger(name)
         named.handlers[:] = []
         named.propagate = True
-    # aiokafka is chatty at INFO about every coordinator step.
+    # aiokafka is chatty at INFO about every coordinator step; httpx logs every call between
+    # services, which the callee's access log already has (a line per photo lookup).
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
