@@ -17,7 +17,7 @@ from returns_contracts.service_kit.testing import RecordingPublisher
 from returns_labels.bootstrap import Adapters, Container, build_container
 from returns_labels.config import LabelsSettings
 from returns_labels.entrypoints.app import install_routes
-from returns_labels.service.use_cases import LabelsService
+from returns_labels.service.use_cases import UseCases
 
 from .fakes import (
     FakeCarrier,
@@ -63,8 +63,8 @@ def container() -> Container:
 
 
 @pytest.fixture
-def service(container: Container) -> LabelsService:
-    return container.service
+def service(container: Container) -> UseCases:
+    return container.use_cases
 
 
 @pytest.fixture
@@ -82,12 +82,12 @@ def status_url(merchant_id: str, return_id: str) -> str:
 
 
 async def test_the_label_status_answers_only_the_internal_token(
-    service: LabelsService, client: httpx.AsyncClient
+    service: UseCases, client: httpx.AsyncClient
 ) -> None:
     # The status carries the signed link to a PDF with the customer's name and address: no
     # caller without the platform's internal token may read it, whatever the ids.
-    await service.record_merchant(merchant_updated())
-    await service.record_submitted(return_submitted(return_id="r-1"))
+    await service.automatic.record_merchant(merchant_updated())
+    await service.automatic.record_submitted(return_submitted(return_id="r-1"))
     url = status_url("m-atelier", "r-1")
 
     anonymous = await client.get(url)
@@ -106,9 +106,9 @@ async def test_the_label_status_answers_only_the_internal_token(
 
 
 async def test_the_status_of_a_defective_return_without_label(
-    service: LabelsService, client: httpx.AsyncClient
+    service: UseCases, client: httpx.AsyncClient
 ) -> None:
-    await service.record_submitted(return_submitted(return_id="r-1", defective=True))
+    await service.automatic.record_submitted(return_submitted(return_id="r-1", defective=True))
 
     found = await client.get(status_url("m-atelier", "r-1"), headers=INTERNAL)
 
@@ -124,9 +124,9 @@ async def test_the_status_of_a_defective_return_without_label(
 
 
 async def test_another_merchant_s_return_answers_like_an_unknown_one(
-    service: LabelsService, client: httpx.AsyncClient
+    service: UseCases, client: httpx.AsyncClient
 ) -> None:
-    await service.record_submitted(return_submitted(return_id="r-1"))
+    await service.automatic.record_submitted(return_submitted(return_id="r-1"))
 
     unknown = await client.get(status_url("m-atelier", "r-2"), headers=INTERNAL)
     foreign = await client.get(status_url("m-other", "r-1"), headers=INTERNAL)
@@ -136,10 +136,10 @@ async def test_another_merchant_s_return_answers_like_an_unknown_one(
 
 
 async def test_the_label_is_downloaded_through_its_signed_link_only(
-    service: LabelsService, client: httpx.AsyncClient
+    service: UseCases, client: httpx.AsyncClient
 ) -> None:
-    await service.record_merchant(merchant_updated())
-    await service.record_submitted(return_submitted(return_id="r-1"))
+    await service.automatic.record_merchant(merchant_updated())
+    await service.automatic.record_submitted(return_submitted(return_id="r-1"))
     status = (await client.get(status_url("m-atelier", "r-1"), headers=INTERNAL)).json()
     label = status["label"]
     assert status["status"] == "generated"
@@ -158,12 +158,12 @@ async def test_the_label_is_downloaded_through_its_signed_link_only(
 
 
 async def test_a_link_past_its_lifetime_answers_404_by_the_container_s_clock(
-    container: Container, service: LabelsService, client: httpx.AsyncClient
+    container: Container, service: UseCases, client: httpx.AsyncClient
 ) -> None:
     # The route checks links against the injected clock, the same as the one that signs them.
-    await service.record_merchant(merchant_updated())
-    await service.record_submitted(return_submitted(return_id="r-1"))
-    label = await service.label_status("m-atelier", "r-1")
+    await service.automatic.record_merchant(merchant_updated())
+    await service.automatic.record_submitted(return_submitted(return_id="r-1"))
+    label = await service.queries.label_status("m-atelier", "r-1")
     assert label is not None and label.label is not None
     lifetime = timedelta(days=container.settings.label_link_lifetime_days)
     url = container.links.url(label.label.label_id, NOW - lifetime - timedelta(seconds=1))

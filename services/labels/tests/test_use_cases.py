@@ -20,7 +20,7 @@ from returns_contracts.service_kit.testing import FakeClock, RecordingPublisher
 from returns_contracts.signing import InvalidToken
 from returns_labels.service.errors import LabelChangedMeanwhile
 from returns_labels.service.links import LabelLinks
-from returns_labels.service.use_cases import LabelsService
+from returns_labels.service.use_cases import UseCases, build_use_cases
 
 from .fakes import (
     FakeCarrier,
@@ -37,7 +37,7 @@ MERCHANT = "m-atelier"
 
 @dataclasses.dataclass
 class World:
-    service: LabelsService
+    service: UseCases
     returns: FakeReturnStore
     merchants: FakeMerchantStore
     waiting: FakeWaitingStore
@@ -65,7 +65,7 @@ def world() -> World:
     clock = FakeClock(NOW)
     returns, merchants, waiting = FakeReturnStore(), FakeMerchantStore(), FakeWaitingStore()
     carrier, files, publisher = FakeCarrier(), FakeFiles(), RecordingPublisher()
-    service = LabelsService(
+    service = build_use_cases(
         returns=returns,
         merchants=merchants,
         waiting=waiting,
@@ -92,10 +92,10 @@ def request(
 
 
 async def test_a_classic_return_gets_its_label_at_once(world: World) -> None:
-    await world.service.record_merchant(merchant_updated())
+    await world.service.automatic.record_merchant(merchant_updated())
     event = return_submitted(return_id="r-1")
 
-    assert await world.service.record_submitted(event)
+    assert await world.service.automatic.record_submitted(event)
 
     [generated] = world.labels("r-1")
     tracked = world.returns.returns["r-1"]
@@ -115,7 +115,7 @@ async def test_a_classic_return_gets_its_label_at_once(world: World) -> None:
 async def test_a_redelivery_announces_a_label_whose_announcement_was_lost(
     world: World,
 ) -> None:
-    await world.service.record_merchant(merchant_updated())
+    await world.service.automatic.record_merchant(merchant_updated())
     event = return_submitted(return_id="r-1")
     publish = world.publisher.publish
 
@@ -124,12 +124,12 @@ async def test_a_redelivery_announces_a_label_whose_announcement_was_lost(
 
     world.publisher.publish = broker_gone  # type: ignore[method-assign]
     with pytest.raises(ConnectionError):
-        await world.service.record_submitted(event)
+        await world.service.automatic.record_submitted(event)
     world.publisher.publish = publish  # type: ignore[method-assign]
     assert world.returns.returns["r-1"].label is not None
 
-    await world.service.record_submitted(event)
-    await world.service.record_submitted(event)
+    await world.service.automatic.record_submitted(event)
+    await world.service.automatic.record_submitted(event)
 
     first, again = world.labels("r-1")
     assert first == again  # same event: consumers keep one
@@ -137,9 +137,11 @@ async def test_a_redelivery_announces_a_label_whose_announcement_was_lost(
 
 
 async def test_a_defective_return_waits_for_the_merchant_and_nothing_else(world: World) -> None:
-    await world.service.record_merchant(merchant_updated())
+    await world.service.automatic.record_merchant(merchant_updated())
 
-    await world.service.record_submitted(return_submitted(return_id="r-1", defective=True))
+    await world.service.automatic.record_submitted(
+        return_submitted(return_id="r-1", defective=True)
+    )
 
     assert world.returns.returns["r-1"].status == "awaiting_merchant"
     assert world.publisher.published == []
@@ -147,11 +149,11 @@ async def test_a_defective_return_waits_for_the_merchant_and_nothing_else(world:
 
 
 async def test_a_redelivered_return_makes_no_second_label(world: World) -> None:
-    await world.service.record_merchant(merchant_updated())
+    await world.service.automatic.record_merchant(merchant_updated())
     event = return_submitted(return_id="r-1")
 
-    await world.service.record_submitted(event)
-    assert not await world.service.record_submitted(event)
+    await world.service.automatic.record_submitted(event)
+    assert not await world.service.automatic.record_submitted(event)
 
     # One label; announced again with the same event id, which consumers drop.
     first, again = world.labels("r-1")
@@ -162,12 +164,14 @@ async def test_a_redelivered_return_makes_no_second_label(world: World) -> None:
 async def test_a_requested_label_is_made_once_then_given_back_then_regenerated(
     world: World,
 ) -> None:
-    await world.service.record_merchant(merchant_updated())
-    await world.service.record_submitted(return_submitted(return_id="r-1", defective=True))
+    await world.service.automatic.record_merchant(merchant_updated())
+    await world.service.automatic.record_submitted(
+        return_submitted(return_id="r-1", defective=True)
+    )
 
     first_request = request("r-1")
-    await world.service.on_label_requested(first_request)
-    await world.service.on_label_requested(request("r-1"))
+    await world.service.requests.on_label_requested(first_request)
+    await world.service.requests.on_label_requested(request("r-1"))
     [first, again] = world.labels("r-1")
     assert first.payload.label_id == again.payload.label_id
     assert first.payload.requested_by == SUPPORT
@@ -175,7 +179,7 @@ async def test_a_requested_label_is_made_once_then_given_back_then_regenerated(
     assert len(world.carrier.printed) == 1
 
     regenerate = request("r-1", regenerate=True)
-    await world.service.on_label_requested(regenerate)
+    await world.service.requests.on_label_requested(regenerate)
     renewed = world.labels("r-1")[2]
     assert renewed.payload.label_id != first.payload.label_id
     assert renewed.payload.regenerated
@@ -184,19 +188,21 @@ async def test_a_requested_label_is_made_once_then_given_back_then_regenerated(
     assert [old.label_id for old in tracked.voided_labels] == [first.payload.label_id]
 
     # The same regenerate command delivered again makes no third label, and says the same.
-    await world.service.on_label_requested(regenerate)
+    await world.service.requests.on_label_requested(regenerate)
     assert len(world.carrier.printed) == 2
     assert world.labels("r-1")[3] == renewed
     # So does the first request, redelivered after the regeneration.
-    await world.service.on_label_requested(first_request)
+    await world.service.requests.on_label_requested(first_request)
     assert world.labels("r-1")[4] == first
 
 
 async def test_a_request_for_another_merchant_s_return_is_rejected(world: World) -> None:
-    await world.service.record_merchant(merchant_updated())
-    await world.service.record_submitted(return_submitted(return_id="r-1", defective=True))
+    await world.service.automatic.record_merchant(merchant_updated())
+    await world.service.automatic.record_submitted(
+        return_submitted(return_id="r-1", defective=True)
+    )
 
-    await world.service.on_label_requested(request("r-1", merchant_id="m-other"))
+    await world.service.requests.on_label_requested(request("r-1", merchant_id="m-other"))
 
     [rejected] = world.rejections()
     assert rejected.merchant_id == "m-other"
@@ -206,13 +212,15 @@ async def test_a_request_for_another_merchant_s_return_is_rejected(world: World)
 
 
 async def test_a_request_before_its_return_waits_then_is_served(world: World) -> None:
-    await world.service.record_merchant(merchant_updated())
+    await world.service.automatic.record_merchant(merchant_updated())
 
-    await world.service.on_label_requested(request("r-1"))
+    await world.service.requests.on_label_requested(request("r-1"))
     assert world.publisher.published == []
     assert "r-1" in world.waiting.waiting
 
-    await world.service.record_submitted(return_submitted(return_id="r-1", defective=True))
+    await world.service.automatic.record_submitted(
+        return_submitted(return_id="r-1", defective=True)
+    )
 
     [generated] = world.labels("r-1")
     assert generated.payload.requested_by == SUPPORT
@@ -222,14 +230,14 @@ async def test_a_request_before_its_return_waits_then_is_served(world: World) ->
 async def test_a_request_whose_return_never_comes_is_rejected_at_the_deadline(
     world: World,
 ) -> None:
-    await world.service.on_label_requested(request("r-ghost"))
+    await world.service.requests.on_label_requested(request("r-ghost"))
 
     world.clock.now = NOW + timedelta(seconds=29)
-    await world.service.sweep()
+    await world.service.requests.sweep()
     assert world.rejections() == []
 
     world.clock.now = NOW + timedelta(seconds=30)
-    await world.service.sweep()
+    await world.service.requests.sweep()
     [rejected] = world.rejections()
     assert rejected.payload.reason == "unknown_return"
     assert "r-ghost" in rejected.payload.detail
@@ -239,7 +247,7 @@ async def test_a_request_whose_return_never_comes_is_rejected_at_the_deadline(
 async def test_a_classic_return_before_its_merchant_gets_its_label_when_the_merchant_comes(
     world: World,
 ) -> None:
-    await world.service.record_submitted(return_submitted(return_id="r-1"))
+    await world.service.automatic.record_submitted(return_submitted(return_id="r-1"))
     assert world.returns.returns["r-1"].status == "pending"
     assert world.publisher.published == []
 
@@ -247,11 +255,11 @@ async def test_a_classic_return_before_its_merchant_gets_its_label_when_the_merc
     no_address = no_address.model_copy(
         update={"payload": no_address.payload.model_copy(update={"return_address": None})}
     )
-    await world.service.record_merchant(no_address)
+    await world.service.automatic.record_merchant(no_address)
     assert world.publisher.published == []
     assert world.waiting.for_merchant == {"r-1": MERCHANT}
 
-    await world.service.record_merchant(merchant_updated(revision=2))
+    await world.service.automatic.record_merchant(merchant_updated(revision=2))
 
     assert len(world.labels("r-1")) == 1
     assert world.waiting.for_merchant == {}
@@ -262,10 +270,14 @@ async def test_a_merchant_without_return_address_gets_a_clear_rejection(world: W
     no_address = update.model_copy(
         update={"payload": update.payload.model_copy(update={"return_address": None})}
     )
-    await world.service.record_merchant(MerchantUpdated.model_validate(no_address.model_dump()))
-    await world.service.record_submitted(return_submitted(return_id="r-1", defective=True))
+    await world.service.automatic.record_merchant(
+        MerchantUpdated.model_validate(no_address.model_dump())
+    )
+    await world.service.automatic.record_submitted(
+        return_submitted(return_id="r-1", defective=True)
+    )
 
-    await world.service.on_label_requested(request("r-1"))
+    await world.service.requests.on_label_requested(request("r-1"))
 
     [rejected] = world.rejections()
     assert rejected.payload.reason == "not_ready"
@@ -273,18 +285,20 @@ async def test_a_merchant_without_return_address_gets_a_clear_rejection(world: W
 
 
 async def test_an_older_merchant_revision_does_not_replace_a_newer_one(world: World) -> None:
-    assert await world.service.record_merchant(merchant_updated(revision=2))
-    assert not await world.service.record_merchant(merchant_updated(revision=1))
+    assert await world.service.automatic.record_merchant(merchant_updated(revision=2))
+    assert not await world.service.automatic.record_merchant(merchant_updated(revision=1))
     assert world.merchants.merchants[MERCHANT].revision == 2
 
 
 async def test_a_label_made_meanwhile_by_another_worker_is_not_overwritten(
     world: World,
 ) -> None:
-    await world.service.record_merchant(merchant_updated())
-    await world.service.record_submitted(return_submitted(return_id="r-1", defective=True))
+    await world.service.automatic.record_merchant(merchant_updated())
+    await world.service.automatic.record_submitted(
+        return_submitted(return_id="r-1", defective=True)
+    )
     stale = world.returns.returns["r-1"]
-    await world.service.on_label_requested(request("r-1"))
+    await world.service.requests.on_label_requested(request("r-1"))
     live = world.returns.returns["r-1"].label
 
     # A worker that read the return before that label was made must not replace it.
@@ -297,23 +311,23 @@ async def test_a_label_made_meanwhile_by_another_worker_is_not_overwritten(
 
     world.returns.get = stale_then_current  # type: ignore[assignment,method-assign]
     with pytest.raises(LabelChangedMeanwhile):
-        await world.service.on_label_requested(request("r-1"))
+        await world.service.requests.on_label_requested(request("r-1"))
     world.returns.get = original_get  # type: ignore[method-assign]
     assert world.returns.returns["r-1"].label == live
 
 
 async def test_only_the_live_label_s_pdf_is_served(world: World) -> None:
-    await world.service.record_merchant(merchant_updated())
-    await world.service.record_submitted(return_submitted(return_id="r-1"))
+    await world.service.automatic.record_merchant(merchant_updated())
+    await world.service.automatic.record_submitted(return_submitted(return_id="r-1"))
     [first] = world.labels("r-1")
-    await world.service.on_label_requested(request("r-1", regenerate=True))
+    await world.service.requests.on_label_requested(request("r-1", regenerate=True))
     renewed = world.labels("r-1")[1]
 
-    assert await world.service.live_label_pdf(first.payload.label_id) is None
-    assert await world.service.live_label_pdf(renewed.payload.label_id) == (
+    assert await world.service.queries.live_label_pdf(first.payload.label_id) is None
+    assert await world.service.queries.live_label_pdf(renewed.payload.label_id) == (
         f"PDF {renewed.payload.label_id}".encode()
     )
-    assert await world.service.live_label_pdf("lbl-unknown") is None
+    assert await world.service.queries.live_label_pdf("lbl-unknown") is None
 
 
 def test_a_label_link_is_checked_against_its_label_and_expiry() -> None:

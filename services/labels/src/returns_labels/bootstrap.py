@@ -33,7 +33,7 @@ from returns_labels.service.ports import (
     ReturnStore,
     WaitingStore,
 )
-from returns_labels.service.use_cases import LabelsService
+from returns_labels.service.use_cases import UseCases, build_use_cases
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Container:
     """The use cases, as the entrypoints (routes, consumer, sweep) reach them."""
 
     settings: LabelsSettings
-    service: LabelsService
+    use_cases: UseCases
     links: LabelLinks
     clock: Clock
 
@@ -71,7 +71,7 @@ def build_container(settings: LabelsSettings, adapters: Adapters) -> Container:
         secret=settings.label_link_secret.get_secret_value(),
         lifetime=timedelta(days=settings.label_link_lifetime_days),
     )
-    service = LabelsService(
+    use_cases = build_use_cases(
         returns=adapters.returns,
         merchants=adapters.merchants,
         waiting=adapters.waiting,
@@ -82,7 +82,7 @@ def build_container(settings: LabelsSettings, adapters: Adapters) -> Container:
         request_wait=timedelta(seconds=settings.label_request_wait_seconds),
         clock=clock,
     )
-    return Container(settings, service, links, clock)
+    return Container(settings, use_cases, links, clock)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from returns_labels.bootstrap import Container, connect
 from returns_labels.config import LabelsSettings
 from returns_labels.entrypoints.deps import Deps
 from returns_labels.entrypoints.http import labels_router
-from returns_labels.service.use_cases import LabelsService
+from returns_labels.service.making import LabelMaker
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def _explain(error: Exception) -> str:
 
 
 def _rejecting_malformed(
-    service: LabelsService,
+    maker: LabelMaker,
 ) -> Callable[[bytes, Exception], Awaitable[bool]]:
     """Answer a label request that does not parse with a LabelRejected the sender can read."""
 
@@ -86,7 +86,7 @@ def _rejecting_malformed(
             return False
         merchant_id, return_id, event_id, correlation_id, detail = malformed
         logger.warning("malformed label request rejected", extra={"detail": detail})
-        await service.reject_malformed(
+        await maker.reject_malformed(
             merchant_id=merchant_id,
             return_id=return_id,
             cause=event_id,
@@ -108,13 +108,13 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
     settings = settings or LabelsSettings()
     runtime = connect(settings)
     process = runtime.process
-    service = runtime.container.service
+    labels = runtime.container.use_cases
     process.subscribe(
         Routes()
-        .on(MerchantUpdated, service.record_merchant)
-        .on(ReturnSubmitted, service.record_submitted)
-        .on(LabelRequested, service.on_label_requested)
-        .on_unparseable(settings.topics.label_requested, _rejecting_malformed(service)),
+        .on(MerchantUpdated, labels.automatic.record_merchant)
+        .on(ReturnSubmitted, labels.automatic.record_submitted)
+        .on(LabelRequested, labels.requests.on_label_requested)
+        .on_unparseable(settings.topics.label_requested, _rejecting_malformed(labels.maker)),
         description="Keeps its copy of returns and merchants; makes a classic return's label at "
         "once (R10) and a defective one's on LabelRequested (R11).",
     )
@@ -131,7 +131,7 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
         ],
         loops={
             "labels-sweep": every(
-                settings.waiting_sweep_seconds, service.sweep, "sweep of waiting label work"
+                settings.waiting_sweep_seconds, labels.requests.sweep, "sweep of waiting label work"
             )
         },
         checks={"s3": runtime.bucket.check},

@@ -17,7 +17,7 @@ class Deps:
 
     def __init__(self, container: Container) -> None:
         self.container = container
-        self.service = container.service
+        self.queries = container.use_cases.queries
         self.links = container.links
         # The dependency of internal routes: `X-Internal-Token` must be the internal token.
         self.internal = Depends(internal_caller(container.settings.internal_api_token))

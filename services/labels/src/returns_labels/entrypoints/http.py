@@ -50,7 +50,7 @@ class LabelAnswer(BaseModel):
 
 def labels_router(deps: Deps) -> APIRouter:
     router = APIRouter()
-    service, links, clock = deps.service, deps.links, deps.now
+    queries, links, clock = deps.queries, deps.links, deps.now
 
     def view(label: Label) -> LabelView:
         return LabelView(
@@ -82,7 +82,7 @@ def labels_router(deps: Deps) -> APIRouter:
         openapi_extra=access(Access.INTERNAL_TOKEN),
     )
     async def get_label(merchant_id: Id, return_id: Id) -> LabelAnswer | JSONResponse:
-        tracked = await service.label_status(merchant_id, return_id)
+        tracked = await queries.label_status(merchant_id, return_id)
         if tracked is None:
             # Another merchant's return answers exactly like an unknown one (R12).
             return error_response(404, "not_found", "No such return.")
@@ -114,7 +114,7 @@ def labels_router(deps: Deps) -> APIRouter:
         except InvalidToken:
             # Whether the label exists is nobody's business without a valid link.
             return error_response(404, "not_found", "This label link is not valid or has expired.")
-        pdf = await service.live_label_pdf(label_id)
+        pdf = await queries.live_label_pdf(label_id)
         if pdf is None:
             return error_response(
                 404, "not_found", "This label was replaced by a newer one or does not exist."
