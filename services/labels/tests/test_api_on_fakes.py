@@ -13,19 +13,13 @@ from prometheus_client import CollectorRegistry
 
 from returns_contracts.examples import merchant_updated, return_submitted
 from returns_contracts.service_kit.http import install_operations
-from returns_contracts.service_kit.testing import RecordingPublisher
-from returns_labels.bootstrap import Adapters, Container, build_container
+from returns_contracts.service_kit.testing import FakeClock
+from returns_labels.bootstrap import Container
 from returns_labels.config import LabelsSettings
 from returns_labels.entrypoints.app import install_routes
 from returns_labels.service.use_cases import UseCases
 
-from .fakes import (
-    FakeCarrier,
-    FakeFiles,
-    FakeMerchantStore,
-    FakeReturnStore,
-    FakeWaitingStore,
-)
+from .fakes import world_on_fakes
 
 NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
 NOT_FOUND = {"error": {"code": "not_found", "message": "No such return.", "fields": []}}
@@ -48,18 +42,7 @@ def container() -> Container:
         label_link_secret="test-secret",
         internal_api_token=INTERNAL_TOKEN,
     )
-    return build_container(
-        settings,
-        Adapters(
-            returns=FakeReturnStore(),
-            merchants=FakeMerchantStore(),
-            waiting=FakeWaitingStore(),
-            carrier=FakeCarrier(),
-            files=FakeFiles(),
-            publisher=RecordingPublisher(),
-            clock=lambda: NOW,
-        ),
-    )
+    return world_on_fakes(settings, FakeClock(NOW)).container
 
 
 @pytest.fixture

@@ -2,81 +2,40 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from returns_contracts import (
     Actor,
-    LabelGenerated,
-    LabelRejected,
     LabelRequested,
     LabelRequestedPayload,
     MerchantUpdated,
 )
 from returns_contracts.examples import WAREHOUSE, merchant_updated, return_submitted
-from returns_contracts.service_kit.testing import FakeClock, RecordingPublisher
+from returns_contracts.service_kit.testing import FakeClock
 from returns_contracts.signing import InvalidToken
+from returns_labels.config import LabelsSettings
 from returns_labels.service.errors import LabelChangedMeanwhile
 from returns_labels.service.links import LabelLinks
-from returns_labels.service.use_cases import UseCases, build_use_cases
 
-from .fakes import (
-    FakeCarrier,
-    FakeFiles,
-    FakeMerchantStore,
-    FakeReturnStore,
-    FakeWaitingStore,
-)
+from .fakes import World, world_on_fakes
 
 NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
 SUPPORT = Actor(kind="user", id="u-7")
 MERCHANT = "m-atelier"
 
 
-@dataclasses.dataclass
-class World:
-    service: UseCases
-    returns: FakeReturnStore
-    merchants: FakeMerchantStore
-    waiting: FakeWaitingStore
-    carrier: FakeCarrier
-    files: FakeFiles
-    publisher: RecordingPublisher
-    clock: FakeClock
-
-    def labels(self, return_id: str) -> list[LabelGenerated]:
-        return [
-            message
-            for message in self.publisher.published
-            if isinstance(message, LabelGenerated) and message.payload.return_id == return_id
-        ]
-
-    def rejections(self) -> list[LabelRejected]:
-        return [m for m in self.publisher.published if isinstance(m, LabelRejected)]
-
-
-LINKS = LabelLinks("http://labels.test", "test-secret", timedelta(days=30))
-
-
 @pytest.fixture
 def world() -> World:
     clock = FakeClock(NOW)
-    returns, merchants, waiting = FakeReturnStore(), FakeMerchantStore(), FakeWaitingStore()
-    carrier, files, publisher = FakeCarrier(), FakeFiles(), RecordingPublisher()
-    service = build_use_cases(
-        returns=returns,
-        merchants=merchants,
-        waiting=waiting,
-        carrier=carrier,
-        files=files,
-        publisher=publisher,
-        links=LINKS,
-        request_wait=timedelta(seconds=30),
-        clock=clock,
+    settings = LabelsSettings(
+        labels_base_url="http://labels.test",
+        label_link_secret="test-secret",
+        label_link_lifetime_days=30,
+        label_request_wait_seconds=30,
     )
-    return World(service, returns, merchants, waiting, carrier, files, publisher, clock)
+    return world_on_fakes(settings, clock)
 
 
 def request(
@@ -331,12 +290,13 @@ async def test_only_the_live_label_s_pdf_is_served(world: World) -> None:
 
 
 def test_a_label_link_is_checked_against_its_label_and_expiry() -> None:
-    url = LINKS.url("lbl-1", NOW)
+    links = LabelLinks("http://labels.test", "test-secret", timedelta(days=30))
+    url = links.url("lbl-1", NOW)
     query = dict(part.split("=", 1) for part in url.split("?", 1)[1].split("&"))
     assert url.startswith("http://labels.test/l/lbl-1.pdf?")
 
-    LINKS.check("lbl-1", query["exp"], query["sig"], NOW + timedelta(days=29))
+    links.check("lbl-1", query["exp"], query["sig"], NOW + timedelta(days=29))
     with pytest.raises(InvalidToken):
-        LINKS.check("lbl-2", query["exp"], query["sig"], NOW)
+        links.check("lbl-2", query["exp"], query["sig"], NOW)
     with pytest.raises(InvalidToken):
-        LINKS.check("lbl-1", query["exp"], query["sig"], NOW + timedelta(days=30))
+        links.check("lbl-1", query["exp"], query["sig"], NOW + timedelta(days=30))

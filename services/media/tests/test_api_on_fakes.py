@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from returns_contracts.service_kit.http import install_operations
 from returns_contracts.service_kit.photos import PHOTO_LOOKUP_BATCH
-from returns_contracts.service_kit.testing import FakeClock
+from returns_contracts.service_kit.testing import FakeClock, error_of
 from returns_contracts.signing import issue_draft_token
 from returns_media.bootstrap import Adapters, build_container
 from returns_media.config import MediaSettings
@@ -72,17 +71,6 @@ async def media() -> AsyncIterator[Media]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://media.example") as client:
         yield Media(client, store, objects, clock)
-
-
-def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The one error shape, with the expected status and code."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error: dict[str, Any] = body["error"]
-    assert error["code"] == code, error
-    assert isinstance(error["message"], str) and error["message"]
-    return error
 
 
 async def test_an_upload_with_the_draft_token_answers_the_photo_and_its_signed_links(
