@@ -12,7 +12,13 @@ from typing import cast
 import pytest
 from faststream.kafka import KafkaBroker
 
-from returns_contracts.service_kit.lifecycle import background, every, running, side_by_side
+from returns_contracts.service_kit.lifecycle import (
+    background,
+    every,
+    running,
+    side_by_side,
+    started,
+)
 
 
 class Steps:
@@ -111,6 +117,47 @@ async def test_a_failing_round_does_not_end_the_loop() -> None:
     count = len(rounds)
     await asyncio.sleep(0.01)
     assert len(rounds) == count  # cancelled on the way out
+
+
+async def test_a_full_batch_is_followed_at_once_and_a_partial_one_by_the_pause() -> None:
+    # Two full batches of a backlog, then a partial one: three rounds back to back, then the
+    # pause (an hour: a fourth round inside the test would mean no pause at all).
+    batches = [2, 2, 1, 2]
+    rounds: list[int] = []
+
+    async def work() -> int:
+        rounds.append(batches[len(rounds)])
+        return rounds[-1]
+
+    loop = every(3600, work, "reconciler pass", again_at_once=lambda handled: handled >= 2)
+    async with background({"reconciler": loop}):
+        await _deadline(lambda: len(rounds) >= 3)
+        await asyncio.sleep(0.02)
+        assert rounds == [2, 2, 1]
+
+
+async def test_a_component_with_its_own_task_runs_between_broker_start_and_stop() -> None:
+    steps = Steps()
+    relay_started = asyncio.Event()
+
+    def start() -> None:
+        steps.done.append("relay started")
+        relay_started.set()
+
+    async with running(
+        cast(KafkaBroker, Broker(steps)),
+        loops={"outbox-relay": started(start, steps.step("relay stopped"))},
+        close=[steps.step("mongo closed")],
+    ):
+        await asyncio.wait_for(relay_started.wait(), 5)
+
+    assert steps.done == [
+        "broker started",
+        "relay started",
+        "relay stopped",
+        "broker stopped",
+        "mongo closed",
+    ]
 
 
 async def test_side_by_side_runs_the_chains_at_once_and_each_chain_in_order() -> None:

@@ -5,10 +5,10 @@ error shape, its status code, the merchant's language)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
 import pytest
+
+from returns_contracts.service_kit.testing import error_of
 
 from .web_world import ATTEMPTS_PER_ORDER, OPERATOR_TOKEN, World, world
 
@@ -19,18 +19,6 @@ OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 async def api() -> AsyncIterator[World]:
     async with world() as built:
         yield built
-
-
-def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The one error shape, with the expected status and code."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error: dict[str, Any] = body["error"]
-    assert error["code"] == code, error
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error.get("fields", []), list)
-    return error
 
 
 async def merchant_key(api: World, merchant_id: str = "shop") -> dict[str, str]:
@@ -204,10 +192,9 @@ async def test_portal_calls_need_the_session_of_that_merchant(api: World) -> Non
 
 
 async def test_the_session_expires_by_the_injected_clock(api: World) -> None:
-    from datetime import timedelta
 
     session = await api.api_session()
-    api.clock.advance(timedelta(hours=3))
+    api.clock.advance(hours=3)
 
     error_of(await api.client.get("/v1/portal/shop/order", headers=session), 401, "session_refused")
 

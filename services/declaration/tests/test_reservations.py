@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from returns_contracts.service_kit.testing import FakeClock
 from returns_declaration.domain.reservations import Fate, PendingReservation, fate_of
 from returns_declaration.service.reservations import Reconciled, ReservationReconciler
 
@@ -35,14 +36,6 @@ def test_the_fate_of_a_note_follows_the_return_and_its_age(
     assert fate_of(_pending(NOW - age), exists, NOW, GRACE) is fate
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 async def harness() -> Harness:
     harness = Harness()
@@ -50,7 +43,7 @@ async def harness() -> Harness:
     return harness
 
 
-def _reconciler(harness: Harness, clock: Clock, batch_size: int = 100) -> ReservationReconciler:
+def _reconciler(harness: Harness, clock: FakeClock, batch_size: int = 100) -> ReservationReconciler:
     return ReservationReconciler(harness.store, GRACE, batch_size, clock)
 
 
@@ -65,12 +58,9 @@ async def test_a_submit_that_died_before_its_insert_is_released_after_the_grace_
     harness: Harness,
 ) -> None:
     session = await harness.session()
-    draft_id = await harness.mixed_draft(session)
-    harness.store.crash_before_insert = True
-    with pytest.raises(ConnectionError):
-        await harness.service.portal.submit(session, draft_id, None, "c")
+    draft_id = await harness.submit_that_dies_before_its_insert(session)
     assert harness.store.reservations[("shop", "A-1")] == {draft_id: {"1": 1, "2": 1}}
-    clock = Clock()
+    clock = FakeClock(NOW)
     reconciler = _reconciler(harness, clock)
 
     # Within the grace period the client may still retry: nothing moves.
@@ -97,7 +87,7 @@ async def test_a_submit_that_died_after_its_insert_is_completed_and_keeps_its_qu
     await harness.service.portal.submit(session, draft_id, None, "c")
     # As if the process died between the insert and the settle.
     await harness.store.note_reservation(_pending(NOW, draft_id))
-    clock = Clock()
+    clock = FakeClock(NOW)
     clock.now = NOW + GRACE * 2
     assert await _reconciler(harness, clock).run_once() == Reconciled(completed=1)
     assert harness.store.reservations[("shop", "A-1")] == {draft_id: {"1": 1, "2": 1}}
@@ -108,11 +98,8 @@ async def test_a_retry_renews_the_note_so_a_live_submit_is_not_released(
     harness: Harness,
 ) -> None:
     session = await harness.session()
-    draft_id = await harness.mixed_draft(session)
-    harness.store.crash_before_insert = True
-    with pytest.raises(ConnectionError):
-        await harness.service.portal.submit(session, draft_id, None, "c")
-    clock = Clock()
+    draft_id = await harness.submit_that_dies_before_its_insert(session)
+    clock = FakeClock(NOW)
     clock.now = NOW + GRACE
     later = harness.service.portal.clock
     harness.service.portal.clock = lambda: NOW + GRACE
@@ -141,7 +128,7 @@ async def test_a_return_inserted_while_it_was_released_gets_its_quantities_back(
         return None if reads == 1 else await get_return(merchant_id, return_id)
 
     store.get_return = absent_at_first  # type: ignore[method-assign]
-    clock = Clock()
+    clock = FakeClock(NOW)
     clock.now = NOW + GRACE
     assert await _reconciler(harness, clock).run_once() == Reconciled(released=1)
     assert store.reservations[("shop", "A-1")] == {draft_id: {"1": 1, "2": 1}}
@@ -150,7 +137,7 @@ async def test_a_return_inserted_while_it_was_released_gets_its_quantities_back(
 async def test_notes_are_reconciled_in_bounded_batches_oldest_first(harness: Harness) -> None:
     for index in range(5):
         await harness.store.note_reservation(_pending(NOW + timedelta(seconds=index), f"r-{index}"))
-    clock = Clock()
+    clock = FakeClock(NOW)
     clock.now = NOW + GRACE * 2
     reconciler = _reconciler(harness, clock, batch_size=2)
     assert await reconciler.run_once() == Reconciled(released=2)

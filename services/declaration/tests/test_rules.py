@@ -350,7 +350,8 @@ def test_a_merchant_keeps_a_bounded_list_of_reasons_renaming_still_works() -> No
 
 def test_every_line_is_selectable_while_the_window_is_open_and_something_is_left() -> None:
     shop, the_order = merchant(), order()
-    offer = views.offer(shop, the_order, {"1": 2, "2": 1}, NOW.date())
+    # An earlier return took one mug back: two of three are left, and the one tee.
+    offer = views.offer(shop, the_order, {"r-0": {"1": 1}}, NOW.date())
     assert offer.window_open and offer.window_closes_on == date(2026, 12, 20)
     assert [(item.line.line_id, item.returnable, item.selectable) for item in offer.lines] == [
         ("1", 2, True),
@@ -360,16 +361,37 @@ def test_every_line_is_selectable_while_the_window_is_open_and_something_is_left
 
 
 def test_a_line_returned_in_full_is_not_selectable_and_says_why() -> None:
-    offer = views.offer(merchant(locale="en"), order(), {"1": 3, "2": 0}, NOW.date())
+    offer = views.offer(merchant(locale="en"), order(), {"r-0": {"2": 1}}, NOW.date())
     first, second = offer.lines
     assert first.selectable and first.returnable == 3
     assert not second.selectable and second.returnable == 0
     assert second.why_not == "This item has already been returned in full."
 
 
+def test_what_is_left_of_a_line_is_what_every_earlier_return_left_never_below_zero() -> None:
+    # Two earlier returns of the mugs (1 + 1 of 3) and more tees than ordered (an old bug's
+    # data): the offer counts them all, and a line is never offered below zero.
+    reservations: Reservations = {"r-1": {"1": 1}, "r-2": {"1": 1, "2": 2}}
+    offer = views.offer(merchant(locale="en"), order(), reservations, NOW.date())
+    assert [(item.returnable, item.selectable) for item in offer.lines] == [(1, True), (0, False)]
+
+
+def test_at_submit_a_line_wanting_more_than_is_left_says_how_many_are_left() -> None:
+    # Another return of the order reserved two mugs while this draft still wanted two.
+    wants = draft(DEFECTIVE_LINE.model_copy(update={"quantity": 2}), CLASSIC_LINE)
+    errors = rules.quantities_no_longer_available(
+        merchant(locale="en"), order(), {"r-9": {"1": 2}}, wants
+    )
+    assert [(error.field, error.code) for error in errors] == [
+        ("lines[0].quantity", "quantity_no_longer_available")
+    ]
+    assert errors[0].message == "Only 1 item(s) of this line are left to return."
+    assert rules.quantities_no_longer_available(merchant(), order(), {}, wants) == []
+
+
 def test_after_the_window_no_line_is_selectable_and_the_closed_window_is_the_reason() -> None:
     shop = merchant(locale="en", window_days=3)
-    offer = views.offer(shop, order(), {"1": 3, "2": 0}, NOW.date())
+    offer = views.offer(shop, order(), {"r-0": {"2": 1}}, NOW.date())
     assert not offer.window_open and offer.window_closes_on == date(2026, 11, 23)
     # Even what is left cannot be taken, and a line returned in full says the window too.
     assert [item.returnable for item in offer.lines] == [0, 0]
@@ -380,13 +402,13 @@ def test_after_the_window_no_line_is_selectable_and_the_closed_window_is_the_rea
 
 def test_the_window_closes_at_the_end_of_its_last_day() -> None:
     shop = merchant(window_days=5)  # ordered on 2026-11-20, NOW is 2026-11-25
-    assert views.offer(shop, order(), {"1": 3, "2": 1}, NOW.date()).lines[0].selectable
-    later = views.offer(shop, order(), {"1": 3, "2": 1}, NOW.date() + timedelta(days=1))
+    assert views.offer(shop, order(), {}, NOW.date()).lines[0].selectable
+    later = views.offer(shop, order(), {}, NOW.date() + timedelta(days=1))
     assert not later.lines[0].selectable
 
 
 def test_step_two_offers_the_active_reasons_only() -> None:
-    offer = views.offer(merchant(), order(), {"1": 3, "2": 1}, NOW.date())
+    offer = views.offer(merchant(), order(), {}, NOW.date())
     assert [reason.code for reason in offer.reasons] == ["damaged", "too_big"]
 
 

@@ -74,6 +74,28 @@ class Harness:
         )
         return opened.session
 
+    async def return_with_label_requested(self) -> tuple[str, LabelRequested]:
+        """A submitted return whose label a user requested, and the command the outbox holds."""
+        session = await self.session()
+        outcome = await self.service.portal.submit(
+            session, await self.mixed_draft(session), None, "c"
+        )
+        return_id = outcome.record.declared.id
+        await self.service.back_office.request_label(
+            "shop", return_id, Actor(kind="user", id="u1"), False, "c"
+        )
+        [ours] = [e for e in self.store.outbox if isinstance(e, LabelRequested)]
+        return return_id, ours
+
+    async def submit_that_dies_before_its_insert(self, session: PortalSession) -> str:
+        """A submit whose process dies after reserving the quantities, before its insert; the
+        draft's id (which is also the return's)."""
+        draft_id = await self.mixed_draft(session)
+        self.store.crash_before_insert = True
+        with pytest.raises(ConnectionError):
+            await self.service.portal.submit(session, draft_id, None, "c")
+        return draft_id
+
     async def mixed_draft(self, session: PortalSession) -> str:
         """Steps 1-3 for one defective line (with a photo of this draft) and one classic line."""
         service = self.service
@@ -208,8 +230,8 @@ async def test_the_order_shows_what_is_still_returnable(harness: Harness) -> Non
     draft_id = await harness.mixed_draft(session)
     await harness.service.portal.submit(session, draft_id, None, "c")
     view = await harness.service.portal.portal_order(session)
-    assert view.returnable == {"1": 2, "2": 0}
-    assert view.window_open
+    assert {item.line.line_id: item.returnable for item in view.offer.lines} == {"1": 2, "2": 0}
+    assert view.offer.window_open
 
 
 async def test_photos_must_belong_to_this_merchant_and_this_draft(harness: Harness) -> None:
@@ -298,10 +320,7 @@ async def test_a_retry_after_a_crash_between_reservation_and_insert_completes_on
     harness: Harness,
 ) -> None:
     session = await harness.session()
-    draft_id = await harness.mixed_draft(session)
-    harness.store.crash_before_insert = True
-    with pytest.raises(ConnectionError):
-        await harness.service.portal.submit(session, draft_id, None, "c")
+    draft_id = await harness.submit_that_dies_before_its_insert(session)
     assert harness.store.reservations[("shop", "A-1")] == {draft_id: {"1": 1, "2": 1}}
     retried = await harness.service.portal.submit(session, draft_id, None, "c")
     assert retried.created
@@ -437,15 +456,7 @@ async def test_reasons_are_kept_in_order_and_renamed_in_place(harness: Harness) 
 async def test_a_label_request_from_the_cli_joins_the_timeline_and_ours_only_once(
     harness: Harness,
 ) -> None:
-    session = await harness.session()
-    outcome = await harness.service.portal.submit(
-        session, await harness.mixed_draft(session), None, "c"
-    )
-    return_id = outcome.record.declared.id
-    await harness.service.back_office.request_label(
-        "shop", return_id, Actor(kind="user", id="u1"), False, "c"
-    )
-    [ours] = [e for e in harness.store.outbox if isinstance(e, LabelRequested)]
+    return_id, ours = await harness.return_with_label_requested()
     await harness.service.timeline.record_label_requested(ours)  # our own command, consumed back
     from_cli = ours.model_copy(
         update={
@@ -472,15 +483,7 @@ async def test_the_timeline_reads_in_time_order_whatever_order_it_was_applied_in
     harness: Harness,
 ) -> None:
     # Each topic has its own consumer, so entries are applied out of time order (R14).
-    session = await harness.session()
-    outcome = await harness.service.portal.submit(
-        session, await harness.mixed_draft(session), None, "c"
-    )
-    return_id = outcome.record.declared.id
-    await harness.service.back_office.request_label(
-        "shop", return_id, Actor(kind="user", id="u1"), False, "c"
-    )
-    [ours] = [e for e in harness.store.outbox if isinstance(e, LabelRequested)]
+    return_id, ours = await harness.return_with_label_requested()
     # Our request takes its time from its command; everything else happens a minute later.
     minute = ours.occurred_at + timedelta(minutes=1)
     generated = label_generated_for(return_id, occurred_at=minute + timedelta(seconds=51.704))

@@ -1,7 +1,7 @@
 """The declaration app (JSON API and pages) on in-memory fakes, for unit tests of the entrypoints.
 
 No server: requests go over httpx's ASGI transport (the lifespan, Kafka and MongoDB never run);
-media's upload answers from an httpx mock transport; the clock is a settable one.
+media's upload answers from an httpx mock transport; the clock is the kit's FakeClock.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 import httpx
 
+from returns_contracts.service_kit.testing import FakeClock
 from returns_declaration.adapters.media import MediaPhotoUploader
 from returns_declaration.domain.model import MerchantSettings
 from returns_declaration.service.errors import InvalidCursor
@@ -40,17 +40,6 @@ class CursorCheckingStore(InMemoryStore):
         if cursor is not None and not cursor.isdigit():
             raise InvalidCursor(cursor)
         return await super().list_returns(merchant_id, where, limit, cursor)
-
-
-@dataclass
-class Clock:
-    now: datetime = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, by: timedelta) -> None:
-        self.now += by
 
 
 @dataclass
@@ -90,7 +79,7 @@ class World:
     client: httpx.AsyncClient
     store: CursorCheckingStore
     media: FakeMedia
-    clock: Clock
+    clock: FakeClock
     users: InMemoryUsers
 
     async def api_session(self, order_number: str = "A-1") -> dict[str, str]:
@@ -146,7 +135,7 @@ async def world(*, csrf: bool = True) -> AsyncIterator[World]:
 
     store = CursorCheckingStore()
     media = FakeMedia()
-    clock = Clock()
+    clock = FakeClock(NOW)
     users = InMemoryUsers()
     media_http = httpx.AsyncClient(
         base_url="http://media.invalid", transport=httpx.MockTransport(media.handle)

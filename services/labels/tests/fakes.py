@@ -1,4 +1,5 @@
-"""In-memory stand-ins for the labels service's ports, for unit tests of the use cases."""
+"""In-memory stand-ins for the labels service's ports, and the use cases the composition root
+builds on them, for unit tests of the use cases and the routes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import dataclasses
 from datetime import datetime
 from uuid import UUID
 
-from returns_contracts import LabelRequested, MerchantUpdated
+from returns_contracts import LabelGenerated, LabelRejected, LabelRequested, MerchantUpdated
+from returns_contracts.service_kit.testing import FakeClock, RecordingPublisher
+from returns_labels.bootstrap import Adapters, Container, build_container
+from returns_labels.config import LabelsSettings
 from returns_labels.domain.model import (
     HandledCommand,
     Label,
@@ -15,6 +19,7 @@ from returns_labels.domain.model import (
     TrackedReturn,
 )
 from returns_labels.service.ports import CarrierLabel, Waiting
+from returns_labels.service.use_cases import UseCases
 
 
 class FakeReturnStore:
@@ -149,3 +154,49 @@ class FakeFiles:
 
     async def get(self, key: str) -> bytes | None:
         return self.files.get(key)
+
+
+@dataclasses.dataclass
+class World:
+    """The container the composition root builds on the fakes, and the fakes to look into."""
+
+    container: Container
+    returns: FakeReturnStore
+    merchants: FakeMerchantStore
+    waiting: FakeWaitingStore
+    carrier: FakeCarrier
+    files: FakeFiles
+    publisher: RecordingPublisher
+    clock: FakeClock
+
+    @property
+    def service(self) -> UseCases:
+        return self.container.use_cases
+
+    def labels(self, return_id: str) -> list[LabelGenerated]:
+        return [
+            message
+            for message in self.publisher.published
+            if isinstance(message, LabelGenerated) and message.payload.return_id == return_id
+        ]
+
+    def rejections(self) -> list[LabelRejected]:
+        return [m for m in self.publisher.published if isinstance(m, LabelRejected)]
+
+
+def world_on_fakes(settings: LabelsSettings, clock: FakeClock) -> World:
+    returns, merchants, waiting = FakeReturnStore(), FakeMerchantStore(), FakeWaitingStore()
+    carrier, files, publisher = FakeCarrier(), FakeFiles(), RecordingPublisher()
+    container = build_container(
+        settings,
+        Adapters(
+            returns=returns,
+            merchants=merchants,
+            waiting=waiting,
+            carrier=carrier,
+            files=files,
+            publisher=publisher,
+            clock=clock,
+        ),
+    )
+    return World(container, returns, merchants, waiting, carrier, files, publisher, clock)

@@ -24,20 +24,46 @@ Loop = Callable[[], Coroutine[Any, Any, None]]
 Closer = Callable[[], Awaitable[object] | object]
 
 
-def every(seconds: float, work: Step, what: str) -> Loop:
+def every(
+    seconds: float,
+    work: Step,
+    what: str,
+    *,
+    again_at_once: Callable[[Any], bool] | None = None,
+) -> Loop:
     """A loop that does `work` every `seconds` for as long as the process runs.
 
     A failing round is logged (`what` failed) and the next one comes as usual: a server that is
-    away for a while only delays the work.
+    away for a while only delays the work. With `again_at_once`, a round whose result it says
+    left more to do (a full batch) is followed by the next one without the pause, so a backlog
+    drains back to back.
     """
 
     async def loop() -> None:
         while True:
+            more = False
             try:
-                await work()
+                done = await work()
+                more = again_at_once is not None and again_at_once(done)
             except Exception:
                 logger.exception("%s failed; trying again later", what)
-            await asyncio.sleep(seconds)
+            if not more:
+                await asyncio.sleep(seconds)
+
+    return loop
+
+
+def started(start: Callable[[], object], stop: Callable[[], Awaitable[object]]) -> Loop:
+    """A component that runs its own task between `start()` and `stop()` (an outbox relay), as
+    a loop of `running`: started with the loops, after the broker; stopped with them, before
+    the broker stops."""
+
+    async def loop() -> None:
+        start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await stop()
 
     return loop
 

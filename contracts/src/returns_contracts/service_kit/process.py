@@ -68,11 +68,13 @@ class ServiceProcess:
         loops: Mapping[str, Loop] | None = None,
         close: Sequence[Closer] = (),
         checks: Mapping[str, ReadinessCheck] | None = None,
+        version: str = "0.1.0",
+        registry: CollectorRegistry | None = None,
     ) -> FastAPI:
         """The FastAPI app: on start the topics beside `prepare` (in order), then the broker and
-        `loops`; on stop the
-        reverse, `close` and then MongoDB. /healthz, /readyz (MongoDB, Kafka and `checks`),
-        /metrics and the AsyncAPI document are served."""
+        `loops`; on stop the reverse, `close` and then MongoDB. /healthz, /readyz (MongoDB, Kafka
+        and `checks`), /metrics (of `registry`, where the service's own collectors are) and the
+        AsyncAPI document are served."""
         settings = self.settings
 
         async def topics() -> None:
@@ -89,7 +91,7 @@ class ServiceProcess:
                 self.broker, prepare=steps, loops=loops, close=[*close, self.mongo.close]
             )
 
-        app = FastAPI(title=title, version="0.1.0", description=description, lifespan=lifespan)
+        app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
         install_asyncapi(app, self.broker, title, asyncapi)
         install_operations(
             app,
@@ -98,7 +100,7 @@ class ServiceProcess:
                 "kafka": kafka_check(self.broker),
                 **(checks or {}),
             },
-            registry=CollectorRegistry(),
+            registry=CollectorRegistry() if registry is None else registry,
             timeout_seconds=settings.readiness_timeout_seconds,
         )
         return app

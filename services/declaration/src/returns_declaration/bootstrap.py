@@ -3,31 +3,22 @@ adapters, from the settings.
 
 `build_container` takes the adapters (the ports of `service/`), so the API and the pages run on
 in-memory fakes in unit tests; `connect` makes the real ones (Kafka, MongoDB, media over HTTP)
-and knows the order in which they start and stop.
+around the kit's `ServiceProcess`, and says what its lifespan prepares, runs and closes.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from returns_contracts import LabelRequested, MerchantUpdated, ReturnSubmitted
-from returns_contracts.service_kit.app import (
-    MongoClient,
-    new_broker,
-    new_mongo_client,
-    prepare_topics,
-)
 from returns_contracts.service_kit.clock import utc_now_millis
-from returns_contracts.service_kit.kafka import declare_publications
-from returns_contracts.service_kit.lifecycle import side_by_side
+from returns_contracts.service_kit.lifecycle import Loop, Step, every, started
+from returns_contracts.service_kit.process import ServiceProcess
 from returns_declaration.adapters.media import MediaPhotoCatalog, MediaPhotoUploader
 from returns_declaration.adapters.outbox import OutboxRelay
 from returns_declaration.adapters.rate_limits import MongoRateLimiter
@@ -114,65 +105,57 @@ def build_container(settings: DeclarationSettings, adapters: Adapters) -> Contai
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Runtime:
-    """The real adapters of one process, its clients, and their start and stop."""
+    """The real adapters of one process, and what the kit's lifespan (`ServiceProcess.app`)
+    prepares, runs beside the broker and closes."""
 
     settings: DeclarationSettings
+    process: ServiceProcess
     container: Container
-    broker: KafkaBroker
-    mongo: MongoClient
     repository: DeclarationRepository
     limiter: MongoRateLimiter
     relay: OutboxRelay
     media_http: httpx.AsyncClient
     registry: CollectorRegistry
     reconciler: ReservationReconciler
-    _reconciling: asyncio.Task[None] | None = field(default=None, init=False)
 
-    async def start(self) -> None:
-        settings = self.settings
+    @property
+    def prepare(self) -> list[Step]:
+        """The store's indexes and one-time migrations, in order (beside Kafka's topics)."""
+        return [
+            self.repository.create_indexes,
+            self.limiter.create_indexes,
+            self.relay.mark_unmarked_pending,
+        ]
 
-        async def topics() -> None:
-            await prepare_topics(settings)
-
-        # Kafka's topics and the store's indexes and one-time migrations, side by side.
-        await side_by_side(
-            [topics],
-            [
-                self.repository.create_indexes,
-                self.limiter.create_indexes,
-                self.relay.mark_unmarked_pending,
-            ],
+    @property
+    def loops(self) -> dict[str, Loop]:
+        """The outbox relay (unless disabled) and the reservation reconciler: started after the
+        broker, stopped before it."""
+        reconciling = every(
+            self.settings.reservation_reconcile_seconds,
+            self.reconciler.run_once,
+            "reservation reconciler pass",
+            again_at_once=self.reconciler.left_more,
         )
-        await self.broker.start()
-        if self.settings.outbox_relay_enabled:
-            self.relay.start()
-        self._reconciling = asyncio.create_task(
-            self.reconciler.run(self.settings.reservation_reconcile_seconds),
-            name="reservations",
-        )
-
-    async def stop(self) -> None:
-        if self._reconciling is not None:
-            self._reconciling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reconciling
-        await self.relay.stop()
-        await self.broker.stop()
-        await self.media_http.aclose()
-        await self.mongo.close()
+        relaying = {"outbox-relay": started(self.relay.start, self.relay.stop)}
+        return {
+            **(relaying if self.settings.outbox_relay_enabled else {}),
+            "reservations": reconciling,
+        }
 
 
 def connect(settings: DeclarationSettings) -> Runtime:
-    """The real adapters (clients only: nothing connects before `Runtime.start`)."""
+    """The real adapters (clients only: nothing connects before the app starts)."""
     registry = CollectorRegistry()
-    broker = new_broker(settings, settings.service_name)
-    declare_publications(
-        broker, settings.topics, [ReturnSubmitted, MerchantUpdated, LabelRequested]
+    process = ServiceProcess.open(
+        settings,
+        settings.service_name,
+        publishes=[ReturnSubmitted, MerchantUpdated, LabelRequested],
     )
-    mongo = new_mongo_client(settings)
-    database = mongo[settings.mongodb_database]
+    broker = process.broker
+    database = process.mongo[settings.mongodb_database]
     repository = DeclarationRepository(database, settings.merchant_cache_seconds)
     relay = OutboxRelay(
         database,
@@ -207,9 +190,8 @@ def connect(settings: DeclarationSettings) -> Runtime:
     )
     return Runtime(
         settings,
+        process,
         container,
-        broker,
-        mongo,
         repository,
         limiter,
         relay,

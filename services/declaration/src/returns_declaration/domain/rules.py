@@ -249,6 +249,24 @@ def returnable_quantities(
     }
 
 
+def quantities_no_longer_available(
+    merchant: Merchant, order: Order, reservations: Reservations, draft: Draft
+) -> list[FieldError]:
+    """R3, at submit: the draft's lines that want more than is left now that other returns of
+    the order reserved theirs, each with the quantity still left."""
+    returnable = returnable_quantities(order, reservations)
+    return [
+        field_error(
+            merchant.locale,
+            f"lines[{index}].quantity",
+            "quantity_no_longer_available",
+            maximum=returnable.get(line.line_id, 0),
+        )
+        for index, line in enumerate(draft.lines)
+        if line.quantity > returnable.get(line.line_id, 0)
+    ]
+
+
 def window_closes_on(merchant: Merchant, order: Order) -> date:
     return order.ordered_on + timedelta(days=merchant.return_window_days)
 

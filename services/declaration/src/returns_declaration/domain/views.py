@@ -6,7 +6,6 @@ lines still miss and whether it can be submitted (R4-R8), and the next step afte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -20,6 +19,7 @@ from returns_declaration.domain.model import (
     Order,
     OrderLine,
     Reason,
+    Reservations,
     Return,
 )
 
@@ -50,14 +50,13 @@ class OrderOffer:
     """The reasons offered at step 2: the active ones only (R1, R4)."""
 
 
-def offer(
-    merchant: Merchant, order: Order, returnable: Mapping[str, int], today: date
-) -> OrderOffer:
+def offer(merchant: Merchant, order: Order, reservations: Reservations, today: date) -> OrderOffer:
     """R3: a line can be selected while the merchant's return window is open and something of
-    it is left to return (`returnable`, see `rules.returnable_quantities`); otherwise it says
-    why, the closed window first."""
+    it is left to return (what earlier returns did not reserve, `rules.returnable_quantities`);
+    otherwise it says why, the closed window first."""
     closes_on = rules.window_closes_on(merchant, order)
     is_open = rules.window_open(merchant, order, today)
+    returnable = rules.returnable_quantities(order, reservations)
     lines = []
     for line in order.lines:
         left = returnable.get(line.line_id, 0)

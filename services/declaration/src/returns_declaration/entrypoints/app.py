@@ -4,9 +4,6 @@ entrypoints to it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -17,15 +14,7 @@ from returns_contracts import (
     NotificationSent,
 )
 from returns_contracts.service_kit.access import mount_public
-from returns_contracts.service_kit.app import (
-    install_asyncapi,
-    kafka_check,
-    mongo_check,
-    subscribe_service,
-)
-from returns_contracts.service_kit.http import install_operations
 from returns_contracts.service_kit.kafka import Routes
-from returns_contracts.service_kit.logging import configure_logging
 from returns_declaration.bootstrap import Container, connect
 from returns_declaration.config import DeclarationSettings
 from returns_declaration.entrypoints.demo import (
@@ -75,47 +64,27 @@ def install_routes(app: FastAPI, container: Container) -> None:
 
 def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     settings = settings or DeclarationSettings()
-    configure_logging(settings.service_name, settings.log_level)
     runtime = connect(settings)
+    process = runtime.process
     timeline = runtime.container.timeline
-    subscribe_service(
-        runtime.broker,
-        settings,
-        settings.service_name,
+    process.subscribe(
         Routes()
         .on(LabelRequested, timeline.record_label_requested)
         .on(LabelGenerated, timeline.record_label_generated)
         .on(LabelRejected, timeline.record_label_rejected)
         .on(NotificationSent, timeline.record_notification_sent),
-        "Keeps each return record's timeline (R14): label requests (from the CLI "
+        description="Keeps each return record's timeline (R14): label requests (from the CLI "
         "too), labels and e-mails.",
     )
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.stop()
-
-    app = FastAPI(
+    app = process.app(
         title="Returns - declaration",
         version="0.2.0",
         description=DESCRIPTION,
-        lifespan=lifespan,
-    )
-    install_asyncapi(
-        app,
-        runtime.broker,
-        "Returns - declaration",
-        "Publishes return and merchant events and label commands; keeps the timeline.",
-    )
-    install_operations(
-        app,
-        checks={"mongodb": mongo_check(runtime.mongo), "kafka": kafka_check(runtime.broker)},
+        asyncapi="Publishes return and merchant events and label commands; keeps the timeline.",
+        prepare=runtime.prepare,
+        loops=runtime.loops,
+        close=[runtime.media_http.aclose],
         registry=runtime.registry,
-        timeout_seconds=settings.readiness_timeout_seconds,
     )
     install_routes(app, runtime.container)
     return app

@@ -1,4 +1,5 @@
-"""Request and answer bodies of the HTTP API, with the examples the OpenAPI document shows."""
+"""Request and answer bodies of the HTTP API (their shapes only); the examples the OpenAPI
+document shows are in `examples.py`."""
 
 from __future__ import annotations
 
@@ -34,48 +35,25 @@ from returns_declaration.domain.model import (
     TimelineEntry,
 )
 from returns_declaration.domain.views import NextStepKind
+from returns_declaration.entrypoints import examples
 from returns_declaration.service.portal import DraftView, PortalOrder, Submission
 from returns_declaration.service.ports import Photo, ReturnRecord
 from returns_declaration.service.users import MAX_PASSWORD
 
 
-def _examples(*examples: dict[str, Any]) -> ConfigDict:
-    return ConfigDict(json_schema_extra={"examples": list(examples)})
+def _examples(*shown: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(shown)})
 
 
 # --- back-office: merchants, reasons, keys, orders ---------------------------------------------
 
-MERCHANT_SETTINGS_EXAMPLE: dict[str, Any] = {
-    "name": "Demo Shop",
-    "locale": "fr",
-    "customer_service_email": "service-client@demo-shop.example",
-    "return_window_days": 30,
-    "return_types": ["refund", "exchange", "store_credit"],
-    "return_address": {
-        "name": "Demo Shop - Retours",
-        "line1": "12 rue des Entrepôts",
-        "postal_code": "69007",
-        "city": "Lyon",
-        "country": "FR",
-    },
-    "branding": {
-        "logo_url": "https://demo-shop.example/logo.png",
-        "signature": "L'équipe Demo Shop",
-    },
-}
-REASON_EXAMPLE = {
-    "label_fr": "Article abîmé à la livraison",
-    "label_en": "Item damaged on delivery",
-    "defective": True,
-}
-
 
 class MerchantSettingsBody(MerchantSettings):
-    model_config = _examples(MERCHANT_SETTINGS_EXAMPLE)
+    model_config = _examples(examples.MERCHANT_SETTINGS_BODY)
 
 
 class ReasonBody(BaseModel):
-    model_config = _examples(REASON_EXAMPLE)
+    model_config = _examples(examples.REASON_BODY)
 
     label_fr: str = Field(min_length=1, max_length=200)
     label_en: str = Field(min_length=1, max_length=200)
@@ -83,25 +61,11 @@ class ReasonBody(BaseModel):
 
 
 class MerchantAnswer(Merchant):
-    model_config = _examples(
-        {
-            "id": "demo-shop",
-            **MERCHANT_SETTINGS_EXAMPLE,
-            "reasons": [{"code": "damaged", **REASON_EXAMPLE, "retired": False}],
-            "revision": 3,
-        }
-    )
+    model_config = _examples(examples.MERCHANT_ANSWER)
 
 
 class ApiKeyAnswer(BaseModel):
-    model_config = _examples(
-        {
-            "key_id": "3f9c2a7b1d0e4c55",
-            "merchant_id": "demo-shop",
-            "api_key": "rbk_kq3...shown-once...",
-            "created_at": "2026-11-26T09:00:00Z",
-        }
-    )
+    model_config = _examples(examples.API_KEY_ANSWER)
 
     key_id: str
     merchant_id: str
@@ -114,34 +78,7 @@ class OrderBody(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "ordered_on": "2026-11-21",
-                    "customer": {
-                        "name": "Camille Martin",
-                        "email": "camille.martin@example.com",
-                        "phone": "+33 6 12 34 56 78",
-                        "address": {
-                            "line1": "3 place Bellecour",
-                            "postal_code": "69002",
-                            "city": "Lyon",
-                            "country": "FR",
-                        },
-                    },
-                    "lines": [
-                        {
-                            "line_id": "1",
-                            "sku": "MUG-BLUE",
-                            "name": "Mug en grès bleu",
-                            "quantity": 2,
-                            "unit_price_cents": 1800,
-                            "image_url": "https://shop.example/img/mug.jpg",
-                        }
-                    ],
-                }
-            ]
-        },
+        json_schema_extra={"examples": [examples.ORDER_BODY]},
     )
 
     merchant_id: str | None = Field(
@@ -169,16 +106,14 @@ class OrderBody(BaseModel):
 
 
 class UserBody(BaseModel):
-    model_config = _examples({"password": "a long passphrase", "display_name": "Julie"})
+    model_config = _examples(examples.USER_BODY)
 
     password: str = Field(min_length=10, max_length=MAX_PASSWORD)
     display_name: OptionalName | None = None
 
 
 class UserAnswer(BaseModel):
-    model_config = _examples(
-        {"email": "julie@demo-shop.example", "merchant_id": "demo-shop", "display_name": "Julie"}
-    )
+    model_config = _examples(examples.USER_ANSWER)
 
     email: str
     merchant_id: str
@@ -186,7 +121,7 @@ class UserAnswer(BaseModel):
 
 
 class LabelRequestBody(BaseModel):
-    model_config = _examples({"regenerate": False, "requested_by_name": "Julie (service client)"})
+    model_config = _examples(examples.LABEL_REQUEST_BODY)
 
     regenerate: Flag = Field(
         default=False, description="Make a new label even if one exists (voids the old one)."
@@ -224,16 +159,6 @@ class RecordLine(BaseModel):
     photos: list[PhotoLink]
 
 
-RETURN_SUMMARY_EXAMPLE: dict[str, Any] = {
-    "id": "0f8e6c1a-3b1e-4a57-9d0c-2f4b8f2b7c11",
-    "order_number": "DEMO-1001",
-    "customer_name": "Camille Martin",
-    "defective": True,
-    "label_status": "awaiting_merchant",
-    "submitted_at": "2026-11-26T09:12:00Z",
-}
-
-
 class ReturnSummary(BaseModel):
     id: str
     order_number: str
@@ -256,7 +181,7 @@ class ReturnSummary(BaseModel):
 
 
 class ReturnList(BaseModel):
-    model_config = _examples({"returns": [RETURN_SUMMARY_EXAMPLE], "next_cursor": None})
+    model_config = _examples(examples.RETURN_LIST)
 
     returns: list[ReturnSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end.")
@@ -265,45 +190,7 @@ class ReturnList(BaseModel):
 class ReturnRecordAnswer(BaseModel):
     """The return record ("fiche retour"): what was declared, the label and the timeline."""
 
-    model_config = _examples(
-        {
-            **RETURN_SUMMARY_EXAMPLE,
-            "merchant_id": "demo-shop",
-            "ordered_on": "2026-11-21",
-            "locale": "fr",
-            "customer": {"name": "Camille Martin", "email": "camille.martin@example.com"},
-            "lines": [
-                {
-                    "line_id": "1",
-                    "sku": "MUG-BLUE",
-                    "name": "Mug en grès bleu",
-                    "quantity": 1,
-                    "reason_code": "damaged",
-                    "reason_label": "Article abîmé à la livraison",
-                    "defective": True,
-                    "return_type": None,
-                    "comment": "Le mug est arrivé fêlé sur l'anse.",
-                    "photos": [
-                        {
-                            "photo_id": "ph_7d2e",
-                            "url": "http://127.0.0.1:8002/p/ph_7d2e/full?exp=...&sig=...",
-                            "thumbnail_url": "http://127.0.0.1:8002/p/ph_7d2e/thumb?exp=...",
-                        }
-                    ],
-                }
-            ],
-            "label": None,
-            "timeline": [
-                {
-                    "event_id": "5b1d0c9e-8a5f-4a0e-b7f3-0d6e1c2a9b44",
-                    "kind": "submitted",
-                    "at": "2026-11-26T09:12:00Z",
-                    "detail": None,
-                    "actor": None,
-                }
-            ],
-        }
-    )
+    model_config = _examples(examples.RETURN_RECORD_ANSWER)
 
     id: str
     merchant_id: str
@@ -357,20 +244,14 @@ class ReturnRecordAnswer(BaseModel):
 
 
 class SessionBody(BaseModel):
-    model_config = _examples({"order_number": "DEMO-1001", "email": "camille.martin@example.com"})
+    model_config = _examples(examples.SESSION_BODY)
 
     order_number: str = Field(min_length=1, max_length=ID_MAX)
     email: str = Field(min_length=3, max_length=EMAIL_MAX)
 
 
 class SessionAnswer(BaseModel):
-    model_config = _examples(
-        {
-            "session_token": "WyJkZW1vLXNob3AiLCJERU1PLTEwMDEiXQ.1764150000.Zx...",
-            "expires_at": "2026-11-26T11:00:00Z",
-            "locale": "fr",
-        }
-    )
+    model_config = _examples(examples.SESSION_ANSWER)
 
     session_token: str = Field(description="Send as `Authorization: Bearer <token>`.")
     expires_at: datetime
@@ -396,32 +277,7 @@ class PortalLine(BaseModel):
 
 
 class PortalOrderAnswer(BaseModel):
-    model_config = _examples(
-        {
-            "order_number": "DEMO-1001",
-            "ordered_on": "2026-11-21",
-            "locale": "fr",
-            "window_open": True,
-            "window_closes_on": "2026-12-21",
-            "lines": [
-                {
-                    "line_id": "1",
-                    "sku": "MUG-BLUE",
-                    "name": "Mug en grès bleu",
-                    "image_url": None,
-                    "unit_price_cents": 1800,
-                    "quantity_ordered": 2,
-                    "quantity_returnable": 2,
-                    "selectable": True,
-                    "why_not": None,
-                }
-            ],
-            "reasons": [
-                {"code": "damaged", "label": "Article abîmé à la livraison", "defective": True}
-            ],
-            "return_types": ["refund", "exchange", "store_credit"],
-        }
-    )
+    model_config = _examples(examples.PORTAL_ORDER_ANSWER)
 
     order_number: str
     ordered_on: date
@@ -476,29 +332,25 @@ class SelectedLine(BaseModel):
 
 
 class DraftBody(BaseModel):
-    model_config = _examples(
-        {"lines": [{"line_id": "1", "quantity": 1}, {"line_id": "2", "quantity": 1}]}
-    )
+    model_config = _examples(examples.DRAFT_BODY)
 
     lines: list[SelectedLine] = Field(max_length=ORDER_LINES_MAX)
 
 
 class ReasonChoice(BaseModel):
-    model_config = _examples({"reason_code": "damaged"})
+    model_config = _examples(examples.REASON_CHOICE)
 
     reason_code: str = Field(min_length=1, max_length=64)
 
 
 class ReturnTypeChoice(BaseModel):
-    model_config = _examples({"return_type": "refund"})
+    model_config = _examples(examples.RETURN_TYPE_CHOICE)
 
     return_type: ReturnType | None
 
 
 class DefectBody(BaseModel):
-    model_config = _examples(
-        {"comment": "Le mug est arrivé fêlé sur l'anse.", "photo_ids": ["ph_7d2e"]}
-    )
+    model_config = _examples(examples.DEFECT_BODY)
 
     comment: LongText | None = None
     photo_ids: list[IdText] = Field(default_factory=list, max_length=20)
@@ -522,34 +374,7 @@ class DraftLineAnswer(BaseModel):
 class DraftAnswer(BaseModel):
     """The draft after each step, and the summary of step 4 (R7)."""
 
-    model_config = _examples(
-        {
-            "draft_id": "0f8e6c1a-3b1e-4a57-9d0c-2f4b8f2b7c11",
-            "draft_token": "eyJkIjoiMGY4ZS4uLiJ9.c2ln...",
-            "expires_at": "2026-11-27T09:00:00Z",
-            "order_number": "DEMO-1001",
-            "locale": "fr",
-            "submitted_return_id": None,
-            "defective": True,
-            "ready": False,
-            "lines": [
-                {
-                    "line_id": "1",
-                    "sku": "MUG-BLUE",
-                    "name": "Mug en grès bleu",
-                    "image_url": None,
-                    "quantity": 1,
-                    "reason_code": "damaged",
-                    "reason_label": "Article abîmé à la livraison",
-                    "defective": True,
-                    "return_type": None,
-                    "comment": None,
-                    "photos": [],
-                    "missing": ["comment", "photo_ids"],
-                }
-            ],
-        }
-    )
+    model_config = _examples(examples.DRAFT_ANSWER)
 
     draft_id: str
     draft_token: str = Field(
@@ -603,14 +428,7 @@ class DraftAnswer(BaseModel):
 
 
 class SubmissionAnswer(BaseModel):
-    model_config = _examples(
-        {
-            "return_id": "0f8e6c1a-3b1e-4a57-9d0c-2f4b8f2b7c11",
-            "defective": True,
-            "next_step": "merchant_will_contact",
-            "message": "Merci. Le marchand va vous contacter au sujet de votre retour.",
-        }
-    )
+    model_config = _examples(examples.SUBMISSION_ANSWER)
 
     return_id: str
     defective: bool

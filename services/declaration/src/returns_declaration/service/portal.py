@@ -68,12 +68,11 @@ class OpenedSession:
 
 @dataclass(frozen=True)
 class PortalOrder:
-    """The order at step 1: `offer` says which lines can be selected and why not (R3)."""
+    """The order at step 1: `offer` (decided by `domain.views.offer`) says which lines can be
+    selected, how many of each are left and why not, and whether the window is open (R3)."""
 
     merchant: Merchant
     order: Order
-    returnable: dict[str, int]
-    window_open: bool
     offer: OrderOffer
 
 
@@ -195,9 +194,8 @@ class Portal:
     async def portal_order(self, session: PortalSession) -> PortalOrder:
         merchant = await self.merchant(session.merchant_id)
         stored = await self._order(session)
-        returnable = rules.returnable_quantities(stored.order, stored.reservations)
-        offer = views.offer(merchant, stored.order, returnable, self.clock().date())
-        return PortalOrder(merchant, stored.order, returnable, offer.window_open, offer)
+        offer = views.offer(merchant, stored.order, stored.reservations, self.clock().date())
+        return PortalOrder(merchant, stored.order, offer)
 
     async def create_draft(
         self, session: PortalSession, lines: Sequence[RequestedQuantity]
@@ -395,18 +393,8 @@ class Portal:
         self, merchant: Merchant, session: PortalSession, draft: Draft
     ) -> DeclarationRejected:
         stored = await self._order(session)
-        returnable = rules.returnable_quantities(stored.order, stored.reservations)
         return DeclarationRejected(
-            [
-                rules.field_error(
-                    merchant.locale,
-                    f"lines[{index}].quantity",
-                    "quantity_no_longer_available",
-                    maximum=returnable.get(line.line_id, 0),
-                )
-                for index, line in enumerate(draft.lines)
-                if line.quantity > returnable.get(line.line_id, 0)
-            ]
+            rules.quantities_no_longer_available(merchant, stored.order, stored.reservations, draft)
         )
 
     async def customer_return(self, session: PortalSession, return_id: str) -> ReturnRecord:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,15 +74,7 @@ class ReservationReconciler:
                 stored.order, pending.return_id, rules.reservation_of(record.declared), stored
             )
 
-    async def run(self, interval_seconds: float) -> None:
-        """Pass after pass until cancelled: full batches back to back, then a pause."""
-        while True:
-            try:
-                done = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("reservation reconciler pass failed; trying again later")
-                done = Reconciled()
-            if done.handled < self.batch_size:
-                await asyncio.sleep(interval_seconds)
+    def left_more(self, done: Reconciled) -> bool:
+        """Whether a pass handled a full batch, so that more may be waiting: the next pass comes
+        at once (the kit's `every(..., again_at_once=...)`), not after the pause."""
+        return done.handled >= self.batch_size

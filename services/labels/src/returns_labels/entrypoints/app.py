@@ -1,39 +1,28 @@
-"""The labels process: one Kafka consumer, the waiting-work sweep, and the HTTP API."""
+"""The labels process: one Kafka consumer, the waiting-work sweep, and the HTTP API. What it
+runs on is built in `returns_labels.bootstrap`; this module only wires the entrypoints to it."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from uuid import UUID, uuid5
 
 from fastapi import FastAPI
 from pydantic import ValidationError
 
 from returns_contracts import (
-    LabelGenerated,
-    LabelRejected,
     LabelRequested,
     MerchantUpdated,
     ReturnSubmitted,
 )
-from returns_contracts.service_kit.clock import utc_now
 from returns_contracts.service_kit.kafka import Routes
 from returns_contracts.service_kit.lifecycle import every
-from returns_contracts.service_kit.process import ServiceProcess
-from returns_contracts.service_kit.publisher import KafkaPublisher
-from returns_labels.adapters.local_carrier import LocalCarrier
-from returns_labels.adapters.repository import (
-    MongoMerchantStore,
-    MongoReturnStore,
-    MongoWaitingStore,
-)
-from returns_labels.adapters.s3 import LabelBucket
+from returns_labels.bootstrap import Container, connect
 from returns_labels.config import LabelsSettings
+from returns_labels.entrypoints.deps import Deps
 from returns_labels.entrypoints.http import labels_router
-from returns_labels.service.links import LabelLinks
-from returns_labels.service.use_cases import LabelsService
+from returns_labels.service.making import LabelMaker
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +76,7 @@ def _explain(error: Exception) -> str:
 
 
 def _rejecting_malformed(
-    service: LabelsService,
+    maker: LabelMaker,
 ) -> Callable[[bytes, Exception], Awaitable[bool]]:
     """Answer a label request that does not parse with a LabelRejected the sender can read."""
 
@@ -97,7 +86,7 @@ def _rejecting_malformed(
             return False
         merchant_id, return_id, event_id, correlation_id, detail = malformed
         logger.warning("malformed label request rejected", extra={"detail": detail})
-        await service.reject_malformed(
+        await maker.reject_malformed(
             merchant_id=merchant_id,
             return_id=return_id,
             cause=event_id,
@@ -109,38 +98,23 @@ def _rejecting_malformed(
     return reject
 
 
+def install_routes(app: FastAPI, container: Container) -> None:
+    """The HTTP API on the container's use cases (the unit tests call this with a container
+    built on fakes)."""
+    app.include_router(labels_router(Deps(container)))
+
+
 def create_app(settings: LabelsSettings | None = None) -> FastAPI:
     settings = settings or LabelsSettings()
-    process = ServiceProcess.open(
-        settings, settings.service_name, publishes=[LabelGenerated, LabelRejected]
-    )
-    # fpdf2 subsets the label font with fontTools, which logs a dozen INFO lines per label.
-    logging.getLogger("fontTools").setLevel(logging.WARNING)
-    database = process.mongo[settings.mongodb_database]
-    returns = MongoReturnStore(database)
-    bucket = LabelBucket(settings.minio_client(), settings.s3_bucket, settings.s3_region)
-    links = LabelLinks(
-        base_url=settings.labels_base_url,
-        secret=settings.label_link_secret.get_secret_value(),
-        lifetime=timedelta(days=settings.label_link_lifetime_days),
-    )
-    waiting = MongoWaitingStore(database)
-    service = LabelsService(
-        returns=returns,
-        merchants=MongoMerchantStore(database),
-        waiting=waiting,
-        carrier=LocalCarrier(settings.label_font_path),
-        files=bucket,
-        publisher=KafkaPublisher(process.broker, settings.topics),
-        links=links,
-        request_wait=timedelta(seconds=settings.label_request_wait_seconds),
-    )
+    runtime = connect(settings)
+    process = runtime.process
+    labels = runtime.container.use_cases
     process.subscribe(
         Routes()
-        .on(MerchantUpdated, service.record_merchant)
-        .on(ReturnSubmitted, service.record_submitted)
-        .on(LabelRequested, service.on_label_requested)
-        .on_unparseable(settings.topics.label_requested, _rejecting_malformed(service)),
+        .on(MerchantUpdated, labels.automatic.record_merchant)
+        .on(ReturnSubmitted, labels.automatic.record_submitted)
+        .on(LabelRequested, labels.requests.on_label_requested)
+        .on_unparseable(settings.topics.label_requested, _rejecting_malformed(labels.maker)),
         description="Keeps its copy of returns and merchants; makes a classic return's label at "
         "once (R10) and a defective one's on LabelRequested (R11).",
     )
@@ -150,15 +124,17 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
         "for a defective one, stored in S3 and downloaded through signed links.",
         asyncapi="Consumes ReturnSubmitted, MerchantUpdated and LabelRequested; publishes "
         "LabelGenerated and LabelRejected.",
-        prepare=[returns.create_indexes, waiting.create_indexes, bucket.ensure_exists],
+        prepare=[
+            runtime.returns.create_indexes,
+            runtime.waiting.create_indexes,
+            runtime.bucket.ensure_exists,
+        ],
         loops={
             "labels-sweep": every(
-                settings.waiting_sweep_seconds, service.sweep, "sweep of waiting label work"
+                settings.waiting_sweep_seconds, labels.requests.sweep, "sweep of waiting label work"
             )
         },
-        checks={"s3": bucket.check},
+        checks={"s3": runtime.bucket.check},
     )
-    app.include_router(
-        labels_router(service, links, utc_now, internal_token=settings.internal_api_token)
-    )
+    install_routes(app, runtime.container)
     return app

@@ -7,22 +7,20 @@ with their own credentials: labels knows no merchant credentials.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from returns_contracts import Actor
-from returns_contracts.service_kit.access import Access, access, internal_caller
+from returns_contracts.service_kit.access import Access, access
 from returns_contracts.service_kit.bounds import ID_PATTERN, link_parts_fit
 from returns_contracts.service_kit.errors import ErrorBody, error_response
 from returns_contracts.signing import InvalidToken
 from returns_labels.domain.model import Label, LabelStatus
-from returns_labels.service.links import LabelLinks
-from returns_labels.service.use_cases import LabelsService
+from returns_labels.entrypoints.deps import Deps
 
 # Every path and query parameter has a bound (service_kit.bounds): out of it, a 422.
 Id = Annotated[str, Path(pattern=ID_PATTERN)]
@@ -50,14 +48,9 @@ class LabelAnswer(BaseModel):
     """Labels replaced by a regeneration, oldest first; their links no longer work."""
 
 
-def labels_router(
-    service: LabelsService,
-    links: LabelLinks,
-    clock: Callable[[], datetime],
-    *,
-    internal_token: str,
-) -> APIRouter:
+def labels_router(deps: Deps) -> APIRouter:
     router = APIRouter()
+    queries, links, clock = deps.queries, deps.links, deps.now
 
     def view(label: Label) -> LabelView:
         return LabelView(
@@ -85,11 +78,11 @@ def labels_router(
             401: {"model": ErrorBody, "description": "Missing or wrong internal token"},
             404: {"model": ErrorBody, "description": "Unknown return"},
         },
-        dependencies=[Depends(internal_caller(internal_token))],
+        dependencies=[deps.internal],
         openapi_extra=access(Access.INTERNAL_TOKEN),
     )
     async def get_label(merchant_id: Id, return_id: Id) -> LabelAnswer | JSONResponse:
-        tracked = await service.label_status(merchant_id, return_id)
+        tracked = await queries.label_status(merchant_id, return_id)
         if tracked is None:
             # Another merchant's return answers exactly like an unknown one (R12).
             return error_response(404, "not_found", "No such return.")
@@ -121,7 +114,7 @@ def labels_router(
         except InvalidToken:
             # Whether the label exists is nobody's business without a valid link.
             return error_response(404, "not_found", "This label link is not valid or has expired.")
-        pdf = await service.live_label_pdf(label_id)
+        pdf = await queries.live_label_pdf(label_id)
         if pdf is None:
             return error_response(
                 404, "not_found", "This label was replaced by a newer one or does not exist."

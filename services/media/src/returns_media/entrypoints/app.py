@@ -1,60 +1,41 @@
 """The media process: photo upload, signed links, the internal lookup, the ReturnSubmitted
-consumer that keeps submitted photos, and the clean-up of abandoned drafts."""
+consumer that keeps submitted photos, and the clean-up of abandoned drafts. What it runs on is
+built in `returns_media.bootstrap`; this module only wires the entrypoints to it."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 
 from returns_contracts import ReturnSubmitted
-from returns_contracts.service_kit.errors import error_response
 from returns_contracts.service_kit.kafka import Routes
 from returns_contracts.service_kit.lifecycle import every
-from returns_contracts.service_kit.process import ServiceProcess
-from returns_media.adapters.imaging import PillowNormaliser
-from returns_media.adapters.repository import MongoPhotoStore
-from returns_media.adapters.s3 import PhotoBucket, PhotoObjects
+from returns_media.bootstrap import Container, connect
 from returns_media.config import MediaSettings
-from returns_media.domain.errors import MediaError, TooManyUploads
-from returns_media.domain.model import UploadLimits
-from returns_media.entrypoints.http import media_router
-from returns_media.service.links import LinkSigner
-from returns_media.service.use_cases import MediaService
+from returns_media.entrypoints.deps import Deps
+from returns_media.entrypoints.http import install_error_handlers, media_router
+
+
+def install_routes(app: FastAPI, container: Container) -> None:
+    """The routes, their error answers and the browsers' cross-origin policy, on the
+    container's use cases (the unit tests call this with a container built on fakes)."""
+    origins = [origin.strip() for origin in container.settings.media_cors_allow_origins.split(",")]
+    if any(origins):
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[origin for origin in origins if origin],
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Correlation-ID"],
+        )
+    install_error_handlers(app)
+    app.include_router(media_router(Deps(container)))
 
 
 def create_app(settings: MediaSettings | None = None) -> FastAPI:
     settings = settings or MediaSettings()
-    process = ServiceProcess.open(settings, settings.service_name)
-    store = MongoPhotoStore(process.mongo[settings.mongodb_database])
-    minio = settings.minio_client()
-    bucket = PhotoBucket(minio, settings.s3_bucket, settings.s3_region)
-    normaliser = PillowNormaliser(
-        max_pixels=settings.media_max_pixels,
-        full_max_side=settings.media_full_max_side,
-        thumbnail_max_side=settings.media_thumbnail_max_side,
-        jpeg_quality=settings.media_jpeg_quality,
-        workers=settings.media_image_workers,
-    )
-    service = MediaService(
-        store=store,
-        objects=PhotoObjects(minio, settings.s3_bucket),
-        normaliser=normaliser,
-        signer=LinkSigner(
-            settings.media_link_secret.get_secret_value(),
-            settings.media_base_url,
-            timedelta(days=settings.media_link_ttl_days),
-        ),
-        limits=UploadLimits(
-            photos_per_line=settings.media_photos_per_line,
-            uploads_per_window=settings.media_uploads_per_window,
-            window=timedelta(seconds=settings.media_upload_window_seconds),
-        ),
-        portal_token_secret=settings.portal_token_secret,
-        draft_retention=timedelta(hours=settings.media_draft_retention_hours),
-    )
+    runtime = connect(settings)
+    process = runtime.process
+    service = runtime.container.service
 
     process.subscribe(
         Routes().on(ReturnSubmitted, service.record_submitted),
@@ -65,7 +46,7 @@ def create_app(settings: MediaSettings | None = None) -> FastAPI:
         description="Photos of returned items: checked, upright, stripped of metadata, stored "
         "in a private S3 bucket and shared through signed, expiring links.",
         asyncapi="Consumes ReturnSubmitted.",
-        prepare=[bucket.ensure_exists, store.create_indexes],
+        prepare=[runtime.bucket.ensure_exists, runtime.store.create_indexes],
         loops={
             "media-clean-up": every(
                 settings.media_cleanup_interval_seconds,
@@ -73,33 +54,8 @@ def create_app(settings: MediaSettings | None = None) -> FastAPI:
                 "clean-up of abandoned drafts",
             )
         },
-        close=[normaliser.close],
-        checks={"s3": bucket.check},
+        close=[runtime.normaliser.close],
+        checks={"s3": runtime.bucket.check},
     )
-
-    origins = [origin.strip() for origin in settings.media_cors_allow_origins.split(",")]
-    if any(origins):
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=[origin for origin in origins if origin],
-            allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "X-Correlation-ID"],
-        )
-
-    @app.exception_handler(MediaError)
-    async def media_error(request: Request, error: MediaError) -> JSONResponse:
-        response = error_response(error.status_code, error.code, error.message)
-        if isinstance(error, TooManyUploads):
-            response.headers["Retry-After"] = str(error.retry_after_seconds)
-        if error.status_code == 401:
-            response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-
-    app.include_router(
-        media_router(
-            service,
-            internal_token=settings.internal_api_token,
-            max_upload_bytes=settings.media_max_upload_bytes,
-        )
-    )
+    install_routes(app, runtime.container)
     return app

@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from returns_contracts.service_kit.access import Access, access, internal_caller
+from returns_contracts.service_kit.access import Access, access
 from returns_contracts.service_kit.bounds import ID_PATTERN, TOKEN_MAX, IdText, link_parts_fit
+from returns_contracts.service_kit.errors import error_response
 from returns_contracts.service_kit.photos import PHOTO_LOOKUP_BATCH
-from returns_media.domain.errors import NotFound
+from returns_media.domain.errors import MediaError, NotFound, TooManyUploads
 from returns_media.domain.model import VARIANTS, Variant
+from returns_media.entrypoints.deps import Deps
 from returns_media.entrypoints.upload import receive_file
 from returns_media.service.links import LINK_GONE
-from returns_media.service.use_cases import MediaService, PhotoView, ReceivedFile
+from returns_media.service.use_cases import PhotoView, ReceivedFile
 
 # Every path, query and header parameter has a bound (service_kit.bounds): out of it, a 422.
 Id = Annotated[str, Path(pattern=ID_PATTERN)]
@@ -70,9 +73,24 @@ class ErasureAnswer(BaseModel):
     photos_deleted: int
 
 
-def media_router(service: MediaService, *, internal_token: str, max_upload_bytes: int) -> APIRouter:
+def install_error_handlers(app: FastAPI) -> None:
+    """The use cases' refusals in the one error shape, with the headers their status wants."""
+
+    @app.exception_handler(MediaError)
+    async def media_error(request: Request, error: MediaError) -> JSONResponse:
+        response = error_response(error.status_code, error.code, error.message)
+        if isinstance(error, TooManyUploads):
+            response.headers["Retry-After"] = str(error.retry_after_seconds)
+        if error.status_code == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+
+def media_router(deps: Deps) -> APIRouter:
     router = APIRouter()
-    internal = Depends(internal_caller(internal_token))
+    service = deps.service
+    internal = deps.internal
+    max_upload_bytes = deps.max_upload_bytes
 
     @router.post(
         "/v1/merchants/{merchant_id}/drafts/{draft_id}/photos",
@@ -103,7 +121,7 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         line_id: Annotated[str, Query(pattern=ID_PATTERN)],
         authorization: Bearer = None,
     ) -> PhotoAnswer:
-        ref = service.authorize(authorization, merchant_id, draft_id)
+        ref = deps.draft(authorization, merchant_id, draft_id)
         opened: list[ReceivedFile] = []
 
         async def receive() -> ReceivedFile:
@@ -131,7 +149,7 @@ def media_router(service: MediaService, *, internal_token: str, max_upload_bytes
         photo_id: Id,
         authorization: Bearer = None,
     ) -> Response:
-        ref = service.authorize(authorization, merchant_id, draft_id)
+        ref = deps.draft(authorization, merchant_id, draft_id)
         await service.remove(ref, photo_id)
         return Response(status_code=204)
 

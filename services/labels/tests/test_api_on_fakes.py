@@ -1,4 +1,5 @@
-"""The labels HTTP answers: the label status (internal token only) and the signed PDF link."""
+"""The labels HTTP answers on in-memory fakes, assembled by the composition root as the process
+does: the label status (internal token only) and the signed PDF link."""
 
 from __future__ import annotations
 
@@ -12,21 +13,15 @@ from prometheus_client import CollectorRegistry
 
 from returns_contracts.examples import merchant_updated, return_submitted
 from returns_contracts.service_kit.http import install_operations
-from returns_contracts.service_kit.testing import RecordingPublisher
-from returns_labels.entrypoints.http import labels_router
-from returns_labels.service.links import LabelLinks
-from returns_labels.service.use_cases import LabelsService
+from returns_contracts.service_kit.testing import FakeClock
+from returns_labels.bootstrap import Container
+from returns_labels.config import LabelsSettings
+from returns_labels.entrypoints.app import install_routes
+from returns_labels.service.use_cases import UseCases
 
-from .fakes import (
-    FakeCarrier,
-    FakeFiles,
-    FakeMerchantStore,
-    FakeReturnStore,
-    FakeWaitingStore,
-)
+from .fakes import world_on_fakes
 
 NOW = datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
-LINKS = LabelLinks("http://labels", "test-secret", timedelta(days=30))
 NOT_FOUND = {"error": {"code": "not_found", "message": "No such return.", "fields": []}}
 INTERNAL_TOKEN = "test-internal-token"
 INTERNAL = {"X-Internal-Token": INTERNAL_TOKEN}
@@ -41,24 +36,25 @@ STATUS = "/internal/v1/merchants/{merchant_id}/returns/{return_id}/label"
 
 
 @pytest.fixture
-def service() -> LabelsService:
-    return LabelsService(
-        returns=FakeReturnStore(),
-        merchants=FakeMerchantStore(),
-        waiting=FakeWaitingStore(),
-        carrier=FakeCarrier(),
-        files=FakeFiles(),
-        publisher=RecordingPublisher(),
-        links=LINKS,
-        clock=lambda: NOW,
+def container() -> Container:
+    settings = LabelsSettings(
+        labels_base_url="http://labels",
+        label_link_secret="test-secret",
+        internal_api_token=INTERNAL_TOKEN,
     )
+    return world_on_fakes(settings, FakeClock(NOW)).container
 
 
 @pytest.fixture
-async def client(service: LabelsService) -> AsyncIterator[httpx.AsyncClient]:
+def service(container: Container) -> UseCases:
+    return container.use_cases
+
+
+@pytest.fixture
+async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     install_operations(app, checks={}, registry=CollectorRegistry(), timeout_seconds=1.0)
-    app.include_router(labels_router(service, LINKS, lambda: NOW, internal_token=INTERNAL_TOKEN))
+    install_routes(app, container)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://labels") as client:
         yield client
@@ -69,12 +65,12 @@ def status_url(merchant_id: str, return_id: str) -> str:
 
 
 async def test_the_label_status_answers_only_the_internal_token(
-    service: LabelsService, client: httpx.AsyncClient
+    service: UseCases, client: httpx.AsyncClient
 ) -> None:
     # The status carries the signed link to a PDF with the customer's name and address: no
     # caller without the platform's internal token may read it, whatever the ids.
-    await service.record_merchant(merchant_updated())
-    await service.record_submitted(return_submitted(return_id="r-1"))
+    await service.automatic.record_merchant(merchant_updated())
+    await service.automatic.record_submitted(return_submitted(return_id="r-1"))
     url = status_url("m-atelier", "r-1")
 
     anonymous = await client.get(url)
@@ -93,9 +89,9 @@ async def test_the_label_status_answers_only_the_internal_token(
 
 
 async def test_the_status_of_a_defective_return_without_label(
-    service: LabelsService, client: httpx.AsyncClient
+    service: UseCases, client: httpx.AsyncClient
 ) -> None:
-    await service.record_submitted(return_submitted(return_id="r-1", defective=True))
+    await service.automatic.record_submitted(return_submitted(return_id="r-1", defective=True))
 
     found = await client.get(status_url("m-atelier", "r-1"), headers=INTERNAL)
 
@@ -111,9 +107,9 @@ async def test_the_status_of_a_defective_return_without_label(
 
 
 async def test_another_merchant_s_return_answers_like_an_unknown_one(
-    service: LabelsService, client: httpx.AsyncClient
+    service: UseCases, client: httpx.AsyncClient
 ) -> None:
-    await service.record_submitted(return_submitted(return_id="r-1"))
+    await service.automatic.record_submitted(return_submitted(return_id="r-1"))
 
     unknown = await client.get(status_url("m-atelier", "r-2"), headers=INTERNAL)
     foreign = await client.get(status_url("m-other", "r-1"), headers=INTERNAL)
@@ -123,10 +119,10 @@ async def test_another_merchant_s_return_answers_like_an_unknown_one(
 
 
 async def test_the_label_is_downloaded_through_its_signed_link_only(
-    service: LabelsService, client: httpx.AsyncClient
+    service: UseCases, client: httpx.AsyncClient
 ) -> None:
-    await service.record_merchant(merchant_updated())
-    await service.record_submitted(return_submitted(return_id="r-1"))
+    await service.automatic.record_merchant(merchant_updated())
+    await service.automatic.record_submitted(return_submitted(return_id="r-1"))
     status = (await client.get(status_url("m-atelier", "r-1"), headers=INTERNAL)).json()
     label = status["label"]
     assert status["status"] == "generated"
@@ -142,3 +138,22 @@ async def test_the_label_is_downloaded_through_its_signed_link_only(
         refused = await client.get(url)
         assert refused.status_code == 404
         assert refused.json()["error"]["message"] == "This label link is not valid or has expired."
+
+
+async def test_a_link_past_its_lifetime_answers_404_by_the_container_s_clock(
+    container: Container, service: UseCases, client: httpx.AsyncClient
+) -> None:
+    # The route checks links against the injected clock, the same as the one that signs them.
+    await service.automatic.record_merchant(merchant_updated())
+    await service.automatic.record_submitted(return_submitted(return_id="r-1"))
+    label = await service.queries.label_status("m-atelier", "r-1")
+    assert label is not None and label.label is not None
+    lifetime = timedelta(days=container.settings.label_link_lifetime_days)
+    url = container.links.url(label.label.label_id, NOW - lifetime - timedelta(seconds=1))
+    fresh = container.links.url(label.label.label_id, NOW)
+
+    expired = await client.get(url)
+    valid = await client.get(fresh)
+
+    assert expired.status_code == 404
+    assert valid.status_code == 200
