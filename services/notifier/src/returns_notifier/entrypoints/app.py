@@ -7,7 +7,13 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 
-from returns_contracts import LabelGenerated, MerchantUpdated, NotificationSent, ReturnSubmitted
+from returns_contracts import (
+    LabelGenerated,
+    MerchantUpdated,
+    NotificationSent,
+    ReturnResolved,
+    ReturnSubmitted,
+)
 from returns_contracts.service_kit.kafka import Routes
 from returns_contracts.service_kit.process import ServiceProcess
 from returns_contracts.service_kit.publisher import KafkaPublisher
@@ -58,11 +64,13 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         Routes()
         .on(MerchantUpdated, notifier.record_merchant)
         .on(ReturnSubmitted, notifier.on_return_submitted)
-        .on(LabelGenerated, notifier.on_label_generated),
+        .on(LabelGenerated, notifier.on_label_generated)
+        .on(ReturnResolved, notifier.on_return_resolved),
         description="Keeps its copy of each merchant (newest revision wins); e-mails customer "
         "service about every defective return and acknowledges it to the customer (R9), "
         "confirms a classic return (R10), and sends each label to the customer with the PDF "
-        "attached (R10, R11). Each e-mail once per (event, template).",
+        "attached (R10, R11); tells the customer the merchant's resolution of a defective "
+        "return (issue 15). Each e-mail once per (event, template).",
     )
     return process.app(
         title="Returns - notifier",
