@@ -18,7 +18,7 @@ import httpx
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
-from returns_contracts import LabelRequested, MerchantUpdated, ReturnSubmitted
+from returns_contracts import LabelRequested, MerchantUpdated, ReturnResolved, ReturnSubmitted
 from returns_contracts.service_kit.app import (
     MongoClient,
     new_broker,
@@ -45,6 +45,7 @@ from returns_declaration.service.ports import (
     UserStore,
 )
 from returns_declaration.service.reservations import ReservationReconciler
+from returns_declaration.service.resolutions import Resolutions
 from returns_declaration.service.timeline import Timeline
 from returns_declaration.service.uploads import DraftPhotos
 from returns_declaration.service.use_cases import build_use_cases
@@ -78,6 +79,7 @@ class Container:
     users: MerchantUsers
     photos: DraftPhotos
     clock: Callable[[], datetime]
+    resolutions: Resolutions
 
     def now(self) -> datetime:
         """The one clock of the process (injected in tests), the same as the use cases'."""
@@ -111,6 +113,7 @@ def build_container(settings: DeclarationSettings, adapters: Adapters) -> Contai
         MerchantUsers(adapters.users),
         DraftPhotos(use_cases.portal, adapters.uploader),
         clock,
+        use_cases.resolutions,
     )
 
 
@@ -169,7 +172,7 @@ def connect(settings: DeclarationSettings) -> Runtime:
     registry = CollectorRegistry()
     broker = new_broker(settings, settings.service_name)
     declare_publications(
-        broker, settings.topics, [ReturnSubmitted, MerchantUpdated, LabelRequested]
+        broker, settings.topics, [ReturnSubmitted, MerchantUpdated, LabelRequested, ReturnResolved]
     )
     mongo = new_mongo_client(settings)
     database = mongo[settings.mongodb_database]
