@@ -69,8 +69,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         description="Keeps its copy of each merchant (newest revision wins); e-mails customer "
         "service about every defective return and acknowledges it to the customer (R9), "
         "confirms a classic return (R10), and sends each label to the customer with the PDF "
-        "attached (R10, R11); tells the customer the merchant's resolution of a defective "
-        "return (issue 15). Each e-mail once per (event, template).",
+        "attached (R10, R11). Each e-mail once per (event, template).",
     )
     return process.app(
         title="Returns - notifier",
