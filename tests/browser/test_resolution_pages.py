@@ -4,54 +4,23 @@ e-mail through the pages alone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from browser_kit import (
     Shop,
     check_basics,
-    launched_chromium,
-    make_photo,
-    make_shop,
     merchant_sign_in,
     mixed_return,
     resolve_on_record,
 )
-from returns_infra.fixtures import RunningServices
 from returns_infra.testing import eventually, message_detail, messages_to
 
 pytestmark = pytest.mark.e2e
 
 DECLINED = "La fêlure vient d'une chute après la livraison, comme le montre la photo."
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launched_chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    width, height = request.param if hasattr(request, "param") else (1280, 800)
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def shop(services: RunningServices) -> Shop:
-    return make_shop(services.urls["declaration"], services.env["MAILPIT_URL"])
-
-
-@pytest.fixture(scope="module")
-def photo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_photo(tmp_path_factory.mktemp("photos") / "mug-fele.jpg")
 
 
 def _resolution_email(shop: Shop) -> dict[str, object] | None:
@@ -63,10 +32,11 @@ def _resolution_email(shop: Shop) -> dict[str, object] | None:
     return found[0] if found else None
 
 
-@pytest.mark.parametrize("page", [(1280, 800), (360, 740)], indirect=True, ids=["desktop", "phone"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_support_declines_a_defective_return_from_its_record_and_the_customer_is_told(
-    page: Page, shop: Shop, photo_file: Path
+    size: str, shop: Shop, photo_file: Path, request: pytest.FixtureRequest
 ) -> None:
+    page: Page = request.getfixturevalue(size)
     mixed_return(page, shop, photo_file)
     merchant_sign_in(page, shop)
     page.locator("table").first.get_by_role("link", name="A-1001").click()
@@ -101,8 +71,9 @@ def test_support_declines_a_defective_return_from_its_record_and_the_customer_is
 
 
 def test_a_label_chosen_on_the_record_reaches_the_customer_as_the_label_email(
-    page: Page, shop: Shop, photo_file: Path
+    desktop: Page, shop: Shop, photo_file: Path
 ) -> None:
+    page = desktop
     mixed_return(page, shop, photo_file)
     merchant_sign_in(page, shop)
     page.locator("table").first.get_by_role("link", name="A-1001").click()
