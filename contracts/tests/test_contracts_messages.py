@@ -359,5 +359,6 @@ def test_registry_maps_each_type_to_its_class() -> None:
         "LabelRejected",
         "NotificationSent",
         "MerchantUpdated",
+        "ReturnResolved",
     }
     assert MESSAGE_TYPES["ReturnSubmitted"] is ReturnSubmitted

@@ -20,6 +20,7 @@ BASE_NAMES = [
     "returns.label-rejected",
     "returns.notification-sent",
     "merchants.updated",
+    "returns.resolved",
 ]
 
 
@@ -32,6 +33,7 @@ def test_default_names() -> None:
         topics.label_rejected,
         topics.notification_sent,
         topics.merchant_updated,
+        topics.return_resolved,
     ] == BASE_NAMES
     assert topics.all() == BASE_NAMES
 

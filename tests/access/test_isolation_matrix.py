@@ -456,6 +456,9 @@ CASES: dict[RouteKey, CaseMaker] = {
     ("declaration", "POST", f"{MERCHANTS}/returns/{{return_id}}/label-requests"): back_office_api(
         lambda world: {}
     ),
+    ("declaration", "POST", f"{MERCHANTS}/returns/{{return_id}}/resolutions"): back_office_api(
+        lambda world: {"resolution": "refund_without_return"}
+    ),
     # declaration, portal API
     ("declaration", "POST", f"{PORTAL}/sessions"): sign_in_api,
     ("declaration", "GET", f"{PORTAL}/order"): portal_api(),
@@ -501,6 +504,9 @@ CASES: dict[RouteKey, CaseMaker] = {
     ("declaration", "GET", f"{BACK_OFFICE}/returns/{{return_id}}"): back_office_page(),
     ("declaration", "POST", f"{BACK_OFFICE}/returns/{{return_id}}/label"): back_office_page(
         {"regenerate": "1"}
+    ),
+    ("declaration", "POST", f"{BACK_OFFICE}/returns/{{return_id}}/resolution"): back_office_page(
+        {"resolution": "refund_without_return"}
     ),
     ("declaration", "GET", f"{BACK_OFFICE}/settings"): back_office_page(),
     ("declaration", "POST", f"{BACK_OFFICE}/settings"): back_office_page(

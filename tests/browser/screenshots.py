@@ -28,11 +28,13 @@ from browser_kit import (
     make_shop,
     merchant_sign_in,
     mixed_return,
+    resolve_on_record,
     sign_in,
 )
 from returns_infra.testing import eventually, messages_to
 
 SIZES = {"phone": (360, 740), "desktop": (1280, 800)}
+DECLINED = "La fêlure vient d'une chute après la livraison, comme le montre la photo."
 
 
 def walk(page: Page, shop: Shop, photo: Path, out: Path, size: str) -> None:
@@ -96,6 +98,29 @@ def walk(page: Page, shop: Shop, photo: Path, out: Path, size: str) -> None:
     shot("6c-confirmation-label")
 
 
+def walk_resolution(page: Page, shop: Shop, photo: Path, out: Path, size: str) -> None:
+    """Issue 15: support resolves a defective return from its record (a fresh merchant)."""
+
+    def shot(name: str) -> None:
+        page.screenshot(path=out / f"{size}-{name}.png", full_page=True)
+
+    mixed_return(page, shop, photo)
+    merchant_sign_in(page, shop)
+    page.locator("table").first.get_by_role("link", name="A-1001").click()
+    expect(page.get_by_role("heading", name="Commande A-1001")).to_be_visible()
+    resolve_on_record(page, shop, "Refuser le retour", DECLINED, shot)
+
+    def emailed() -> bool | None:
+        page.reload()
+        return (
+            "Client prévenu" in page.locator(".timeline").inner_text().split("Résolution")[-1]
+            or None
+        )
+
+    eventually(emailed, 90, "the resolution e-mail on the timeline")
+    shot("13-record-resolved")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out", type=Path, nargs="?", default=Path("docs/screens"))
@@ -116,6 +141,17 @@ def main() -> None:
                 viewport={"width": width, "height": height}, locale="fr-FR"
             )
             walk(context.new_page(), shop, photo, arguments.out, size)
+            context.close()
+            context = browser.new_context(
+                viewport={"width": width, "height": height}, locale="fr-FR"
+            )
+            walk_resolution(
+                context.new_page(),
+                make_shop(arguments.url, arguments.mailpit_url),
+                photo,
+                arguments.out,
+                size,
+            )
             context.close()
         browser.close()
     print(f"screenshots written to {arguments.out}")

@@ -52,6 +52,12 @@ from returns_contracts.registry import (
     UnknownMessageVersionError,
     parse_message,
 )
+from returns_contracts.resolution import (
+    RESOLUTION_KINDS,
+    ResolutionKind,
+    ReturnResolved,
+    ReturnResolvedPayload,
+)
 from returns_contracts.topics import DLQ_SUFFIX, Topics, TopicSpec
 
 __all__ = [
@@ -60,6 +66,7 @@ __all__ = [
     "MESSAGE_CLASSES",
     "MESSAGE_TYPES",
     "MESSAGE_VERSIONS",
+    "RESOLUTION_KINDS",
     "Actor",
     "Address",
     "Branding",
@@ -87,8 +94,11 @@ __all__ = [
     "NotificationSentPayload",
     "Payload",
     "Reason",
+    "ResolutionKind",
     "ReturnMessage",
     "ReturnPayload",
+    "ReturnResolved",
+    "ReturnResolvedPayload",
     "ReturnSubmitted",
     "ReturnSubmittedPayload",
     "ReturnType",

@@ -28,6 +28,7 @@ from returns_contracts.messages import (
     ReturnSubmitted,
     ReturnSubmittedPayload,
 )
+from returns_contracts.resolution import ResolutionKind, ReturnResolved, ReturnResolvedPayload
 
 MERCHANT_ID = "m-atelier"
 RETURN_ID = "r-000123"
@@ -208,6 +209,31 @@ def merchant_updated(*, merchant_id: str = MERCHANT_ID, revision: int = 1) -> Me
     )
 
 
+RESOLVED_AT = datetime(2026, 3, 3, 14, 5, tzinfo=UTC)
+
+
+def return_resolved(
+    *,
+    resolution: ResolutionKind = "refund_without_return",
+    note: str | None = "Nous vous remboursons ; inutile de nous renvoyer le mug.",
+    merchant_id: str = MERCHANT_ID,
+    return_id: str = RETURN_ID,
+) -> ReturnResolved:
+    """Support's decision on the defective return of `return_submitted(defective=True)`."""
+    return ReturnResolved(
+        merchant_id=merchant_id,
+        producer="declaration",
+        occurred_at=RESOLVED_AT,
+        payload=ReturnResolvedPayload(
+            return_id=return_id,
+            resolution=resolution,
+            note=note,
+            resolved_by=BACK_OFFICE_USER,
+            resolved_at=RESOLVED_AT,
+        ),
+    )
+
+
 def all_examples() -> list[Message]:
     """One message of every type, the defective and classic returns both."""
     return [
@@ -219,4 +245,5 @@ def all_examples() -> list[Message]:
         label_rejected(),
         notification_sent(),
         merchant_updated(),
+        return_resolved(),
     ]

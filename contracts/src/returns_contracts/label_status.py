@@ -23,6 +23,10 @@ or `pending` until its label is made."""
 LABEL_STATUSES: tuple[LabelStatus, ...] = get_args(LabelStatus)
 
 
-def first_label_status(defective: bool) -> LabelStatus:
-    """R9/R10: a classic return gets its label at once, a defective one waits for the merchant."""
-    return "awaiting_merchant" if defective else "pending"
+def first_label_status(defective: bool, split_mixed: bool = False) -> LabelStatus:
+    """R9/R10: a classic return gets its label at once, a defective one waits for the merchant.
+
+    `split_mixed` (a merchant setting, issue 15): the classic lines of a mixed return get their
+    label at once, so the return's label is pending; its defective lines wait for a resolution.
+    """
+    return "awaiting_merchant" if defective and not split_mixed else "pending"

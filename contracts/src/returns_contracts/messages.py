@@ -141,6 +141,11 @@ class ReturnSubmittedPayload(ReturnPayload):
     items: list[ReturnedItem] = Field(min_length=1)
     back_office_url: str | None = None
     """Link to the return record in the back-office, for customer-service e-mails."""
+    split_mixed: bool = False
+    """The merchant's setting for mixed returns, as it was at submission: the classic lines of
+    this defective return get their label at once, the defective lines wait for a resolution.
+    False (the default, and from producers that predate it): one defective line holds the whole
+    return (R9). Only ever true for a return with both classic and defective lines."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -148,6 +153,8 @@ class ReturnSubmittedPayload(ReturnPayload):
             raise ValueError(
                 "defective must be true exactly when at least one item is defective (R8)"
             )
+        if self.split_mixed and (not self.defective or all(item.defective for item in self.items)):
+            raise ValueError("split_mixed is only for a return with classic and defective lines")
         line_ids = [item.line_id for item in self.items]
         if len(set(line_ids)) != len(line_ids):
             raise ValueError("each order line appears at most once in a return")

@@ -16,6 +16,7 @@ from returns_contracts.messages import (
     NotificationSent,
     ReturnSubmitted,
 )
+from returns_contracts.resolution import ReturnResolved
 
 MESSAGE_CLASSES: tuple[type[Message], ...] = (
     ReturnSubmitted,
@@ -24,6 +25,7 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     LabelRejected,
     NotificationSent,
     MerchantUpdated,
+    ReturnResolved,
 )
 """Every message class of every version; a class for a new version is added, never swapped."""
 

@@ -11,6 +11,7 @@ LABEL_GENERATED = "returns.label-generated"
 LABEL_REJECTED = "returns.label-rejected"
 NOTIFICATION_SENT = "returns.notification-sent"
 MERCHANT_UPDATED = "merchants.updated"
+RETURN_RESOLVED = "returns.resolved"
 
 BASE_TOPICS: tuple[str, ...] = (
     RETURN_SUBMITTED,
@@ -19,6 +20,7 @@ BASE_TOPICS: tuple[str, ...] = (
     LABEL_REJECTED,
     NOTIFICATION_SENT,
     MERCHANT_UPDATED,
+    RETURN_RESOLVED,
 )
 COMPACTED_TOPICS: frozenset[str] = frozenset({MERCHANT_UPDATED})
 """Base names of the topics kept by key (log compaction) rather than by time."""
@@ -94,6 +96,10 @@ class Topics:
     @property
     def merchant_updated(self) -> str:
         return self.name(MERCHANT_UPDATED)
+
+    @property
+    def return_resolved(self) -> str:
+        return self.name(RETURN_RESOLVED)
 
     @staticmethod
     def dlq(topic: str) -> str:

@@ -161,11 +161,19 @@ class InMemoryStore:
             return False
         if any(entry.event_id == change.entry.event_id for entry in record.timeline):
             return True
+        current = record.resolution
+        if (
+            change.resolution is not None
+            and current is not None
+            and (current.at >= change.resolution.at)
+        ):
+            return True  # as the adapter's filter: only over no resolution or an older one
         self.returns[return_id] = ReturnRecord(
             record.declared,
             change.label_status or record.label_status,
             (*record.timeline, change.entry),
             change.label if change.label is not None else record.label,
+            change.resolution if change.resolution is not None else current,
         )
         self.outbox.extend(change.events)
         return True
@@ -180,7 +188,14 @@ def _lets_through(where: ReturnFilter, record: ReturnRecord) -> bool:
     submitted_on = declared.submitted_at.astimezone(UTC).date()
     return (
         (where.defective is None or declared.defective == where.defective)
-        and (where.label_status is None or record.label_status == where.label_status)
+        and (
+            where.label_status is None
+            or (
+                _still_awaiting(record)
+                if where.label_status == "awaiting_merchant"
+                else record.label_status == where.label_status
+            )
+        )
         and (where.submitted_from is None or submitted_on >= where.submitted_from)
         and (where.submitted_to is None or submitted_on <= where.submitted_to)
         and (
@@ -226,3 +241,10 @@ class InMemoryRateLimiter:
 
     async def exceeded(self, key: str, limit: int, window_seconds: int, now: datetime) -> bool:
         return self.counts.get((key, int(now.timestamp()) // window_seconds), 0) >= limit
+
+
+def _still_awaiting(record: ReturnRecord) -> bool:
+    """The "to handle" box as the adapter reads it (adapters/resolutions.py)."""
+    if record.resolution is not None:
+        return False
+    return record.declared.split_mixed or record.label_status == "awaiting_merchant"

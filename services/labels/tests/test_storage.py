@@ -3,6 +3,7 @@ versitygw): the conditional writes that keep one live label per return, and the 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -176,3 +177,19 @@ async def test_the_bucket_keeps_and_gives_back_a_pdf(s3_server: S3Server) -> Non
     assert await bucket.get("m/r/lbl-1.pdf") == b"%PDF-1.4 test"
     assert await bucket.get("m/r/missing.pdf") is None
     assert await bucket.check() is True
+
+
+async def test_a_split_mixed_return_is_read_back_split(database: Any) -> None:
+    """Issue 15: whether the classic lines get their label at once survives the store."""
+    store = MongoReturnStore(database)
+    split = dataclasses.replace(tracked("r-split"), split_mixed=True, status="pending")
+    await store.add(split)
+    await store.add(tracked("r-whole"))
+
+    read_split = await store.get("r-split")
+    read_whole = await store.get("r-whole")
+
+    assert read_split is not None and read_split.split_mixed is True
+    assert read_split.awaits_automatic_label
+    assert read_whole is not None and read_whole.split_mixed is False
+    assert not read_whole.awaits_automatic_label

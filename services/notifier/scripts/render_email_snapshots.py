@@ -21,11 +21,12 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from returns_contracts import Locale
+from returns_contracts import Locale, ResolutionKind
 from returns_contracts.examples import (
     SUBMITTED_AT,
     label_generated,
     merchant_updated,
+    return_resolved,
     return_submitted,
 )
 from returns_notifier.adapters.rendering import JinjaRenderer
@@ -37,8 +38,10 @@ from returns_notifier.domain.emails import (
     customer_return_context,
     customer_service_context,
     label_context,
+    with_brand,
 )
 from returns_notifier.domain.model import Merchant, PhotoLink, ReturnRecord
+from returns_notifier.domain.resolution_emails import CUSTOMER_RESOLUTION, resolution_context
 
 WIDTH = 760
 # Tall enough for the longest e-mail; the empty background below each one is cropped away.
@@ -49,6 +52,18 @@ COMMENT = (
     "J'ai pris deux photos : le mug et le colis. <b>Merci</b> de me recontacter."
 )
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+RESOLUTION_NOTES: dict[Locale, dict[ResolutionKind, str]] = {
+    "fr": {
+        "refund_without_return": "Inutile de nous renvoyer le mug : gardez-le ou recyclez-le.",
+        "replacement": "Un mug neuf part demain, emballé avec plus de soin.",
+        "declined": "La fêlure vient d'une chute après la livraison, comme le montre la photo.",
+    },
+    "en": {
+        "refund_without_return": "No need to send the mug back: keep it or recycle it.",
+        "replacement": "A new mug leaves tomorrow, packed with more care.",
+        "declined": "The crack comes from a fall after delivery, as the photo shows.",
+    },
+}
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -138,6 +153,13 @@ def _pages(base_url: str) -> dict[str, str]:
         }
         for template, context in contexts.items():
             pages[f"{template}.{locale}"] = renderer.render(template, locale, context).html
+        # Issue 15: the resolution e-mail, one snapshot per resolution that sends it.
+        defective = ReturnRecord.from_payload("m-atelier", payload)
+        for resolution, note in RESOLUTION_NOTES[locale].items():
+            event = return_resolved(resolution=resolution, note=note)
+            context = with_brand(merchant, resolution_context(defective, event.payload, merchant))
+            html = renderer.render(CUSTOMER_RESOLUTION, locale, context).html
+            pages[f"{CUSTOMER_RESOLUTION}_{resolution}.{locale}"] = html
     return pages
 
 

@@ -7,7 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from returns_contracts import Locale, ReturnSubmittedPayload
-from returns_contracts.examples import label_generated, merchant_updated, return_submitted
+from returns_contracts.examples import (
+    label_generated,
+    merchant_updated,
+    return_resolved,
+    return_submitted,
+)
 from returns_notifier.adapters.rendering import JinjaRenderer
 from returns_notifier.adapters.smtp import to_mime
 from returns_notifier.domain.emails import (
@@ -21,6 +26,7 @@ from returns_notifier.domain.emails import (
     customer_return_context,
     customer_service_context,
     label_context,
+    with_brand,
 )
 from returns_notifier.domain.model import (
     Attachment,
@@ -29,6 +35,7 @@ from returns_notifier.domain.model import (
     PhotoLink,
     ReturnRecord,
 )
+from returns_notifier.domain.resolution_emails import CUSTOMER_RESOLUTION, resolution_context
 
 HOSTILE_COMMENT = "Cassé à l'arrivée <script>alert('x')</script> & rayé"
 MERCHANT = Merchant.from_snapshot("m-atelier", merchant_updated().payload)
@@ -58,6 +65,10 @@ def _context(template: str, locale: Locale) -> dict[str, object]:
     if template == CUSTOMER_LABEL:
         record = ReturnRecord.from_payload("m-atelier", payload)
         return label_context(record, label_generated().payload, MERCHANT)
+    if template == CUSTOMER_RESOLUTION:
+        record = ReturnRecord.from_payload("m-atelier", payload)
+        context = resolution_context(record, return_resolved().payload, MERCHANT)
+        return with_brand(MERCHANT, context)
     return customer_return_context(payload, MERCHANT, locale)
 
 

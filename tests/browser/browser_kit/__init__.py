@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from returns_declaration.entrypoints.demo import (
     DEMO_ADMIN_TOKEN,
@@ -227,3 +228,37 @@ def check_basics(page: Page) -> None:
     assert viewport is not None
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport["width"], f"{page.url} is {width} px wide"
+
+
+@contextmanager
+def launched_chromium() -> Iterator[Browser]:
+    """Debian's Chromium through Playwright, for a test module's `browser` fixture (module
+    scope: while Playwright's sync driver runs, its event loop counts as running in the
+    thread, and the asyncio tests of other modules could not start theirs)."""
+    if not CHROMIUM.exists():
+        # A browser test that skips would let `make test` pass without the pages being tried.
+        raise RuntimeError(f"{CHROMIUM} is missing: `make chromium` installs it (as root)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def resolve_on_record(
+    page: Page, shop: Shop, choice: str, note: str, shot: Shot = _no_shot
+) -> None:
+    """On the return record of order A-1001 (open in `page`): choose a resolution, first
+    without the note a decline needs (refused beside the field), then with it."""
+    expect(page.get_by_text("Aucune résolution pour l'instant")).to_be_visible()
+    page.get_by_label(choice).check()
+    shot("12-record-resolution")
+    page.get_by_role("button", name="Enregistrer et prévenir le client").click()
+    expect(page.locator("#note-error")).to_contain_text("pourquoi")
+    shot("12b-record-resolution-error")
+    page.get_by_label("Message au client").fill(note)
+    page.get_by_role("button", name="Enregistrer et prévenir le client").click()
+    expect(page.get_by_role("status")).to_contain_text("Résolution enregistrée")

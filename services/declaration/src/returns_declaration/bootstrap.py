@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import httpx
 from prometheus_client import CollectorRegistry
 
-from returns_contracts import LabelRequested, MerchantUpdated, ReturnSubmitted
+from returns_contracts import LabelRequested, MerchantUpdated, ReturnResolved, ReturnSubmitted
 from returns_contracts.service_kit.clock import utc_now_millis
 from returns_contracts.service_kit.lifecycle import Loop, Step, every, started
 from returns_contracts.service_kit.process import ServiceProcess
@@ -36,6 +36,7 @@ from returns_declaration.service.ports import (
     UserStore,
 )
 from returns_declaration.service.reservations import ReservationReconciler
+from returns_declaration.service.resolutions import Resolutions
 from returns_declaration.service.timeline import Timeline
 from returns_declaration.service.uploads import DraftPhotos
 from returns_declaration.service.use_cases import build_use_cases
@@ -69,6 +70,7 @@ class Container:
     users: MerchantUsers
     photos: DraftPhotos
     clock: Callable[[], datetime]
+    resolutions: Resolutions
 
     def now(self) -> datetime:
         """The one clock of the process (injected in tests), the same as the use cases'."""
@@ -102,6 +104,7 @@ def build_container(settings: DeclarationSettings, adapters: Adapters) -> Contai
         MerchantUsers(adapters.users),
         DraftPhotos(use_cases.portal, adapters.uploader),
         clock,
+        use_cases.resolutions,
     )
 
 
@@ -152,7 +155,7 @@ def connect(settings: DeclarationSettings) -> Runtime:
     process = ServiceProcess.open(
         settings,
         settings.service_name,
-        publishes=[ReturnSubmitted, MerchantUpdated, LabelRequested],
+        publishes=[ReturnSubmitted, MerchantUpdated, LabelRequested, ReturnResolved],
     )
     broker = process.broker
     database = process.mongo[settings.mongodb_database]

@@ -44,6 +44,13 @@ from returns_declaration.adapters.outbox import (
     outbox_append,
     outbox_fields,
 )
+from returns_declaration.adapters.resolutions import (
+    awaits_merchant,
+    newer_resolution_guard,
+    resolution_fields,
+    still_awaiting,
+    stored_resolution,
+)
 from returns_declaration.domain.model import (
     Draft,
     Merchant,
@@ -418,7 +425,7 @@ class DeclarationRepository:
         # Numbered (and queued for the merchant) before the write: a crash between the two
         # leaves an entry that readers skip, never a return missing from the lists.
         number = await self.listing.take(declared.merchant_id, declared.id)
-        if record.label_status == "awaiting_merchant":
+        if awaits_merchant(record.label_status, declared.defective):
             await self._await_merchant(declared.merchant_id, declared.id, number)
         marker = await mark_pending(self.outbox_markers, RETURNS, declared.id, first.events)
         try:
@@ -442,7 +449,7 @@ class DeclarationRepository:
         waiting = [
             {"_id": entry_id(merchant_id, number), "listed_id": record.declared.id}
             for record, number in zip(records, numbers, strict=True)
-            if record.label_status == "awaiting_merchant"
+            if awaits_merchant(record.label_status, record.declared.defective)
         ]
         if waiting:
             await self.awaiting.insert_many(waiting)
@@ -541,14 +548,12 @@ class DeclarationRepository:
                 wanted = limit + 1 - len(found)
                 part, queued = queued[:wanted], queued[wanted:]
                 fetched = await self._listed_returns(merchant_id, part, query)
-                decided = [n for n, doc in fetched if doc["label_status"] != "awaiting_merchant"]
+                decided = [n for n, doc in fetched if not still_awaiting(doc)]
                 if decided:
                     await self.awaiting.delete_many(
                         {"_id": {"$in": [entry_id(merchant_id, n) for n in decided]}}
                     )
-                found.extend(
-                    (n, doc) for n, doc in fetched if doc["label_status"] == "awaiting_merchant"
-                )
+                found.extend((n, doc) for n, doc in fetched if still_awaiting(doc))
         return found
 
     async def change_timeline(
@@ -561,17 +566,18 @@ class DeclarationRepository:
             update["$set"]["label_status"] = change.label_status
         if change.label is not None:
             update["$set"]["label"] = dict(change.label)
+        guard: Document = {
+            "_id": return_id,
+            "merchant_id": merchant_id,
+            # FerretDB v1 cannot match inside an array of documents; a map by
+            # event id makes "not applied yet" a plain field test.
+            f"applied_events.{change.entry.event_id}": {"$exists": False},
+        }
+        if change.resolution is not None:
+            update["$set"].update(resolution_fields(change.resolution))
+            guard.update(newer_resolution_guard(change.resolution))
         marker = await mark_pending(self.outbox_markers, RETURNS, return_id, change.events)
-        result = await self.returns.update_one(
-            {
-                "_id": return_id,
-                "merchant_id": merchant_id,
-                # FerretDB v1 cannot match inside an array of documents; a map by
-                # event id makes "not applied yet" a plain field test.
-                f"applied_events.{change.entry.event_id}": {"$exists": False},
-            },
-            update,
-        )
+        result = await self.returns.update_one(guard, update)
         if result.matched_count:
             return True
         await forget_marker(self.outbox_markers, marker)
@@ -643,4 +649,5 @@ def _record(document: Document) -> ReturnRecord:
             TimelineEntry.model_validate(entry) for entry in document.get("timeline", [])
         ),
         label=document.get("label"),
+        resolution=stored_resolution(document),
     )

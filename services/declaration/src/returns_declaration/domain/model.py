@@ -32,6 +32,11 @@ TimelineKind = Literal[
     "label_generated",
     "label_rejected",
     "label_emailed",
+    # issue 15: the merchant's resolution of a defective return (domain/resolution.py)
+    "resolved_label",
+    "resolved_refund_without_return",
+    "resolved_replacement",
+    "resolved_declined",
 ]
 
 # Line ids become field names inside the order document (`reserved.<line_id>`), so they are
@@ -130,6 +135,10 @@ class MerchantSettings(_Model):
     )
     return_address: Address | None = None
     branding: Branding | None = None
+    split_mixed_returns: bool = False
+    """Mixed returns (issue 15): when on, the classic lines of a return with a defective line
+    get their label at once and the defective lines wait for a resolution. Off by default: one
+    defective line holds the whole return (R9)."""
 
     @field_validator("return_types")
     @classmethod
@@ -249,6 +258,15 @@ class ReturnLine(_Model):
     media_ids: tuple[str, ...]
 
 
+def splits_mixed_return(setting: bool, lines: Iterable[ReturnLine]) -> bool:
+    """The merchant's setting for mixed returns (off by default): when on, a return with both
+    classic and defective lines gets the label of its classic lines at once and its defective
+    lines wait for a resolution. Off, or for a return that is not mixed, one defective line
+    holds the whole return (R8, R9)."""
+    kinds = {line.defective for line in lines}
+    return setting and kinds == {True, False}
+
+
 class Return(_Model):
     id: str
     merchant_id: str
@@ -258,6 +276,9 @@ class Return(_Model):
     locale: Locale
     lines: tuple[ReturnLine, ...]
     submitted_at: datetime
+    split_mixed: bool = False
+    """The merchant's setting for mixed returns applied to this one when it was submitted
+    (`splits_mixed_return`): its classic lines get their label at once."""
 
     @property
     def defective(self) -> bool:
@@ -265,7 +286,7 @@ class Return(_Model):
         return any(line.defective for line in self.lines)
 
     def first_label_status(self) -> LabelStatus:
-        return first_label_status(self.defective)
+        return first_label_status(self.defective, self.split_mixed)
 
 
 class Actor(_Model):

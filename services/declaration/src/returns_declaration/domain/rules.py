@@ -25,6 +25,7 @@ from returns_declaration.domain.model import (
     Return,
     ReturnLine,
     ReturnType,
+    splits_mixed_return,
 )
 
 COMMENT_MIN = 10
@@ -504,6 +505,7 @@ def declare_return(
         locale=merchant.locale,
         lines=tuple(lines),
         submitted_at=now,
+        split_mixed=splits_mixed_return(merchant.split_mixed_returns, lines),
     )
 
 

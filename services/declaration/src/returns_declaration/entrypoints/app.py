@@ -28,6 +28,7 @@ from returns_declaration.entrypoints.http import (
     install_error_handlers,
     portal_router,
 )
+from returns_declaration.entrypoints.resolution_api import install_resolution_api
 from returns_declaration.entrypoints.web import LandingLinks, install_pages
 from returns_declaration.entrypoints.web.forms import HERE
 
@@ -51,6 +52,7 @@ def install_routes(app: FastAPI, container: Container) -> None:
     install_error_handlers(app)
     app.include_router(back_office_router(deps))
     app.include_router(portal_router(deps))
+    install_resolution_api(app, deps)
     links = LandingLinks(
         demo_merchant_id=DEMO_MERCHANT_ID,
         demo_order="DEMO-1001",

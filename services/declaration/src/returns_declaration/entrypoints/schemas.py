@@ -34,6 +34,7 @@ from returns_declaration.domain.model import (
     ReturnType,
     TimelineEntry,
 )
+from returns_declaration.domain.resolution import Resolution
 from returns_declaration.domain.views import NextStepKind
 from returns_declaration.entrypoints import examples
 from returns_declaration.service.portal import DraftView, PortalOrder, Submission
@@ -205,6 +206,16 @@ class ReturnRecordAnswer(BaseModel):
     submitted_at: datetime
     lines: list[RecordLine]
     timeline: list[TimelineEntry]
+    resolution: Resolution | None = Field(
+        default=None,
+        description="Support's current decision on a defective return (issue 15); null until "
+        "one is recorded.",
+    )
+    split_mixed: bool = Field(
+        default=False,
+        description="The classic lines got their label at once; the defective ones wait for "
+        "a resolution (the merchant's setting for mixed returns).",
+    )
 
     @classmethod
     def of(cls, record: ReturnRecord, photos: dict[str, Photo]) -> ReturnRecordAnswer:
@@ -237,6 +248,8 @@ class ReturnRecordAnswer(BaseModel):
                 for line in declared.lines
             ],
             timeline=list(record.timeline),
+            resolution=record.resolution,
+            split_mixed=declared.split_mixed,
         )
 
 

@@ -174,6 +174,63 @@ TEXTS: dict[str, dict[Locale, str]] = {
         "fr": "Ce lien de page n'est plus valable : voici la première page.",
         "en": "This page link is no longer valid: here is the first page.",
     },
+    # issue 15: resolving a defective return, and the setting for mixed returns
+    "kind_resolved_label": {"fr": "Résolution : étiquette", "en": "Resolved: label"},
+    "kind_resolved_refund_without_return": {
+        "fr": "Résolution : remboursement sans retour",
+        "en": "Resolved: refund without return",
+    },
+    "kind_resolved_replacement": {
+        "fr": "Résolution : remplacement",
+        "en": "Resolved: replacement",
+    },
+    "kind_resolved_declined": {"fr": "Résolution : refusé", "en": "Resolved: declined"},
+    "resolution": {"fr": "Résolution", "en": "Resolution"},
+    "resolution_none": {
+        "fr": "Aucune résolution pour l'instant : le client attend votre décision.",
+        "en": "No resolution yet: the customer is waiting for your decision.",
+    },
+    "resolution_current": {"fr": "Décision actuelle", "en": "Current decision"},
+    "resolution_note_shown": {"fr": "Message au client", "en": "Message to the customer"},
+    "resolution_choose": {"fr": "Que proposez-vous au client ?", "en": "What do you offer?"},
+    "resolution_label": {
+        "fr": "Étiquette de retour (envoyée au client par e-mail)",
+        "en": "Return label (e-mailed to the customer)",
+    },
+    "resolution_refund_without_return": {
+        "fr": "Remboursement sans retour de l'article",
+        "en": "Refund without return of the item",
+    },
+    "resolution_replacement": {"fr": "Envoi d'un remplacement", "en": "Send a replacement"},
+    "resolution_declined": {"fr": "Refuser le retour", "en": "Decline the return"},
+    "resolution_note": {"fr": "Message au client", "en": "Message to the customer"},
+    "resolution_note_hint": {
+        "fr": "Repris dans l'e-mail au client. Obligatoire pour un refus : expliquez pourquoi.",
+        "en": "Shown in the e-mail to the customer. Required to decline: say why.",
+    },
+    "resolution_submit": {
+        "fr": "Enregistrer et prévenir le client",
+        "en": "Save and tell the customer",
+    },
+    "resolved_flash": {
+        "fr": "Résolution enregistrée ; le client est prévenu par e-mail.",
+        "en": "Resolution saved; the customer is told by e-mail.",
+    },
+    "split_mixed_note": {
+        "fr": "Les articles non défectueux ont déjà leur étiquette ; les articles défectueux "
+        "attendent votre décision.",
+        "en": "The items that are not defective have their label already; the defective ones "
+        "wait for your decision.",
+    },
+    "split_mixed_returns": {
+        "fr": "Retours mixtes : étiquette immédiate pour les articles non défectueux",
+        "en": "Mixed returns: label at once for the items that are not defective",
+    },
+    "split_mixed_returns_hint": {
+        "fr": "Désactivé : un seul article défectueux met tout le retour en attente de votre "
+        "décision.",
+        "en": "Off: one defective item holds the whole return until you decide.",
+    },
 }
 
 

@@ -71,6 +71,7 @@ def return_submitted(
                 for line in declared.lines
             ],
             back_office_url=back_office_url,
+            split_mixed=declared.split_mixed,
         ),
     )
 

@@ -19,6 +19,7 @@ from returns_declaration.domain.model import (
     in_time_order,
 )
 from returns_declaration.domain.reservations import PendingReservation
+from returns_declaration.domain.resolution import Resolution
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class ReturnRecord:
     timeline: tuple[TimelineEntry, ...]
     """In time order (R14), whatever order the entries were stored or applied in."""
     label: Mapping[str, str] | None = None
+    resolution: Resolution | None = None
+    """The merchant's current decision on a defective return (issue 15), if any."""
 
     def __post_init__(self) -> None:
         # Every record, from any store, is built here: the one place the order is decided.
@@ -77,6 +80,9 @@ class TimelineChange:
     label_status: LabelStatus | None = None
     label: Mapping[str, str] | None = None
     events: Sequence[Message] = field(default_factory=tuple)
+    resolution: Resolution | None = None
+    """A new resolution (issue 15): applied only over none or an older one, in the same write
+    as the entry and the events; otherwise nothing of the change is applied."""
 
 
 class MerchantStore(Protocol):

@@ -3,7 +3,8 @@
 - `merchants.Merchants`: settings, reasons (R1), back-office API keys, orders;
 - `portal.Portal`: the customer's session, order, draft, steps and submit (R2-R8);
 - `back_office.BackOffice`: list, record, label request (R11, R12, R14);
-- `timeline.Timeline`: the record's timeline from the events other services publish (R14).
+- `timeline.Timeline`: the record's timeline from the events other services publish (R14);
+- `resolutions.Resolutions`: support's decision on a defective return (issue 15).
 
 Every state change that other services must hear of is written with its events in one document
 (the outbox) and `on_events` wakes the relay. `bootstrap.build_container` builds these for the
@@ -21,6 +22,7 @@ from returns_declaration.service.back_office import BackOffice
 from returns_declaration.service.merchants import Merchants
 from returns_declaration.service.portal import Portal, PortalLimits
 from returns_declaration.service.ports import DeclarationStore, PhotoCatalog, RateLimiter
+from returns_declaration.service.resolutions import Resolutions
 from returns_declaration.service.timeline import Timeline
 
 
@@ -30,6 +32,7 @@ class UseCases:
     portal: Portal
     back_office: BackOffice
     timeline: Timeline
+    resolutions: Resolutions
 
 
 def build_use_cases(
@@ -67,4 +70,5 @@ def build_use_cases(
         portal=portal,
         back_office=BackOffice(store, photos, on_events),
         timeline=Timeline(store),
+        resolutions=Resolutions(store, on_events, clock),
     )

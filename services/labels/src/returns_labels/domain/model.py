@@ -104,6 +104,9 @@ class TrackedReturn:
     """How many labels this return has had; the next one is number `label_generation + 1`."""
     voided_labels: tuple[Label, ...] = ()
     handled_commands: tuple[HandledCommand, ...] = field(default=())
+    split_mixed: bool = False
+    """The merchant split this mixed return (issue 15): its classic lines get the label at once
+    while the defective lines wait for the merchant's resolution."""
 
     def visible_to(self, merchant_id: str) -> bool:
         """Every merchant sees its own returns only (R12)."""
@@ -111,8 +114,9 @@ class TrackedReturn:
 
     @property
     def awaits_automatic_label(self) -> bool:
-        """A classic return gets its label without anyone asking (R10)."""
-        return not self.defective and self.label is None
+        """A classic return gets its label without anyone asking (R10), and so does a split
+        mixed one, for its classic lines (issue 15)."""
+        return (not self.defective or self.split_mixed) and self.label is None
 
     @property
     def automatic_label(self) -> Label | None:

@@ -71,8 +71,9 @@ class AutomaticLabels:
 
     async def record_submitted(self, event: ReturnSubmitted) -> bool:
         """Track a submitted return; a classic one gets its label at once (R10), a defective one
-        waits for the merchant (R9). A redelivery makes nothing twice. Returns whether the
-        return was new."""
+        waits for the merchant (R9), unless the merchant splits mixed returns: then its classic
+        lines get the label at once (issue 15). A redelivery makes nothing twice. Returns
+        whether the return was new."""
         payload = event.payload
         customer = payload.customer
         tracked = TrackedReturn(
@@ -80,7 +81,8 @@ class AutomaticLabels:
             merchant_id=event.merchant_id,
             order_number=payload.order_number,
             defective=payload.defective,
-            status=initial_status(payload.defective),
+            split_mixed=payload.split_mixed,
+            status=initial_status(payload.defective, payload.split_mixed),
             source_event_id=event.event_id,
             recorded_at=self.clock(),
             customer=Contact(name=customer.name, email=customer.email, address=customer.address),

@@ -30,6 +30,7 @@ from returns_notifier.domain.model import (
     PhotoLink,
     ReturnRecord,
 )
+from returns_notifier.domain.resolution_emails import CUSTOMER_RESOLUTION, RESOLUTION_SUBJECTS
 
 CUSTOMER_SERVICE_DEFECTIVE = "customer_service_defective"
 """To the merchant's customer service, about a defective return (R9)."""
@@ -46,6 +47,7 @@ TEMPLATES: frozenset[str] = frozenset(
         CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT,
         CUSTOMER_RETURN_CONFIRMATION,
         CUSTOMER_LABEL,
+        CUSTOMER_RESOLUTION,
     }
 )
 
@@ -74,6 +76,7 @@ _SUBJECTS: Mapping[tuple[str, Locale], str] = {
     ),
     (CUSTOMER_LABEL, "fr"): "{merchant} : votre étiquette de retour (commande {order_number})",
     (CUSTOMER_LABEL, "en"): "{merchant}: your return label (order {order_number})",
+    **RESOLUTION_SUBJECTS,
 }
 
 _RETURN_TYPES: Mapping[tuple[ReturnType, Locale], str] = {
@@ -261,6 +264,11 @@ def _brand(merchant: Merchant) -> dict[str, object]:
         "logo_url": safe_link(merchant.logo_url),
         "signature_lines": signature.splitlines() if signature else [],
     }
+
+
+def with_brand(merchant: Merchant, context: Mapping[str, object]) -> dict[str, object]:
+    """`context` with what every e-mail shows of the merchant, for e-mails built elsewhere."""
+    return {**_brand(merchant), **context}
 
 
 def photo_ids_of(payload: ReturnSubmittedPayload) -> list[str]:

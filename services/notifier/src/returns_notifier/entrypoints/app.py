@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from returns_contracts import LabelGenerated, MerchantUpdated, ReturnSubmitted
+from returns_contracts import LabelGenerated, MerchantUpdated, ReturnResolved, ReturnSubmitted
 from returns_contracts.service_kit.kafka import Routes
 from returns_notifier.bootstrap import connect
 from returns_notifier.config import NotifierSettings
@@ -21,7 +21,8 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         Routes()
         .on(MerchantUpdated, notifier.record_merchant)
         .on(ReturnSubmitted, notifier.on_return_submitted)
-        .on(LabelGenerated, notifier.on_label_generated),
+        .on(LabelGenerated, notifier.on_label_generated)
+        .on(ReturnResolved, notifier.on_return_resolved),
         description="Keeps its copy of each merchant (newest revision wins); e-mails customer "
         "service about every defective return and acknowledges it to the customer (R9), "
         "confirms a classic return (R10), and sends each label to the customer with the PDF "

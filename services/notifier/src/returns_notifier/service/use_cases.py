@@ -21,6 +21,7 @@ from returns_contracts import (
     MerchantUpdated,
     NotificationSent,
     NotificationSentPayload,
+    ReturnResolved,
     ReturnSubmitted,
 )
 from returns_contracts.service_kit.clock import Clock, utc_now
@@ -48,8 +49,13 @@ from returns_notifier.domain.emails import (
     sender_for,
     subject_for,
     thumbnail_content_id,
+    with_brand,
 )
 from returns_notifier.domain.model import Attachment, InlineImage, Merchant, ReturnRecord
+from returns_notifier.domain.resolution_emails import (
+    resolution_context,
+    resolution_email_templates,
+)
 from returns_notifier.service.errors import (
     InvalidRecipient,
     MerchantNotKnownYet,
@@ -230,6 +236,37 @@ class Notifier:
 
         recipients = {"customer": record.customer_email}
         return await self._deliver_all(cause, intents_for_label_generated(), recipients, compose)
+
+    async def on_return_resolved(self, event: ReturnResolved) -> list[SentEmail]:
+        """E-mail the customer the merchant's resolution of their defective return, once per
+        event (issue 15). A label resolution's e-mail is the label e-mail (LabelGenerated)."""
+        resolved = event.payload
+        templates = resolution_email_templates(resolved)
+        if not templates:
+            return []
+        record = await self.returns.get(resolved.return_id)
+        if record is None or record.merchant_id != event.merchant_id:
+            raise ReturnNotKnownYet(resolved.return_id)
+        merchant = await self._merchant(event.merchant_id)
+        cause = Cause(event.event_id, event.merchant_id, resolved.return_id, event.correlation_id)
+
+        async def compose(intent: EmailIntent, recipient: str, message_id: str) -> OutgoingEmail:
+            return self._email(
+                intent.template,
+                record.locale,
+                with_brand(merchant, resolution_context(record, resolved, merchant)),
+                merchant=merchant,
+                recipient=recipient,
+                message_id=message_id,
+                reply_to=_customer_service_mailbox(merchant),
+                order_number=record.order_number,
+                customer_name=record.customer_name,
+                attachments=(),
+            )
+
+        intents = [EmailIntent(template, "customer") for template in templates]
+        recipients = {"customer": record.customer_email}
+        return await self._deliver_all(cause, intents, recipients, compose)
 
     async def _merchant(self, merchant_id: str) -> Merchant:
         merchant = await self.merchants.get(merchant_id)

@@ -13,6 +13,7 @@ from returns_declaration.entrypoints.web.back_office import back_office_pages
 from returns_declaration.entrypoints.web.forms import Pages
 from returns_declaration.entrypoints.web.landing import LandingLinks, landing_page
 from returns_declaration.entrypoints.web.portal import portal_pages
+from returns_declaration.entrypoints.web.resolution import resolution_pages
 
 __all__ = ["LandingLinks", "install_pages"]
 
@@ -22,3 +23,4 @@ def install_pages(app: FastAPI, deps: Deps, links: LandingLinks, docs_url: str) 
     app.include_router(landing_page(pages, links, docs_url))
     app.include_router(portal_pages(pages))
     app.include_router(back_office_pages(pages))
+    app.include_router(resolution_pages(pages))

@@ -7,7 +7,7 @@ that do not exist (the same guard as the API's, entrypoints/deps.py).
 No `from __future__ import annotations`: FastAPI must see the route parameter types.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -83,19 +83,18 @@ def _invalid(merchant: Merchant, error: ValidationError, prefix: str = "") -> di
     return {prefix + str(item["loc"][0]): message for item in error.errors() if item["loc"]}
 
 
-def back_office_pages(pages: Pages) -> APIRouter:
-    router = APIRouter(prefix="/back-office", include_in_schema=False)
+PageHandler = Callable[[Merchant, Caller], Any]
+Guard = Callable[[Request, str, PageHandler], Awaitable[Response]]
+
+
+def page_guard(pages: Pages) -> Guard:
+    """Runs a page of one merchant for its signed-in user only: no session goes to the sign-in,
+    another merchant's page looks like one that does not exist, a refused form or a missing
+    return answers in the merchant's language."""
     deps = pages.deps
 
-    async def signed_in(request: Request) -> Caller | None:
-        return await deps.back_office_caller(request.cookies.get(USER_COOKIE))
-
-    async def guarded(
-        request: Request,
-        merchant_id: str,
-        handle: Callable[[Merchant, Caller], Any],
-    ) -> Response:
-        user = await signed_in(request)
+    async def guarded(request: Request, merchant_id: str, handle: PageHandler) -> Response:
+        user = await deps.back_office_caller(request.cookies.get(USER_COOKIE))
         if user is None:
             return redirect("/back-office/login?" + urlencode({"next": request.url.path}))
         try:
@@ -119,6 +118,17 @@ def back_office_pages(pages: Pages) -> APIRouter:
                 404,
                 f"/back-office/merchants/{merchant_id}/returns",
             )
+
+    return guarded
+
+
+def back_office_pages(pages: Pages) -> APIRouter:
+    router = APIRouter(prefix="/back-office", include_in_schema=False)
+    deps = pages.deps
+    guarded = page_guard(pages)
+
+    async def signed_in(request: Request) -> Caller | None:
+        return await deps.back_office_caller(request.cookies.get(USER_COOKIE))
 
     @router.get("", openapi_extra=PUBLIC)
     @router.get("/", openapi_extra=PUBLIC)
@@ -247,7 +257,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
 
     @router.get("/merchants/{merchant_id}/returns/{return_id}", openapi_extra=BACK_OFFICE_SESSION)
     async def record_page(
-        request: Request, merchant_id: str, return_id: str, requested: int = 0
+        request: Request, merchant_id: str, return_id: str, requested: int = 0, resolved: int = 0
     ) -> Response:
         async def handle(merchant: Merchant, user: Caller) -> Response:
             record, photos = await deps.back_office.return_record(merchant_id, return_id)
@@ -259,6 +269,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
                 user=user,
                 record=ReturnRecordAnswer.of(record, photos),
                 requested=bool(requested),
+                resolved=bool(resolved),
             )
 
         return await guarded(request, merchant_id, handle)
@@ -320,6 +331,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
                         "customer_service_email": str(form.get("customer_service_email", "")),
                         "locale": str(form.get("locale", "")),
                         "return_window_days": _whole_number(form.get("return_window_days")),
+                        "split_mixed_returns": form.get("split_mixed_returns") == "1",
                     }
                 )
             except ValidationError as error:
