@@ -20,6 +20,8 @@ BASE_NAMES = [
     "returns.label-rejected",
     "returns.notification-sent",
     "merchants.updated",
+    "returns.information-requested",
+    "returns.customer-answered",
 ]
 
 
@@ -32,6 +34,8 @@ def test_default_names() -> None:
         topics.label_rejected,
         topics.notification_sent,
         topics.merchant_updated,
+        topics.information_requested,
+        topics.customer_answered,
     ] == BASE_NAMES
     assert topics.all() == BASE_NAMES
 

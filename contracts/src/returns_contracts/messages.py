@@ -141,6 +141,8 @@ class ReturnSubmittedPayload(ReturnPayload):
     items: list[ReturnedItem] = Field(min_length=1)
     back_office_url: str | None = None
     """Link to the return record in the back-office, for customer-service e-mails."""
+    status_url: str | None = None
+    """The customer's signed link to the status page of this return, for their e-mails."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -11,6 +11,8 @@ LABEL_GENERATED = "returns.label-generated"
 LABEL_REJECTED = "returns.label-rejected"
 NOTIFICATION_SENT = "returns.notification-sent"
 MERCHANT_UPDATED = "merchants.updated"
+INFORMATION_REQUESTED = "returns.information-requested"
+CUSTOMER_ANSWERED = "returns.customer-answered"
 
 BASE_TOPICS: tuple[str, ...] = (
     RETURN_SUBMITTED,
@@ -19,6 +21,8 @@ BASE_TOPICS: tuple[str, ...] = (
     LABEL_REJECTED,
     NOTIFICATION_SENT,
     MERCHANT_UPDATED,
+    INFORMATION_REQUESTED,
+    CUSTOMER_ANSWERED,
 )
 COMPACTED_TOPICS: frozenset[str] = frozenset({MERCHANT_UPDATED})
 """Base names of the topics kept by key (log compaction) rather than by time."""
@@ -94,6 +98,14 @@ class Topics:
     @property
     def merchant_updated(self) -> str:
         return self.name(MERCHANT_UPDATED)
+
+    @property
+    def information_requested(self) -> str:
+        return self.name(INFORMATION_REQUESTED)
+
+    @property
+    def customer_answered(self) -> str:
+        return self.name(CUSTOMER_ANSWERED)
 
     @staticmethod
     def dlq(topic: str) -> str:

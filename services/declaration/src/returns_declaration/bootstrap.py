@@ -18,7 +18,13 @@ import httpx
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
-from returns_contracts import LabelRequested, MerchantUpdated, ReturnSubmitted
+from returns_contracts import (
+    CustomerAnswered,
+    InformationRequested,
+    LabelRequested,
+    MerchantUpdated,
+    ReturnSubmitted,
+)
 from returns_contracts.service_kit.app import (
     MongoClient,
     new_broker,
@@ -35,6 +41,8 @@ from returns_declaration.adapters.repository import OUTBOX_COLLECTIONS, Declarat
 from returns_declaration.adapters.users import MongoUserStore
 from returns_declaration.config import DeclarationSettings
 from returns_declaration.service.back_office import BackOffice
+from returns_declaration.service.customer_links import CustomerLinks
+from returns_declaration.service.follow_up import FollowUp
 from returns_declaration.service.merchants import Merchants
 from returns_declaration.service.portal import Portal, PortalLimits
 from returns_declaration.service.ports import (
@@ -78,6 +86,7 @@ class Container:
     users: MerchantUsers
     photos: DraftPhotos
     clock: Callable[[], datetime]
+    follow_up: FollowUp
 
     def now(self) -> datetime:
         """The one clock of the process (injected in tests), the same as the use cases'."""
@@ -102,6 +111,15 @@ def build_container(settings: DeclarationSettings, adapters: Adapters) -> Contai
         ),
         clock=clock,
     )
+    links = CustomerLinks(
+        settings.customer_link_secret,
+        settings.portal_base_url,
+        status_ttl=timedelta(days=settings.status_link_ttl_days),
+        answer_ttl=timedelta(days=settings.answer_link_ttl_days),
+    )
+    use_cases.portal.status_link = lambda declared: (
+        links.status(declared.merchant_id, declared.id, clock()).url
+    )
     return Container(
         settings,
         use_cases.merchants,
@@ -111,6 +129,16 @@ def build_container(settings: DeclarationSettings, adapters: Adapters) -> Contai
         MerchantUsers(adapters.users),
         DraftPhotos(use_cases.portal, adapters.uploader),
         clock,
+        follow_up=FollowUp(
+            adapters.store,
+            adapters.photos,
+            adapters.uploader,
+            links,
+            adapters.on_events,
+            back_office_base_url=settings.back_office_base_url,
+            portal_token_secret=settings.portal_token_secret,
+            clock=clock,
+        ),
     )
 
 
@@ -169,7 +197,9 @@ def connect(settings: DeclarationSettings) -> Runtime:
     registry = CollectorRegistry()
     broker = new_broker(settings, settings.service_name)
     declare_publications(
-        broker, settings.topics, [ReturnSubmitted, MerchantUpdated, LabelRequested]
+        broker,
+        settings.topics,
+        [ReturnSubmitted, MerchantUpdated, LabelRequested, InformationRequested, CustomerAnswered],
     )
     mongo = new_mongo_client(settings)
     database = mongo[settings.mongodb_database]

@@ -32,6 +32,8 @@ TimelineKind = Literal[
     "label_generated",
     "label_rejected",
     "label_emailed",
+    "information_requested",
+    "customer_answered",
 ]
 
 # Line ids become field names inside the order document (`reserved.<line_id>`), so they are
@@ -282,6 +284,10 @@ class TimelineEntry(_Model):
     at: datetime
     detail: str | None = None
     actor: Actor | None = None
+    about: str | None = None
+    """The question an answer answers (its `information_requested` entry's event id)."""
+    media_ids: tuple[str, ...] = ()
+    """Photos the entry brought (a customer's answer)."""
 
 
 def in_time_order(entries: Iterable[TimelineEntry]) -> tuple[TimelineEntry, ...]:

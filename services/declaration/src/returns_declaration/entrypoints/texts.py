@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from returns_declaration.domain.model import Locale
+from returns_declaration.entrypoints.texts_follow_up import FOLLOW_UP_TEXTS
 
 TEXTS: dict[str, dict[Locale, str]] = {
     "portal_title": {"fr": "Retourner un article", "en": "Return an item"},
@@ -175,6 +176,8 @@ TEXTS: dict[str, dict[Locale, str]] = {
         "en": "This page link is no longer valid: here is the first page.",
     },
 }
+
+TEXTS |= FOLLOW_UP_TEXTS
 
 
 def text(locale: Locale, key: str, **values: object) -> str:

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from returns_contracts import ReturnSubmitted
+from returns_contracts import CustomerAnswered, ReturnSubmitted
 from returns_contracts.service_kit.errors import error_response
 from returns_contracts.service_kit.kafka import Routes
 from returns_contracts.service_kit.lifecycle import every
@@ -57,14 +57,17 @@ def create_app(settings: MediaSettings | None = None) -> FastAPI:
     )
 
     process.subscribe(
-        Routes().on(ReturnSubmitted, service.record_submitted),
-        description="Keeps the photos of submitted returns; the others are deleted later.",
+        Routes()
+        .on(ReturnSubmitted, service.record_submitted)
+        .on(CustomerAnswered, service.record_answered),
+        description="Keeps the photos of submitted returns and of customers' answers to a "
+        "question; the others are deleted later.",
     )
     app = process.app(
         title="Returns - media",
         description="Photos of returned items: checked, upright, stripped of metadata, stored "
         "in a private S3 bucket and shared through signed, expiring links.",
-        asyncapi="Consumes ReturnSubmitted.",
+        asyncapi="Consumes ReturnSubmitted and CustomerAnswered.",
         prepare=[bucket.ensure_exists, store.create_indexes],
         loops={
             "media-clean-up": every(

@@ -7,7 +7,14 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 
-from returns_contracts import LabelGenerated, MerchantUpdated, NotificationSent, ReturnSubmitted
+from returns_contracts import (
+    CustomerAnswered,
+    InformationRequested,
+    LabelGenerated,
+    MerchantUpdated,
+    NotificationSent,
+    ReturnSubmitted,
+)
 from returns_contracts.service_kit.kafka import Routes
 from returns_contracts.service_kit.process import ServiceProcess
 from returns_contracts.service_kit.publisher import KafkaPublisher
@@ -20,6 +27,7 @@ from returns_notifier.adapters.repository import (
 )
 from returns_notifier.adapters.smtp import SmtpSender
 from returns_notifier.config import NotifierSettings
+from returns_notifier.service.follow_up import FollowUpMails
 from returns_notifier.service.use_cases import Notifier
 
 
@@ -54,15 +62,20 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         send_lease=timedelta(seconds=settings.send_lease_seconds),
     )
 
+    follow_up = FollowUpMails(notifier)
     process.subscribe(
         Routes()
         .on(MerchantUpdated, notifier.record_merchant)
         .on(ReturnSubmitted, notifier.on_return_submitted)
-        .on(LabelGenerated, notifier.on_label_generated),
+        .on(LabelGenerated, notifier.on_label_generated)
+        .on(InformationRequested, follow_up.on_information_requested)
+        .on(CustomerAnswered, follow_up.on_customer_answered),
         description="Keeps its copy of each merchant (newest revision wins); e-mails customer "
         "service about every defective return and acknowledges it to the customer (R9), "
         "confirms a classic return (R10), and sends each label to the customer with the PDF "
-        "attached (R10, R11). Each e-mail once per (event, template).",
+        "attached (R10, R11); e-mails the customer support's question with the link to answer "
+        "it, and customer service the answer with its photos (issue 15). Each e-mail once per "
+        "(event, template).",
     )
     return process.app(
         title="Returns - notifier",
