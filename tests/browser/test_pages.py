@@ -3,23 +3,19 @@ services and the real servers: what a customer and a merchant's support team do.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from browser_kit import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Shop,
     check_basics,
     choose_items,
     choose_reasons,
-    make_photo,
     make_shop,
     merchant_sign_in,
     mixed_return,
@@ -29,62 +25,6 @@ from returns_infra.fixtures import RunningServices
 from returns_infra.testing import eventually, message_detail, messages_to, wait_for_messages_to
 
 pytestmark = pytest.mark.e2e
-
-
-# Module scope: while Playwright's sync driver runs, its event loop counts as running in this
-# thread, and the asyncio tests of other modules could not start theirs.
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        # A browser test that skips would let `make test` pass without the pages being tried.
-        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs it (as root)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def phone_without_js(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(
-        viewport={"width": 360, "height": 740}, locale="fr-FR", java_script_enabled=False
-    )
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def desktop(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def shop(services: RunningServices) -> Shop:
-    return make_shop(services.urls["declaration"], services.env["MAILPIT_URL"])
-
-
-@pytest.fixture(scope="session")
-def photo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_photo(tmp_path_factory.mktemp("photos") / "mug-fele.jpg")
 
 
 def _with_attachment(shop: Shop) -> dict[str, Any] | None:
