@@ -4,6 +4,7 @@ the customer's status page (domain), the signed links, and the API and pages tha
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from returns_contracts import CustomerAnswered, InformationRequested, ReturnSubmitted
+from returns_declaration.config import DeclarationSettings
 from returns_declaration.domain import follow_up
 from returns_declaration.domain.model import (
     Actor,
@@ -23,8 +25,12 @@ from returns_declaration.domain.model import (
 )
 from returns_declaration.domain.rules import DeclarationRejected
 from returns_declaration.service.customer_links import CustomerLinks, LinkRefused
+from returns_declaration.service.follow_up import CustomerLinkRefused, FollowUp
+from returns_declaration.service.ports import UploadedPhoto
+from returns_declaration.service.uploads import PhotoFile
 
 from .builders import NOW, order
+from .fakes import FakePhotoCatalog
 from .web_world import CSRF, OPERATOR_TOKEN, World, world
 
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
@@ -333,6 +339,64 @@ async def test_the_customer_answers_once_with_photos_through_media(pages: World)
     assert [step["kind"] for step in steps][-2:] == ["information_requested", "customer_answered"]
     assert steps[-1]["media_ids"] == ["photo-1", "photo-2"]
     assert steps[-1]["about"] == event.payload.question_id
+
+
+class GatedUploader:
+    """Media's upload that lets no answer through before both are uploading: two tabs past
+    the "already answered" check at once."""
+
+    def __init__(self) -> None:
+        self.waiting = 0
+        self.both = asyncio.Event()
+
+    async def upload(self, *args: object) -> UploadedPhoto:
+        self.waiting += 1
+        if self.waiting == 2:
+            self.both.set()
+        await self.both.wait()
+        return UploadedPhoto(f"gated-{self.waiting}-{id(args)}", None)
+
+    async def remove(self, *args: object) -> None:
+        raise AssertionError("an answer removes no photo")
+
+
+async def test_two_answers_at_once_record_one(pages: World) -> None:
+    """The answer's id is made from the question, so the store writes one answer whatever
+    arrives together; the other is told the link was used."""
+    _, event = await asked(pages)
+    use_case = FollowUp(
+        pages.store,
+        FakePhotoCatalog(),
+        GatedUploader(),
+        CustomerLinks(DeclarationSettings().customer_link_secret, "http://declaration/portal"),
+        lambda: None,
+        back_office_base_url="http://bo.example/back-office",
+        portal_token_secret="s",
+        clock=pages.clock,
+    )
+    exp, sig = _query(event.payload.answer_url)
+    photo = [PhotoFile("p.jpg", JPEG, "image/jpeg")]
+
+    async def answer(comment: str) -> str:
+        try:
+            await use_case.answer(
+                "shop",
+                event.payload.return_id,
+                event.payload.question_id,
+                exp,
+                sig,
+                comment,
+                photo,
+                "c",
+            )
+        except CustomerLinkRefused as refused:
+            return refused.problem
+        return "answered"
+
+    outcomes = await asyncio.gather(answer(ANSWER), answer(ANSWER + " (bis)"))
+    assert sorted(outcomes) == ["answered", "used"]
+    [sent] = outbox_of(pages, CustomerAnswered)
+    assert sent.payload.comment == (ANSWER if outcomes[0] == "answered" else ANSWER + " (bis)")
 
 
 async def test_the_record_page_shows_the_answer_with_its_photos(pages: World) -> None:

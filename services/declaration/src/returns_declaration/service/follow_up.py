@@ -29,7 +29,7 @@ from returns_contracts import (
 from returns_contracts.service_kit.clock import Clock, utc_now_millis
 from returns_contracts.signing import issue_draft_token
 from returns_declaration.domain import follow_up
-from returns_declaration.domain.follow_up import Exchange, ReturnStatus, StatusLine
+from returns_declaration.domain.follow_up import Answer, Exchange, ReturnStatus, StatusLine
 from returns_declaration.domain.model import Actor, Locale, Merchant, TimelineEntry
 from returns_declaration.service.customer_links import CustomerLinks, LinkRefused
 from returns_declaration.service.errors import NotFound, PhotoCatalogUnavailable, PhotoRefused
@@ -263,7 +263,8 @@ class FollowUp:
         self.on_events()
         updated = await self.store.get_return(merchant_id, return_id)
         recorded = None if updated is None else follow_up.question(updated.timeline, question_id)
-        if recorded is None or recorded.answer is None or recorded.answer.media_ids != photo_ids:
+        mine = Answer(now, written, photo_ids)
+        if recorded is None or recorded.answer != mine:
             # Another answer to the same question was written first (two tabs at once).
             raise CustomerLinkRefused("used", locale)
         return Answered(page, self.status_url(merchant_id, return_id))
