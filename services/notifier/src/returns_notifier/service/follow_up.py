@@ -8,8 +8,6 @@ merchant's customer service for an answer.
 
 from __future__ import annotations
 
-import logging
-
 from returns_contracts import CustomerAnswered, InformationRequested
 from returns_notifier.domain.emails import (
     EmailIntent,
@@ -18,7 +16,6 @@ from returns_notifier.domain.emails import (
     SentEmail,
     is_deliverable_address,
     one_line,
-    thumbnail_content_id,
 )
 from returns_notifier.domain.follow_up_emails import (
     answer_context,
@@ -26,15 +23,13 @@ from returns_notifier.domain.follow_up_emails import (
     intents_for_information_requested,
     question_context,
 )
-from returns_notifier.domain.model import InlineImage, ReturnRecord
+from returns_notifier.domain.model import ReturnRecord
 from returns_notifier.service.errors import ReturnNotKnownYet
 from returns_notifier.service.use_cases import (
     Cause,
     Notifier,
     _customer_service_mailbox,
 )
-
-logger = logging.getLogger(__name__)
 
 
 class FollowUpMails:
@@ -81,30 +76,11 @@ class FollowUpMails:
         merchant = await self.notifier._merchant(event.merchant_id)
         cause = Cause(event.event_id, event.merchant_id, payload.return_id, event.correlation_id)
         customer = Mailbox(record.customer_email, one_line(record.customer_name))
-        photos_of = self.notifier.photos
 
         async def compose(intent: EmailIntent, recipient: str, message_id: str) -> OutgoingEmail:
-            photo_ids = list(dict.fromkeys(payload.media_ids))
-            photos = await photos_of.lookup(event.merchant_id, photo_ids)
-            missing = [photo_id for photo_id in photo_ids if photo_id not in photos]
-            if missing:
-                logger.warning(
-                    "photos unknown to media, listed without link",
-                    extra={"return_id": payload.return_id, "photo_ids": missing},
-                )
-            inline: dict[str, str] = {}
-            images: list[InlineImage] = []
-            for photo_id in photo_ids:
-                if photo_id not in photos:
-                    continue
-                thumbnail = await photos_of.thumbnail(photos[photo_id])
-                if thumbnail is None:
-                    continue
-                content_id = thumbnail_content_id(
-                    event.event_id, len(images) + 1, self.notifier.message_id_domain
-                )
-                images.append(InlineImage(content_id, thumbnail[0], thumbnail[1]))
-                inline[photo_id] = content_id
+            photos, inline, images = await self.notifier.photos_for_email(
+                cause, list(dict.fromkeys(payload.media_ids))
+            )
             return self.notifier._email(
                 intent.template,
                 merchant.locale,
@@ -116,7 +92,7 @@ class FollowUpMails:
                 order_number=record.order_number,
                 customer_name=record.customer_name,
                 attachments=(),
-                inline_images=tuple(images),
+                inline_images=images,
             )
 
         recipients = {"customer_service": merchant.customer_service_email}

@@ -51,6 +51,17 @@ def follow_up_pages(pages: Pages) -> APIRouter:
             request, error.locale, f"link_{error.problem}", LINK_STATUS[error.problem], None
         )
 
+    async def opened(
+        request: Request, merchant_id: str, return_id: str, question_id: str, exp: str, sig: str
+    ) -> QuestionPage | Response:
+        """The question the link opens, or the page saying why it does not."""
+        try:
+            if not ids_look_right(request):
+                raise CustomerLinkRefused("invalid", "fr")
+            return await follow_up.question_page(merchant_id, return_id, question_id, exp, sig)
+        except CustomerLinkRefused as error:
+            return refused(request, error)
+
     def question_view(
         request: Request,
         page: QuestionPage,
@@ -109,12 +120,9 @@ def follow_up_pages(pages: Pages) -> APIRouter:
         exp: str = "",
         sig: str = "",
     ) -> Response:
-        try:
-            if not ids_look_right(request):
-                raise CustomerLinkRefused("invalid", "fr")
-            page = await follow_up.question_page(merchant_id, return_id, question_id, exp, sig)
-        except CustomerLinkRefused as error:
-            return refused(request, error)
+        page = await opened(request, merchant_id, return_id, question_id, exp, sig)
+        if not isinstance(page, QuestionPage):
+            return page
         return question_view(request, page, {}, "")
 
     @router.post("/questions/{question_id}", openapi_extra=SIGNED_LINK)
@@ -126,12 +134,9 @@ def follow_up_pages(pages: Pages) -> APIRouter:
         exp: str = "",
         sig: str = "",
     ) -> Response:
-        try:
-            if not ids_look_right(request):
-                raise CustomerLinkRefused("invalid", "fr")
-            page = await follow_up.question_page(merchant_id, return_id, question_id, exp, sig)
-        except CustomerLinkRefused as error:
-            return refused(request, error)
+        page = await opened(request, merchant_id, return_id, question_id, exp, sig)
+        if not isinstance(page, QuestionPage):
+            return page
         locale = page.merchant.locale
         try:
             form = await pages.form(request)
