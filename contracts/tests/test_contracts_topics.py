@@ -21,6 +21,8 @@ BASE_NAMES = [
     "returns.notification-sent",
     "merchants.updated",
     "returns.resolved",
+    "returns.information-requested",
+    "returns.customer-answered",
 ]
 
 
@@ -34,6 +36,8 @@ def test_default_names() -> None:
         topics.notification_sent,
         topics.merchant_updated,
         topics.return_resolved,
+        topics.information_requested,
+        topics.customer_answered,
     ] == BASE_NAMES
     assert topics.all() == BASE_NAMES
 

@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,7 +42,9 @@ from returns_contracts.examples import return_submitted
 from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER, Access, route_access
 from returns_contracts.service_kit.kafka import publish, server_list
 from returns_contracts.service_kit.settings import ServiceSettings
+from returns_declaration.config import DeclarationSettings
 from returns_declaration.entrypoints.demo import DEMO_ADMIN_TOKEN, demo_photo
+from returns_declaration.service.customer_links import CustomerLinks
 from returns_infra.fixtures import RunningServices
 from returns_infra.kafka_probe import key_beside
 
@@ -408,6 +411,51 @@ def signed_link(service: str, kind: str) -> Callable[..., list[Attempt]]:
     return cases
 
 
+def customer_link(world: World, method: str, template: str) -> list[Attempt]:
+    """The customer's signed links (issue 15): A's link moved to B's return, B's link with its
+    signature or expiry altered, left out, or signed with another secret. The question is one
+    nobody asked: a link that held would still open nothing."""
+    a, b = world.a, world.b
+    base = world.urls["declaration"] + "/portal"
+    links = CustomerLinks(DeclarationSettings().customer_link_secret, base)
+    forged = CustomerLinks("not-the-customer-link-secret", base)
+    now = datetime.now(UTC)
+    question = "q-matrix"
+
+    def link(maker: CustomerLinks, merchant: Merchant) -> str:
+        if template.endswith("/status"):
+            return maker.status(merchant.id, merchant.defective_return, now).url
+        return maker.answer(merchant.id, merchant.defective_return, question, now).url
+
+    mine, theirs = link(links, a), link(links, b)
+    paths = {
+        "A's link moved to B's return": _swap_path(
+            mine,
+            f"/{a.id}/returns/{a.defective_return}/",
+            f"/{b.id}/returns/{b.defective_return}/",
+        ),
+        "B's link with an altered signature": _altered(theirs, "sig"),
+        "B's link with its expiry changed": _altered(theirs, "exp"),
+        "B's link without its signature": _without(theirs, "sig"),
+        "B's link signed with another secret": urlsplit(link(forged, b)).path
+        + "?"
+        + urlsplit(link(forged, b)).query,
+    }
+    form = {"csrf": CSRF, "comment": "An answer written by someone else."}
+    return [
+        Attempt(
+            case,
+            "declaration",
+            method,
+            path,
+            "page",
+            cookies={"csrf": CSRF},
+            form=form if method == "POST" else None,
+        )
+        for case, path in paths.items()
+    ]
+
+
 def _settings_body(world: World) -> dict[str, Any]:
     return {"name": "Taken over", "customer_service_email": "thief@evil.example", "locale": "en"}
 
@@ -459,6 +507,9 @@ CASES: dict[RouteKey, CaseMaker] = {
     ("declaration", "POST", f"{MERCHANTS}/returns/{{return_id}}/resolutions"): back_office_api(
         lambda world: {"resolution": "refund_without_return"}
     ),
+    ("declaration", "POST", f"{MERCHANTS}/returns/{{return_id}}/questions"): back_office_api(
+        lambda world: {"question": "A question from someone else?"}
+    ),
     # declaration, portal API
     ("declaration", "POST", f"{PORTAL}/sessions"): sign_in_api,
     ("declaration", "GET", f"{PORTAL}/order"): portal_api(),
@@ -498,6 +549,14 @@ CASES: dict[RouteKey, CaseMaker] = {
         {"submission_key": "matrix"}
     ),
     ("declaration", "GET", f"{PAGES}/returns/{{return_id}}"): portal_page(),
+    # declaration, the customer's signed links (issue 15)
+    ("declaration", "GET", f"{PAGES}/returns/{{return_id}}/status"): customer_link,
+    ("declaration", "GET", f"{PAGES}/returns/{{return_id}}/questions/{{question_id}}"): (
+        customer_link
+    ),
+    ("declaration", "POST", f"{PAGES}/returns/{{return_id}}/questions/{{question_id}}"): (
+        customer_link
+    ),
     # declaration, back-office pages
     ("declaration", "POST", "/back-office/login"): back_office_sign_in,
     ("declaration", "GET", f"{BACK_OFFICE}/returns"): back_office_page(),
@@ -507,6 +566,9 @@ CASES: dict[RouteKey, CaseMaker] = {
     ),
     ("declaration", "POST", f"{BACK_OFFICE}/returns/{{return_id}}/resolution"): back_office_page(
         {"resolution": "refund_without_return"}
+    ),
+    ("declaration", "POST", f"{BACK_OFFICE}/returns/{{return_id}}/questions"): back_office_page(
+        {"question": "A question from someone else?"}
     ),
     ("declaration", "GET", f"{BACK_OFFICE}/settings"): back_office_page(),
     ("declaration", "POST", f"{BACK_OFFICE}/settings"): back_office_page(

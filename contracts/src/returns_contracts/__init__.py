@@ -16,6 +16,12 @@ from returns_contracts.envelope import (
     UtcDatetime,
     utc_now,
 )
+from returns_contracts.information import (
+    CustomerAnswered,
+    CustomerAnsweredPayload,
+    InformationRequested,
+    InformationRequestedPayload,
+)
 from returns_contracts.messages import (
     Actor,
     Address,
@@ -72,8 +78,12 @@ __all__ = [
     "Branding",
     "CountryCode",
     "Customer",
+    "CustomerAnswered",
+    "CustomerAnsweredPayload",
     "Email",
     "Incompatibility",
+    "InformationRequested",
+    "InformationRequestedPayload",
     "InvalidMessageError",
     "LabelGenerated",
     "LabelGeneratedPayload",

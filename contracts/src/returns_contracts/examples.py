@@ -8,6 +8,12 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 from returns_contracts.envelope import Locale, Message
+from returns_contracts.information import (
+    CustomerAnswered,
+    CustomerAnsweredPayload,
+    InformationRequested,
+    InformationRequestedPayload,
+)
 from returns_contracts.messages import (
     Actor,
     Address,
@@ -100,6 +106,51 @@ def return_submitted(
                 ),
             ),
             items=items,
+            back_office_url=f"https://backoffice.example.com/returns/{return_id}",
+            status_url=f"https://portal.example.com/portal/{merchant_id}/returns/{return_id}"
+            "/status?exp=1775000000&sig=demo",
+        ),
+    )
+
+
+QUESTION_ID = "q-0001"
+QUESTION = "Pourriez-vous envoyer une photo de l'étiquette sous le mug ?"
+ASKED_AT = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+
+
+def information_requested(
+    *, merchant_id: str = MERCHANT_ID, return_id: str = RETURN_ID, question_id: str = QUESTION_ID
+) -> InformationRequested:
+    return InformationRequested(
+        merchant_id=merchant_id,
+        producer="declaration",
+        occurred_at=ASKED_AT,
+        payload=InformationRequestedPayload(
+            return_id=return_id,
+            question_id=question_id,
+            question=QUESTION,
+            asked_by=BACK_OFFICE_USER,
+            answer_url=f"https://portal.example.com/portal/{merchant_id}/returns/{return_id}"
+            f"/questions/{question_id}?exp=1773050400&sig=demo",
+            answer_by=datetime(2026, 3, 10, 10, 0, tzinfo=UTC),
+        ),
+    )
+
+
+def customer_answered(
+    *, merchant_id: str = MERCHANT_ID, return_id: str = RETURN_ID, question_id: str = QUESTION_ID
+) -> CustomerAnswered:
+    return CustomerAnswered(
+        merchant_id=merchant_id,
+        producer="declaration",
+        occurred_at=datetime(2026, 3, 3, 18, 15, tzinfo=UTC),
+        payload=CustomerAnsweredPayload(
+            return_id=return_id,
+            question_id=question_id,
+            question=QUESTION,
+            comment="Voici l'étiquette : le numéro de lot est visible sur la deuxième photo.",
+            media_ids=["media-3", "media-4"],
+            answered_at=datetime(2026, 3, 3, 18, 15, tzinfo=UTC),
             back_office_url=f"https://backoffice.example.com/returns/{return_id}",
         ),
     )
@@ -246,4 +297,6 @@ def all_examples() -> list[Message]:
         notification_sent(),
         merchant_updated(),
         return_resolved(),
+        information_requested(),
+        customer_answered(),
     ]

@@ -146,6 +146,8 @@ class ReturnSubmittedPayload(ReturnPayload):
     this defective return get their label at once, the defective lines wait for a resolution.
     False (the default, and from producers that predate it): one defective line holds the whole
     return (R9). Only ever true for a return with both classic and defective lines."""
+    status_url: str | None = None
+    """The customer's signed link to the status page of this return, for their e-mails."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

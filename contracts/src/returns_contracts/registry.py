@@ -8,6 +8,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from returns_contracts.envelope import ENVELOPE_FIELDS, Message
+from returns_contracts.information import CustomerAnswered, InformationRequested
 from returns_contracts.messages import (
     LabelGenerated,
     LabelRejected,
@@ -26,6 +27,8 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     NotificationSent,
     MerchantUpdated,
     ReturnResolved,
+    InformationRequested,
+    CustomerAnswered,
 )
 """Every message class of every version; a class for a new version is added, never swapped."""
 

@@ -12,6 +12,8 @@ LABEL_REJECTED = "returns.label-rejected"
 NOTIFICATION_SENT = "returns.notification-sent"
 MERCHANT_UPDATED = "merchants.updated"
 RETURN_RESOLVED = "returns.resolved"
+INFORMATION_REQUESTED = "returns.information-requested"
+CUSTOMER_ANSWERED = "returns.customer-answered"
 
 BASE_TOPICS: tuple[str, ...] = (
     RETURN_SUBMITTED,
@@ -21,6 +23,8 @@ BASE_TOPICS: tuple[str, ...] = (
     NOTIFICATION_SENT,
     MERCHANT_UPDATED,
     RETURN_RESOLVED,
+    INFORMATION_REQUESTED,
+    CUSTOMER_ANSWERED,
 )
 COMPACTED_TOPICS: frozenset[str] = frozenset({MERCHANT_UPDATED})
 """Base names of the topics kept by key (log compaction) rather than by time."""
@@ -100,6 +104,14 @@ class Topics:
     @property
     def return_resolved(self) -> str:
         return self.name(RETURN_RESOLVED)
+
+    @property
+    def information_requested(self) -> str:
+        return self.name(INFORMATION_REQUESTED)
+
+    @property
+    def customer_answered(self) -> str:
+        return self.name(CUSTOMER_ANSWERED)
 
     @staticmethod
     def dlq(topic: str) -> str:

@@ -109,6 +109,7 @@ def service_env(profile: str, infra_env: Mapping[str, str]) -> dict[str, str]:
         "MEDIA_BASE_URL": urls["media"],
         "LABELS_BASE_URL": urls["labels"],
         "BACK_OFFICE_BASE_URL": f"{urls['declaration']}/back-office",
+        "PORTAL_BASE_URL": f"{urls['declaration']}/portal",
         "LOG_LEVEL": "INFO",
     }
 

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from returns_contracts.examples import customer_answered
 from returns_media.domain.errors import (
     BrokenImage,
     NotAuthorized,
@@ -141,6 +142,29 @@ async def test_submission_keeps_named_photos_once_and_closes_the_draft(world: Wo
     assert world.store.drafts[SHOP.key].submitted_return_id == event.payload.return_id
     with pytest.raises(PhotoKept):
         await world.service.remove(SHOP, photo.photo_id)
+
+
+async def test_the_photos_of_an_answer_are_kept_like_a_returns(world: World) -> None:
+    """Issue 15: a customer's answer names its new photos; clean-up must not delete them."""
+    answer_draft = DraftRef("shop", "answer-q-1")
+    photo = await world.upload(answer_draft, line_id="answer")
+    foreign = await world.upload(DraftRef("other-shop", "answer-q-2"), line_id="answer")
+    answered = customer_answered(merchant_id="shop")
+    event = answered.model_copy(
+        update={
+            "payload": answered.payload.model_copy(
+                update={"media_ids": [photo.photo_id, foreign.photo_id]}
+            )
+        }
+    )
+
+    await world.service.record_answered(event)
+    assert world.store.drafts[answer_draft.key].submitted_return_id == event.payload.return_id
+    world.clock.advance(hours=49)
+    await world.service.clean_up_abandoned()
+
+    assert world.store.photos[photo.photo_id].kept_for_return_id == event.payload.return_id
+    assert foreign.photo_id not in world.store.photos  # another merchant's: not kept
 
 
 async def test_clean_up_deletes_abandoned_photos_and_orphans_but_keeps_submitted_ones(

@@ -24,6 +24,8 @@ from PIL import Image, ImageDraw, ImageFont
 from returns_contracts import Locale, ResolutionKind
 from returns_contracts.examples import (
     SUBMITTED_AT,
+    customer_answered,
+    information_requested,
     label_generated,
     merchant_updated,
     return_resolved,
@@ -32,14 +34,17 @@ from returns_contracts.examples import (
 from returns_notifier.adapters.rendering import JinjaRenderer
 from returns_notifier.domain.emails import (
     CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT,
+    CUSTOMER_INFORMATION_REQUEST,
     CUSTOMER_LABEL,
     CUSTOMER_RETURN_CONFIRMATION,
+    CUSTOMER_SERVICE_ANSWER,
     CUSTOMER_SERVICE_DEFECTIVE,
     customer_return_context,
     customer_service_context,
     label_context,
     with_brand,
 )
+from returns_notifier.domain.follow_up_emails import answer_context, question_context
 from returns_notifier.domain.model import Merchant, PhotoLink, ReturnRecord
 from returns_notifier.domain.resolution_emails import CUSTOMER_RESOLUTION, resolution_context
 
@@ -129,7 +134,12 @@ def _pages(base_url: str) -> dict[str, str]:
             f"{base_url}/{name}-thumb.jpg",
             expires,
         )
-        for media_id, name in (("media-1", "photo-1"), ("media-2", "photo-2"))
+        for media_id, name in (
+            ("media-1", "photo-1"),
+            ("media-2", "photo-2"),
+            ("media-3", "photo-1"),
+            ("media-4", "photo-2"),
+        )
     }
     pages: dict[str, str] = {}
     locales: tuple[Locale, ...] = ("fr", "en")
@@ -150,6 +160,19 @@ def _pages(base_url: str) -> dict[str, str]:
             CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT: customer_return_context(payload, merchant, locale),
             CUSTOMER_RETURN_CONFIRMATION: customer_return_context(classic, merchant, locale),
             CUSTOMER_LABEL: label_context(record, label_generated().payload, merchant),
+            CUSTOMER_INFORMATION_REQUEST: question_context(
+                ReturnRecord.from_payload("m-atelier", payload),
+                information_requested().payload,
+                merchant,
+                locale,
+            ),
+            CUSTOMER_SERVICE_ANSWER: answer_context(
+                ReturnRecord.from_payload("m-atelier", payload),
+                customer_answered().payload,
+                merchant,
+                locale,
+                photos,
+            ),
         }
         for template, context in contexts.items():
             pages[f"{template}.{locale}"] = renderer.render(template, locale, context).html

@@ -8,6 +8,8 @@ import pytest
 
 from returns_contracts import Locale, ReturnSubmittedPayload
 from returns_contracts.examples import (
+    customer_answered,
+    information_requested,
     label_generated,
     merchant_updated,
     return_resolved,
@@ -17,8 +19,10 @@ from returns_notifier.adapters.rendering import JinjaRenderer
 from returns_notifier.adapters.smtp import to_mime
 from returns_notifier.domain.emails import (
     CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT,
+    CUSTOMER_INFORMATION_REQUEST,
     CUSTOMER_LABEL,
     CUSTOMER_RETURN_CONFIRMATION,
+    CUSTOMER_SERVICE_ANSWER,
     CUSTOMER_SERVICE_DEFECTIVE,
     TEMPLATES,
     Mailbox,
@@ -28,6 +32,7 @@ from returns_notifier.domain.emails import (
     label_context,
     with_brand,
 )
+from returns_notifier.domain.follow_up_emails import answer_context, question_context
 from returns_notifier.domain.model import (
     Attachment,
     InlineImage,
@@ -60,6 +65,13 @@ def _payload_with_comment(comment: str) -> ReturnSubmittedPayload:
 
 def _context(template: str, locale: Locale) -> dict[str, object]:
     payload = return_submitted(defective=True, locale=locale).payload
+    record = ReturnRecord.from_payload("m-atelier", payload)
+    if template == CUSTOMER_INFORMATION_REQUEST:
+        return question_context(record, information_requested().payload, MERCHANT, locale)
+    if template == CUSTOMER_SERVICE_ANSWER:
+        answered = customer_answered().payload
+        photos = {"media-3": PHOTOS["media-1"]}
+        return answer_context(record, answered, MERCHANT, locale, photos)
     if template == CUSTOMER_SERVICE_DEFECTIVE:
         return customer_service_context(payload, MERCHANT, locale, PHOTOS)
     if template == CUSTOMER_LABEL:
@@ -153,6 +165,12 @@ def test_every_template_renders_with_the_merchants_brand_and_no_markup_from_outs
         (CUSTOMER_RETURN_CONFIRMATION, "en", "Your return label comes in a separate e-mail"),
         (CUSTOMER_LABEL, "fr", "etiquette-retour-CMD-2026-0042.pdf"),
         (CUSTOMER_LABEL, "en", "return-label-CMD-2026-0042.pdf"),
+        (CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT, "fr", "Suivre votre retour : https://portal"),
+        (CUSTOMER_RETURN_CONFIRMATION, "en", "Follow your return: https://portal.example.com"),
+        (CUSTOMER_INFORMATION_REQUEST, "fr", "Répondre : https://portal.example.com/portal/"),
+        (CUSTOMER_INFORMATION_REQUEST, "en", "The link works until 2026-03-10 10:00 UTC"),
+        (CUSTOMER_SERVICE_ANSWER, "fr", "Photo 1: https://media.example/p/media-1/full"),
+        (CUSTOMER_SERVICE_ANSWER, "en", "Photo media-4 not found"),
     ],
 )
 def test_customer_emails_say_what_happens_next(template: str, locale: Locale, wording: str) -> None:

@@ -15,7 +15,14 @@ from datetime import datetime, timedelta
 import httpx
 from prometheus_client import CollectorRegistry
 
-from returns_contracts import LabelRequested, MerchantUpdated, ReturnResolved, ReturnSubmitted
+from returns_contracts import (
+    CustomerAnswered,
+    InformationRequested,
+    LabelRequested,
+    MerchantUpdated,
+    ReturnResolved,
+    ReturnSubmitted,
+)
 from returns_contracts.service_kit.clock import utc_now_millis
 from returns_contracts.service_kit.lifecycle import Loop, Step, every, started
 from returns_contracts.service_kit.process import ServiceProcess
@@ -26,6 +33,8 @@ from returns_declaration.adapters.repository import OUTBOX_COLLECTIONS, Declarat
 from returns_declaration.adapters.users import MongoUserStore
 from returns_declaration.config import DeclarationSettings
 from returns_declaration.service.back_office import BackOffice
+from returns_declaration.service.customer_links import CustomerLinks
+from returns_declaration.service.follow_up import FollowUp
 from returns_declaration.service.merchants import Merchants
 from returns_declaration.service.portal import Portal, PortalLimits
 from returns_declaration.service.ports import (
@@ -71,6 +80,7 @@ class Container:
     photos: DraftPhotos
     clock: Callable[[], datetime]
     resolutions: Resolutions
+    follow_up: FollowUp
 
     def now(self) -> datetime:
         """The one clock of the process (injected in tests), the same as the use cases'."""
@@ -95,6 +105,15 @@ def build_container(settings: DeclarationSettings, adapters: Adapters) -> Contai
         ),
         clock=clock,
     )
+    links = CustomerLinks(
+        settings.customer_link_secret,
+        settings.portal_base_url,
+        status_ttl=timedelta(days=settings.status_link_ttl_days),
+        answer_ttl=timedelta(days=settings.answer_link_ttl_days),
+    )
+    use_cases.portal.status_link = lambda declared: (
+        links.status(declared.merchant_id, declared.id, clock()).url
+    )
     return Container(
         settings,
         use_cases.merchants,
@@ -105,6 +124,16 @@ def build_container(settings: DeclarationSettings, adapters: Adapters) -> Contai
         DraftPhotos(use_cases.portal, adapters.uploader),
         clock,
         use_cases.resolutions,
+        follow_up=FollowUp(
+            adapters.store,
+            adapters.photos,
+            adapters.uploader,
+            links,
+            adapters.on_events,
+            back_office_base_url=settings.back_office_base_url,
+            portal_token_secret=settings.portal_token_secret,
+            clock=clock,
+        ),
     )
 
 
@@ -155,7 +184,14 @@ def connect(settings: DeclarationSettings) -> Runtime:
     process = ServiceProcess.open(
         settings,
         settings.service_name,
-        publishes=[ReturnSubmitted, MerchantUpdated, LabelRequested, ReturnResolved],
+        publishes=[
+            ReturnSubmitted,
+            MerchantUpdated,
+            LabelRequested,
+            ReturnResolved,
+            InformationRequested,
+            CustomerAnswered,
+        ],
     )
     broker = process.broker
     database = process.mongo[settings.mongodb_database]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from returns_contracts.service_kit.settings import ServiceSettings
@@ -13,6 +14,13 @@ class DeclarationSettings(ServiceSettings):
     mongodb_database: str = "declaration"
     # Where the back-office pages live; customer-service e-mails link to the return record.
     back_office_base_url: str = "http://127.0.0.1:8001/back-office"
+    # Where the customer's pages live; their e-mails link to a return's status page and to the
+    # answer page of a question, by links signed with `customer_link_secret`.
+    portal_base_url: str = "http://127.0.0.1:8001/portal"
+    # Demo value: set a real one (env CUSTOMER_LINK_SECRET).
+    customer_link_secret: str = "demo-customer-link-secret-change-me"
+    status_link_ttl_days: int = Field(default=90, ge=1, le=3650)
+    answer_link_ttl_days: int = Field(default=7, ge=1, le=90)
     media_base_url: str = "http://127.0.0.1:8002"
     media_timeout_seconds: float = 5.0
     # The operator creates merchants and issues their API keys. Demo value: set a real one.

@@ -37,6 +37,8 @@ TimelineKind = Literal[
     "resolved_refund_without_return",
     "resolved_replacement",
     "resolved_declined",
+    "information_requested",
+    "customer_answered",
 ]
 
 # Line ids become field names inside the order document (`reserved.<line_id>`), so they are
@@ -303,6 +305,10 @@ class TimelineEntry(_Model):
     at: datetime
     detail: str | None = None
     actor: Actor | None = None
+    about: str | None = None
+    """The question an answer answers (its `information_requested` entry's event id)."""
+    media_ids: tuple[str, ...] = ()
+    """Photos the entry brought (a customer's answer)."""
 
 
 def in_time_order(entries: Iterable[TimelineEntry]) -> tuple[TimelineEntry, ...]:

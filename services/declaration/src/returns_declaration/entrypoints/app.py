@@ -23,6 +23,7 @@ from returns_declaration.entrypoints.demo import (
     DEMO_MERCHANT_ID,
 )
 from returns_declaration.entrypoints.deps import Deps
+from returns_declaration.entrypoints.follow_up_http import follow_up_router
 from returns_declaration.entrypoints.http import (
     back_office_router,
     install_error_handlers,
@@ -51,6 +52,7 @@ def install_routes(app: FastAPI, container: Container) -> None:
     deps = Deps(container)
     install_error_handlers(app)
     app.include_router(back_office_router(deps))
+    app.include_router(follow_up_router(deps))
     app.include_router(portal_router(deps))
     install_resolution_api(app, deps)
     links = LandingLinks(

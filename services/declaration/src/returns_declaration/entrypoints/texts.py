@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from returns_declaration.domain.model import Locale
+from returns_declaration.entrypoints.texts_follow_up import FOLLOW_UP_TEXTS
 
 TEXTS: dict[str, dict[Locale, str]] = {
     "portal_title": {"fr": "Retourner un article", "en": "Return an item"},
@@ -232,6 +233,8 @@ TEXTS: dict[str, dict[Locale, str]] = {
         "en": "Off: one defective item holds the whole return until you decide.",
     },
 }
+
+TEXTS |= FOLLOW_UP_TEXTS
 
 
 def text(locale: Locale, key: str, **values: object) -> str:

@@ -41,6 +41,8 @@ class BackOffice:
         if record is None:
             raise NotFound("return")
         photo_ids = [photo for line in record.declared.lines for photo in line.media_ids]
+        # The photos the customer sent later, with an answer to a question (issue 15).
+        photo_ids += [photo for entry in record.timeline for photo in entry.media_ids]
         try:
             found = await self.photos.lookup(merchant_id, photo_ids)
         except PhotoCatalogUnavailable:

@@ -34,7 +34,11 @@ def _address(address: Address | None) -> ContractAddress | None:
 
 
 def return_submitted(
-    declared: Return, back_office_url: str, correlation_id: str, producer: str
+    declared: Return,
+    back_office_url: str,
+    correlation_id: str,
+    producer: str,
+    status_url: str | None = None,
 ) -> ReturnSubmitted:
     customer = declared.customer
     return ReturnSubmitted(
@@ -72,6 +76,7 @@ def return_submitted(
             ],
             back_office_url=back_office_url,
             split_mixed=declared.split_mixed,
+            status_url=status_url,
         ),
     )
 

@@ -129,6 +129,9 @@ class Portal:
         self.limits = limits
         self.clock = clock
         self.new_id = new_id
+        # The customer's signed link to the return's status page, carried by ReturnSubmitted
+        # for the e-mails (service/customer_links.py); none unless the use cases set it.
+        self.status_link: Callable[[Return], str | None] = lambda declared: None
 
     async def merchant(self, merchant_id: str) -> Merchant:
         return await known_merchant(self.store, merchant_id)
@@ -360,7 +363,13 @@ class Portal:
         ):
             await self.store.settle_reservation(merchant.id, declared.id)
             raise await self._quantities_taken(merchant, session, draft)
-        event = return_submitted(declared, self.back_office_url(declared), correlation_id, PRODUCER)
+        event = return_submitted(
+            declared,
+            self.back_office_url(declared),
+            correlation_id,
+            PRODUCER,
+            status_url=self.status_link(declared),
+        )
         first = TimelineChange(
             entry=TimelineEntry(
                 event_id=str(event.event_id), kind="submitted", at=declared.submitted_at

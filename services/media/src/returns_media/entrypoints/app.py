@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from returns_contracts import ReturnSubmitted
+from returns_contracts import CustomerAnswered, ReturnSubmitted
 from returns_contracts.service_kit.kafka import Routes
 from returns_contracts.service_kit.lifecycle import every
 from returns_media.bootstrap import Container, connect
@@ -38,14 +38,17 @@ def create_app(settings: MediaSettings | None = None) -> FastAPI:
     service = runtime.container.service
 
     process.subscribe(
-        Routes().on(ReturnSubmitted, service.record_submitted),
-        description="Keeps the photos of submitted returns; the others are deleted later.",
+        Routes()
+        .on(ReturnSubmitted, service.record_submitted)
+        .on(CustomerAnswered, service.record_answered),
+        description="Keeps the photos of submitted returns and of customers' answers to a "
+        "question; the others are deleted later.",
     )
     app = process.app(
         title="Returns - media",
         description="Photos of returned items: checked, upright, stripped of metadata, stored "
         "in a private S3 bucket and shared through signed, expiring links.",
-        asyncapi="Consumes ReturnSubmitted.",
+        asyncapi="Consumes ReturnSubmitted and CustomerAnswered.",
         prepare=[runtime.bucket.ensure_exists, runtime.store.create_indexes],
         loops={
             "media-clean-up": every(

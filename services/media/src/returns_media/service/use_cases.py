@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
 
-from returns_contracts import ReturnSubmitted
+from returns_contracts import CustomerAnswered, ReturnSubmitted
 from returns_contracts.service_kit.clock import Clock, utc_now
 from returns_contracts.signing import InvalidToken, read_draft_token
 from returns_media.domain.errors import NotAuthorized, NotFound, PhotoKept
@@ -228,19 +228,26 @@ class MediaService:
         Idempotent: marking kept twice changes nothing. Ids that are not this merchant's
         photos are ignored (declaration checked them with `lookup` before submitting).
         """
-        return_id = event.payload.return_id
+        photo_ids = [photo_id for item in event.payload.items for photo_id in item.media_ids]
+        await self._keep(event.merchant_id, event.payload.return_id, photo_ids)
+
+    async def record_answered(self, event: CustomerAnswered) -> None:
+        """Keep the photos a customer sent with an answer to a question (issue 15), like those
+        of a submitted return; the answer's draft takes no more uploads."""
+        await self._keep(event.merchant_id, event.payload.return_id, event.payload.media_ids)
+
+    async def _keep(self, merchant_id: str, return_id: str, photo_ids: list[str]) -> None:
         drafts: set[DraftRef] = set()
-        for item in event.payload.items:
-            for photo_id in item.media_ids:
-                photo = await self._store.get_photo(photo_id)
-                if photo is None or photo.merchant_id != event.merchant_id:
-                    logger.warning(
-                        "submitted return names a photo media does not know",
-                        extra={"return_id": return_id, "photo_id": photo_id},
-                    )
-                    continue
-                await self._store.mark_kept(photo_id, return_id)
-                drafts.add(photo.draft)
+        for photo_id in photo_ids:
+            photo = await self._store.get_photo(photo_id)
+            if photo is None or photo.merchant_id != merchant_id:
+                logger.warning(
+                    "an event names a photo media does not know",
+                    extra={"return_id": return_id, "photo_id": photo_id},
+                )
+                continue
+            await self._store.mark_kept(photo_id, return_id)
+            drafts.add(photo.draft)
         for ref in drafts:
             draft = await self._store.get_draft(ref)
             if draft is not None and draft.submitted_return_id != return_id:

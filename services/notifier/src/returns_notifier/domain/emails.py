@@ -40,6 +40,10 @@ CUSTOMER_RETURN_CONFIRMATION = "customer_return_confirmation"
 """To the customer: the classic return is confirmed, the label follows (R10)."""
 CUSTOMER_LABEL = "customer_label"
 """To the customer: the label, attached and linked (R10, R11)."""
+CUSTOMER_INFORMATION_REQUEST = "customer_information_request"
+"""To the customer: support's question, with the signed link to answer it (issue 15)."""
+CUSTOMER_SERVICE_ANSWER = "customer_service_answer"
+"""To the merchant's customer service: the customer's answer and its photos (issue 15)."""
 
 TEMPLATES: frozenset[str] = frozenset(
     {
@@ -48,6 +52,8 @@ TEMPLATES: frozenset[str] = frozenset(
         CUSTOMER_RETURN_CONFIRMATION,
         CUSTOMER_LABEL,
         CUSTOMER_RESOLUTION,
+        CUSTOMER_INFORMATION_REQUEST,
+        CUSTOMER_SERVICE_ANSWER,
     }
 )
 
@@ -77,6 +83,14 @@ _SUBJECTS: Mapping[tuple[str, Locale], str] = {
     (CUSTOMER_LABEL, "fr"): "{merchant} : votre étiquette de retour (commande {order_number})",
     (CUSTOMER_LABEL, "en"): "{merchant}: your return label (order {order_number})",
     **RESOLUTION_SUBJECTS,
+    (CUSTOMER_INFORMATION_REQUEST, "fr"): (
+        "{merchant} : une question sur votre retour (commande {order_number})"
+    ),
+    (CUSTOMER_INFORMATION_REQUEST, "en"): (
+        "{merchant}: a question about your return (order {order_number})"
+    ),
+    (CUSTOMER_SERVICE_ANSWER, "fr"): "[Réponse du client] Commande {order_number} - {customer}",
+    (CUSTOMER_SERVICE_ANSWER, "en"): "[Customer's answer] Order {order_number} - {customer}",
 }
 
 _RETURN_TYPES: Mapping[tuple[ReturnType, Locale], str] = {
@@ -351,6 +365,7 @@ def customer_return_context(
         "order_number": payload.order_number,
         "submitted_at": _format_datetime(payload.submitted_at, locale),
         "customer_service_email": merchant.customer_service_email,
+        "status_url": safe_link(payload.status_url),
         "items": [
             {
                 "name": item.name,

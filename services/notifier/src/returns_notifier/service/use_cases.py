@@ -51,7 +51,13 @@ from returns_notifier.domain.emails import (
     thumbnail_content_id,
     with_brand,
 )
-from returns_notifier.domain.model import Attachment, InlineImage, Merchant, ReturnRecord
+from returns_notifier.domain.model import (
+    Attachment,
+    InlineImage,
+    Merchant,
+    PhotoLink,
+    ReturnRecord,
+)
 from returns_notifier.domain.resolution_emails import (
     resolution_context,
     resolution_email_templates,
@@ -149,28 +155,9 @@ class Notifier:
             attachments: tuple[Attachment, ...] = ()
             inline_images: tuple[InlineImage, ...] = ()
             if intent.template == CUSTOMER_SERVICE_DEFECTIVE:
-                photo_ids = photo_ids_of(payload)
-                photos = await self.photos.lookup(event.merchant_id, photo_ids)
-                missing = [photo_id for photo_id in photo_ids if photo_id not in photos]
-                if missing:
-                    logger.warning(
-                        "photos unknown to media, listed without link",
-                        extra={"return_id": payload.return_id, "photo_ids": missing},
-                    )
-                inline_thumbnails: dict[str, str] = {}
-                images: list[InlineImage] = []
-                for photo_id in photo_ids:
-                    if photo_id not in photos:
-                        continue
-                    thumbnail = await self.photos.thumbnail(photos[photo_id])
-                    if thumbnail is None:
-                        continue
-                    content_id = thumbnail_content_id(
-                        event.event_id, len(images) + 1, self.message_id_domain
-                    )
-                    images.append(InlineImage(content_id, thumbnail[0], thumbnail[1]))
-                    inline_thumbnails[photo_id] = content_id
-                inline_images = tuple(images)
+                photos, inline_thumbnails, inline_images = await self.photos_for_email(
+                    cause, photo_ids_of(payload)
+                )
                 context = customer_service_context(
                     payload, merchant, locale, photos, inline_thumbnails
                 )
@@ -267,6 +254,34 @@ class Notifier:
         intents = [EmailIntent(template, "customer") for template in templates]
         recipients = {"customer": record.customer_email}
         return await self._deliver_all(cause, intents, recipients, compose)
+
+    async def photos_for_email(
+        self, cause: Cause, photo_ids: list[str]
+    ) -> tuple[dict[str, PhotoLink], dict[str, str], tuple[InlineImage, ...]]:
+        """Media's links to the photos, the thumbnails the e-mail carries and, for each photo
+        carried, its Content-ID. A photo media does not know is logged, and listed by the
+        e-mail without link; one whose thumbnail cannot be fetched is shown from its link."""
+        photos = await self.photos.lookup(cause.merchant_id, photo_ids)
+        missing = [photo_id for photo_id in photo_ids if photo_id not in photos]
+        if missing:
+            logger.warning(
+                "photos unknown to media, listed without link",
+                extra={"return_id": cause.return_id, "photo_ids": missing},
+            )
+        inline: dict[str, str] = {}
+        images: list[InlineImage] = []
+        for photo_id in photo_ids:
+            if photo_id not in photos:
+                continue
+            thumbnail = await self.photos.thumbnail(photos[photo_id])
+            if thumbnail is None:
+                continue
+            content_id = thumbnail_content_id(
+                cause.event_id, len(images) + 1, self.message_id_domain
+            )
+            images.append(InlineImage(content_id, thumbnail[0], thumbnail[1]))
+            inline[photo_id] = content_id
+        return photos, inline, tuple(images)
 
     async def _merchant(self, merchant_id: str) -> Merchant:
         merchant = await self.merchants.get(merchant_id)

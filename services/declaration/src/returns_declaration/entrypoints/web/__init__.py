@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from returns_declaration.entrypoints.deps import Deps
 from returns_declaration.entrypoints.web.back_office import back_office_pages
+from returns_declaration.entrypoints.web.follow_up import follow_up_pages
 from returns_declaration.entrypoints.web.forms import Pages
 from returns_declaration.entrypoints.web.landing import LandingLinks, landing_page
 from returns_declaration.entrypoints.web.portal import portal_pages
@@ -22,5 +23,6 @@ def install_pages(app: FastAPI, deps: Deps, links: LandingLinks, docs_url: str) 
     pages = Pages(deps)
     app.include_router(landing_page(pages, links, docs_url))
     app.include_router(portal_pages(pages))
+    app.include_router(follow_up_pages(pages))
     app.include_router(back_office_pages(pages))
     app.include_router(resolution_pages(pages))

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from returns_contracts.service_kit.access import PUBLIC, Access, access
 from returns_contracts.service_kit.logging import current_correlation_id
+from returns_declaration.domain.follow_up import exchanges
 from returns_declaration.domain.model import (
     LabelStatus,
     Locale,
@@ -255,22 +256,84 @@ def back_office_pages(pages: Pages) -> APIRouter:
 
         return await guarded(request, merchant_id, handle)
 
+    async def record_view(
+        request: Request,
+        merchant: Merchant,
+        user: Caller,
+        return_id: str,
+        *,
+        requested: bool = False,
+        resolved: bool = False,
+        asked: bool = False,
+        question: str = "",
+        ask_errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response:
+        record, photos = await deps.back_office.return_record(merchant.id, return_id)
+        return pages.render(
+            request,
+            "bo_record.html",
+            merchant.locale,
+            status_code,
+            merchant=merchant,
+            user=user,
+            record=ReturnRecordAnswer.of(record, photos),
+            requested=requested,
+            resolved=resolved,
+            # The questions to the customer and their answers (issue 15, item 3).
+            exchanges=exchanges(record.timeline),
+            photos=photos,
+            asked=asked,
+            question=question,
+            ask_errors=ask_errors or {},
+        )
+
     @router.get("/merchants/{merchant_id}/returns/{return_id}", openapi_extra=BACK_OFFICE_SESSION)
     async def record_page(
-        request: Request, merchant_id: str, return_id: str, requested: int = 0, resolved: int = 0
+        request: Request,
+        merchant_id: str,
+        return_id: str,
+        requested: int = 0,
+        resolved: int = 0,
+        asked: int = 0,
     ) -> Response:
         async def handle(merchant: Merchant, user: Caller) -> Response:
-            record, photos = await deps.back_office.return_record(merchant_id, return_id)
-            return pages.render(
+            return await record_view(
                 request,
-                "bo_record.html",
-                merchant.locale,
-                merchant=merchant,
-                user=user,
-                record=ReturnRecordAnswer.of(record, photos),
+                merchant,
+                user,
+                return_id,
                 requested=bool(requested),
                 resolved=bool(resolved),
+                asked=bool(asked),
             )
+
+        return await guarded(request, merchant_id, handle)
+
+    @router.post(
+        "/merchants/{merchant_id}/returns/{return_id}/questions",
+        openapi_extra=BACK_OFFICE_SESSION,
+    )
+    async def ask_question(request: Request, merchant_id: str, return_id: str) -> Response:
+        async def handle(merchant: Merchant, user: Caller) -> Response:
+            form = await pages.form(request)
+            question = str(form.get("question", ""))
+            try:
+                await deps.container.follow_up.ask(
+                    merchant_id, return_id, user.actor(), question, current_correlation_id()
+                )
+            except DeclarationRejected as rejected:
+                errors = field_errors(rejected.errors, frozenset({"question"}))
+                return await record_view(
+                    request,
+                    merchant,
+                    user,
+                    return_id,
+                    question=question,
+                    ask_errors=errors,
+                    status_code=422,
+                )
+            return redirect(f"/back-office/merchants/{merchant_id}/returns/{return_id}?asked=1")
 
         return await guarded(request, merchant_id, handle)
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from returns_contracts.service_kit.logging import current_correlation_id
+from returns_declaration.domain.follow_up import exchanges
 from returns_declaration.domain.model import Merchant
 from returns_declaration.domain.resolution import NotAllowedToResolve
 from returns_declaration.domain.rules import DeclarationRejected
@@ -61,6 +62,12 @@ def resolution_pages(pages: Pages) -> APIRouter:
                     requested=False,
                     resolution_errors=field_errors(rejected.errors, RESOLUTION_FIELDS),
                     resolution_form={"resolution": kind, "note": note},
+                    # The rest of the record as its own page shows it (issue 15, item 3).
+                    exchanges=exchanges(record.timeline),
+                    photos=photos,
+                    asked=False,
+                    question="",
+                    ask_errors={},
                 )
             return redirect(f"/back-office/merchants/{merchant_id}/returns/{return_id}?resolved=1")
 

@@ -1,0 +1,261 @@
+"""After the submit (issue 15, items 3 and 4): the questions support asks the customer and their
+answers, read from the return's timeline, what an answer must hold, and what the customer's
+status page says happens next. Nothing here does I/O; the pages and e-mails only show it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from returns_declaration.domain.model import (
+    Actor,
+    LabelStatus,
+    Locale,
+    Return,
+    ReturnLine,
+    TimelineEntry,
+    in_time_order,
+)
+from returns_declaration.domain.rules import DeclarationRejected, FieldError
+
+QUESTION_MIN = 5
+QUESTION_MAX = 2000
+ANSWER_MIN = 10
+"""An answer is described like a defect at step 3 (R6): 10 to 2,000 characters."""
+ANSWER_MAX = 2000
+ANSWER_PHOTOS_MAX = 5
+"""Up to 5 more photos with an answer, as at step 3 (R6)."""
+
+# The answer's timeline entry and its CustomerAnswered event have an id made from the question:
+# a second answer to the same question is the same entry, which the store writes at most once.
+_ANSWER_NAMESPACE = uuid.UUID("0b6f7a52-3f1e-4c8e-9a55-7d2c41e8b9a0")
+
+_MESSAGES: dict[str, dict[Locale, str]] = {
+    "question_length": {
+        "fr": "Écrivez une question de {minimum} à {maximum} caractères.",
+        "en": "Write a question of {minimum} to {maximum} characters.",
+    },
+    "answer_length": {
+        "fr": "Écrivez votre réponse en {minimum} à {maximum} caractères.",
+        "en": "Write your answer in {minimum} to {maximum} characters.",
+    },
+    "answer_photos_count": {
+        "fr": "Ajoutez au plus {maximum} photos.",
+        "en": "Add at most {maximum} photos.",
+    },
+}
+
+
+def _error(locale: Locale, field: str, code: str, **values: object) -> FieldError:
+    return FieldError(field=field, code=code, message=_MESSAGES[code][locale].format(**values))
+
+
+def checked_question(locale: Locale, question: str) -> str:
+    """A question support writes: trimmed, 5 to 2,000 characters."""
+    trimmed = question.strip()
+    if not QUESTION_MIN <= len(trimmed) <= QUESTION_MAX:
+        raise DeclarationRejected(
+            [
+                _error(
+                    locale,
+                    "question",
+                    "question_length",
+                    minimum=QUESTION_MIN,
+                    maximum=QUESTION_MAX,
+                )
+            ]
+        )
+    return trimmed
+
+
+def checked_answer(locale: Locale, comment: str, photo_count: int) -> str:
+    """An answer: a trimmed comment of 10 to 2,000 characters and at most 5 photos (R6's
+    bounds); every broken rule is said at once, by its field."""
+    trimmed = comment.strip()
+    errors = []
+    if not ANSWER_MIN <= len(trimmed) <= ANSWER_MAX:
+        errors.append(
+            _error(locale, "comment", "answer_length", minimum=ANSWER_MIN, maximum=ANSWER_MAX)
+        )
+    if photo_count > ANSWER_PHOTOS_MAX:
+        errors.append(_error(locale, "photos", "answer_photos_count", maximum=ANSWER_PHOTOS_MAX))
+    if errors:
+        raise DeclarationRejected(errors)
+    return trimmed
+
+
+def answer_id(question_id: str) -> str:
+    """The id of the (one) answer to a question: its timeline entry and its event."""
+    return str(uuid.uuid5(_ANSWER_NAMESPACE, question_id))
+
+
+# --- the exchange, read from the timeline -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    at: datetime
+    comment: str
+    media_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One question and, once the customer wrote it, its answer."""
+
+    question_id: str
+    asked_at: datetime
+    question: str
+    asked_by: Actor | None
+    answer: Answer | None
+
+    @property
+    def answered(self) -> bool:
+        return self.answer is not None
+
+
+def exchanges(timeline: Iterable[TimelineEntry]) -> tuple[Exchange, ...]:
+    """The questions of a return in the order they were asked, each with its answer."""
+    entries = in_time_order(timeline)
+    answers = {
+        entry.about: Answer(entry.at, entry.detail or "", entry.media_ids)
+        for entry in entries
+        if entry.kind == "customer_answered" and entry.about is not None
+    }
+    return tuple(
+        Exchange(
+            question_id=entry.event_id,
+            asked_at=entry.at,
+            question=entry.detail or "",
+            asked_by=entry.actor,
+            answer=answers.get(entry.event_id),
+        )
+        for entry in entries
+        if entry.kind == "information_requested"
+    )
+
+
+def question(timeline: Iterable[TimelineEntry], question_id: str) -> Exchange | None:
+    return next((item for item in exchanges(timeline) if item.question_id == question_id), None)
+
+
+# --- the customer's status page (item 4) -------------------------------------------------------
+
+StatusKind = Literal[
+    "label_on_its_way",
+    "label_sent",
+    "question_open",
+    "answer_received",
+    "merchant_will_contact",
+]
+
+_STATUS: dict[tuple[StatusKind, Locale], tuple[str, str]] = {
+    ("label_on_its_way", "fr"): (
+        "Étiquette en préparation",
+        "Votre étiquette de retour est en préparation ; elle vous sera envoyée par e-mail. "
+        "Imprimez-la, collez-la sur le colis et déposez-le chez le transporteur.",
+    ),
+    ("label_on_its_way", "en"): (
+        "Label being prepared",
+        "Your return label is being prepared; it will be e-mailed to you. Print it, stick it "
+        "on the parcel and drop the parcel off with the carrier.",
+    ),
+    ("label_sent", "fr"): (
+        "Étiquette envoyée",
+        "Votre étiquette de retour vous a été envoyée par e-mail. Imprimez-la, collez-la sur "
+        "le colis et déposez-le chez le transporteur.",
+    ),
+    ("label_sent", "en"): (
+        "Label sent",
+        "Your return label was e-mailed to you. Print it, stick it on the parcel and drop the "
+        "parcel off with the carrier.",
+    ),
+    ("question_open", "fr"): (
+        "Le marchand attend votre réponse",
+        "Le marchand vous a posé une question par e-mail. Répondez avec le lien de cet e-mail "
+        "pour qu'il puisse traiter votre retour.",
+    ),
+    ("question_open", "en"): (
+        "The merchant is waiting for your answer",
+        "The merchant e-mailed you a question. Answer it with the link in that e-mail so that "
+        "they can handle your return.",
+    ),
+    ("answer_received", "fr"): (
+        "Réponse reçue",
+        "Merci pour votre réponse. Le marchand l'examine et vous contactera pour la suite.",
+    ),
+    ("answer_received", "en"): (
+        "Answer received",
+        "Thank you for your answer. The merchant is looking at it and will contact you about "
+        "what happens next.",
+    ),
+    ("merchant_will_contact", "fr"): (
+        "Retour reçu",
+        "Vous avez signalé un article défectueux : le marchand va vous contacter pour convenir "
+        "de la suite. Vous n'avez rien à envoyer pour l'instant.",
+    ),
+    ("merchant_will_contact", "en"): (
+        "Return received",
+        "You reported a defective item: the merchant will contact you to agree on what happens "
+        "next. You have nothing to send for now.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ReturnStatus:
+    kind: StatusKind
+    title: str
+    next_step: str
+    """What happens next, in the return's language."""
+
+
+def status(
+    declared: Return,
+    label_status: LabelStatus,
+    timeline: Iterable[TimelineEntry],
+    locale: Locale,
+    now: datetime,
+) -> ReturnStatus:
+    """Where the return stands for the customer, and what happens next.
+
+    A label made or on its way says so (R10, R11); otherwise, for a defective return (R9), a
+    question the customer has not answered comes first, then an answer the merchant has, then
+    "the merchant will contact you". Worded in `locale`, the merchant's language (R15); `now`
+    is there for rules that depend on time.
+    """
+    del now
+    kind: StatusKind
+    if label_status == "generated":
+        kind = "label_sent"
+    elif label_status in ("pending", "requested"):
+        kind = "label_on_its_way"
+    else:
+        asked = exchanges(timeline)
+        if asked and not asked[-1].answered:
+            kind = "question_open"
+        elif asked:
+            kind = "answer_received"
+        else:
+            kind = "merchant_will_contact"
+    title, next_step = _STATUS[(kind, locale)]
+    return ReturnStatus(kind, title, next_step)
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    line: ReturnLine
+    reason_label: str
+    """In the return's language, as the reason read when the return was submitted."""
+
+
+def status_lines(declared: Return, locale: Locale) -> tuple[StatusLine, ...]:
+    def label(line: ReturnLine) -> str:
+        localised = line.reason_label_fr if locale == "fr" else line.reason_label_en
+        return localised or line.reason_label
+
+    return tuple(StatusLine(line, label(line)) for line in declared.lines)
