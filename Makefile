@@ -8,17 +8,25 @@ STAMP := $(VENV)/.installed
 PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy tools/admin tools/bench
 SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests services/*/scripts tests tools/admin/src tools/admin/tests tools/bench/src tools/bench/tests
 
-.PHONY: venv build run test test-faults fuzz lint stop clean schemas docs status bench bench-media bench-startup chromium
+.PHONY: venv lock build run test test-faults fuzz lint stop clean schemas docs status bench bench-media bench-startup chromium
 
 venv: $(STAMP)
 
-$(STAMP): requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+# Third-party packages come from requirements.lock only (exact versions, sha256 hashes); the
+# local packages are then installed editable, without dependencies or build isolation (their
+# build backends are in the lock too). `make lock` updates the lock (README: Production).
+$(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed (Python 3.11+)"; exit 1; }
 	@echo "==> creating the development virtualenv in $(VENV)"
 	@$(PYTHON) -m venv $(VENV)
-	@$(BIN)/pip install --quiet --upgrade pip
-	@$(BIN)/pip install --quiet -r requirements-dev.txt
+	@$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	@$(BIN)/pip install --quiet --no-deps --no-build-isolation $(addprefix -e ./,$(PACKAGES))
 	@touch $@
+
+## lock: recompile requirements.lock and the images' locks from requirements-dev.txt and the
+## packages' pyproject.toml, keeping locked versions; `make lock UPGRADE=1` takes the newest
+lock: venv
+	@deploy/scripts/lock.sh $(if $(UPGRADE),--upgrade)
 
 ## build: fetch or build Kafka, FerretDB, versitygw and Mailpit into the cache (once)
 build: venv
