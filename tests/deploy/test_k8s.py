@@ -14,12 +14,13 @@ from returns_contracts.topics import DEFAULT_PARTITIONS, Topics
 
 from .settings import SETTINGS, demo_credentials, env_names
 from .topology import (
-    CUSTOM_KINDS,
     SERVICES,
+    SKIPPED_KINDS,
     Resource,
     kubeconform,
     kustomize_build,
     of_kind,
+    strimzi_check,
 )
 
 
@@ -45,9 +46,9 @@ def test_every_kubernetes_resource_passes_kubeconform(resources: list[Resource])
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
     summary = json.loads(checked.stdout)["summary"]
-    custom = sum(1 for resource in resources if resource["kind"] in CUSTOM_KINDS)
-    assert summary["valid"] == len(resources) - custom
-    assert summary["skipped"] == custom
+    skipped = sum(1 for resource in resources if resource["kind"] in SKIPPED_KINDS)
+    assert summary["valid"] == len(resources) - skipped
+    assert summary["skipped"] == skipped
     assert summary["invalid"] == summary["errors"] == 0
 
 
@@ -75,6 +76,89 @@ def test_kubeconform_refuses_a_deployment_the_api_would_refuse() -> None:
 
     assert checked.returncode != 0
     assert json.loads(checked.stdout)["summary"]["invalid"] == 1
+
+
+def test_kubeconform_refuses_a_mongodb_replica_set_its_crd_would_refuse() -> None:
+    bad = textwrap.dedent(
+        """
+        apiVersion: mongodbcommunity.mongodb.com/v1
+        kind: MongoDBCommunity
+        metadata: {name: broken}
+        spec:
+          members: "three"
+          type: ReplicaSet
+          version: "8.0.12"
+          security: {authentication: {modes: ["SCRAM"]}}
+          users:
+            - name: app
+              db: admin
+              passwordSecretRef: {name: app-password}
+              roles: [{name: readWrite, db: app}]
+              scramCredentialsSecretName: app-scram
+              conectionStringSecretName: app-url
+        """
+    )
+
+    checked = kubeconform(["-"], stdin=bad)
+
+    assert checked.returncode != 0
+    errors = {
+        error["path"] for error in json.loads(checked.stdout)["resources"][0]["validationErrors"]
+    }
+    assert "/spec/members" in errors
+    assert "/spec/users/0" in errors  # the misspelt field
+
+
+def test_every_strimzi_resource_reads_into_strimzi_s_model(resources: list[Resource]) -> None:
+    import yaml
+
+    strimzi = [resource for resource in resources if resource["kind"] in SKIPPED_KINDS]
+
+    checked = strimzi_check(yaml.safe_dump_all(strimzi))
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    lines = checked.stdout.splitlines()
+    assert len(lines) == len(strimzi)
+    assert all(line.startswith("OK ") for line in lines)
+
+
+def test_the_strimzi_check_refuses_wrong_types_unknown_fields_and_values() -> None:
+    bad = textwrap.dedent(
+        """
+        apiVersion: kafka.strimzi.io/v1beta2
+        kind: KafkaNodePool
+        metadata: {name: typed, labels: {strimzi.io/cluster: returns}}
+        spec:
+          replicas: three
+          roles: [controller, broker]
+          storage: {type: ephemeral}
+        ---
+        apiVersion: kafka.strimzi.io/v1beta2
+        kind: Kafka
+        metadata: {name: misspelt}
+        spec:
+          kafka:
+            version: 4.1.0
+            listeners: [{name: plain, port: 9092, type: internal, tls: false}]
+            confg: {min.insync.replicas: 2}
+        ---
+        apiVersion: kafka.strimzi.io/v1beta2
+        kind: KafkaNodePool
+        metadata: {name: role}
+        spec:
+          replicas: 3
+          roles: [controler]
+          storage: {type: ephemeral}
+        """
+    )
+
+    checked = strimzi_check(bad)
+
+    assert checked.returncode == 1
+    verdicts = dict(line.split(": ", 1) for line in checked.stdout.splitlines())
+    assert "not a valid `int` value" in verdicts["INVALID KafkaNodePool/typed"]
+    assert verdicts["INVALID Kafka/misspelt"] == "unknown field /spec/kafka/confg"
+    assert verdicts["INVALID KafkaNodePool/role"] == "unknown value at /spec/roles/0"
 
 
 def test_every_topic_and_dlq_in_the_code_has_a_kafka_topic(resources: list[Resource]) -> None:
