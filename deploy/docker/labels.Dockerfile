@@ -24,7 +24,8 @@ FROM ${PYTHON_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends fonts-dejavu-core=2.37-6 \
  && rm -rf /var/lib/apt/lists/*
-RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin returns
+RUN groupadd --system --gid 10001 returns \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin returns
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \

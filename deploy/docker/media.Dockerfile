@@ -20,7 +20,8 @@ RUN /opt/build/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /src/whe
  && /opt/venv/bin/pip install --no-deps /src/wheels/*.whl
 
 FROM ${PYTHON_IMAGE}
-RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin returns
+RUN groupadd --system --gid 10001 returns \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin returns
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
