@@ -8,17 +8,25 @@ STAMP := $(VENV)/.installed
 PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy tools/admin tools/bench
 SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests services/*/scripts tests tools/admin/src tools/admin/tests tools/bench/src tools/bench/tests
 
-.PHONY: venv build run test test-faults fuzz lint stop clean schemas docs status bench bench-media bench-startup chromium
+.PHONY: venv lock build run test test-faults fuzz lint stop clean schemas docs status bench bench-media bench-startup chromium deploy-tools
 
 venv: $(STAMP)
 
-$(STAMP): requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+# Third-party packages come from requirements.lock only (exact versions, sha256 hashes); the
+# local packages are then installed editable, without dependencies or build isolation (their
+# build backends are in the lock too). `make lock` updates the lock (README: Production).
+$(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed (Python 3.11+)"; exit 1; }
 	@echo "==> creating the development virtualenv in $(VENV)"
 	@$(PYTHON) -m venv $(VENV)
-	@$(BIN)/pip install --quiet --upgrade pip
-	@$(BIN)/pip install --quiet -r requirements-dev.txt
+	@$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	@$(BIN)/pip install --quiet --no-deps --no-build-isolation $(addprefix -e ./,$(PACKAGES))
 	@touch $@
+
+## lock: recompile requirements.lock and the images' locks from requirements-dev.txt and the
+## packages' pyproject.toml, keeping locked versions; `make lock UPGRADE=1` takes the newest
+lock: venv
+	@deploy/scripts/lock.sh $(if $(UPGRADE),--upgrade)
 
 ## build: fetch or build Kafka, FerretDB, versitygw and Mailpit into the cache (once)
 build: venv
@@ -29,7 +37,7 @@ run: build
 	@$(BIN)/returns-infra --profile dev run
 
 ## test: the same bootstrap on the test profile's own ports, then every test, then stop
-test: build chromium
+test: build chromium deploy-tools
 	@deploy/scripts/test.sh
 
 ## test-faults: the fault suite in full (README: Fault suite): 500 returns submitted through the
@@ -56,6 +64,12 @@ chromium:
 	  echo "chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests fail without it)"; \
 	  exit 1; \
 	fi
+
+## deploy-tools: what checks deploy/compose and deploy/k8s offline (tests/deploy): Debian's
+## docker-compose (apt-get, as root), kubeconform and kustomize built from their Go modules into
+## the cache, once; yamllint, hadolint and the Kubernetes schemas come from requirements.lock
+deploy-tools:
+	@deploy/scripts/deploy_tools.sh install
 
 ## bench: the bench profile's servers and services, the portal API under load, the consumers'
 ## delays and the servers' raw limits; a JSON report and plots in .bench/ (README: Benchmark).

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from returns_contracts import Topics
+from returns_contracts.service_kit.app import new_broker
 from returns_contracts.service_kit.kafka import min_insync_for, new_topics
 from returns_contracts.service_kit.settings import ServiceSettings
 
@@ -65,3 +66,16 @@ def test_a_service_refuses_more_in_sync_replicas_than_replicas(
 
     with pytest.raises(ValidationError, match=r"min\.insync\.replicas=2"):
         ServiceSettings()
+
+
+def test_the_services_producer_states_acks_all_and_idempotence() -> None:
+    # aiokafka's own defaults are acks=1 without idempotence: a record acknowledged by the
+    # leader alone is lost when it dies, and a retried send can be written twice. The kit says
+    # both explicitly rather than rely on a default that could change under it. FastStream keeps
+    # the producer's arguments in `_connection_kwargs` until it connects.
+    broker = new_broker(ServiceSettings(), "declaration")
+
+    producer = broker._connection_kwargs
+
+    assert producer["acks"] == "all"
+    assert producer["enable_idempotence"] is True
