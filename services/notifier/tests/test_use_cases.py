@@ -144,8 +144,23 @@ class FakeSender:
         self.sent.append(email)
 
 
+class RecordingMetrics:
+    """The DeliveryMetrics port: what was counted, in order."""
+
+    def __init__(self) -> None:
+        self.counted_sent: list[tuple[str, timedelta | None]] = []
+        self.counted_failed: list[str] = []
+
+    def sent(self, template: str, since_submitted: timedelta | None) -> None:
+        self.counted_sent.append((template, since_submitted))
+
+    def failed(self, template: str) -> None:
+        self.counted_failed.append(template)
+
+
 class World:
     def __init__(self) -> None:
+        self.metrics = RecordingMetrics()
         self.merchants = FakeMerchantStore()
         self.returns = FakeReturnStore()
         self.sent_emails = FakeSentEmailStore()
@@ -165,6 +180,7 @@ class World:
             mail_from="Returns <returns@demo-shop.example>",
             message_id_domain=DOMAIN,
             clock=FakeClock(START, tick=timedelta(seconds=1)),
+            metrics=self.metrics,
         )
 
 
@@ -370,6 +386,44 @@ async def test_a_failed_send_leaves_the_intent_and_the_retry_sends_once(world: W
     assert email.message_id == message_id_for(event.event_id, CUSTOMER_RETURN_CONFIRMATION, DOMAIN)
     assert world.sent_emails.records[key].status == "sent"
     assert len(world.publisher.published) == 1
+
+
+async def test_each_email_sent_is_counted_with_its_time_since_the_submission(
+    world: World,
+) -> None:
+    event = return_submitted(defective=True)
+
+    await world.notifier.on_return_submitted(event)
+
+    templates = [template for template, _ in world.metrics.counted_sent]
+    assert sorted(templates) == sorted(
+        [CUSTOMER_SERVICE_DEFECTIVE, CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT]
+    )
+    for _, since in world.metrics.counted_sent:
+        # The fake clock starts a minute after the example's submission and ticks 1 s a read.
+        assert since is not None
+        assert START - event.payload.submitted_at < since < timedelta(minutes=2)
+    assert world.metrics.counted_failed == []
+
+
+async def test_a_refused_send_is_counted_as_failed_and_not_as_sent(world: World) -> None:
+    event = return_submitted(defective=False)
+    world.sender.failures = 1
+
+    with pytest.raises(ConnectionError):
+        await world.notifier.on_return_submitted(event)
+
+    assert world.metrics.counted_failed == [CUSTOMER_RETURN_CONFIRMATION]
+    assert world.metrics.counted_sent == []
+
+
+async def test_a_redelivered_event_counts_no_second_email(world: World) -> None:
+    event = return_submitted(defective=False)
+    await world.notifier.on_return_submitted(event)
+    await world.notifier.on_return_submitted(event)
+
+    counted = [template for template, _ in world.metrics.counted_sent]
+    assert counted == [CUSTOMER_RETURN_CONFIRMATION]
 
 
 def _member(world: World, owner: str, sender: object, clock: FakeClock | None = None) -> Notifier:

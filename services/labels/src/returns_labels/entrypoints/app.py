@@ -131,7 +131,7 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
         waiting=waiting,
         carrier=LocalCarrier(settings.label_font_path),
         files=bucket,
-        publisher=KafkaPublisher(process.broker, settings.topics),
+        publisher=KafkaPublisher(process.broker, settings.topics, process.registry),
         links=links,
         request_wait=timedelta(seconds=settings.label_request_wait_seconds),
     )

@@ -12,6 +12,7 @@ from returns_contracts.service_kit.kafka import Routes
 from returns_contracts.service_kit.process import ServiceProcess
 from returns_contracts.service_kit.publisher import KafkaPublisher
 from returns_notifier.adapters.http_clients import HttpLabelFiles, MediaPhotoDirectory
+from returns_notifier.adapters.metrics import PrometheusDeliveryMetrics
 from returns_notifier.adapters.rendering import JinjaRenderer
 from returns_notifier.adapters.repository import (
     MongoMerchantStore,
@@ -48,10 +49,11 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         labels=HttpLabelFiles(http, settings.labels_base_url),
         sender=smtp,
         renderer=JinjaRenderer(),
-        publisher=KafkaPublisher(process.broker, settings.topics),
+        publisher=KafkaPublisher(process.broker, settings.topics, process.registry),
         mail_from=settings.mail_from,
         message_id_domain=settings.message_id_domain,
         send_lease=timedelta(seconds=settings.send_lease_seconds),
+        metrics=PrometheusDeliveryMetrics(process.registry),
     )
 
     process.subscribe(
