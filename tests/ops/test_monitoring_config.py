@@ -180,6 +180,9 @@ def test_prometheus_serves_the_dashboards_with_our_rules_loaded(tmp_path: Path) 
             assert answer.status_code == 200, answer.text[:500]
             assert heading in answer.text
             assert "PromConsole.Graph" in answer.text
+        alerts_page = httpx.get(f"{base}/classic/alerts", timeout=10)
+        assert alerts_page.status_code == 200
+        assert "DeadLetterQueueNotEmpty" in alerts_page.text
         groups = httpx.get(f"{base}/api/v1/rules", timeout=10).json()["data"]["groups"]
         loaded = {rule["name"] for group in groups for rule in group["rules"]}
         assert loaded == set(_alerts(rules_file().read_text()))

@@ -151,7 +151,9 @@ def _service_statuses(infra: Infra, names: Sequence[str]) -> list[ServerStatus]:
 def _restart(infra: Infra, names: Sequence[str]) -> None:
     """Stop then start each named server or service, holding its lock (see supervisor.py)."""
     # With the Kafka cluster, its nodes (kafka-1...) are components too, and `kafka` all three.
-    servers = list(dict.fromkeys([*COMPONENTS, *(found.name for found in infra.components())]))
+    servers = list(
+        dict.fromkeys([*COMPONENTS, *(found.name for found in infra.components(every=True))])
+    )
     unknown = [name for name in names if name not in servers and name not in SERVICE_NAMES]
     if unknown:
         raise InfraError(
@@ -206,7 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             stopped = infra.stop(components)
             print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
         elif args.command == "status":
-            wanted = components or list(COMPONENTS + SERVICE_NAMES)
+            monitoring = MONITORING_COMPONENTS if infra.settings.monitoring else ()
+            wanted = components or [*COMPONENTS, *monitoring, *SERVICE_NAMES]
             services = [name for name in wanted if name in SERVICE_NAMES]
             servers = [name for name in wanted if name not in SERVICE_NAMES]
             statuses = infra.status(servers) if servers else []

@@ -83,7 +83,7 @@ def _monitoring_lines(infra: Infra) -> list[str]:
     return [
         f"  Dashboards             {prometheus}/consoles/returns.html",
         f"                         {prometheus}/consoles/kafka.html",
-        f"  Prometheus (alerts)    {prometheus}/alerts",
+        f"  Prometheus (alerts)    {prometheus}/classic/alerts",
         f"  Lag exporter           http://127.0.0.1:{ports.lag_exporter}/metrics",
         f"  Kafka JMX exporter     http://127.0.0.1:{ports.kafka_jmx_exporter}/metrics",
     ]
