@@ -10,7 +10,6 @@ data dir, written under the profile's state dir on every start.
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 from ..build import (
@@ -27,7 +26,7 @@ from ..build import (
 from ..config import HOST, Settings, repo_root
 from ..health import http_status_ok
 from ..processes import ProcessError, ProcessSpec
-from ..services import SERVICES
+from ..services import SERVICES, installed_script
 from .base import Component
 
 JMX_EXPORTER_VERSION = "1.0.1"
@@ -247,13 +246,9 @@ class LagExporter(Component):
         return f"http://{HOST}:{self.settings.ports.lag_exporter}/metrics"
 
     def process_spec(self) -> ProcessSpec:
-        script = Path(sys.executable).parent / "returns-lag-exporter"
-        found = str(script) if script.exists() else shutil.which("returns-lag-exporter")
-        if found is None:
-            raise ProcessError("returns-lag-exporter is not installed; run `make venv`")
         bootstrap = ",".join(f"{HOST}:{node.port}" for node in self.settings.kafka_node_list())
         command = [
-            found,
+            installed_script("returns-lag-exporter"),
             "--bootstrap-servers",
             bootstrap,
             "--listen",

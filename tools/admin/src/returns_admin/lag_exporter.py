@@ -29,6 +29,7 @@ from prometheus_client.registry import Collector
 
 from returns_admin.errors import AdminError
 from returns_admin.kafka_ops import Kafka, PartitionLag
+from returns_admin.options import kafka_options
 from returns_contracts.topics import Topics
 
 logger = logging.getLogger("returns_admin.lag_exporter")
@@ -135,19 +136,7 @@ def _listen(value: str) -> tuple[str, int]:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--bootstrap-servers",
-    envvar="KAFKA_BOOTSTRAP_SERVERS",
-    default="127.0.0.1:9092",
-    show_default=True,
-    help="Kafka brokers (env KAFKA_BOOTSTRAP_SERVERS).",
-)
-@click.option(
-    "--topic-prefix",
-    envvar="TOPIC_PREFIX",
-    default="",
-    help="Prefix of the deployment's topic names (env TOPIC_PREFIX).",
-)
+@kafka_options
 @click.option(
     "--listen", default="127.0.0.1:9191", show_default=True, help="HOST:PORT of /metrics."
 )
