@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := contracts services/declaration services/media services/notifier services/labels deploy tools/admin tools/bench
 SOURCES := contracts/src services/*/src deploy/src deploy/scripts contracts/tests services/*/tests services/*/scripts tests tools/admin/src tools/admin/tests tools/bench/src tools/bench/tests
 
-.PHONY: venv lock build run test test-faults fuzz lint stop clean schemas docs status bench bench-media bench-startup chromium deploy-tools
+.PHONY: venv lock build run test test-faults fuzz lint stop clean schemas docs status bench bench-media bench-startup chromium deploy-tools prometheus ops
 
 venv: $(STAMP)
 
@@ -36,8 +36,14 @@ build: venv
 run: build
 	@$(BIN)/returns-infra --profile dev run
 
+## ops: `make run` with monitoring: Debian's Prometheus scraping the four services, Kafka
+## (JMX exporter javaagent) and the consumer-lag exporter, with our alert rules and dashboards
+## (README: Monitoring); prints the dashboards' URLs; Ctrl-C stops everything
+ops: build prometheus
+	@$(BIN)/returns-infra --profile dev --monitoring run
+
 ## test: the same bootstrap on the test profile's own ports, then every test, then stop
-test: build chromium deploy-tools
+test: build chromium deploy-tools prometheus
 	@deploy/scripts/test.sh
 
 ## test-faults: the fault suite in full (README: Fault suite): 500 returns submitted through the
@@ -70,6 +76,19 @@ chromium:
 ## the cache, once; yamllint, hadolint and the Kubernetes schemas come from requirements.lock
 deploy-tools:
 	@deploy/scripts/deploy_tools.sh install
+
+## prometheus: Debian's Prometheus (and its promtool) for `make ops` and the alert-rule tests,
+## installed once, as root. returns-infra runs /usr/bin/prometheus as its own process with its
+## own port, config and data dir per profile; the package's own service is never used.
+prometheus:
+	@if [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "==> installing Debian's prometheus (server, promtool, console libraries)"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; \
+	else \
+	  echo "prometheus is missing: run 'sudo apt-get install -y --no-install-recommends prometheus' (make ops and the alert-rule tests need it)"; \
+	  exit 1; \
+	fi
 
 ## bench: the bench profile's servers and services, the portal API under load, the consumers'
 ## delays and the servers' raw limits; a JSON report and plots in .bench/ (README: Benchmark).

@@ -82,3 +82,32 @@ async def test_a_store_that_does_not_answer_gives_a_503_in_the_error_shape() -> 
     assert "27017" not in unavailable.text
     assert failed.status_code == 500
     assert failed.json()["error"]["code"] == "internal_error"
+
+
+async def test_metrics_tell_prometheus_which_readiness_check_fails() -> None:
+    """Alerts read service_ready: each scrape of /metrics runs the readiness checks again."""
+    broken = {"now": True}
+
+    async def store() -> object:
+        if broken["now"]:
+            raise ConnectionError("no route")
+        return True
+
+    async def fine() -> object:
+        return True
+
+    app = FastAPI()
+    registry = CollectorRegistry()
+    install_operations(
+        app, checks={"store": store, "broker": fine}, registry=registry, timeout_seconds=1.0
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        failing = (await http.get("/metrics")).text
+        broken["now"] = False
+        passing = (await http.get("/metrics")).text
+    assert "service_ready 0.0" in failing
+    assert 'readiness_check_ok{check="store"} 0.0' in failing
+    assert 'readiness_check_ok{check="broker"} 1.0' in failing
+    assert "service_ready 1.0" in passing
+    assert 'readiness_check_ok{check="store"} 1.0' in passing

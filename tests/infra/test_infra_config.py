@@ -21,10 +21,18 @@ from returns_infra.config import (
 def test_each_profile_has_ports_of_its_own() -> None:
     ports = [Settings.for_profile(name, {}).ports for name in ("dev", "test", "bench")]
     used = [set(vars(one).values()) for one in ports]
-    assert all(len(one) == 6 for one in used)
+    assert all(len(one) == 9 for one in used)
     assert not used[0] & used[1] and not used[0] & used[2] and not used[1] & used[2]
     assert ports[0] == Ports(
-        kafka=9092, kafka_controller=9093, mongo=27017, s3=7070, smtp=1025, mailpit_ui=8025
+        kafka=9092,
+        kafka_controller=9093,
+        mongo=27017,
+        s3=7070,
+        smtp=1025,
+        mailpit_ui=8025,
+        prometheus=9190,
+        lag_exporter=9191,
+        kafka_jmx_exporter=9192,
     )
 
 
@@ -51,6 +59,29 @@ def test_a_port_from_the_environment_replaces_the_profile_s() -> None:
 def test_a_bad_port_is_refused_with_the_variable_named(value: str, reason: str) -> None:
     with pytest.raises(ConfigError, match=f"RETURNS_MONGO_PORT.*{reason}"):
         Settings.for_profile("test", {"RETURNS_MONGO_PORT": value})
+
+
+def test_the_monitoring_ports_are_per_profile_and_overridable() -> None:
+    settings = Settings.for_profile(
+        "test",
+        {
+            "RETURNS_PROMETHEUS_PORT": "24450",
+            "RETURNS_LAG_EXPORTER_PORT": "24451",
+            "RETURNS_KAFKA_JMX_EXPORTER_PORT": "24455",
+        },
+    )
+    assert (settings.ports.prometheus, settings.ports.lag_exporter) == (24450, 24451)
+    assert [node.jmx_exporter_port for node in settings.kafka_node_list()] == [24455]
+    assert Settings.for_profile("bench", {}).ports.prometheus == 29190
+    with pytest.raises(ConfigError, match="would share a port"):
+        Settings.for_profile("test", {"RETURNS_PROMETHEUS_PORT": "19191"})  # the lag exporter's
+
+
+def test_monitoring_is_off_unless_asked_for() -> None:
+    assert not Settings.for_profile("dev", {}).monitoring
+    assert Settings.for_profile("dev", {"RETURNS_MONITORING": "1"}).monitoring
+    with pytest.raises(ConfigError, match="RETURNS_MONITORING"):
+        Settings.for_profile("dev", {"RETURNS_MONITORING": "maybe"})
 
 
 def test_two_servers_on_one_port_are_refused() -> None:

@@ -32,6 +32,8 @@ INSTALL_HINTS: dict[str, str] = {
     "go": "install Go 1.26 or newer from https://go.dev/doc/install (Debian's golang is too old)",
     "npm": "install Node.js 20.19 or newer with npm (https://nodejs.org/en/download)",
     "node": "install Node.js 20.19 or newer with npm (https://nodejs.org/en/download)",
+    "prometheus": "make prometheus (apt-get install --no-install-recommends prometheus)",
+    "promtool": "make prometheus (apt-get install --no-install-recommends prometheus)",
 }
 
 

@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from .build import BuildError
-from .config import COMPONENTS, KAFKA_NODE_COUNTS, KAFKA_NODES_ENV, PROFILES, ConfigError
+from .config import (
+    COMPONENTS,
+    KAFKA_NODE_COUNTS,
+    KAFKA_NODES_ENV,
+    MONITORING_COMPONENTS,
+    MONITORING_ENV,
+    PROFILES,
+    ConfigError,
+)
 from .infra import Infra, InfraError, ServerStatus
 from .processes import ProcessError, read_pid
 from .run import run
@@ -28,14 +36,17 @@ from .supervisor import component_lock, read_state
 
 _EPILOG = f"""\
 components: {", ".join(COMPONENTS)} (default: all); with --kafka-nodes 3 also kafka-1,
-            kafka-2, kafka-3 (one cluster node each; `kafka` is all three)
+            kafka-2, kafka-3 (one cluster node each; `kafka` is all three);
+            {", ".join(MONITORING_COMPONENTS)} (with --monitoring, or by name)
 services:   {", ".join(SERVICE_NAMES)} (restart and status take them too)
 profiles:   dev (make run), test (make test) and bench (make bench) use different
             ports and state dirs, so they can run at once. Default: $RETURNS_PROFILE, else dev.
 overrides:  RETURNS_CACHE_DIR, RETURNS_STATE_DIR, RETURNS_KAFKA_PORT,
             RETURNS_KAFKA_CONTROLLER_PORT, RETURNS_MONGO_PORT, RETURNS_S3_PORT,
             RETURNS_SMTP_PORT, RETURNS_MAILPIT_UI_PORT, S3_ACCESS_KEY, S3_SECRET_KEY,
-            RETURNS_KAFKA_NODES (1 or 3), RETURNS_KAFKA_CLUSTER_PORT_BASE (six ports)
+            RETURNS_KAFKA_NODES (1 or 3), RETURNS_KAFKA_CLUSTER_PORT_BASE (six ports),
+            RETURNS_MONITORING (1: as --monitoring), RETURNS_PROMETHEUS_PORT,
+            RETURNS_LAG_EXPORTER_PORT, RETURNS_KAFKA_JMX_EXPORTER_PORT
 """
 
 
@@ -52,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=KAFKA_NODE_COUNTS,
         default=argparse.SUPPRESS,
         help=f"1 Kafka node, or a 3-node cluster (RF 3, min ISR 2); default ${KAFKA_NODES_ENV}",
+    )
+    profile.add_argument(
+        "--monitoring",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="also Prometheus, the lag exporter and Kafka's JMX exporter (make ops); "
+        f"default ${MONITORING_ENV}",
     )
     parser = argparse.ArgumentParser(
         prog="returns-infra",
@@ -133,7 +151,9 @@ def _service_statuses(infra: Infra, names: Sequence[str]) -> list[ServerStatus]:
 def _restart(infra: Infra, names: Sequence[str]) -> None:
     """Stop then start each named server or service, holding its lock (see supervisor.py)."""
     # With the Kafka cluster, its nodes (kafka-1...) are components too, and `kafka` all three.
-    servers = list(dict.fromkeys([*COMPONENTS, *(found.name for found in infra.components())]))
+    servers = list(
+        dict.fromkeys([*COMPONENTS, *(found.name for found in infra.components(every=True))])
+    )
     unknown = [name for name in names if name not in servers and name not in SERVICE_NAMES]
     if unknown:
         raise InfraError(
@@ -161,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(args, "kafka_nodes"):
         # Through the environment, so that `run` and the services it starts see it too.
         os.environ[KAFKA_NODES_ENV] = str(args.kafka_nodes)
+    if getattr(args, "monitoring", False):
+        os.environ[MONITORING_ENV] = "1"
     try:
         infra = Infra.for_profile(getattr(args, "profile", None))
         if args.command == "build":
@@ -186,7 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             stopped = infra.stop(components)
             print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
         elif args.command == "status":
-            wanted = components or list(COMPONENTS + SERVICE_NAMES)
+            monitoring = MONITORING_COMPONENTS if infra.settings.monitoring else ()
+            wanted = components or [*COMPONENTS, *monitoring, *SERVICE_NAMES]
             services = [name for name in wanted if name in SERVICE_NAMES]
             servers = [name for name in wanted if name not in SERVICE_NAMES]
             statuses = infra.status(servers) if servers else []

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 COMPONENTS: tuple[str, ...] = ("kafka", "mongo", "s3", "smtp")
+# Started only with monitoring on (`make ops`, --monitoring, RETURNS_MONITORING=1) or by name:
+# Debian's Prometheus and our consumer-lag exporter; Kafka then also carries the JMX exporter.
+MONITORING_COMPONENTS: tuple[str, ...] = ("prometheus", "lag-exporter")
+MONITORING_ENV = "RETURNS_MONITORING"
 PROFILES: tuple[str, ...] = ("dev", "test", "bench")
 # One Kafka node (the default), or the opt-in three-node cluster: RETURNS_KAFKA_NODES=3.
 KAFKA_NODE_COUNTS: tuple[int, ...] = (1, 3)
@@ -29,19 +33,48 @@ class Ports:
     s3: int
     smtp: int
     mailpit_ui: int
+    prometheus: int
+    lag_exporter: int
+    # Kafka's JMX exporter (node k of the cluster: this port + k - 1).
+    kafka_jmx_exporter: int
 
 
 # The test profile shifts every port so that `make run` (dev) and `make test` can run together;
 # the bench profile (`make bench`) has its own as well, so a benchmark disturbs neither.
 _DEFAULT_PORTS: dict[str, Ports] = {
     "dev": Ports(
-        kafka=9092, kafka_controller=9093, mongo=27017, s3=7070, smtp=1025, mailpit_ui=8025
+        kafka=9092,
+        kafka_controller=9093,
+        mongo=27017,
+        s3=7070,
+        smtp=1025,
+        mailpit_ui=8025,
+        # Not 9090: that is where the Debian package's own service would listen.
+        prometheus=9190,
+        lag_exporter=9191,
+        kafka_jmx_exporter=9192,
     ),
     "test": Ports(
-        kafka=19092, kafka_controller=19093, mongo=27117, s3=17070, smtp=11025, mailpit_ui=18025
+        kafka=19092,
+        kafka_controller=19093,
+        mongo=27117,
+        s3=17070,
+        smtp=11025,
+        mailpit_ui=18025,
+        prometheus=19190,
+        lag_exporter=19191,
+        kafka_jmx_exporter=19192,
     ),
     "bench": Ports(
-        kafka=29092, kafka_controller=29093, mongo=27217, s3=27070, smtp=21025, mailpit_ui=28025
+        kafka=29092,
+        kafka_controller=29093,
+        mongo=27217,
+        s3=27070,
+        smtp=21025,
+        mailpit_ui=28025,
+        prometheus=29190,
+        lag_exporter=29191,
+        kafka_jmx_exporter=29192,
     ),
 }
 
@@ -60,6 +93,9 @@ _PORT_ENV: dict[str, str] = {
     "s3": "RETURNS_S3_PORT",
     "smtp": "RETURNS_SMTP_PORT",
     "mailpit_ui": "RETURNS_MAILPIT_UI_PORT",
+    "prometheus": "RETURNS_PROMETHEUS_PORT",
+    "lag_exporter": "RETURNS_LAG_EXPORTER_PORT",
+    "kafka_jmx_exporter": "RETURNS_KAFKA_JMX_EXPORTER_PORT",
 }
 
 
@@ -70,6 +106,9 @@ class KafkaNode:
     node_id: int
     port: int
     controller_port: int
+    # Where this node's JMX exporter serves /metrics when monitoring is on (not part of what
+    # identifies the node in the quorum).
+    jmx_exporter_port: int = field(default=0, compare=False)
 
 
 class ConfigError(ValueError):
@@ -120,6 +159,8 @@ class Settings:
     s3_secret_key: str
     kafka_nodes: int = 1
     kafka_cluster_port_base: int = 9094
+    # Prometheus, the lag exporter and Kafka's JMX exporter (`make ops`).
+    monitoring: bool = False
 
     @classmethod
     def for_profile(
@@ -141,7 +182,11 @@ class Settings:
                 f"{CLUSTER_PORT_BASE_ENV}={cluster_base} leaves no room for the cluster's "
                 f"{len(cluster_ports)} ports below 65536"
             )
-        taken = [*vars(ports).values(), *(cluster_ports if kafka_nodes > 1 else [])]
+        jmx_ports = [ports.kafka_jmx_exporter + offset for offset in range(1, CLUSTER_SIZE)]
+        taken = [
+            *vars(ports).values(),
+            *(cluster_ports + jmx_ports if kafka_nodes > 1 else []),
+        ]
         if len(set(taken)) != len(taken):
             raise ConfigError(
                 f"two servers of profile {name!r} would share a port: {ports}"
@@ -162,6 +207,7 @@ class Settings:
             s3_secret_key=env.get("S3_SECRET_KEY") or DEFAULT_S3_SECRET_KEY,
             kafka_nodes=kafka_nodes,
             kafka_cluster_port_base=cluster_base,
+            monitoring=_flag(env, MONITORING_ENV),
         )
 
     def component_dir(self, name: str) -> Path:
@@ -173,11 +219,14 @@ class Settings:
 
     def kafka_node_list(self) -> list[KafkaNode]:
         """The Kafka nodes of this profile: the single node, or the cluster's three."""
+        jmx = self.ports.kafka_jmx_exporter
         if not self.clustered:
-            return [KafkaNode(1, self.ports.kafka, self.ports.kafka_controller)]
+            return [KafkaNode(1, self.ports.kafka, self.ports.kafka_controller, jmx)]
         base = self.kafka_cluster_port_base
         return [
-            KafkaNode(number, base + 2 * (number - 1), base + 2 * (number - 1) + 1)
+            KafkaNode(
+                number, base + 2 * (number - 1), base + 2 * (number - 1) + 1, jmx + number - 1
+            )
             for number in range(1, self.kafka_nodes + 1)
         ]
 
@@ -188,8 +237,9 @@ class Settings:
         return [f"kafka-{node.node_id}" for node in self.kafka_node_list()]
 
     def component_names(self) -> list[str]:
-        """Every server of this profile, in start order."""
-        return [*self.kafka_component_names(), *COMPONENTS[1:]]
+        """Every server of this profile, in start order (with monitoring, its two last)."""
+        monitoring = list(MONITORING_COMPONENTS) if self.monitoring else []
+        return [*self.kafka_component_names(), *COMPONENTS[1:], *monitoring]
 
     @property
     def kafka_replication_factor(self) -> int:
@@ -212,3 +262,12 @@ def _kafka_nodes(environ: Mapping[str, str]) -> int:
     if value not in KAFKA_NODE_COUNTS:
         raise ConfigError(f"{KAFKA_NODES_ENV}={value}: choose {choices}")
     return value
+
+
+def _flag(environ: Mapping[str, str], key: str) -> bool:
+    raw = (environ.get(key) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{key}={raw!r}: choose 1 or 0")

@@ -185,3 +185,12 @@ def http_ok(url: str, timeout: float = 3.0) -> bool:
     except Exception:
         return False
     return True
+
+
+def http_status_ok(url: str, timeout: float = 3.0) -> bool:
+    """Whether a GET of ``url`` answers 200, whatever the body (text, Prometheus format)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return bool(response.status == 200)
+    except (OSError, ValueError):
+        return False

@@ -10,8 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .build import Say, file_lock, make_writable, say_stderr
-from .components import COMPONENT_TYPES, Component, Kafka, Smtp
-from .config import CLUSTER_PORT_BASE_ENV, COMPONENTS, HOST, KAFKA_NODES_ENV, Settings
+from .components import COMPONENT_TYPES, MONITORING_TYPES, Component, Kafka, Prometheus, Smtp
+from .components.monitoring import jmx_agent_dir
+from .config import (
+    CLUSTER_PORT_BASE_ENV,
+    COMPONENTS,
+    HOST,
+    KAFKA_NODES_ENV,
+    MONITORING_COMPONENTS,
+    Settings,
+)
 from .health import port_is_free
 from .processes import (
     ProcessError,
@@ -30,6 +38,8 @@ _PORT_ENV_HINT: dict[str, str] = {
     "mongo": "RETURNS_MONGO_PORT",
     "s3": "RETURNS_S3_PORT",
     "smtp": "RETURNS_SMTP_PORT / RETURNS_MAILPIT_UI_PORT",
+    "prometheus": "RETURNS_PROMETHEUS_PORT",
+    "lag-exporter": "RETURNS_LAG_EXPORTER_PORT",
 }
 _LOCK_NAME = ".returns-infra.lock"
 # State dirs of the opt-in cluster's nodes, removed by `clean` whichever layout is configured.
@@ -71,6 +81,8 @@ class Infra:
                     self._components[kafka.name] = kafka
             else:
                 self._components[name] = cls(settings)
+        for name, cls in MONITORING_TYPES.items():
+            self._components[name] = cls(settings)
 
     @classmethod
     def for_profile(
@@ -82,8 +94,14 @@ class Infra:
         """Settings of ``profile`` (default: $RETURNS_PROFILE, else dev) with env overrides."""
         return cls(Settings.for_profile(profile, environ), say)
 
-    def components(self, names: Iterable[str] | None = None) -> list[Component]:
-        wanted = list(names) if names else list(COMPONENTS)
+    def components(
+        self, names: Iterable[str] | None = None, every: bool = False
+    ) -> list[Component]:
+        """The named servers; without names, those of the profile (with monitoring on, also
+        Prometheus and the lag exporter); ``every``: all of them, for a stop."""
+        monitoring = every or self.settings.monitoring
+        default = [*COMPONENTS, *(MONITORING_COMPONENTS if monitoring else ())]
+        wanted = list(names) if names else default
         if "kafka" in wanted:
             # In the cluster, `kafka` names its three nodes together.
             wanted += self.settings.kafka_component_names()
@@ -210,7 +228,8 @@ class Infra:
         stopped: list[str] = []
         failures: list[str] = []
         with self._profile_lock():
-            for component in reversed(self.components(names)):
+            # Without names, Prometheus and the lag exporter too, whether monitoring is on now.
+            for component in reversed(self.components(names, every=names is None)):
                 try:
                     if stop(component.pid_path, component.stop_timeout):
                         stopped.append(component.name)
@@ -270,7 +289,13 @@ class Infra:
         smtp = self._components["smtp"]
         assert isinstance(smtp, Smtp)
         bootstrap = ",".join(f"{HOST}:{node.port}" for node in self.settings.kafka_node_list())
+        monitoring: dict[str, str] = {}
+        if self.settings.monitoring:
+            prometheus = self._components["prometheus"]
+            assert isinstance(prometheus, Prometheus)
+            monitoring["PROMETHEUS_URL"] = prometheus.url
         return {
+            **monitoring,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             # What the services create their topics with (settings of the service kit).
             "KAFKA_REPLICATION_FACTOR": str(self.settings.kafka_replication_factor),
@@ -296,7 +321,7 @@ class Infra:
         self.stop()
         state = self.settings.state_dir
         with self._profile_lock():
-            for name in (*COMPONENTS, *_CLUSTER_DIRS, SERVICES_DIR):
+            for name in (*COMPONENTS, *MONITORING_COMPONENTS, *_CLUSTER_DIRS, SERVICES_DIR):
                 _remove_tree(state / name)
             (state / "kafka-cluster.id").unlink(missing_ok=True)
         (state / _LOCK_NAME).unlink(missing_ok=True)
@@ -310,6 +335,7 @@ class Infra:
             lock = root / "locks" / f"{component.artifact}.lock"
             with file_lock(lock, self._say, f"the {component.name} build"):
                 _remove_tree(component.install_dir)
+        _remove_tree(jmx_agent_dir(self.settings))
         _remove_tree(root / "logs")
         _remove_tree(root / "locks")
         with contextlib.suppress(OSError):

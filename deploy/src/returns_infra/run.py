@@ -54,6 +54,7 @@ def _banner(infra: Infra, urls: dict[str, str]) -> str:
         f"  Kafka                  {env['KAFKA_BOOTSTRAP_SERVERS']}",
         f"  MongoDB protocol       {env['MONGODB_URL']}",
         f"  S3                     {env['S3_ENDPOINT']}",
+        *_monitoring_lines(infra),
         "",
         "Demo merchant 'demo-shop' (customer service: " + DEMO_CUSTOMER_SERVICE + "),",
         "orders DEMO-1001 and DEMO-1002 of camille.martin@example.com. Declare a return with",
@@ -72,6 +73,20 @@ def _banner(infra: Infra, urls: dict[str, str]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _monitoring_lines(infra: Infra) -> list[str]:
+    if not infra.settings.monitoring:
+        return []
+    prometheus = infra.env()["PROMETHEUS_URL"]
+    ports = infra.settings.ports
+    return [
+        f"  Dashboards             {prometheus}/consoles/returns.html",
+        f"                         {prometheus}/consoles/kafka.html",
+        f"  Prometheus (alerts)    {prometheus}/classic/alerts",
+        f"  Lag exporter           http://127.0.0.1:{ports.lag_exporter}/metrics",
+        f"  Kafka JMX exporter     http://127.0.0.1:{ports.kafka_jmx_exporter}/metrics",
+    ]
 
 
 def run(profile: str = "dev") -> int:

@@ -58,7 +58,7 @@ def service_urls(profile: str) -> dict[str, str]:
     return {service.name: f"http://{HOST}:{service.port(profile)}" for service in SERVICES}
 
 
-def _script(name: str) -> str:
+def installed_script(name: str) -> str:
     # The console scripts sit beside the interpreter of the virtualenv that installed us.
     beside = Path(sys.executable).parent / name
     found = str(beside) if beside.exists() else shutil.which(name)
@@ -127,7 +127,7 @@ def _spec(
     http_port = port or service.port(profile)
     return processes.ProcessSpec(
         name=name,
-        command=[_script(service.console_script)],
+        command=[installed_script(service.console_script)],
         log_path=directory / f"{name}.log",
         pid_path=directory / f"{name}.pid",
         niceness=service.niceness,

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .build import Say
-from .config import COMPONENTS
+from .config import COMPONENTS, MONITORING_COMPONENTS
 from .infra import Infra
 from .processes import ProcessError, exit_description, is_alive, read_pid
 from .services import SERVICE_NAMES, service_pid_path, start_service
@@ -91,7 +91,8 @@ class Supervisor:
         self.state_dir = infra.settings.state_dir
         self.say = say
         self.clock = clock
-        self.records: dict[str, Record] = {name: Record("server") for name in COMPONENTS}
+        servers = [*COMPONENTS, *(MONITORING_COMPONENTS if infra.settings.monitoring else ())]
+        self.records: dict[str, Record] = {name: Record("server") for name in servers}
         self.records.update({name: Record("service") for name in SERVICE_NAMES})
 
     def _pid_path(self, name: str) -> Path:

@@ -370,11 +370,17 @@ async def test_a_submit_whose_publish_never_happened_is_published_once_by_the_ne
     broker = KafkaBroker(server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all")
     await broker.start()
     try:
-        relay = OutboxRelay(
-            database, OUTBOX_COLLECTIONS, lambda: broker, topics, CollectorRegistry()
-        )
+        registry = CollectorRegistry()
+        relay = OutboxRelay(database, OUTBOX_COLLECTIONS, lambda: broker, topics, registry)
         assert await relay.relay_once() > 0
+        # What the operators' dashboards and alerts read: the backlog it found, one return.
+        assert (registry.get_sample_value("outbox_pending_documents") or 0) > 0
+        assert (registry.get_sample_value("outbox_oldest_pending_seconds") or 0) > 0
+        submitted = {"defective": "false"}
+        assert registry.get_sample_value("returns_submitted_total", submitted) == 1
         assert await relay.relay_once() == 0  # everything is marked sent
+        assert registry.get_sample_value("outbox_pending_documents") == 0
+        assert registry.get_sample_value("outbox_oldest_pending_seconds") == 0
     finally:
         await broker.stop()
 

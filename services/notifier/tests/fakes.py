@@ -124,8 +124,23 @@ class FakeSender:
         self.sent.append(email)
 
 
+class RecordingMetrics:
+    """The DeliveryMetrics port: what was counted, in order."""
+
+    def __init__(self) -> None:
+        self.counted_sent: list[tuple[str, timedelta | None]] = []
+        self.counted_failed: list[str] = []
+
+    def sent(self, template: str, since_submitted: timedelta | None) -> None:
+        self.counted_sent.append((template, since_submitted))
+
+    def failed(self, template: str) -> None:
+        self.counted_failed.append(template)
+
+
 class World:
     def __init__(self, settings: NotifierSettings | None = None) -> None:
+        self.metrics = RecordingMetrics()
         self.merchants = FakeMerchantStore()
         self.returns = FakeReturnStore()
         self.sent_emails = FakeSentEmailStore()
@@ -147,5 +162,6 @@ class World:
                 sender=self.sender,
                 publisher=self.publisher,
                 clock=FakeClock(START, tick=timedelta(seconds=1)),
+                metrics=self.metrics,
             ),
         ).notifier

@@ -244,6 +244,44 @@ async def test_a_failed_send_leaves_the_intent_and_the_retry_sends_once(world: W
     assert len(world.publisher.published) == 1
 
 
+async def test_each_email_sent_is_counted_with_its_time_since_the_submission(
+    world: World,
+) -> None:
+    event = return_submitted(defective=True)
+
+    await world.notifier.on_return_submitted(event)
+
+    templates = [template for template, _ in world.metrics.counted_sent]
+    assert sorted(templates) == sorted(
+        [CUSTOMER_SERVICE_DEFECTIVE, CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT]
+    )
+    for _, since in world.metrics.counted_sent:
+        # The fake clock starts a minute after the example's submission and ticks 1 s a read.
+        assert since is not None
+        assert START - event.payload.submitted_at < since < timedelta(minutes=2)
+    assert world.metrics.counted_failed == []
+
+
+async def test_a_refused_send_is_counted_as_failed_and_not_as_sent(world: World) -> None:
+    event = return_submitted(defective=False)
+    world.sender.failures = 1
+
+    with pytest.raises(ConnectionError):
+        await world.notifier.on_return_submitted(event)
+
+    assert world.metrics.counted_failed == [CUSTOMER_RETURN_CONFIRMATION]
+    assert world.metrics.counted_sent == []
+
+
+async def test_a_redelivered_event_counts_no_second_email(world: World) -> None:
+    event = return_submitted(defective=False)
+    await world.notifier.on_return_submitted(event)
+    await world.notifier.on_return_submitted(event)
+
+    counted = [template for template, _ in world.metrics.counted_sent]
+    assert counted == [CUSTOMER_RETURN_CONFIRMATION]
+
+
 def _member(world: World, owner: str, sender: object, clock: FakeClock | None = None) -> Notifier:
     """Another member of the consumer group: its own process (owner), the same store."""
     return Notifier(

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as render_metrics
 from pymongo.errors import ConnectionFailure, PyMongoError
 from starlette.datastructures import Headers, MutableHeaders
@@ -66,8 +66,16 @@ def operations_router(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Every server this service needs answers", openapi_extra=PUBLIC)
-    async def readyz() -> JSONResponse:
+    # What the last readiness evaluation found, so Prometheus sees a failing /readyz too: each
+    # scrape of /metrics evaluates the checks again (they are cheap pings, bounded as above).
+    ready_gauge = Gauge(
+        "service_ready", "1 when every readiness check passed (as /readyz)", registry=registry
+    )
+    check_gauge = Gauge(
+        "readiness_check_ok", "1 when this readiness check passed", ["check"], registry=registry
+    )
+
+    async def evaluate() -> dict[str, str]:
         async def run(check: ReadinessCheck) -> str:
             # Waited for, never cancelled: each check is bounded by its own client's timeout,
             # and cancelling a driver call from outside can leave the driver's locks held
@@ -88,7 +96,15 @@ def operations_router(
         names = list(checks)
         results = await asyncio.gather(*(run(checks[name]) for name in names))
         report = dict(zip(names, results, strict=True))
-        ready = all(result == "ok" for result in results)
+        for name, result in report.items():
+            check_gauge.labels(name).set(1 if result == "ok" else 0)
+        ready_gauge.set(1 if all(result == "ok" for result in results) else 0)
+        return report
+
+    @router.get("/readyz", summary="Every server this service needs answers", openapi_extra=PUBLIC)
+    async def readyz() -> JSONResponse:
+        report = await evaluate()
+        ready = all(result == "ok" for result in report.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": report},
             status_code=200 if ready else 503,
@@ -98,6 +114,7 @@ def operations_router(
         "/metrics", summary="Prometheus metrics", include_in_schema=False, openapi_extra=PUBLIC
     )
     async def metrics() -> Response:
+        await evaluate()
         return Response(render_metrics(registry), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
@@ -42,6 +42,8 @@ class ServiceProcess:
     name: str
     broker: KafkaBroker
     mongo: MongoClient
+    # What /metrics serves: the kit's own metrics and those the service's adapters register.
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     @classmethod
     def open(
@@ -100,7 +102,7 @@ class ServiceProcess:
                 "kafka": kafka_check(self.broker),
                 **(checks or {}),
             },
-            registry=CollectorRegistry() if registry is None else registry,
+            registry=self.registry if registry is None else registry,
             timeout_seconds=settings.readiness_timeout_seconds,
         )
         return app

@@ -17,6 +17,7 @@ from ..config import HOST, KafkaNode, Settings
 from ..health import kafka_metadata, kafka_node_in_sync
 from ..processes import ProcessError, ProcessSpec
 from .base import Component
+from .monitoring import fetch_jmx_agent, jmx_agent_option
 
 KAFKA_VERSION = "4.3.1"
 # Kafka's published POM pins slf4j-api 1.7 for old clients, but the broker logs through SLF4J 2
@@ -205,6 +206,13 @@ class Kafka(Component):
 
     # -- build -------------------------------------------------------------------------------
 
+    def build(self, say: Say) -> bool:
+        """The broker's jars; with monitoring on, also the JMX exporter javaagent it carries."""
+        built = super().build(say)
+        if self.settings.monitoring:
+            built = fetch_jmx_agent(self.settings, say) or built
+        return built
+
     def _build(self, ctx: BuildContext) -> None:
         java = _java()
         major = _java_major(java)
@@ -254,7 +262,8 @@ class Kafka(Component):
         return [self.server_log]
 
     def ports(self) -> list[int]:
-        return [self.node.port, self.node.controller_port]
+        jmx = [self.node.jmx_exporter_port] if self.settings.monitoring else []
+        return [self.node.port, self.node.controller_port, *jmx]
 
     def address(self) -> str:
         return f"{HOST}:{self.node.port}"
@@ -333,9 +342,16 @@ class Kafka(Component):
     def process_spec(self) -> ProcessSpec:
         default = CLUSTER_JAVA_OPTS if self.settings.clustered else DEFAULT_JAVA_OPTS
         opts = os.environ.get("RETURNS_KAFKA_JAVA_OPTS") or default
+        # With monitoring on (`make ops`), Prometheus scrapes the broker's MBeans from here.
+        agent = (
+            [jmx_agent_option(self.settings, self.node.jmx_exporter_port)]
+            if self.settings.monitoring
+            else []
+        )
         command = [
             _java(),
             *shlex.split(opts),
+            *agent,
             f"-Dlog4j2.configurationFile={self.state_dir / 'log4j2.properties'}",
             # Otherwise log4j2's own shutdown hook closes the log while Kafka's is still
             # writing its shutdown sequence into it.

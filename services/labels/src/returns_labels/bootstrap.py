@@ -115,7 +115,7 @@ def connect(settings: LabelsSettings) -> Runtime:
             waiting=waiting,
             carrier=LocalCarrier(settings.label_font_path),
             files=bucket,
-            publisher=KafkaPublisher(process.broker, settings.topics),
+            publisher=KafkaPublisher(process.broker, settings.topics, process.registry),
         ),
     )
     return Runtime(process, container, returns, waiting, bucket)

@@ -19,6 +19,7 @@ from returns_contracts.service_kit.clock import Clock, utc_now
 from returns_contracts.service_kit.process import ServiceProcess
 from returns_contracts.service_kit.publisher import EventPublisher, KafkaPublisher
 from returns_notifier.adapters.http_clients import HttpLabelFiles, MediaPhotoDirectory
+from returns_notifier.adapters.metrics import PrometheusDeliveryMetrics
 from returns_notifier.adapters.rendering import JinjaRenderer
 from returns_notifier.adapters.repository import (
     MongoMerchantStore,
@@ -28,6 +29,7 @@ from returns_notifier.adapters.repository import (
 from returns_notifier.adapters.smtp import SmtpSender
 from returns_notifier.config import NotifierSettings
 from returns_notifier.service.ports import (
+    DeliveryMetrics,
     EmailRenderer,
     EmailSender,
     LabelFiles,
@@ -53,6 +55,8 @@ class Adapters:
     renderer: EmailRenderer | None = None
     # None: the service's own clock (UTC).
     clock: Clock | None = None
+    # None: nothing counted (unit tests that do not look at the metrics).
+    metrics: DeliveryMetrics | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ def build_container(settings: NotifierSettings, adapters: Adapters) -> Container
         message_id_domain=settings.message_id_domain,
         send_lease=timedelta(seconds=settings.send_lease_seconds),
         clock=adapters.clock or utc_now,
+        metrics=adapters.metrics,
     )
     return Container(settings, notifier)
 
@@ -118,7 +123,8 @@ def connect(settings: NotifierSettings) -> Runtime:
             photos=MediaPhotoDirectory(http, settings.media_base_url, settings.internal_api_token),
             labels=HttpLabelFiles(http, settings.labels_base_url),
             sender=smtp,
-            publisher=KafkaPublisher(process.broker, settings.topics),
+            publisher=KafkaPublisher(process.broker, settings.topics, process.registry),
+            metrics=PrometheusDeliveryMetrics(process.registry),
         ),
     )
     return Runtime(process, container, sent_emails, smtp, http)

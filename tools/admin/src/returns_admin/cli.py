@@ -18,6 +18,7 @@ import httpx
 
 from returns_admin.errors import EXIT_REFUSED, AdminError, Refused, Unreachable
 from returns_admin.kafka_ops import DeadLetter, Kafka, parse_coordinates
+from returns_admin.options import kafka_options
 from returns_contracts import LabelGenerated
 from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER
 from returns_contracts.topics import Topics
@@ -59,19 +60,7 @@ def _default_operator() -> str:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--bootstrap-servers",
-    envvar="KAFKA_BOOTSTRAP_SERVERS",
-    default="127.0.0.1:9092",
-    show_default=True,
-    help="Kafka brokers (env KAFKA_BOOTSTRAP_SERVERS).",
-)
-@click.option(
-    "--topic-prefix",
-    envvar="TOPIC_PREFIX",
-    default="",
-    help="Prefix of the deployment's topic names (env TOPIC_PREFIX).",
-)
+@kafka_options
 @click.option(
     "--labels-url",
     envvar="LABELS_BASE_URL",

@@ -226,12 +226,23 @@ class Kafka:
     # --- consumer lag ---------------------------------------------------------------------
 
     async def lag(self, groups: Sequence[str] | None = None) -> list[Lag]:
-        """Per group and topic, summed over the topic's partitions: committed offsets against
-        end offsets. A partition the group never committed on counts from its first offset,
-        where a new consumer of the group would start (the services read from the earliest)."""
+        """Per group and topic, summed over the topic's partitions (see `partition_lag`)."""
+        by_topic: dict[tuple[str, str], Lag] = {}
+        for row in await self.partition_lag(groups):
+            entry = by_topic.setdefault((row.group, row.topic), Lag(row.group, row.topic))
+            entry.committed += row.committed
+            entry.end += row.end
+            entry.lag += row.lag
+            entry.partitions += 1
+        return list(by_topic.values())
+
+    async def partition_lag(self, groups: Sequence[str] | None = None) -> list[PartitionLag]:
+        """Per group, topic and partition: committed offset against end offset. A partition
+        the group never committed on counts from its first offset, where a new consumer of the
+        group would start (the services read from the earliest)."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, client_id=PRODUCER)
         consumer = self._consumer()
-        result: list[Lag] = []
+        result: list[PartitionLag] = []
         async with self._started(admin), self._started(consumer):
             names = (
                 list(groups)
@@ -247,18 +258,47 @@ class Kafka:
                 partitions = await self._partitions(sorted({tp.topic for tp in committed}))
                 ends = await consumer.end_offsets(partitions)
                 starts = await consumer.beginning_offsets(partitions)
-                by_topic: dict[str, Lag] = {}
                 for partition in partitions:
-                    entry = by_topic.setdefault(partition.topic, Lag(group, partition.topic))
                     meta = committed.get(partition)
                     has_commit = meta is not None and meta.offset >= 0
                     position = meta.offset if meta is not None and has_commit else starts[partition]
-                    entry.committed += position
-                    entry.end += ends[partition]
-                    entry.lag += max(ends[partition] - position, 0)
-                    entry.partitions += 1
-                result.extend(by_topic.values())
+                    result.append(
+                        PartitionLag(
+                            group,
+                            partition.topic,
+                            partition.partition,
+                            position,
+                            ends[partition],
+                            max(ends[partition] - position, 0),
+                        )
+                    )
         return result
+
+    async def dlq_depth(self) -> dict[str, int]:
+        """Messages each dead-letter topic holds now (end offset - first offset, summed over
+        its partitions); 0 for one not created yet. Replayed letters stay until retention."""
+        topics = self.dlq_topics()
+        depth = dict.fromkeys(topics, 0)
+        consumer = self._consumer()
+        async with self._started(consumer):
+            partitions = await self._partitions(topics)
+            if not partitions:
+                return depth
+            ends = await consumer.end_offsets(partitions)
+            starts = await consumer.beginning_offsets(partitions)
+        for partition in partitions:
+            depth[partition.topic] += max(ends[partition] - starts[partition], 0)
+        return depth
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    group: str
+    topic: str
+    partition: int
+    committed: int
+    end: int
+    lag: int
 
 
 @dataclass

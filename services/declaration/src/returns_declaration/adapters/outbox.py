@@ -29,13 +29,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from returns_contracts import Message, parse_message
+from returns_contracts import Message, ReturnSubmitted, parse_message
 from returns_contracts.service_kit.kafka import publish_all
 from returns_contracts.topics import Topics
 
@@ -137,6 +137,22 @@ class OutboxRelay:
         self._failures = Counter(
             "outbox_relay_failures_total", "Relay passes that failed", registry=registry
         )
+        self._submitted = Counter(
+            "returns_submitted_total",
+            "Returns whose ReturnSubmitted left the outbox, by whether one line is defective",
+            ["defective"],
+            registry=registry,
+        )
+        self._backlog = Gauge(
+            "outbox_pending_documents",
+            "Documents with events still to relay, as the last pass saw them (at most a batch)",
+            registry=registry,
+        )
+        self._oldest = Gauge(
+            "outbox_oldest_pending_seconds",
+            "Age of the oldest event still to relay at the last pass (0: none waiting)",
+            registry=registry,
+        )
 
     async def mark_unmarked_pending(self) -> int:
         """Once per database: give a marker to every document whose events were left pending
@@ -192,6 +208,9 @@ class OutboxRelay:
         """Publish the pending events of one batch of markers; return how many markers it
         settled (deleted)."""
         markers = await self._markers.find({}).to_list(self._batch_size)
+        self._backlog.set(len(markers))
+        oldest = min((float(marker.get("at", 0)) for marker in markers), default=None)
+        self._oldest.set(0.0 if oldest is None else max(time.time() - oldest, 0.0))
         if not markers:
             return 0
         wanted: dict[str, list[str]] = {}
@@ -228,6 +247,9 @@ class OutboxRelay:
             for name, updates in marks.items():
                 await self._collections[name].bulk_write(updates, ordered=False)
             self._published.inc(len(messages))
+            for message, _ in messages:
+                if isinstance(message, ReturnSubmitted):
+                    self._submitted.labels(str(message.payload.defective).lower()).inc()
         orphaned_before = time.time() - self._orphan_seconds
         settled = [
             marker["_id"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from returns_contracts import Locale, MerchantUpdated
@@ -63,6 +63,23 @@ class SentEmailStore(Protocol):
     async def mark_sent(self, key: str, recipient: str, sent_at: datetime) -> None: ...
 
     async def mark_published(self, key: str, published_at: datetime) -> None: ...
+
+
+class DeliveryMetrics(Protocol):
+    """What the operators' dashboards count: e-mails handed to SMTP or refused by it, and how
+    long after the return's submission each one left."""
+
+    def sent(self, template: str, since_submitted: timedelta | None) -> None: ...
+
+    def failed(self, template: str) -> None: ...
+
+
+class NoDeliveryMetrics:
+    def sent(self, template: str, since_submitted: timedelta | None) -> None:
+        pass
+
+    def failed(self, template: str) -> None:
+        pass
 
 
 class EmailSender(Protocol):

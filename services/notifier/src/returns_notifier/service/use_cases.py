@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from returns_contracts import (
@@ -69,10 +69,12 @@ from returns_notifier.service.errors import (
     SendInProgress,
 )
 from returns_notifier.service.ports import (
+    DeliveryMetrics,
     EmailRenderer,
     EmailSender,
     LabelFiles,
     MerchantStore,
+    NoDeliveryMetrics,
     PhotoDirectory,
     ReturnStore,
     SentEmailStore,
@@ -92,6 +94,8 @@ class Cause:
     merchant_id: str
     return_id: str
     correlation_id: str
+    # When the return was submitted, for the end-to-end time of its e-mails (None: not known).
+    submitted_at: datetime | None = None
 
 
 Compose = Callable[[str], Awaitable[OutgoingEmail]]
@@ -115,6 +119,7 @@ class Notifier:
         clock: Clock = utc_now,
         send_lease: timedelta = timedelta(seconds=60),
         owner: str | None = None,
+        metrics: DeliveryMetrics | None = None,
     ) -> None:
         self.merchants = merchants
         self.returns = returns
@@ -131,6 +136,7 @@ class Notifier:
         # died is taken over when it ends, with the same Message-ID.
         self.send_lease = send_lease
         self.owner = owner or uuid4().hex
+        self.metrics = metrics or NoDeliveryMetrics()
 
     async def record_merchant(self, update: MerchantUpdated) -> bool:
         """Keep the merchant's newest snapshot; an older or repeated revision changes nothing."""
@@ -147,7 +153,13 @@ class Notifier:
         payload = event.payload
         await self.returns.save(ReturnRecord.from_payload(event.merchant_id, payload))
         merchant = await self._merchant(event.merchant_id)
-        cause = Cause(event.event_id, event.merchant_id, payload.return_id, event.correlation_id)
+        cause = Cause(
+            event.event_id,
+            event.merchant_id,
+            payload.return_id,
+            event.correlation_id,
+            submitted_at=payload.submitted_at,
+        )
         customer = Mailbox(payload.customer.email, one_line(payload.customer.name))
 
         async def compose(intent: EmailIntent, recipient: str, message_id: str) -> OutgoingEmail:
@@ -354,8 +366,15 @@ class Notifier:
                 raise SendInProgress(f"another consumer is sending {record.key}")
             # A record left "sending" by a crash keeps its Message-ID.
             email = await compose(record.message_id)
-            await self.sender.send(email)
+            try:
+                await self.sender.send(email)
+            except Exception:
+                self.metrics.failed(template)
+                raise
             sent_at = self.clock()
+            self.metrics.sent(
+                template, None if cause.submitted_at is None else sent_at - cause.submitted_at
+            )
             await self.sent_emails.mark_sent(record.key, recipient, sent_at)
             record = dataclasses.replace(
                 record, status="sent", recipient=recipient, sent_at=sent_at
