@@ -30,7 +30,7 @@ from returns_contracts.service_kit.app import (
     subscribe_service,
 )
 from returns_contracts.service_kit.http import ReadinessCheck, install_operations
-from returns_contracts.service_kit.kafka import Routes, declare_publications
+from returns_contracts.service_kit.kafka import ConsumerMetrics, Routes, declare_publications
 from returns_contracts.service_kit.lifecycle import Closer, Loop, Step, running, side_by_side
 from returns_contracts.service_kit.logging import configure_logging
 from returns_contracts.service_kit.settings import ServiceSettings
@@ -42,6 +42,9 @@ class ServiceProcess:
     name: str
     broker: KafkaBroker
     mongo: MongoClient
+    registry: CollectorRegistry
+    """What /metrics serves: the HTTP figures and the consumers' (waits, dead letters)."""
+    consumer_metrics: ConsumerMetrics
 
     @classmethod
     def open(
@@ -52,11 +55,16 @@ class ServiceProcess:
         configure_logging(name, settings.log_level)
         broker = new_broker(settings, name)
         declare_publications(broker, settings.topics, publishes)
-        return cls(settings, name, broker, new_mongo_client(settings))
+        registry = CollectorRegistry()
+        return cls(
+            settings, name, broker, new_mongo_client(settings), registry, ConsumerMetrics(registry)
+        )
 
     def subscribe(self, routes: Routes, *, description: str) -> None:
         """Consume the routes' topics reliably, in this service's consumer groups."""
-        subscribe_service(self.broker, self.settings, self.name, routes, description)
+        subscribe_service(
+            self.broker, self.settings, self.name, routes, description, self.consumer_metrics
+        )
 
     def app(
         self,
@@ -98,7 +106,7 @@ class ServiceProcess:
                 "kafka": kafka_check(self.broker),
                 **(checks or {}),
             },
-            registry=CollectorRegistry(),
+            registry=self.registry,
             timeout_seconds=settings.readiness_timeout_seconds,
         )
         return app

@@ -24,7 +24,7 @@ from returns_contracts.service_kit.app import (
     subscribe_service,
 )
 from returns_contracts.service_kit.http import install_operations
-from returns_contracts.service_kit.kafka import Routes
+from returns_contracts.service_kit.kafka import ConsumerMetrics, Routes
 from returns_contracts.service_kit.logging import configure_logging
 from returns_declaration.bootstrap import Container, connect
 from returns_declaration.config import DeclarationSettings
@@ -89,6 +89,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         .on(NotificationSent, timeline.record_notification_sent),
         "Keeps each return record's timeline (R14): label requests (from the CLI "
         "too), labels and e-mails.",
+        ConsumerMetrics(runtime.registry),
     )
 
     @asynccontextmanager
