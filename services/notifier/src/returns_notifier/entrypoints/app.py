@@ -52,6 +52,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         mail_from=settings.mail_from,
         message_id_domain=settings.message_id_domain,
         send_lease=timedelta(seconds=settings.send_lease_seconds),
+        owner=settings.send_lease_owner,
     )
 
     process.subscribe(
