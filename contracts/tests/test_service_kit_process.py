@@ -34,3 +34,22 @@ async def test_the_app_serves_operations_and_documents_its_topics() -> None:
     channels = document["channels"].values()
     addresses = {channel["address"] for channel in channels}
     assert addresses == {settings.topics.return_submitted, settings.topics.label_generated}
+
+
+async def test_the_metrics_carry_the_consumers_waits_and_dead_letters() -> None:
+    process = ServiceProcess.open(ServiceSettings(topic_prefix="kit-test."), "kit-test")
+    process.subscribe(Routes().on(ReturnSubmitted, _ignore), description="Reads returns.")
+    app = process.app(title="Returns - kit test", description="A test.", asyncapi="Tested.")
+    process.consumer_metrics.waits.labels("kit-test", "kit-test.returns.submitted").inc()
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://kit") as client:
+        metrics = (await client.get("/metrics")).text
+    await process.mongo.close()
+
+    assert (
+        'consumer_waits_total{consumer="kit-test",topic="kit-test.returns.submitted"} 1.0'
+        in metrics
+    )
+    assert "# TYPE consumer_messages_waiting gauge" in metrics
+    assert "# TYPE consumer_dead_letters_total counter" in metrics

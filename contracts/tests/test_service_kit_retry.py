@@ -12,12 +12,15 @@ from typing import Any, cast
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage as RawKafkaMessage
+from prometheus_client import CollectorRegistry
 
 from returns_contracts import Message, ReturnSubmitted, Topics
 from returns_contracts.examples import return_submitted
 from returns_contracts.service_kit.kafka import (
     HEADER_ATTEMPTS,
     HEADER_ERROR_TYPE,
+    ConsumerMetrics,
+    NotYet,
     PermanentError,
     Retry,
     Routes,
@@ -65,7 +68,12 @@ class Flaky:
 FAST = {"unavailable_cap_seconds": 0.001}
 
 
-async def _consume(handler: Flaky, retry: Retry, body: bytes | None = None) -> DeadLetters:
+async def _consume(
+    handler: Flaky,
+    retry: Retry,
+    body: bytes | None = None,
+    metrics: ConsumerMetrics | None = None,
+) -> DeadLetters:
     dead_letters = DeadLetters()
     consume = reliable(
         consumer="test",
@@ -73,6 +81,7 @@ async def _consume(handler: Flaky, retry: Retry, body: bytes | None = None) -> D
         topics=Topics(),
         retry=retry,
         routes=Routes().on(ReturnSubmitted, handler),
+        metrics=metrics,
     )
     body = return_submitted().model_dump_json().encode() if body is None else body
     await consume(body, cast(RawKafkaMessage, Raw(body)))
@@ -128,6 +137,64 @@ async def test_a_permanent_error_is_dead_lettered_at_once() -> None:
 
     assert handler.calls == 1
     assert len(dead_letters.published) == 1
+
+
+WAIT_FAST = {"waiting_cap_seconds": 0.001}
+
+
+async def test_a_message_waiting_for_what_it_refers_to_is_not_dead_lettered_by_the_attempts() -> (
+    None
+):
+    """The label before its return: many more tries than the attempt bound, then it comes."""
+    handler = Flaky(*[NotYet("return not known yet") for _ in range(50)])
+    registry = CollectorRegistry()
+
+    dead_letters = await _consume(
+        handler, Retry(3, 0.0001, **WAIT_FAST), metrics=ConsumerMetrics(registry)
+    )
+
+    assert handler.calls == 51
+    assert len(handler.handled) == 1
+    assert dead_letters.published == []
+    labels = {"consumer": "test", "topic": "returns.submitted"}
+    assert registry.get_sample_value("consumer_waits_total", labels) == 50
+    assert registry.get_sample_value("consumer_messages_waiting", labels) == 0
+
+
+async def test_a_wait_past_its_horizon_ends_in_the_dlq() -> None:
+    handler = Flaky(*[NotYet("never comes") for _ in range(100_000)])
+    registry = CollectorRegistry()
+
+    dead_letters = await _consume(
+        handler,
+        Retry(3, 0.0001, waiting_cap_seconds=0.001, waiting_budget_seconds=0.05),
+        metrics=ConsumerMetrics(registry),
+    )
+
+    assert handler.handled == []
+    [(_, headers)] = dead_letters.published
+    assert headers[HEADER_ERROR_TYPE] == "NotYet"
+    assert handler.calls > 3
+    labels = {"consumer": "test", "topic": "returns.submitted", "error_type": "NotYet"}
+    assert registry.get_sample_value("consumer_dead_letters_total", labels) == 1
+    waiting = {"consumer": "test", "topic": "returns.submitted"}
+    assert registry.get_sample_value("consumer_messages_waiting", waiting) == 0
+
+
+async def test_waiting_tries_do_not_count_against_the_attempt_bound() -> None:
+    handler = Flaky(RuntimeError("1"), NotYet("lag"), NotYet("lag"), RuntimeError("2"))
+
+    dead_letters = await _consume(handler, Retry(3, 0.0001, **WAIT_FAST))
+
+    assert len(handler.handled) == 1
+    assert dead_letters.published == []
+
+
+def test_waiting_delays_stay_under_their_own_cap() -> None:
+    retry = Retry(8, 0.5, waiting_cap_seconds=5.0)
+
+    assert 0.25 <= retry.waiting_delay(1) <= 0.5
+    assert all(2.5 <= retry.waiting_delay(n) <= 5.0 for n in (5, 40, 5000))
 
 
 def test_outage_delays_grow_and_stay_under_the_cap() -> None:

@@ -44,6 +44,15 @@ class OwnInstance:
     database: str
     log_path: Path
     pid_path: Path
+    spec: processes.ProcessSpec
+
+    def kill(self) -> None:
+        """kill -9, as a crash would."""
+        processes.kill(self.pid_path)
+
+    def restart(self) -> None:
+        """Start it again with the same command line and settings, until it answers."""
+        processes.start(self.spec, _answers(self.url), 120)
 
 
 StartInstance = Callable[..., OwnInstance]
@@ -69,18 +78,11 @@ def own_instance(
         tag = uuid.uuid4().hex[:8]
         topics = like.topics if like is not None else Topics(prefix=f"t{tag}")
         port = _free_port(base + 20)
-        instance = OwnInstance(
-            name=name,
-            url=f"http://127.0.0.1:{port}",
-            topics=topics,
-            database=like.database if like is not None else f"{name}_{tag}",
-            log_path=tmp_path / f"{name}-{tag}.log",
-            pid_path=tmp_path / f"{name}-{tag}.pid",
-        )
+        database = like.database if like is not None else f"{name}_{tag}"
         env = {
             **service_env("test", services.env),
             "TOPIC_PREFIX": topics.prefix,
-            "MONGODB_DATABASE": instance.database,
+            "MONGODB_DATABASE": database,
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(port),
             **{key.upper(): value for key, value in settings.items()},
@@ -88,9 +90,18 @@ def own_instance(
         spec = processes.ProcessSpec(
             name=f"{name}-{tag}",
             command=[str(Path(sys.executable).parent / service.console_script)],
-            log_path=instance.log_path,
-            pid_path=instance.pid_path,
+            log_path=tmp_path / f"{name}-{tag}.log",
+            pid_path=tmp_path / f"{name}-{tag}.pid",
             env=env,
+        )
+        instance = OwnInstance(
+            name=name,
+            url=f"http://127.0.0.1:{port}",
+            topics=topics,
+            database=database,
+            log_path=spec.log_path,
+            pid_path=spec.pid_path,
+            spec=spec,
         )
         started.append(instance)
         processes.start(spec, _answers(instance.url), 120)

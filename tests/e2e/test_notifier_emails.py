@@ -7,8 +7,10 @@ Each test uses its own merchant and addresses, so tests do not see each other's 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,6 +25,7 @@ from pymongo import MongoClient
 from returns_contracts import (
     Address,
     Branding,
+    LabelGenerated,
     Locale,
     MerchantUpdated,
     NotificationSent,
@@ -490,3 +493,146 @@ def _own_merchant(mongodb_url: str, database: str, merchant_id: str) -> dict[str
         return client[database]["merchants"].find_one({"_id": merchant_id})
     finally:
         client.close()
+
+
+def _lease_of(mongodb_url: str, database: str, key: str) -> dict[str, Any] | None:
+    """The e-mail's record once a consumer holds its send lease."""
+    client: MongoClient[dict[str, Any]] = MongoClient(mongodb_url, tz_aware=True)
+    try:
+        record = client[database]["sent_emails"].find_one({"_id": key})
+        return record if record is not None and record.get("lease_owner") else None
+    finally:
+        client.close()
+
+
+async def test_a_notifier_killed_holding_a_send_lease_sends_at_once_once_restarted(
+    broker: KafkaBroker,
+    services: RunningServices,
+    smtp_server: SmtpServer,
+    own_mailpit: Infra,
+    own_instance: Callable[..., Any],
+    mongodb_url: str,
+) -> None:
+    """kill -9 while it holds an e-mail's send lease (SMTP down: it keeps trying), then the
+    same command line again: the instance (same CONSUMER_INSTANCE_ID) takes its own lease back
+    and sends, instead of waiting for the lease to end (600 s here, 60 s by default) with the
+    return's partition stalled behind it."""
+    notifier = own_instance(
+        "notifier",
+        consumer_instance_id=f"notifier-lease-{uuid.uuid4().hex[:6]}",
+        send_lease_seconds="600",
+        consumer_outage_cap_seconds="1",
+        consumer_retry_base_seconds="0.2",
+    )
+    topics: Topics = notifier.topics
+    shop = Shop(broker, services)
+    await publish(broker, topics, shop_snapshot(shop))
+    eventually(
+        lambda: _own_merchant(mongodb_url, notifier.database, shop.id),
+        WAIT,
+        "the notifier recording the merchant",
+    )
+    own_mailpit.stop(["smtp"])
+    event = shop.return_event(defective=False)
+    await publish(broker, topics, event)
+    key = f"{event.event_id}:customer_return_confirmation"
+    held = eventually(
+        lambda: _lease_of(mongodb_url, notifier.database, key), WAIT, "the send lease taken"
+    )
+    assert held["status"] == "sending"
+
+    notifier.kill()
+    own_mailpit.start(["smtp"])
+    began = time.monotonic()
+    notifier.restart()
+    answered = time.monotonic()
+    [email] = wait_for_messages_to(smtp_server.api_url, shop.customer, 1, WAIT)
+    mailed = time.monotonic()
+    print(
+        f"notifier restarted holding its send lease: answered after {answered - began:.1f} s, "
+        f"the e-mail left {mailed - began:.1f} s after the restart (lease 600 s)"
+    )
+    assert _cause(email["MessageID"]) == str(event.event_id)
+    sent = eventually(
+        lambda: (
+            (record := _lease_of(mongodb_url, notifier.database, key))
+            and (record if record["status"] == "sent" else None)
+        ),
+        WAIT,
+        "the e-mail recorded as sent",
+    )
+    assert sent["lease_owner"] == held["lease_owner"]
+
+
+async def _label_of(bootstrap_servers: str, return_id: str) -> LabelGenerated | None:
+    for record in await records_up_to_now(bootstrap_servers, [TOPICS.label_generated]):
+        message = parse_message(record.value)
+        if isinstance(message, LabelGenerated) and message.payload.return_id == return_id:
+            return message
+    return None
+
+
+async def test_a_label_waits_for_a_lagging_return_longer_than_the_retries_and_is_mailed(
+    shop: Shop,
+    broker: KafkaBroker,
+    smtp_server: SmtpServer,
+    own_instance: Callable[..., Any],
+    mongodb_url: str,
+    kafka_bootstrap_servers: str,
+) -> None:
+    """The notifier's ReturnSubmitted side lags (a restart, a lease to wait out): its
+    LabelGenerated side holds the label until the return comes, far past the attempt bound (2
+    here), and the customer gets the label e-mail; nothing goes to the dead-letter topic."""
+    # A real label, from the labels service, for a return of the shared topics.
+    submitted = await shop.submit(shop.return_event(defective=False))
+    return_id = submitted.payload.return_id
+    deadline = time.monotonic() + WAIT
+    label = await _label_of(kafka_bootstrap_servers, return_id)
+    while label is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        label = await _label_of(kafka_bootstrap_servers, return_id)
+    assert label is not None, "labels made no label"
+
+    notifier = own_instance(
+        "notifier",
+        consumer_max_attempts="2",
+        consumer_retry_base_seconds="0.05",
+        consumer_wait_cap_seconds="0.3",
+    )
+    topics: Topics = notifier.topics
+    await publish(broker, topics, shop_snapshot(shop))
+    eventually(
+        lambda: _own_merchant(mongodb_url, notifier.database, shop.id),
+        WAIT,
+        "the notifier recording the merchant",
+    )
+    await publish(broker, topics, label)
+
+    def waited(tries: int) -> bool | None:
+        text = notifier.log_path.read_text()
+        assert "message dead-lettered" not in text  # this instance reads this test's alone
+        lines = [line for line in text.splitlines() if str(label.event_id) in line]
+        waits = sum("waits for what it refers to" in line for line in lines)
+        return True if waits >= tries else None
+
+    eventually(lambda: waited(6), WAIT, "the label waiting for its return")
+    late_customer = f"late-{shop.customer}"
+    late = submitted.model_copy(
+        update={
+            "payload": submitted.payload.model_copy(
+                update={
+                    "customer": submitted.payload.customer.model_copy(
+                        update={"email": late_customer}
+                    )
+                }
+            )
+        }
+    )
+    await publish(broker, topics, late)
+
+    emails = wait_for_messages_to(smtp_server.api_url, late_customer, 2, WAIT)
+    [label_email] = _with_subject(emails, "votre étiquette de retour")
+    assert _cause(label_email["MessageID"]) == str(label.event_id)
+    assert label_email["Attachments"] == 1
+    dead = await records_up_to_now(kafka_bootstrap_servers, [topics.dlq(topics.label_generated)])
+    assert dead == []

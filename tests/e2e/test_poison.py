@@ -70,8 +70,11 @@ class Poisoned:
 def _notifier_failing(
     mongo: MongoClient[dict[str, Any]], database: str, merchant_id: str, return_id: str
 ) -> Message:
-    # The merchant of this return never arrives: the handler fails every time.
-    return return_submitted(merchant_id=f"{merchant_id}-unknown", return_id=return_id)
+    # A merchant snapshot no version of the notifier wrote. (A merchant that never arrives is
+    # not a failure but a wait, with a horizon of its own: see the replay test below.)
+    broken = f"{merchant_id}-broken"
+    mongo[database]["merchants"].insert_one({"_id": broken, "snapshot": {"name": 42}})
+    return return_submitted(merchant_id=broken, return_id=return_id)
 
 
 async def _notifier_prepare(
@@ -130,7 +133,7 @@ CASES = {
         sentinel=lambda merchant_id, return_id: return_submitted(
             merchant_id=merchant_id, return_id=return_id
         ),
-        error_type="MerchantNotKnownYet",
+        error_type="ValidationError",
         prepare=_notifier_prepare,
     ),
     "labels": Poisoned(
@@ -237,9 +240,10 @@ async def test_a_letter_replayed_once_its_cause_is_fixed_is_handled_exactly_once
     kafka_bootstrap_servers: str,
     smtp_server: SmtpServer,
 ) -> None:
-    """A return dead-lettered because its merchant was unknown, the merchant then arrives, and
-    `returns-admin dlq replay` (run twice, as a hurried operator might) gives one e-mail."""
-    instance = own_instance("notifier", **FAST_RETRIES)
+    """A return dead-lettered because its merchant was still unknown after the wait's horizon
+    (half a second here, minutes by default), the merchant then arrives, and `returns-admin dlq
+    replay` (run twice, as a hurried operator might) gives one e-mail."""
+    instance = own_instance("notifier", **FAST_RETRIES, consumer_wait_budget_seconds="0.5")
     topics: Topics = instance.topics
     topic = topics.return_submitted
     merchant_id = f"shop-{uuid.uuid4().hex[:8]}"
@@ -256,7 +260,8 @@ async def test_a_letter_replayed_once_its_cause_is_fixed_is_handled_exactly_once
         [letter] = await _dead_letters(kafka_bootstrap_servers, topics.dlq(topic), 1)
         headers = {name: value.decode() for name, value in letter.headers}
         assert headers[HEADER_ERROR_TYPE] == "MerchantNotKnownYet"
-        assert headers[HEADER_ATTEMPTS] == str(ATTEMPTS)
+        # Waiting for what a message refers to is not an attempt: one try failed, then waits.
+        assert headers[HEADER_ATTEMPTS] == "1"
         assert messages_to(smtp_server.api_url, customer) == []
 
         # The cause goes away: the merchant's snapshot arrives.

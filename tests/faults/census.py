@@ -10,7 +10,12 @@ Everything is read from the servers themselves, for one merchant made for the ru
   by the subject and to their event by the Message-ID (`<event_id.template@domain>`): one per
   defective return, and a second one only as the same e-mail again (same Message-ID);
 - labels' store and `LabelGenerated`: one live label for each classic return, first generation,
-  none voided, and no label at all for a defective one (none was asked for).
+  none voided, and no label at all for a defective one (none was asked for);
+- Mailpit's API again, the customer's e-mails, matched to their return by the event in their
+  Message-ID (the customer's address is shared by every merchant of the runs, the events are
+  this merchant's): the acknowledgement of each defective return and the confirmation of each
+  classic one (from its ReturnSubmitted), and the label e-mail of each classic return (from its
+  LabelGenerated); none of them twice but as the same e-mail again.
 
 The census waits until nothing more can come (`settle`): every expected record is there and
 every consumer group of the services has committed up to the end of its topics.
@@ -32,6 +37,7 @@ from aiokafka import TopicPartition
 from pymongo import AsyncMongoClient
 
 from returns_admin.kafka_ops import Kafka
+from returns_bench.journey import CUSTOMER_EMAIL
 from returns_contracts import LabelGenerated, ReturnSubmitted, parse_message
 from returns_contracts.topics import Topics
 from returns_declaration.adapters.listing import entry_id
@@ -42,6 +48,9 @@ from .portal import Journey
 from .tables import aligned
 
 CUSTOMER_SERVICE_TEMPLATE = "customer_service_defective"
+ACKNOWLEDGEMENT_TEMPLATE = "customer_defective_acknowledgement"
+CONFIRMATION_TEMPLATE = "customer_return_confirmation"
+LABEL_TEMPLATE = "customer_label"
 SERVICE_GROUPS = ("declaration.", "media.", "notifier.", "labels.")
 _ORDER_IN_SUBJECT = re.compile(r"(?:Commande|Order) (\S+) - ")
 Row = tuple[str, int, int, int, int, int]
@@ -52,6 +61,13 @@ class Email:
     mailpit_id: str
     message_id: str
     subject: str
+
+    @property
+    def cause(self) -> tuple[str, str]:
+        """(event_id, template) of a Message-ID of the notifier, `event_id.template@domain`."""
+        local = self.message_id.partition("@")[0]
+        event_id, _, template = local.partition(".")
+        return event_id, template
 
 
 @dataclass
@@ -70,6 +86,10 @@ class Census:
     """return id -> labels' document of the return."""
     label_events: dict[str, list[str]] = field(default_factory=dict)
     """return id -> the label_id of each LabelGenerated copy."""
+    label_event_ids: dict[str, list[str]] = field(default_factory=dict)
+    """return id -> the event_id of each LabelGenerated copy."""
+    customer_emails: list[Email] = field(default_factory=list)
+    """Every e-mail to the customers' address (other merchants' included: they share it)."""
     listing: dict[str, int | None] = field(default_factory=dict)
     """return id -> the listing number stored in the return."""
     listed: dict[int, str] = field(default_factory=dict)
@@ -101,6 +121,39 @@ class Census:
             if (number := self.listing.get(rid)) is None or self.listed.get(number) != rid
         ]
 
+    def _customer_mails(self) -> tuple[dict[str, list[Email]], dict[str, list[Email]]]:
+        """This merchant's customer e-mails by return: (from its ReturnSubmitted, from its
+        LabelGenerated); e-mails caused by another merchant's events are left out."""
+        submitted = {eid: rid for rid, ids in self.events.items() for eid in ids}
+        labelled = {eid: rid for rid, ids in self.label_event_ids.items() for eid in ids}
+        about_return: dict[str, list[Email]] = defaultdict(list)
+        about_label: dict[str, list[Email]] = defaultdict(list)
+        for email in self.customer_emails:
+            event_id, _template = email.cause
+            if event_id in submitted:
+                about_return[submitted[event_id]].append(email)
+            elif event_id in labelled:
+                about_label[labelled[event_id]].append(email)
+        return about_return, about_label
+
+    def _first_customer_template(self, return_id: str) -> str:
+        return ACKNOWLEDGEMENT_TEMPLATE if self.defective.get(return_id) else CONFIRMATION_TEMPLATE
+
+    def missing_customer_emails(self) -> list[str]:
+        """Returns without their acknowledgement or confirmation, classic ones without their
+        label e-mail."""
+        about_return, about_label = self._customer_mails()
+        missing = []
+        for rid in self.returns:
+            wanted = self._first_customer_template(rid)
+            first = any(mail.cause[1] == wanted for mail in about_return.get(rid, []))
+            label = self.defective.get(rid) or any(
+                mail.cause[1] == LABEL_TEMPLATE for mail in about_label.get(rid, [])
+            )
+            if not (first and label):
+                missing.append(rid)
+        return missing
+
     def missing_labels(self) -> list[str]:
         return [
             rid
@@ -118,6 +171,7 @@ class Census:
             and not self.missing_events()
             and not self.missing_emails()
             and not self.missing_labels()
+            and not self.missing_customer_emails()
             and not self.unlisted()
         )
 
@@ -175,6 +229,7 @@ class Census:
             label_dupes += max(len(set(made)) - 1, 0)
             label_dupes += max(int(document.get("label_generation", 0)) - 1, 0)
             label_dupes += len(document.get("voided_labels", []))
+        first_row, label_row = self._customer_rows(defective, classic)
         defective_labelled = sum(
             1
             for rid in defective
@@ -196,9 +251,44 @@ class Census:
                 mail_copies,
                 mail_dupes,
             ),
+            row(
+                "customer acknowledgements and confirmations (Mailpit)",
+                len(returns),
+                *first_row,
+            ),
+            row("customer label e-mails (Mailpit)", len(classic), *label_row),
             row("labels of classic returns", len(classic), label_found, label_copies, label_dupes),
             row("labels of defective returns", 0, 0, 0, defective_labelled),
         ]
+
+    def _customer_rows(
+        self, defective: list[str], classic: list[str]
+    ) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+        """(found, extra copies, duplicates) of the customer's first e-mail and of the label
+        e-mail. A copy has its twin's Message-ID; a duplicate is another one: a second
+        Message-ID, or an e-mail the return does not call for (a confirmation of a defective
+        return, a label e-mail of a defective one)."""
+        about_return, about_label = self._customer_mails()
+        first = [0, 0, 0]
+        label = [0, 0, 0]
+        for rid in [*defective, *classic]:
+            wanted = self._first_customer_template(rid)
+            mails = about_return.get(rid, [])
+            right = [mail for mail in mails if mail.cause[1] == wanted]
+            ids = {mail.message_id for mail in right}
+            first[0] += 1 if right else 0
+            first[1] += len(right) - len(ids)
+            first[2] += max(len(ids) - 1, 0) + len(mails) - len(right)
+            mails = about_label.get(rid, [])
+            if self.defective.get(rid):
+                label[2] += len(mails)
+                continue
+            right = [mail for mail in mails if mail.cause[1] == LABEL_TEMPLATE]
+            ids = {mail.message_id for mail in right}
+            label[0] += 1 if right else 0
+            label[1] += len(right) - len(ids)
+            label[2] += max(len(ids) - 1, 0) + len(mails) - len(right)
+        return (first[0], first[1], first[2]), (label[0], label[1], label[2])
 
     def _message_id_prefix(self, return_id: str) -> str | None:
         events = set(self.events.get(return_id, []))
@@ -273,6 +363,7 @@ async def _records(
     end = await end_offsets(bootstrap_servers, sorted({partition.topic for partition in start}))
     events: dict[str, list[str]] = defaultdict(list)
     labels: dict[str, list[str]] = defaultdict(list)
+    label_event_ids: dict[str, list[str]] = defaultdict(list)
     for record in await records_between(bootstrap_servers, start, end):
         message = parse_message(record.value)
         if message.merchant_id != census.merchant_id:
@@ -281,13 +372,15 @@ async def _records(
             events[message.payload.return_id].append(str(message.event_id))
         elif isinstance(message, LabelGenerated):
             labels[message.payload.return_id].append(message.payload.label_id)
+            label_event_ids[message.payload.return_id].append(str(message.event_id))
     census.events = dict(events)
     census.label_events = dict(labels)
+    census.label_event_ids = dict(label_event_ids)
 
 
-def _emails(census: Census, mailpit_url: str, address: str) -> None:
-    emails: dict[str, list[Email]] = defaultdict(list)
-    unmatched: list[Email] = []
+def _search(mailpit_url: str, address: str) -> list[Email]:
+    """Every e-mail Mailpit holds for `address`."""
+    found_all: list[Email] = []
     start, page, total = 0, 200, 1
     while start < total:
         response = httpx.get(
@@ -299,20 +392,30 @@ def _emails(census: Census, mailpit_url: str, address: str) -> None:
         found = response.json()
         total = int(found["messages_count"])
         messages: list[dict[str, Any]] = found["messages"]
-        for summary in messages:
-            email = Email(
+        found_all.extend(
+            Email(
                 str(summary["ID"]), str(summary["MessageID"]).strip("<>"), str(summary["Subject"])
             )
-            match = _ORDER_IN_SUBJECT.search(email.subject)
-            if match is None:
-                unmatched.append(email)
-            else:
-                emails[match.group(1)].append(email)
+            for summary in messages
+        )
         if not messages:
             break
         start += len(messages)
+    return found_all
+
+
+def _emails(census: Census, mailpit_url: str, address: str, customer: str) -> None:
+    emails: dict[str, list[Email]] = defaultdict(list)
+    unmatched: list[Email] = []
+    for email in _search(mailpit_url, address):
+        match = _ORDER_IN_SUBJECT.search(email.subject)
+        if match is None:
+            unmatched.append(email)
+        else:
+            emails[match.group(1)].append(email)
     census.emails = dict(emails)
     census.unmatched_emails = unmatched
+    census.customer_emails = _search(mailpit_url, customer)
 
 
 async def take(
@@ -323,10 +426,11 @@ async def take(
     start: Mapping[TopicPartition, int],
     mailpit_url: str,
     customer_service: str,
+    customer: str = CUSTOMER_EMAIL,
 ) -> None:
     await _stored(census, mongodb_url)
     await _records(census, bootstrap_servers, start)
-    await asyncio.to_thread(_emails, census, mailpit_url, customer_service)
+    await asyncio.to_thread(_emails, census, mailpit_url, customer_service, customer)
 
 
 async def services_lag(bootstrap_servers: str) -> int:

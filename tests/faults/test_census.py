@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from .census import CUSTOMER_SERVICE_TEMPLATE, Census, Email
+from .census import (
+    ACKNOWLEDGEMENT_TEMPLATE,
+    CONFIRMATION_TEMPLATE,
+    CUSTOMER_SERVICE_TEMPLATE,
+    LABEL_TEMPLATE,
+    Census,
+    Email,
+)
 from .portal import Journey
 
 MERCHANT = "shop"
@@ -24,8 +31,19 @@ def _label(label_id: str, generation: int = 1, voided: int = 0) -> dict[str, Any
     }
 
 
-def _mail(event_id: str, copy: int = 0) -> Email:
-    return Email(f"m-{event_id}-{copy}", f"{event_id}.{CUSTOMER_SERVICE_TEMPLATE}@x.invalid", "")
+def _mail(event_id: str, copy: int = 0, template: str = CUSTOMER_SERVICE_TEMPLATE) -> Email:
+    return Email(f"m-{event_id}-{template}-{copy}", f"{event_id}.{template}@x.invalid", "")
+
+
+def _customer_mails() -> list[Email]:
+    """What the customer gets: r1's acknowledgement, r2's confirmation and its label (event
+    g2), and an e-mail of another merchant's return (its event is not this merchant's)."""
+    return [
+        _mail("e1", template=ACKNOWLEDGEMENT_TEMPLATE),
+        _mail("e2", template=CONFIRMATION_TEMPLATE),
+        _mail("g2", template=LABEL_TEMPLATE),
+        _mail("elsewhere", template=CONFIRMATION_TEMPLATE),
+    ]
 
 
 def _healthy() -> Census:
@@ -42,6 +60,8 @@ def _healthy() -> Census:
         emails={"O-1": [_mail("e1")]},
         labels={"r1": {"label": None, "label_generation": 0}, "r2": _label("L2")},
         label_events={"r2": ["L2"]},
+        label_event_ids={"r2": ["g2"]},
+        customer_emails=_customer_mails(),
         listing={"r1": 1, "r2": 2},
         listed={1: "r1", 2: "r2"},
     )
@@ -58,11 +78,73 @@ def test_copies_of_the_same_event_e_mail_and_label_are_counted_and_allowed() -> 
     census.events["r1"].append("e1")
     census.emails["O-1"].append(_mail("e1", copy=1))
     census.label_events["r2"].append("L2")
+    census.label_event_ids["r2"].append("g2")
+    census.customer_emails.append(_mail("g2", copy=1, template=LABEL_TEMPLATE))
+    census.customer_emails.append(_mail("e1", copy=1, template=ACKNOWLEDGEMENT_TEMPLATE))
     assert census.failures() == []
     copies = {row[0]: row[4] for row in census.rows()}
     assert copies["ReturnSubmitted published"] == 1
     assert copies["customer-service e-mails (Mailpit)"] == 1
     assert copies["labels of classic returns"] == 1
+    assert copies[ACKS] == 1
+    assert copies[LABEL_MAILS] == 1
+
+
+ACKS = "customer acknowledgements and confirmations (Mailpit)"
+LABEL_MAILS = "customer label e-mails (Mailpit)"
+
+
+def _drop_customer_mail(census: Census, event_id: str) -> None:
+    census.customer_emails = [m for m in census.customer_emails if m.cause[0] != event_id]
+
+
+@pytest.mark.parametrize(
+    ("damage", "failure"),
+    [
+        # The label e-mail dead-lettered while the notifier's ReturnSubmitted side lagged.
+        (lambda c: _drop_customer_mail(c, "g2"), f"{LABEL_MAILS}: 1 missing"),
+        (lambda c: _drop_customer_mail(c, "e1"), f"{ACKS}: 1 missing"),
+        (lambda c: _drop_customer_mail(c, "e2"), f"{ACKS}: 1 missing"),
+        # A label e-mail for the wrong event (another LabelGenerated of the return).
+        (
+            lambda c: (
+                c.customer_emails.append(_mail("g9", template=LABEL_TEMPLATE))
+                or c.label_event_ids["r2"].append("g9")
+            ),
+            f"{LABEL_MAILS}: 1 duplicate(s)",
+        ),
+        (
+            lambda c: c.customer_emails.append(_mail("e1", template=CONFIRMATION_TEMPLATE)),
+            f"{ACKS}: 1 duplicate(s)",
+        ),
+        (
+            lambda c: (
+                c.customer_emails.append(_mail("g1", template=LABEL_TEMPLATE))
+                or c.label_event_ids.update({"r1": ["g1"]})
+            ),
+            f"{LABEL_MAILS}: 1 duplicate(s)",
+        ),
+    ],
+)
+def test_each_lost_or_doubled_customer_email_fails_the_census(damage: Any, failure: str) -> None:
+    census = _healthy()
+    damage(census)
+    assert failure in census.failures(), census.failures()
+
+
+def test_a_lost_label_email_keeps_the_census_waiting() -> None:
+    census = _healthy()
+    _drop_customer_mail(census, "g2")
+    assert not census.complete()
+    assert census.missing_customer_emails() == ["r2"]
+
+
+def test_the_customer_emails_of_another_merchant_are_not_counted() -> None:
+    census = _healthy()
+    census.customer_emails.append(_mail("elsewhere", copy=1, template=LABEL_TEMPLATE))
+    assert census.failures() == []
+    found = {row[0]: row[2] for row in census.rows()}
+    assert (found[ACKS], found[LABEL_MAILS]) == (2, 1)
 
 
 @pytest.mark.parametrize(

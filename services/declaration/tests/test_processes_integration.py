@@ -197,6 +197,50 @@ async def test_two_processes_recording_the_same_events_apply_each_once_and_relay
     assert await first.database[MARKERS].count_documents({}) == 0
 
 
+async def test_a_change_recorded_again_by_the_other_process_before_the_relay_is_still_relayed(
+    processes: tuple[Process, Process], kafka_bootstrap_servers: str
+) -> None:
+    """The same timeline change (with its outbox event) reaches both processes, the second
+    after the first wrote it and before any relay pass: the second finds it applied and must
+    not delete the marker the first one's write left (both markers have one id)."""
+    first, second = processes
+    session = await _shop(first)
+    outcome = await first.service.portal.submit(session, await first.draft(session), None, "c")
+    return_id = outcome.record.declared.id
+    change = TimelineChange(
+        entry=TimelineEntry(
+            event_id="redelivered",
+            kind="label_requested",
+            at=outcome.record.timeline[0].at + timedelta(seconds=1),
+        ),
+        events=[examples.label_requested(merchant_id="shop", return_id=return_id)],
+    )
+    topics = Topics(prefix=f"it-{uuid.uuid4().hex[:8]}")
+    await ensure_topics(kafka_bootstrap_servers, topics)
+    broker = KafkaBroker(server_list(kafka_bootstrap_servers))
+    await broker.start()
+    try:
+        relay = OutboxRelay(
+            first.database, OUTBOX_COLLECTIONS, lambda: broker, topics, CollectorRegistry()
+        )
+        # The submit's event relayed first: no other marker of the return is left to carry
+        # the change's event along.
+        while await relay.relay_once():
+            pass
+        assert await first.database[MARKERS].count_documents({}) == 0
+        assert await first.repository.change_timeline("shop", return_id, change)
+        assert await second.repository.change_timeline("shop", return_id, change)
+        while await relay.relay_once():
+            pass
+    finally:
+        await broker.stop()
+    document = await second.database["returns"].find_one({"_id": return_id})
+    assert document is not None
+    assert len(document["outbox"]) == 2
+    assert (document["outbox_sent"], document["outbox_pending"]) == (2, False)
+    assert await first.database[MARKERS].count_documents({}) == 0
+
+
 async def test_two_processes_changing_one_merchant_lose_no_revision(
     processes: tuple[Process, Process],
 ) -> None:

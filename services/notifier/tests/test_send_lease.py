@@ -78,3 +78,20 @@ async def test_the_holder_renews_others_wait_until_it_ends_and_sent_is_final(
     await store.mark_sent("k", "lea@example.com", NOW + LEASE * 2)
     assert not await store.claim("k", "b", NOW + LEASE * 9, NOW + LEASE * 10)
     assert not await store.claim("missing", "b", NOW, NOW + LEASE)
+
+
+async def test_the_same_instance_restarted_takes_its_lease_back_at_once_another_waits(
+    stores: list[MongoSentEmailStore],
+) -> None:
+    """The owner is the instance id (`CONSUMER_INSTANCE_ID`): the process restarted after kill -9
+    with the lease held (its own store client, as a new process) is the same owner."""
+    before_kill, after_restart, other_instance = stores[0], stores[1], stores[2]
+    await before_kill.begin(_planned("k"))
+    assert await before_kill.claim("k", "notifier-8003", NOW, NOW + LEASE)
+
+    a_second_later = NOW + timedelta(seconds=1)
+    assert not await other_instance.claim(
+        "k", "notifier-8013", a_second_later, a_second_later + LEASE
+    )
+    assert await after_restart.claim("k", "notifier-8003", a_second_later, a_second_later + LEASE)
+    assert not await other_instance.claim("k", "notifier-8013", NOW + LEASE, NOW + LEASE * 2)

@@ -10,7 +10,7 @@ import pytest
 
 from returns_contracts import NotificationSent, ReturnSubmitted
 from returns_contracts.examples import label_generated, merchant_updated, return_submitted
-from returns_contracts.service_kit.kafka import PermanentError, Unavailable
+from returns_contracts.service_kit.kafka import NotYet, PermanentError, Unavailable
 from returns_contracts.service_kit.testing import FakeClock
 from returns_notifier.adapters.rendering import JinjaRenderer
 from returns_notifier.domain.emails import (
@@ -28,6 +28,7 @@ from returns_notifier.service.errors import (
     InvalidRecipient,
     MerchantNotKnownYet,
     ReturnNotKnownYet,
+    ReturnOfAnotherMerchant,
     SendInProgress,
 )
 from returns_notifier.service.use_cases import Notifier
@@ -352,6 +353,29 @@ async def test_a_lease_whose_holder_died_is_taken_over_with_the_same_message_id(
     assert world.sent_emails.records[key].status == "sent"
 
 
+async def test_an_instance_restarted_after_dying_with_the_lease_takes_it_back_at_once(
+    world: World,
+) -> None:
+    """kill -9 while sending: the same instance (same CONSUMER_INSTANCE_ID) restarted a second
+    later sends at once, while another instance still waits for the lease to end."""
+    event = return_submitted(defective=False)
+    dying = HeldSender(world.sender)
+    sending = asyncio.create_task(_member(world, "notifier-8003", dying).on_return_submitted(event))
+    await dying.entered.wait()
+    sending.cancel()  # the process is gone: nothing of it runs any more
+    a_second_later = FakeClock(START + timedelta(seconds=1), tick=timedelta(seconds=1))
+
+    with pytest.raises(SendInProgress):
+        await _member(world, "notifier-8004", world.sender, a_second_later).on_return_submitted(
+            event
+        )
+    assert world.sender.sent == []
+    await _member(world, "notifier-8003", world.sender, a_second_later).on_return_submitted(event)
+
+    [email] = world.sender.sent
+    assert email.message_id == message_id_for(event.event_id, CUSTOMER_RETURN_CONFIRMATION, DOMAIN)
+
+
 # --- failures --------------------------------------------------------------------------------
 
 
@@ -361,6 +385,7 @@ async def test_an_unknown_merchant_is_retried_not_dead_lettered() -> None:
     with pytest.raises(MerchantNotKnownYet) as raised:
         await world.notifier.on_return_submitted(return_submitted(defective=True))
 
+    assert isinstance(raised.value, NotYet)
     assert not isinstance(raised.value, PermanentError)
     assert world.sent_emails.records == {}
     assert world.sender.sent == []
@@ -472,8 +497,37 @@ async def test_a_label_before_its_return_waits_for_it(world: World) -> None:
     with pytest.raises(ReturnNotKnownYet) as raised:
         await world.notifier.on_label_generated(label_generated())
 
+    # A wait with its own horizon (minutes), not an attempt towards the DLQ.
+    assert isinstance(raised.value, NotYet)
     assert not isinstance(raised.value, PermanentError)
     assert world.sender.sent == []
+
+
+async def test_a_label_sent_once_its_return_arrives_after_waiting(world: World) -> None:
+    label = label_generated()
+    world.labels.files[label.payload.download_url] = b"%PDF-1.4 label"
+    for _ in range(20):  # more tries than the attempt bound: none of them is a failure
+        with pytest.raises(NotYet):
+            await world.notifier.on_label_generated(label)
+    await world.notifier.on_return_submitted(return_submitted(defective=False))
+
+    await world.notifier.on_label_generated(label)
+
+    assert [e.recipient for e in world.sender.sent if e.attachments] == ["lea.dupont@example.com"]
+
+
+async def test_a_label_for_a_return_of_another_merchant_is_poison_not_a_wait(
+    world: World,
+) -> None:
+    await world.notifier.on_return_submitted(return_submitted(defective=False))
+    label = label_generated()
+    forged = label.model_copy(update={"merchant_id": "m-someone-else"})
+
+    with pytest.raises(ReturnOfAnotherMerchant) as raised:
+        await world.notifier.on_label_generated(forged)
+
+    assert isinstance(raised.value, PermanentError)
+    assert not [e for e in world.sender.sent if e.attachments]
 
 
 async def test_a_label_that_is_not_a_pdf_is_a_permanent_error(world: World) -> None:

@@ -13,7 +13,13 @@ from pymongo import AsyncMongoClient
 
 from returns_contracts.service_kit.access import PUBLIC
 from returns_contracts.service_kit.http import ReadinessCheck
-from returns_contracts.service_kit.kafka import Routes, ensure_topics, server_list, subscribe
+from returns_contracts.service_kit.kafka import (
+    ConsumerMetrics,
+    Routes,
+    ensure_topics,
+    server_list,
+    subscribe,
+)
 from returns_contracts.service_kit.settings import ServiceSettings
 
 MongoClient = AsyncMongoClient[dict[str, Any]]
@@ -31,10 +37,15 @@ def new_broker(settings: ServiceSettings, service_name: str) -> KafkaBroker:
 
 
 def subscribe_service(
-    broker: KafkaBroker, settings: ServiceSettings, consumer: str, routes: Routes, description: str
+    broker: KafkaBroker,
+    settings: ServiceSettings,
+    consumer: str,
+    routes: Routes,
+    description: str,
+    metrics: ConsumerMetrics | None = None,
 ) -> None:
     """Consume the routes' topics reliably in the service's consumer groups, with the consumer
-    settings every service reads (retries, poll interval, static membership)."""
+    settings every service reads (retries, waits, poll interval, static membership)."""
     subscribe(
         broker,
         consumer=consumer,
@@ -44,6 +55,7 @@ def subscribe_service(
         instance_id=settings.consumer_instance_id,
         routes=routes,
         description=description,
+        metrics=metrics,
     )
 
 

@@ -9,6 +9,9 @@ that still fails goes to `<topic>.dlq` with the error in its headers and the con
 A handler that raises `Unavailable` says a server it needs is down, not that the message is bad:
 those tries do not count against the attempt bound, and the consumer keeps waiting (backoff
 capped at `Retry.unavailable_cap_seconds`) for as long as `Retry.unavailable_budget_seconds`.
+A handler that raises `NotYet` says that what the message refers to has not arrived yet (another
+topic lags): a wait, not a failure, with its own horizon in time (`Retry.waiting_budget_seconds`,
+minutes) and its own metric; only then does the message go to the DLQ.
 Subscribers use AckPolicy.ACK so the offset is committed only after this wrapper returns.
 """
 
@@ -29,6 +32,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.message import KafkaMessage as RawKafkaMessage
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from returns_contracts import Message, parse_message
 from returns_contracts.service_kit.logging import correlation_scope
@@ -212,21 +216,33 @@ class Retry:
         *,
         unavailable_cap_seconds: float = 30.0,
         unavailable_budget_seconds: float | None = None,
+        waiting_cap_seconds: float = 5.0,
+        waiting_budget_seconds: float = 240.0,
     ) -> None:
         self.max_attempts = max_attempts
         self.base_seconds = base_seconds
         self.cap_seconds = cap_seconds
         self.unavailable_cap_seconds = unavailable_cap_seconds
         self.unavailable_budget_seconds = unavailable_budget_seconds
+        self.waiting_cap_seconds = waiting_cap_seconds
+        self.waiting_budget_seconds = waiting_budget_seconds
 
     def delay(self, attempt: int) -> float:
         return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1)))
 
     def outage_delay(self, try_number: int) -> float:
+        return self._patient_delay(try_number, self.unavailable_cap_seconds)
+
+    def waiting_delay(self, try_number: int) -> float:
+        """Between two tries of a message waiting for what it refers to: short, since the
+        other topic usually catches up within seconds."""
+        return self._patient_delay(try_number, self.waiting_cap_seconds)
+
+    def _patient_delay(self, try_number: int, cap_seconds: float) -> float:
         # Equal jitter rather than full: never hammer a server that is coming back up. The
         # exponent stops growing long before the float would overflow in an hours-long outage.
         growth = 2.0 ** min(try_number - 1, 30)
-        ceiling = min(self.unavailable_cap_seconds, self.base_seconds * growth)
+        ceiling = min(cap_seconds, self.base_seconds * growth)
         return random.uniform(ceiling / 2, ceiling)
 
 
@@ -241,6 +257,41 @@ class Unavailable(Exception):
     timeout while connecting, 503), or a bad message could hold the consumer for the whole
     outage budget.
     """
+
+
+class NotYet(Exception):
+    """What the message refers to has not arrived yet (its return, its merchant: another topic
+    read by another consumer group lags): wait for it, the message is not at fault.
+
+    The consumer tries again with a capped backoff for `Retry.waiting_budget_seconds`, much
+    longer than any stall of another consumer (a restart, a lease to expire, a broker coming
+    back); none of these tries counts as an attempt. Only a message still waiting then goes to
+    the DLQ: one that refers to something that will never come.
+    """
+
+
+class ConsumerMetrics:
+    """What the consumers of a process expose at /metrics beside the HTTP figures."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.waiting = Gauge(
+            "consumer_messages_waiting",
+            "Messages waiting now for what they refer to (another topic lags)",
+            ["consumer", "topic"],
+            registry=registry,
+        )
+        self.waits = Counter(
+            "consumer_waits",
+            "Tries put off because what the message refers to had not arrived yet",
+            ["consumer", "topic"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "consumer_dead_letters",
+            "Messages sent to their dead-letter topic",
+            ["consumer", "topic", "error_type"],
+            registry=registry,
+        )
 
 
 def consumer_group(consumer: str, topic: str) -> str:
@@ -258,6 +309,7 @@ def subscribe(
     description: str,
     max_poll_interval_ms: int = 300_000,
     instance_id: str = "",
+    metrics: ConsumerMetrics | None = None,
 ) -> None:
     """Read every topic of `routes` reliably, each in a consumer group of its own.
 
@@ -269,7 +321,14 @@ def subscribe(
     snapshot) must not hold back that very topic. Groups of their own also keep the topics
     from rebalancing each other.
     """
-    consume = reliable(consumer=consumer, broker=broker, topics=topics, retry=retry, routes=routes)
+    consume = reliable(
+        consumer=consumer,
+        broker=broker,
+        topics=topics,
+        retry=retry,
+        routes=routes,
+        metrics=metrics,
+    )
     for topic in routes.topic_names(topics):
 
         async def on_message(raw: KafkaMessage) -> None:
@@ -294,6 +353,7 @@ def reliable(
     topics: Topics,
     retry: Retry,
     routes: Routes,
+    metrics: ConsumerMetrics | None = None,
 ) -> Callable[[bytes, RawKafkaMessage], Awaitable[None]]:
     """Wrap the routes' handlers so that consuming never raises: retry, dead-letter, carry on.
 
@@ -304,11 +364,17 @@ def reliable(
 
     async def consume(body: bytes, raw: RawKafkaMessage) -> None:
         topic = str(getattr(raw.raw_message, "topic", ""))
+
+        async def dead_letter(error: BaseException, attempts: int) -> None:
+            await _dead_letter(broker, topics, consumer, topic, raw, error, attempts)
+            if metrics is not None:
+                metrics.dead_letters.labels(consumer, topic, type(error).__name__).inc()
+
         try:
             message = parse_message(body)
         except Exception as error:
             if not await _handled_unparseable(routes, topic, body, error):
-                await _dead_letter(broker, topics, consumer, topic, raw, error, 1)
+                await dead_letter(error, 1)
             return
         handle = routes.handlers.get(type(message))
         if handle is None:
@@ -317,56 +383,127 @@ def reliable(
             attempt = 1
             outage_tries = 0
             outage_started: float | None = None
-            while True:
-                try:
-                    await handle(message)
-                    return
-                except PermanentError as error:
-                    await _dead_letter(broker, topics, consumer, topic, raw, error, attempt)
-                    return
-                except Unavailable as error:
-                    now = time.monotonic()
-                    outage_started = now if outage_started is None else outage_started
-                    budget = retry.unavailable_budget_seconds
-                    if budget is not None and now - outage_started >= budget:
-                        await _dead_letter(broker, topics, consumer, topic, raw, error, attempt)
+            waiting = _Waiting(consumer, topic, str(message.event_id), retry, metrics)
+            try:
+                while True:
+                    try:
+                        await handle(message)
                         return
-                    outage_tries += 1
-                    delay = retry.outage_delay(outage_tries)
-                    logger.warning(
-                        "a server the handler needs is unavailable, waiting",
-                        extra={
-                            "consumer": consumer,
-                            "event_id": str(message.event_id),
-                            "waited_seconds": round(now - outage_started, 1),
-                            "retry_in_seconds": round(delay, 3),
-                            "error": repr(error),
-                        },
-                    )
-                    await asyncio.sleep(delay)
-                    continue
-                except Exception as error:
-                    # The server answered, so any earlier outage is over: a later one starts
-                    # its budget afresh.
-                    outage_tries, outage_started = 0, None
-                    if attempt >= retry.max_attempts:
-                        await _dead_letter(broker, topics, consumer, topic, raw, error, attempt)
+                    except PermanentError as error:
+                        await dead_letter(error, attempt)
                         return
-                    delay = retry.delay(attempt)
-                    logger.warning(
-                        "handler failed, retrying",
-                        extra={
-                            "consumer": consumer,
-                            "event_id": str(message.event_id),
-                            "attempt": attempt,
-                            "retry_in_seconds": round(delay, 3),
-                            "error": repr(error),
-                        },
-                    )
-                    await asyncio.sleep(delay)
-                    attempt += 1
+                    except Unavailable as error:
+                        now = time.monotonic()
+                        outage_started = now if outage_started is None else outage_started
+                        budget = retry.unavailable_budget_seconds
+                        if budget is not None and now - outage_started >= budget:
+                            await dead_letter(error, attempt)
+                            return
+                        outage_tries += 1
+                        delay = retry.outage_delay(outage_tries)
+                        logger.warning(
+                            "a server the handler needs is unavailable, waiting",
+                            extra={
+                                "consumer": consumer,
+                                "event_id": str(message.event_id),
+                                "waited_seconds": round(now - outage_started, 1),
+                                "retry_in_seconds": round(delay, 3),
+                                "error": repr(error),
+                            },
+                        )
+                        await asyncio.sleep(delay)
+                        continue
+                    except NotYet as error:
+                        pause = waiting.next_delay(error)
+                        if pause is None:
+                            await dead_letter(error, attempt)
+                            return
+                        await asyncio.sleep(pause)
+                        continue
+                    except Exception as error:
+                        # The server answered, so any earlier outage is over: a later one starts
+                        # its budget afresh.
+                        outage_tries, outage_started = 0, None
+                        if attempt >= retry.max_attempts:
+                            await dead_letter(error, attempt)
+                            return
+                        delay = retry.delay(attempt)
+                        logger.warning(
+                            "handler failed, retrying",
+                            extra={
+                                "consumer": consumer,
+                                "event_id": str(message.event_id),
+                                "attempt": attempt,
+                                "retry_in_seconds": round(delay, 3),
+                                "error": repr(error),
+                            },
+                        )
+                        await asyncio.sleep(delay)
+                        attempt += 1
+            finally:
+                waiting.over()
 
     return consume
+
+
+class _Waiting:
+    """The wait of one message for what it refers to: its horizon, its log and its metrics."""
+
+    def __init__(
+        self,
+        consumer: str,
+        topic: str,
+        event_id: str,
+        retry: Retry,
+        metrics: ConsumerMetrics | None,
+    ) -> None:
+        self.consumer, self.topic, self.event_id = consumer, topic, event_id
+        self.retry = retry
+        self.metrics = metrics
+        self.started: float | None = None
+        self.tries = 0
+
+    def next_delay(self, error: NotYet) -> float | None:
+        """How long to wait before the next try, or None once the horizon has passed."""
+        now = time.monotonic()
+        if self.started is None:
+            self.started = now
+            if self.metrics is not None:
+                self.metrics.waiting.labels(self.consumer, self.topic).inc()
+        waited = now - self.started
+        if waited >= self.retry.waiting_budget_seconds:
+            logger.error(
+                "message waited its whole horizon for what it refers to",
+                extra={
+                    "consumer": self.consumer,
+                    "event_id": self.event_id,
+                    "waited_seconds": round(waited, 1),
+                    "error": repr(error),
+                },
+            )
+            self.over()
+            return None
+        self.tries += 1
+        delay = self.retry.waiting_delay(self.tries)
+        if self.metrics is not None:
+            self.metrics.waits.labels(self.consumer, self.topic).inc()
+        logger.warning(
+            "message waits for what it refers to",
+            extra={
+                "consumer": self.consumer,
+                "event_id": self.event_id,
+                "waited_seconds": round(waited, 1),
+                "horizon_seconds": self.retry.waiting_budget_seconds,
+                "retry_in_seconds": round(delay, 3),
+                "error": repr(error),
+            },
+        )
+        return delay
+
+    def over(self) -> None:
+        if self.started is not None and self.metrics is not None:
+            self.metrics.waiting.labels(self.consumer, self.topic).dec()
+        self.started = None
 
 
 async def _handled_unparseable(routes: Routes, topic: str, body: bytes, error: Exception) -> bool:

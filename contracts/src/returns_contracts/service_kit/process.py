@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
@@ -30,7 +30,7 @@ from returns_contracts.service_kit.app import (
     subscribe_service,
 )
 from returns_contracts.service_kit.http import ReadinessCheck, install_operations
-from returns_contracts.service_kit.kafka import Routes, declare_publications
+from returns_contracts.service_kit.kafka import ConsumerMetrics, Routes, declare_publications
 from returns_contracts.service_kit.lifecycle import Closer, Loop, Step, running, side_by_side
 from returns_contracts.service_kit.logging import configure_logging
 from returns_contracts.service_kit.settings import ServiceSettings
@@ -42,8 +42,10 @@ class ServiceProcess:
     name: str
     broker: KafkaBroker
     mongo: MongoClient
-    # What /metrics serves: the kit's own metrics and those the service's adapters register.
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    # What /metrics serves: the HTTP figures, the consumers' (waits, dead letters) and those the
+    # service's adapters register.
+    registry: CollectorRegistry
+    consumer_metrics: ConsumerMetrics
 
     @classmethod
     def open(
@@ -54,11 +56,16 @@ class ServiceProcess:
         configure_logging(name, settings.log_level)
         broker = new_broker(settings, name)
         declare_publications(broker, settings.topics, publishes)
-        return cls(settings, name, broker, new_mongo_client(settings))
+        registry = CollectorRegistry()
+        return cls(
+            settings, name, broker, new_mongo_client(settings), registry, ConsumerMetrics(registry)
+        )
 
     def subscribe(self, routes: Routes, *, description: str) -> None:
         """Consume the routes' topics reliably, in this service's consumer groups."""
-        subscribe_service(self.broker, self.settings, self.name, routes, description)
+        subscribe_service(
+            self.broker, self.settings, self.name, routes, description, self.consumer_metrics
+        )
 
     def app(
         self,

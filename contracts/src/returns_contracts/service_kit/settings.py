@@ -33,6 +33,13 @@ class ServiceSettings(BaseSettings):
     # does not hold up everything behind it forever. None waits without limit.
     consumer_outage_budget_seconds: float | None = 1800.0
     consumer_outage_cap_seconds: float = 30.0
+    # How long a message may wait for what it refers to (a label for its return, a return for
+    # its merchant: another topic that lags behind) before it goes to the DLQ, trying again
+    # every few seconds at most (the cap). Minutes: longer than any stall of the other
+    # consumer (a restart, a send lease to expire, a broker back). Kept under the poll
+    # interval (300 s): a wait past it would hand the partition over and start it again.
+    consumer_wait_budget_seconds: float = Field(default=240.0, gt=0)
+    consumer_wait_cap_seconds: float = Field(default=5.0, gt=0)
     # Kafka's max.poll.interval.ms: a handler busy longer than this (waiting out an outage)
     # makes the consumer leave its group; it rejoins and is given the message again, which the
     # idempotent handlers make harmless. Tests set it small to prove that.
@@ -69,6 +76,8 @@ class ServiceSettings(BaseSettings):
             self.consumer_retry_base_seconds,
             unavailable_cap_seconds=self.consumer_outage_cap_seconds,
             unavailable_budget_seconds=self.consumer_outage_budget_seconds,
+            waiting_cap_seconds=self.consumer_wait_cap_seconds,
+            waiting_budget_seconds=self.consumer_wait_budget_seconds,
         )
 
     @property

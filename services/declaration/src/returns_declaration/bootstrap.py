@@ -180,7 +180,6 @@ class Runtime:
 
 def connect(settings: DeclarationSettings) -> Runtime:
     """The real adapters (clients only: nothing connects before the app starts)."""
-    registry = CollectorRegistry()
     process = ServiceProcess.open(
         settings,
         settings.service_name,
@@ -194,6 +193,8 @@ def connect(settings: DeclarationSettings) -> Runtime:
         ],
     )
     broker = process.broker
+    # One registry for /metrics: the process's (HTTP, consumers) and the relay's figures.
+    registry = process.registry
     database = process.mongo[settings.mongodb_database]
     repository = DeclarationRepository(database, settings.merchant_cache_seconds)
     relay = OutboxRelay(

@@ -80,6 +80,7 @@ def build_container(settings: NotifierSettings, adapters: Adapters) -> Container
         mail_from=settings.mail_from,
         message_id_domain=settings.message_id_domain,
         send_lease=timedelta(seconds=settings.send_lease_seconds),
+        owner=settings.send_lease_owner,
         clock=adapters.clock or utc_now,
         metrics=adapters.metrics,
     )

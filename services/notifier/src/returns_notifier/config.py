@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from functools import cached_property
+from uuid import uuid4
+
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -29,3 +32,14 @@ class NotifierSettings(ServiceSettings):
     media_base_url: str = "http://127.0.0.1:8002"
     labels_base_url: str = "http://127.0.0.1:8004"
     http_timeout_seconds: float = 10.0
+
+    @cached_property
+    def send_lease_owner(self) -> str:
+        """Who holds this process's send leases: its stable instance id (`CONSUMER_INSTANCE_ID`,
+        the same on every restart of this instance), else a random id, drawn once per process.
+
+        The same instance restarted after kill -9 takes back a lease its previous life held at
+        once (it cannot be sending any more); another instance waits for the lease to end. A
+        random id makes a restarted process wait out its own dead lease (60 s) while the
+        e-mail's partition waits behind it."""
+        return self.consumer_instance_id or f"notifier-{uuid4().hex}"

@@ -97,7 +97,11 @@ async def mark_pending(
 
 async def forget_marker(markers: AsyncCollection[Document], document_marker: str | None) -> None:
     """The write the marker announced did not happen (a duplicate, a conflict): drop it now
-    rather than let the relay wait for the grace period."""
+    rather than let the relay wait for the grace period.
+
+    Only for a marker no other write can share: the id comes from the first event, so a write
+    of the same events that did land (a redelivery recorded by another process) has this very
+    marker, and deleting it would leave those events pending with nothing pointing at them."""
     if document_marker is not None:
         await markers.delete_one({"_id": document_marker})
 

@@ -580,9 +580,15 @@ class DeclarationRepository:
         result = await self.returns.update_one(guard, update)
         if result.matched_count:
             return True
-        await forget_marker(self.outbox_markers, marker)
         # Nothing changed: either the entry is there already (a redelivery) or no such return.
-        return await self.get_return(merchant_id, return_id) is not None
+        if await self.get_return(merchant_id, return_id) is None:
+            await forget_marker(self.outbox_markers, marker)
+            return False
+        # The entry was written by this very change before, maybe by another process whose
+        # write is not relayed yet; its marker has the same id (the first event's), so it is
+        # left for the relay, which deletes it once it sees its event in the document. Forgetting
+        # it here deleted that write's only marker, and its events stayed pending for good.
+        return True
 
     async def claim_idempotency_key(self, merchant_id: str, key: str, return_id: str) -> str:
         document_id = f"{merchant_id}:{key}"

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from returns_contracts.service_kit.kafka import PermanentError, Unavailable
+from returns_contracts.service_kit.kafka import NotYet, PermanentError, Unavailable
 
 
-class MerchantNotKnownYet(LookupError):
-    """The return arrived before its merchant's snapshot: retrying later can help."""
+class MerchantNotKnownYet(NotYet):
+    """The return arrived before its merchant's snapshot (another topic): wait for it."""
 
     def __init__(self, merchant_id: str) -> None:
         super().__init__(f"merchant {merchant_id!r} is not known to the notifier yet")
         self.merchant_id = merchant_id
 
 
-class ReturnNotKnownYet(LookupError):
-    """A label arrived before its return's ReturnSubmitted (another topic): retrying can help."""
+class ReturnNotKnownYet(NotYet):
+    """A label arrived before its return's ReturnSubmitted (another topic, read by another
+    consumer group that may lag: restarting, or waiting for a send lease): wait for it, for
+    minutes if need be, rather than dead-letter the customer's label e-mail."""
 
     def __init__(self, return_id: str) -> None:
         super().__init__(f"return {return_id!r} is not known to the notifier yet")
         self.return_id = return_id
+
+
+class ReturnOfAnotherMerchant(PermanentError):
+    """The label names a return the notifier knows under another merchant: no wait will
+    change that."""
 
 
 class InvalidRecipient(PermanentError):

@@ -66,6 +66,7 @@ from returns_notifier.service.errors import (
     InvalidRecipient,
     MerchantNotKnownYet,
     ReturnNotKnownYet,
+    ReturnOfAnotherMerchant,
     SendInProgress,
 )
 from returns_notifier.service.ports import (
@@ -203,9 +204,14 @@ class Notifier:
         """E-mail the customer their label, attached and linked (R10, R11), once per label."""
         label = event.payload
         record = await self.returns.get(label.return_id)
-        if record is None or record.merchant_id != event.merchant_id:
+        if record is None:
             # Labels reads ReturnSubmitted too and may be quicker than us: wait for our copy.
             raise ReturnNotKnownYet(label.return_id)
+        if record.merchant_id != event.merchant_id:
+            raise ReturnOfAnotherMerchant(
+                f"label {label.label_id} is for return {label.return_id} of merchant "
+                f"{event.merchant_id!r}, which the notifier knows under another merchant"
+            )
         merchant = await self._merchant(event.merchant_id)
         cause = Cause(event.event_id, event.merchant_id, label.return_id, event.correlation_id)
 
