@@ -23,6 +23,7 @@ from returns_contracts import (
     ReturnSubmittedPayload,
     ReturnType,
 )
+from returns_notifier.domain.links import safe_link as safe_link
 from returns_notifier.domain.model import (
     Attachment,
     InlineImage,
@@ -260,14 +261,6 @@ def _address_lines(address: Address | None) -> list[str]:
     lines.append(f"{address.postal_code} {address.city}")
     lines.append(address.country)
     return [line for line in lines if line]
-
-
-def safe_link(url: str | None) -> str | None:
-    """A URL fit for an href: http(s) only, so a payload cannot smuggle `javascript:` in."""
-    if url is None:
-        return None
-    stripped = url.strip()
-    return stripped if stripped.lower().startswith(("https://", "http://")) else None
 
 
 def _brand(merchant: Merchant) -> dict[str, object]:
