@@ -359,6 +359,9 @@ def customer_return_context(
         "submitted_at": _format_datetime(payload.submitted_at, locale),
         "customer_service_email": merchant.customer_service_email,
         "status_url": safe_link(payload.status_url),
+        # Issue 15: the merchant's setting for mixed returns was on, so the classic lines get
+        # their label at once and only the defective ones wait for the merchant.
+        "split_mixed": payload.split_mixed,
         "items": [
             {
                 "name": item.name,
