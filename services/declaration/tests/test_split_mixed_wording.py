@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from returns_declaration.domain import views
-from returns_declaration.domain.model import Locale, Return, TimelineEntry
+from returns_declaration.domain import follow_up, views
+from returns_declaration.domain.model import LabelStatus, Locale, Return, TimelineEntry
 from returns_declaration.service.ports import TimelineChange
 
 from .builders import NOW, returned
@@ -50,6 +50,22 @@ def test_a_split_mixed_return_s_next_step_says_its_label_follows(
 def test_a_mixed_return_held_whole_keeps_the_merchant_will_contact_you() -> None:
     step = views.next_step(mixed(False))
     assert step.message == "Merci. Le marchand va vous contacter au sujet de votre retour."
+
+
+@pytest.mark.parametrize("label_status", ["pending", "generated"])
+def test_a_split_mixed_return_s_status_says_the_defective_items_still_wait(
+    label_status: LabelStatus,
+) -> None:
+    split = follow_up.status(mixed(True), label_status, [], "fr", NOW)
+    whole = follow_up.status(mixed(False, "en"), label_status, [], "en", NOW)
+    english = follow_up.status(mixed(True, "en"), label_status, [], "en", NOW)
+
+    assert split.kind == english.kind and split.kind.startswith("label_")
+    assert split.next_step.endswith(
+        "Le marchand va vous contacter au sujet des articles défectueux."
+    )
+    assert english.next_step.endswith("The merchant will contact you about the defective items.")
+    assert "defective" not in whole.next_step
 
 
 @pytest.fixture

@@ -245,6 +245,13 @@ _RESOLVED: dict[str, StatusKind] = {
 """The resolutions that end the return for the customer; a `label` resolution goes on as a
 label (its LabelRequested makes one), so the label's status says what happens next."""
 
+_SPLIT_WAITING: dict[Locale, str] = {
+    "fr": "Le marchand va vous contacter au sujet des articles défectueux.",
+    "en": "The merchant will contact you about the defective items.",
+}
+"""Added to a label's next step when the merchant's setting split a mixed return (item 5):
+the label is for the classic lines; the defective ones wait for a resolution."""
+
 _MESSAGE_TITLES: dict[tuple[bool, Locale], str] = {
     (True, "fr"): "Pourquoi",
     (True, "en"): "Why",
@@ -283,7 +290,9 @@ def status(
     asked a question since, which the customer has not answered yet. Otherwise a label made or
     on its way says so (R10, R11; a `label` resolution too); otherwise, for a defective return
     (R9), a question the customer has not answered comes first, then an answer the merchant
-    has, then "the merchant will contact you". Worded in `locale`, the merchant's language
+    has, then "the merchant will contact you". A mixed return split by the merchant's setting
+    (item 5) has its label for the classic lines, and the defective ones still wait: its label
+    step says so. Worded in `locale`, the merchant's language
     (R15); `now` is there for rules that depend on time.
     """
     del now
@@ -305,6 +314,8 @@ def status(
         else:
             kind = "merchant_will_contact"
     title, next_step = _STATUS[(kind, locale)]
+    if declared.split_mixed and resolution is None and kind in ("label_on_its_way", "label_sent"):
+        next_step = f"{next_step} {_SPLIT_WAITING[locale]}"
     return ReturnStatus(kind, title, next_step)
 
 
