@@ -4,6 +4,8 @@ e-mail through the pages alone."""
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -68,6 +70,15 @@ def test_support_declines_a_defective_return_from_its_record_and_the_customer_is
     page.get_by_role("link", name="Retours", exact=True).click()
     expect(page.locator("table").first).to_contain_text("Aucun retour.")
     expect(page.locator("table").last.get_by_role("link", name="A-1001")).to_be_visible()
+
+    # The e-mail links to the customer's status page, which shows the decision and its reason.
+    found = re.search(r"Suivre votre retour : (https?://\S+/status\?\S+)", str(detail["Text"]))
+    assert found, detail["Text"]
+    page.goto(html.unescape(found.group(1)))
+    expect(page.locator("#status-kind")).to_have_text("Retour refusé")
+    expect(page.locator("#next-step")).to_contain_text("ne peut pas accepter ce retour")
+    expect(page.locator("#resolution-note")).to_have_text(DECLINED)
+    check_basics(page)
 
 
 def test_a_label_chosen_on_the_record_reaches_the_customer_as_the_label_email(

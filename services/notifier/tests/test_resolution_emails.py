@@ -142,3 +142,53 @@ async def test_a_resolution_of_another_merchant_s_return_is_not_sent(world: Worl
         await world.notifier.on_return_resolved(return_resolved(merchant_id="m-other"))
 
     assert world.sender.sent == []
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+async def test_the_resolution_email_links_to_the_return_s_status_page(
+    world: World, locale: str
+) -> None:
+    submitted = return_submitted(defective=True, locale="en" if locale == "en" else "fr")
+    status_url = submitted.payload.status_url
+    assert status_url is not None
+    await _submitted(world, locale)
+
+    await world.notifier.on_return_resolved(return_resolved(resolution="replacement"))
+
+    [email] = world.sender.sent
+    assert status_url in email.text
+    assert f'href="{status_url.replace("&", "&amp;")}"' in email.html
+    label = "Suivre votre retour : " if locale == "fr" else "Follow your return: "
+    assert label + status_url in email.text
+
+
+async def test_a_return_recorded_without_a_status_link_gets_the_email_without_it(
+    world: World,
+) -> None:
+    """Returns the notifier recorded before the status page existed have no link to give."""
+    submitted = return_submitted(defective=True)
+    await world.notifier.on_return_submitted(
+        submitted.model_copy(
+            update={"payload": submitted.payload.model_copy(update={"status_url": None})}
+        )
+    )
+    world.sender.sent.clear()
+
+    await world.notifier.on_return_resolved(return_resolved(resolution="declined", note="Non."))
+
+    [email] = world.sender.sent
+    assert "ne peut pas l'accepter" in email.text
+    assert "/status" not in email.text and "/status" not in email.html
+    assert "Suivre votre retour" not in email.text
+
+
+async def test_an_unsafe_status_link_is_left_out_of_the_resolution_email(world: World) -> None:
+    submitted = return_submitted(defective=True)
+    unsafe = submitted.payload.model_copy(update={"status_url": "javascript:alert(1)"})
+    await world.notifier.on_return_submitted(submitted.model_copy(update={"payload": unsafe}))
+    world.sender.sent.clear()
+
+    await world.notifier.on_return_resolved(return_resolved(resolution="replacement"))
+
+    [email] = world.sender.sent
+    assert "javascript:" not in email.html and "javascript:" not in email.text

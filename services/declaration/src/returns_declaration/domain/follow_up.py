@@ -20,6 +20,7 @@ from returns_declaration.domain.model import (
     TimelineEntry,
     in_time_order,
 )
+from returns_declaration.domain.resolution import Resolution
 from returns_declaration.domain.rules import DeclarationRejected, FieldError
 
 QUESTION_MIN = 5
@@ -151,6 +152,9 @@ StatusKind = Literal[
     "question_open",
     "answer_received",
     "merchant_will_contact",
+    "refunded_without_return",
+    "replacement_sent",
+    "declined",
 ]
 
 _STATUS: dict[tuple[StatusKind, Locale], tuple[str, str]] = {
@@ -203,7 +207,59 @@ _STATUS: dict[tuple[StatusKind, Locale], tuple[str, str]] = {
         "You reported a defective item: the merchant will contact you to agree on what happens "
         "next. You have nothing to send for now.",
     ),
+    ("refunded_without_return", "fr"): (
+        "Remboursé, sans renvoyer l'article",
+        "Le marchand vous rembourse et vous n'avez pas à renvoyer l'article. Le remboursement "
+        "est fait sur votre moyen de paiement d'origine.",
+    ),
+    ("refunded_without_return", "en"): (
+        "Refunded, no need to send the item back",
+        "The merchant refunds you and you do not need to send the item back. The refund goes "
+        "to your original means of payment.",
+    ),
+    ("replacement_sent", "fr"): (
+        "Un article de remplacement vous est envoyé",
+        "Le marchand vous envoie un article de remplacement. Vous n'avez rien à faire.",
+    ),
+    ("replacement_sent", "en"): (
+        "A replacement is on its way",
+        "The merchant is sending you a replacement item. There is nothing for you to do.",
+    ),
+    ("declined", "fr"): (
+        "Retour refusé",
+        "Le marchand ne peut pas accepter ce retour. Pour toute question, répondez à l'e-mail "
+        "qui vous l'a annoncé.",
+    ),
+    ("declined", "en"): (
+        "Return declined",
+        "The merchant cannot accept this return. For any question, reply to the e-mail that "
+        "told you so.",
+    ),
 }
+
+_RESOLVED: dict[str, StatusKind] = {
+    "refund_without_return": "refunded_without_return",
+    "replacement": "replacement_sent",
+    "declined": "declined",
+}
+"""The resolutions that end the return for the customer; a `label` resolution goes on as a
+label (its LabelRequested makes one), so the label's status says what happens next."""
+
+_SPLIT_WAITING: dict[Locale, str] = {
+    "fr": "Le marchand va vous contacter au sujet des articles défectueux.",
+    "en": "The merchant will contact you about the defective items.",
+}
+"""Added to a label's next step when the merchant's setting split a mixed return (item 5):
+the label is for the classic lines; the defective ones wait for a resolution."""
+
+_MESSAGE_TITLES: dict[tuple[bool, Locale], str] = {
+    (True, "fr"): "Pourquoi",
+    (True, "en"): "Why",
+    (False, "fr"): "Le message du marchand",
+    (False, "en"): "The merchant's message",
+}
+"""The heading of the note the merchant wrote with a resolution: the reason of a decline, or
+a message. The same words as the resolution e-mail."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +268,11 @@ class ReturnStatus:
     title: str
     next_step: str
     """What happens next, in the return's language."""
+    message: str | None = None
+    """What the merchant wrote to the customer with their resolution (the reason of a decline),
+    as the resolution e-mail shows it; None without a resolution or without a note."""
+    message_title: str | None = None
+    """The heading of `message`, in the return's language."""
 
 
 def status(
@@ -220,22 +281,32 @@ def status(
     timeline: Iterable[TimelineEntry],
     locale: Locale,
     now: datetime,
+    resolution: Resolution | None = None,
 ) -> ReturnStatus:
     """Where the return stands for the customer, and what happens next.
 
-    A label made or on its way says so (R10, R11); otherwise, for a defective return (R9), a
-    question the customer has not answered comes first, then an answer the merchant has, then
-    "the merchant will contact you". Worded in `locale`, the merchant's language (R15); `now`
-    is there for rules that depend on time.
+    The merchant's resolution (issue 15) says it when it ends the return (a refund without
+    return, a replacement, a decline, with the note the customer reads), unless the merchant
+    asked a question since, which the customer has not answered yet. Otherwise a label made or
+    on its way says so (R10, R11; a `label` resolution too); otherwise, for a defective return
+    (R9), a question the customer has not answered comes first, then an answer the merchant
+    has, then "the merchant will contact you". A mixed return split by the merchant's setting
+    (item 5) has its label for the classic lines, and the defective ones still wait: its label
+    step says so. Worded in `locale`, the merchant's language
+    (R15); `now` is there for rules that depend on time.
     """
     del now
+    asked = exchanges(timeline)
+    if resolution is not None and resolution.kind in _RESOLVED:
+        asked_since = [item for item in asked if item.asked_at > resolution.at]
+        if not asked_since or asked_since[-1].answered:
+            return _resolved(_RESOLVED[resolution.kind], resolution, locale)
     kind: StatusKind
     if label_status == "generated":
         kind = "label_sent"
     elif label_status in ("pending", "requested"):
         kind = "label_on_its_way"
     else:
-        asked = exchanges(timeline)
         if asked and not asked[-1].answered:
             kind = "question_open"
         elif asked:
@@ -243,7 +314,17 @@ def status(
         else:
             kind = "merchant_will_contact"
     title, next_step = _STATUS[(kind, locale)]
+    if declared.split_mixed and resolution is None and kind in ("label_on_its_way", "label_sent"):
+        next_step = f"{next_step} {_SPLIT_WAITING[locale]}"
     return ReturnStatus(kind, title, next_step)
+
+
+def _resolved(kind: StatusKind, resolution: Resolution, locale: Locale) -> ReturnStatus:
+    title, next_step = _STATUS[(kind, locale)]
+    if resolution.note is None:
+        return ReturnStatus(kind, title, next_step)
+    heading = _MESSAGE_TITLES[(resolution.kind == "declined", locale)]
+    return ReturnStatus(kind, title, next_step, resolution.note, heading)
 
 
 @dataclass(frozen=True)

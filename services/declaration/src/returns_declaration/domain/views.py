@@ -134,6 +134,16 @@ _NEXT_STEP: dict[tuple[bool, Locale], str] = {
 }
 
 
+_SPLIT_NEXT_STEP: dict[Locale, str] = {
+    "fr": "Merci. Votre étiquette de retour pour les articles sans défaut vous sera envoyée par "
+    "e-mail ; le marchand va vous contacter au sujet des articles défectueux.",
+    "en": "Thank you. Your return label for the items without a defect will be e-mailed to you; "
+    "the merchant will contact you about the defective items.",
+}
+"""A mixed return split by the merchant's setting (issue 15): the classic lines' label follows
+at once, the defective lines wait for the merchant."""
+
+
 @dataclass(frozen=True)
 class NextStep:
     kind: NextStepKind
@@ -143,6 +153,10 @@ class NextStep:
 
 def next_step(declared: Return) -> NextStep:
     """R9: a defective return gets no label at once, the merchant will contact the customer;
-    R10: a classic return's label follows by e-mail."""
+    R10: a classic return's label follows by e-mail. A mixed return the merchant's setting
+    split (issue 15) stays `merchant_will_contact` (its defective lines wait), and its message
+    says the label of its classic lines follows."""
     kind: NextStepKind = "merchant_will_contact" if declared.defective else "label_follows"
+    if declared.defective and declared.split_mixed:
+        return NextStep(kind, _SPLIT_NEXT_STEP[declared.locale])
     return NextStep(kind, _NEXT_STEP[(declared.defective, declared.locale)])

@@ -178,7 +178,14 @@ class FollowUp:
         return StatusPage(
             merchant,
             record,
-            follow_up.status(declared, record.label_status, record.timeline, merchant.locale, now),
+            follow_up.status(
+                declared,
+                record.label_status,
+                record.timeline,
+                merchant.locale,
+                now,
+                record.resolution,
+            ),
             follow_up.status_lines(declared, merchant.locale),
         )
 

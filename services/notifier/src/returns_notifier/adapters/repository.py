@@ -63,6 +63,7 @@ class MongoReturnStore:
                 "locale": record.locale,
                 "customer_name": record.customer_name,
                 "customer_email": record.customer_email,
+                "status_url": record.status_url,
             },
             upsert=True,
         )
@@ -81,6 +82,7 @@ class MongoReturnStore:
             locale=locale,
             customer_name=document["customer_name"],
             customer_email=document["customer_email"],
+            status_url=document.get("status_url"),
         )
 
 

@@ -23,6 +23,7 @@ from returns_contracts import (
     ReturnSubmittedPayload,
     ReturnType,
 )
+from returns_notifier.domain.links import safe_link as safe_link
 from returns_notifier.domain.model import (
     Attachment,
     InlineImage,
@@ -262,14 +263,6 @@ def _address_lines(address: Address | None) -> list[str]:
     return [line for line in lines if line]
 
 
-def safe_link(url: str | None) -> str | None:
-    """A URL fit for an href: http(s) only, so a payload cannot smuggle `javascript:` in."""
-    if url is None:
-        return None
-    stripped = url.strip()
-    return stripped if stripped.lower().startswith(("https://", "http://")) else None
-
-
 def _brand(merchant: Merchant) -> dict[str, object]:
     """What every e-mail shows of the merchant: its name, logo and signature."""
     signature = (merchant.signature or "").strip()
@@ -366,6 +359,9 @@ def customer_return_context(
         "submitted_at": _format_datetime(payload.submitted_at, locale),
         "customer_service_email": merchant.customer_service_email,
         "status_url": safe_link(payload.status_url),
+        # Issue 15: the merchant's setting for mixed returns was on, so the classic lines get
+        # their label at once and only the defective ones wait for the merchant.
+        "split_mixed": payload.split_mixed,
         "items": [
             {
                 "name": item.name,

@@ -13,8 +13,8 @@ from returns_notifier.domain.emails import (
     _brand,
     _format_datetime,
     _photo_view,
-    safe_link,
 )
+from returns_notifier.domain.links import safe_link
 from returns_notifier.domain.model import Merchant, PhotoLink, ReturnRecord
 
 

@@ -51,6 +51,9 @@ class ReturnRecord:
     locale: Locale
     customer_name: str
     customer_email: str
+    status_url: str | None = None
+    """The customer's signed link to the return's status page (issue 15); records saved before
+    it existed have none."""
 
     @classmethod
     def from_payload(cls, merchant_id: str, payload: ReturnSubmittedPayload) -> ReturnRecord:
@@ -61,6 +64,7 @@ class ReturnRecord:
             locale=payload.locale,
             customer_name=payload.customer.name,
             customer_email=payload.customer.email,
+            status_url=payload.status_url,
         )
 
 

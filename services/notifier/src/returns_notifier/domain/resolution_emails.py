@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from returns_contracts import Locale, ResolutionKind, ReturnResolvedPayload
+from returns_notifier.domain.links import safe_link
 from returns_notifier.domain.model import Merchant, ReturnRecord
 
 CUSTOMER_RESOLUTION = "customer_resolution"
@@ -46,4 +47,5 @@ def resolution_context(
         "resolution": payload.resolution,
         "note_lines": note.splitlines() if note else [],
         "customer_service_email": merchant.customer_service_email,
+        "status_url": safe_link(record.status_url),
     }

@@ -517,6 +517,8 @@ def portal_pages(pages: Pages) -> APIRouter:
                 merchant=merchant,
                 answer=answer,
                 label_url=label_url,
+                # issue 15: the classic lines of a split mixed return have their label
+                split_mixed=record.declared.split_mixed,
                 base=base(merchant_id),
             )
 
