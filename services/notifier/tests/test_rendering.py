@@ -186,6 +186,31 @@ def test_the_label_email_links_the_label() -> None:
     assert "6A12345678901" in body.text
 
 
+@pytest.mark.parametrize(
+    ("locale", "words"), [("fr", "Suivre mon retour"), ("en", "Follow my return")]
+)
+def test_the_label_email_links_the_return_s_status_page_when_it_is_known(
+    locale: Locale, words: str
+) -> None:
+    payload = return_submitted(locale=locale).payload.model_copy(
+        update={"status_url": "https://returns.example.com/portal/m/returns/r/status?sig=x"}
+    )
+    record = ReturnRecord.from_payload("m-atelier", payload)
+    context = label_context(record, label_generated().payload, MERCHANT)
+    body = JinjaRenderer().render(CUSTOMER_LABEL, locale, context)
+
+    assert 'href="https://returns.example.com/portal/m/returns/r/status?sig=x"' in body.html
+    assert words in body.html
+    assert "https://returns.example.com/portal/m/returns/r/status?sig=x" in body.text
+    older = ReturnRecord.from_payload(
+        "m-atelier", return_submitted(locale=locale).payload.model_copy(update={"status_url": None})
+    )
+    without = JinjaRenderer().render(
+        CUSTOMER_LABEL, locale, label_context(older, label_generated().payload, MERCHANT)
+    )
+    assert words not in without.html
+
+
 def test_mime_message_has_both_parts_the_message_id_and_the_reply_to() -> None:
     email = OutgoingEmail(
         message_id="<e1.customer_service_defective@returns.invalid>",

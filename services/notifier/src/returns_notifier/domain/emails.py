@@ -391,4 +391,6 @@ def label_context(
         "regenerated": label.regenerated,
         "filename": label_filename(record.order_number, record.locale),
         "customer_service_email": merchant.customer_service_email,
+        # Item 4 of issue 15: every e-mail about the return links to its status page.
+        "status_url": safe_link(record.status_url),
     }
