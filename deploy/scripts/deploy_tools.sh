@@ -21,7 +21,8 @@ MONGODB_CRD=config/crd/bases/mongodbcommunity.mongodb.com_mongodbcommunity.yaml
 # Kafka, KafkaNodePool and KafkaTopic resources into (no schema of them ships in a registry).
 STRIMZI_VERSION=0.49.0
 JACKSON_VERSION=2.18.3
-cache="${XDG_CACHE_HOME:-$HOME/.cache}/returns-backend"
+# The servers' cache (returns_infra.config.default_cache_dir): RETURNS_CACHE_DIR moves both.
+cache="${RETURNS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/returns-backend}"
 
 go_tool() { # name module version
   local name=$1 module=$2 version=$3

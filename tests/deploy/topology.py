@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from returns_infra.config import default_cache_dir
+
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 COMPOSE_FILE = DEPLOY / "compose" / "compose.yaml"
@@ -34,8 +36,8 @@ Resource = dict[str, Any]
 
 
 def _cache() -> Path:
-    """Where the project caches what it builds (the servers too)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "returns-backend"
+    """Where the project caches what it builds: the servers' folder (RETURNS_CACHE_DIR)."""
+    return default_cache_dir(os.environ)
 
 
 def tool(name: str) -> str:
