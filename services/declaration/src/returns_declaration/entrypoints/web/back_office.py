@@ -123,6 +123,46 @@ def page_guard(pages: Pages) -> Guard:
     return guarded
 
 
+async def record_view(
+    pages: Pages,
+    request: Request,
+    merchant: Merchant,
+    user: Caller,
+    return_id: str,
+    *,
+    requested: bool = False,
+    resolved: bool = False,
+    asked: bool = False,
+    question: str = "",
+    ask_errors: dict[str, str] | None = None,
+    resolution_errors: dict[str, str] | None = None,
+    resolution_form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The return record page, with what its forms (label, question, resolution) left to show:
+    one rendering for the page and for each form that shows it again with an error."""
+    record, photos = await pages.deps.back_office.return_record(merchant.id, return_id)
+    return pages.render(
+        request,
+        "bo_record.html",
+        merchant.locale,
+        status_code,
+        merchant=merchant,
+        user=user,
+        record=ReturnRecordAnswer.of(record, photos),
+        requested=requested,
+        resolved=resolved,
+        # The questions to the customer and their answers (issue 15, item 3).
+        exchanges=exchanges(record.timeline),
+        photos=photos,
+        asked=asked,
+        question=question,
+        ask_errors=ask_errors or {},
+        resolution_errors=resolution_errors or {},
+        resolution_form=resolution_form or {},
+    )
+
+
 def back_office_pages(pages: Pages) -> APIRouter:
     router = APIRouter(prefix="/back-office", include_in_schema=False)
     deps = pages.deps
@@ -256,38 +296,6 @@ def back_office_pages(pages: Pages) -> APIRouter:
 
         return await guarded(request, merchant_id, handle)
 
-    async def record_view(
-        request: Request,
-        merchant: Merchant,
-        user: Caller,
-        return_id: str,
-        *,
-        requested: bool = False,
-        resolved: bool = False,
-        asked: bool = False,
-        question: str = "",
-        ask_errors: dict[str, str] | None = None,
-        status_code: int = 200,
-    ) -> Response:
-        record, photos = await deps.back_office.return_record(merchant.id, return_id)
-        return pages.render(
-            request,
-            "bo_record.html",
-            merchant.locale,
-            status_code,
-            merchant=merchant,
-            user=user,
-            record=ReturnRecordAnswer.of(record, photos),
-            requested=requested,
-            resolved=resolved,
-            # The questions to the customer and their answers (issue 15, item 3).
-            exchanges=exchanges(record.timeline),
-            photos=photos,
-            asked=asked,
-            question=question,
-            ask_errors=ask_errors or {},
-        )
-
     @router.get("/merchants/{merchant_id}/returns/{return_id}", openapi_extra=BACK_OFFICE_SESSION)
     async def record_page(
         request: Request,
@@ -299,6 +307,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
     ) -> Response:
         async def handle(merchant: Merchant, user: Caller) -> Response:
             return await record_view(
+                pages,
                 request,
                 merchant,
                 user,
@@ -325,6 +334,7 @@ def back_office_pages(pages: Pages) -> APIRouter:
             except DeclarationRejected as rejected:
                 errors = field_errors(rejected.errors, frozenset({"question"}))
                 return await record_view(
+                    pages,
                     request,
                     merchant,
                     user,

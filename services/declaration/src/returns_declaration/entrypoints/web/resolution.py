@@ -10,13 +10,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from returns_contracts.service_kit.logging import current_correlation_id
-from returns_declaration.domain.follow_up import exchanges
 from returns_declaration.domain.model import Merchant
 from returns_declaration.domain.resolution import NotAllowedToResolve
 from returns_declaration.domain.rules import DeclarationRejected
 from returns_declaration.entrypoints.deps import Caller
-from returns_declaration.entrypoints.schemas import ReturnRecordAnswer
-from returns_declaration.entrypoints.web.back_office import BACK_OFFICE_SESSION, page_guard
+from returns_declaration.entrypoints.web.back_office import (
+    BACK_OFFICE_SESSION,
+    page_guard,
+    record_view,
+)
 from returns_declaration.entrypoints.web.forms import Pages, field_errors, redirect
 
 RESOLUTION_FIELDS = frozenset({"resolution", "note"})
@@ -50,24 +52,16 @@ def resolution_pages(pages: Pages) -> APIRouter:
             except NotAllowedToResolve:
                 return pages.message_page(request, merchant.locale, "not_found", 404, None)
             except DeclarationRejected as rejected:
-                record, photos = await deps.back_office.return_record(merchant_id, return_id)
-                return pages.render(
+                outdated = any(e.code == "resolution_outdated" for e in rejected.errors)
+                return await record_view(
+                    pages,
                     request,
-                    "bo_record.html",
-                    merchant.locale,
-                    409 if any(e.code == "resolution_outdated" for e in rejected.errors) else 422,
-                    merchant=merchant,
-                    user=user,
-                    record=ReturnRecordAnswer.of(record, photos),
-                    requested=False,
+                    merchant,
+                    user,
+                    return_id,
                     resolution_errors=field_errors(rejected.errors, RESOLUTION_FIELDS),
                     resolution_form={"resolution": kind, "note": note},
-                    # The rest of the record as its own page shows it (issue 15, item 3).
-                    exchanges=exchanges(record.timeline),
-                    photos=photos,
-                    asked=False,
-                    question="",
-                    ask_errors={},
+                    status_code=409 if outdated else 422,
                 )
             return redirect(f"/back-office/merchants/{merchant_id}/returns/{return_id}?resolved=1")
 
