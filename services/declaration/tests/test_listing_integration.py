@@ -191,7 +191,9 @@ async def test_a_bulk_load_is_listed_after_what_was_there(
     ]
 
 
-class _Inserts(monitoring.CommandListener):
+class _Counted(monitoring.CommandListener):
+    """How many commands named `command` the client sent."""
+
     def __init__(self, command: str = "insert") -> None:
         self.command = command
         self.count = 0
@@ -212,7 +214,7 @@ async def test_numbers_taken_at_once_are_contiguous_and_collide_only_across_proc
 ) -> None:
     """A burst of submits in one process, beside another process taking numbers too."""
     database, _ = watched
-    inserts = _Inserts()
+    inserts = _Counted()
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         mongodb_url, event_listeners=[inserts]
     )
@@ -245,7 +247,7 @@ async def test_a_burst_of_first_takes_in_a_new_process_probes_for_the_newest_num
     await database[RETURNS_BY_MERCHANT].insert_many(
         [{"_id": entry_id("shop", number), "listed_id": f"r{number}"} for number in range(1, 2001)]
     )
-    finds = _Inserts("find")
+    finds = _Counted("find")
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         mongodb_url, event_listeners=[finds]
     )
