@@ -52,6 +52,8 @@ def test_ferretdb_listens_on_the_profile_port_with_one_sqlite_file_per_database(
     # Commits are not fsynced one by one (see SQLITE_DURABILITY): the store's write ceiling.
     assert f"--sqlite-url=file:{data_dir}/?_pragma=synchronous(normal)" in spec.command
     assert "--debug-addr=-" in spec.command  # no fixed debug port shared by every instance
+    # Fewer collections of the documents it decodes per request (see GO_GARBAGE_COLLECTION).
+    assert (spec.env["GOGC"], spec.env["GOMEMLIMIT"]) == ("400", "1GiB")
     # A FERRETDB_ variable left in the shell would reconfigure the server: it is removed.
     assert spec.env["FERRETDB_LISTEN_ADDR"] is None
     assert spec.cwd == settings.state_dir / "mongo"
