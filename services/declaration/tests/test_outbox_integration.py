@@ -522,10 +522,13 @@ class _FindsOnDocuments(monitoring.CommandListener):
 
     def __init__(self) -> None:
         self.filters: list[dict[str, Any]] = []
+        self.updates = 0
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name == "find" and event.command["find"] in OUTBOX_COLLECTIONS:
             self.filters.append(dict(event.command.get("filter", {})))
+        if event.command_name == "update" and event.command["update"] in OUTBOX_COLLECTIONS:
+            self.updates += 1
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -562,6 +565,35 @@ async def test_the_relay_reads_returns_and_merchants_by_id_only(
     assert [message.payload.return_id for message in received] == [  # type: ignore[attr-defined]
         outcome.record.declared.id
     ]
+
+
+async def test_a_batch_with_nothing_appended_is_marked_sent_in_one_write(
+    database: Database, topics: Topics, kafka_bootstrap_servers: str, mongodb_url: str
+) -> None:
+    """The second form of the mark (for documents that grew since the read) costs a read of
+    every document of the batch on FerretDB: it is sent only when the first missed some."""
+    flow = Flow(database)
+    session = await flow.shop(quantity_of_line_2=2)
+    for key in ("a", "b"):
+        await flow.service.portal.submit(session, await flow.classic_draft(session), key, "c")
+    listener = _FindsOnDocuments()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongodb_url, tz_aware=True, event_listeners=[listener]
+    )
+    broker = KafkaBroker(server_list(kafka_bootstrap_servers))
+    await broker.start()
+    try:
+        relay = OutboxRelay(
+            client[database.name], OUTBOX_COLLECTIONS, lambda: broker, topics, CollectorRegistry()
+        )
+        assert await relay.relay_once() > 0  # the merchant's events and the two returns'
+        assert await relay.relay_once() == 0
+    finally:
+        await broker.stop()
+        await client.close()
+    assert listener.updates == 2  # one per collection: merchants, returns
+    pending = await database["returns"].count_documents({"outbox_pending": True})
+    assert pending == 0
 
 
 async def test_a_marker_whose_write_never_came_is_dropped_after_the_grace_period(

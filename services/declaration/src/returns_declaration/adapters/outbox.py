@@ -223,7 +223,7 @@ class OutboxRelay:
             if marker["document_id"] not in ids:
                 ids.append(marker["document_id"])
         messages: list[tuple[Message, bytes]] = []
-        marks: dict[str, list[UpdateOne]] = {}
+        marks: dict[str, list[tuple[object, int]]] = {}
         # Events of the documents as read now: all of them are sent once this pass succeeds.
         seen: dict[tuple[str, str], set[str]] = {}
         for name, ids in wanted.items():
@@ -243,13 +243,11 @@ class OutboxRelay:
                     messages.extend(
                         (parse_message(event), _stored_json(event)) for event in events[sent:]
                     )
-                    marks.setdefault(name, []).extend(_mark_sent(document["_id"], len(events)))
+                    marks.setdefault(name, []).append((document["_id"], len(events)))
         if messages:
             await publish_all(self._broker_provider(), self._topics, messages)
-            # Each mark is a single-document update guarded by the outbox's size: atomic (see
-            # repository.py), so an event appended meanwhile is never overwritten.
-            for name, updates in marks.items():
-                await self._collections[name].bulk_write(updates, ordered=False)
+            for name, sent in marks.items():
+                await _mark_sent(self._collections[name], sent)
             self._published.inc(len(messages))
             for message, _ in messages:
                 if isinstance(message, ReturnSubmitted):
@@ -272,16 +270,35 @@ def _stored_json(event: Document) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _mark_sent(document_id: object, outbox_size: int) -> list[UpdateOne]:
-    # Exactly one of the two applies: if events were appended since we read the document, it
-    # stays pending and only the count moves forward.
-    return [
-        UpdateOne(
-            {"_id": document_id, "outbox": {"$size": outbox_size}},
-            {"$set": {"outbox_sent": outbox_size, "outbox_pending": False}},
-        ),
-        UpdateOne(
-            {"_id": document_id, f"outbox.{outbox_size}": {"$exists": True}},
-            {"$max": {"outbox_sent": outbox_size}},
-        ),
-    ]
+async def _mark_sent(
+    collection: AsyncCollection[Document], sent: Sequence[tuple[object, int]]
+) -> None:
+    """Record that the first `size` events of each document are sent.
+
+    Each mark is a single-document update guarded by the outbox's size: atomic (see
+    repository.py), so an event appended since the read is never overwritten. Such a document
+    stays pending and only its count moves forward, in a second write sent only when the first
+    missed some documents: on FerretDB each update reads and decodes its whole document, even
+    one whose filter does not match, so sending both forms every time cost twice the reads.
+    """
+    exact = await collection.bulk_write(
+        [
+            UpdateOne(
+                {"_id": document_id, "outbox": {"$size": size}},
+                {"$set": {"outbox_sent": size, "outbox_pending": False}},
+            )
+            for document_id, size in sent
+        ],
+        ordered=False,
+    )
+    if exact.matched_count < len(sent):
+        await collection.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": document_id, f"outbox.{size}": {"$exists": True}},
+                    {"$max": {"outbox_sent": size}},
+                )
+                for document_id, size in sent
+            ],
+            ordered=False,
+        )
