@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from returns_bench import store_commands
 from returns_bench.cpu import per_submission
 from returns_bench.events import (
     CUSTOMER_SERVICE_EMAIL,
@@ -250,3 +251,16 @@ def test_cpu_per_submission_adds_every_process_and_skips_an_empty_run() -> None:
         "labels": 2.5,
     }
     assert per_submission(used, 0) == {}
+
+
+def test_store_commands_per_submission_count_only_what_the_run_added() -> None:
+    before = {"find": 100, "insert": 40}
+    after = {"find": 130, "insert": 60, "update": 10}
+    assert store_commands.per_submission(before, after, 10) == {
+        "all": 6.0,
+        "find": 3.0,
+        "insert": 2.0,
+        "update": 1.0,
+    }
+    assert store_commands.per_submission(None, after, 10) == {}  # a server without counters
+    assert store_commands.per_submission(before, after, 0) == {}

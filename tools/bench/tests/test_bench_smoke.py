@@ -79,6 +79,11 @@ async def test_a_short_open_loop_reports_every_figure_and_loses_nothing(
     assert all(value is not None for value in written["ratios"].values()), written["ratios"]
     assert written["machine"]["nproc"] and written["machine"]["cpu_model"]
     assert "returns-bench" in written["cpu_percent_during_load"]
+    # Counted by the store itself: a submission writes the return (insert) and the relay reads
+    # it back (find), whatever else the services do.
+    commands = written["store_commands_per_submission"]
+    assert commands["insert"] >= 1 and commands["find"] >= 1, commands
+    assert commands["all"] >= commands["insert"] + commands["find"], commands
     assert len(load["journeys"]) == 6
     for plot in ("latency", "throughput"):
         assert _size(report["files"][plot]) > 0

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from tqdm import tqdm
 
-from returns_bench import raw
+from returns_bench import raw, store_commands
 from returns_bench.cpu import CpuMeter, per_submission
 from returns_bench.events import EventWatcher, Expected, drain
 from returns_bench.journey import JourneyResult, Portal, create_orders, create_shop
@@ -186,10 +186,13 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
 
                 meter = CpuMeter(config.pids)
                 whole = CpuMeter(config.pids)
+                commands_before: dict[str, int] | None = None
 
                 def started() -> None:
+                    nonlocal commands_before
                     meter.start()
                     whole.start()
+                    commands_before = store_commands.command_totals(target.mongodb_url)
 
                 results, start = await run_load(
                     http, portal, orders, plan, on_done=done, on_start=started
@@ -210,6 +213,9 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                     watcher.seen, expected, config.drain_timeout, on_poll=follow
                 )
             report["cpu_ms_per_submission"] = per_submission(whole.seconds(), len(expected))
+            report["store_commands_per_submission"] = store_commands.per_submission(
+                commands_before, store_commands.command_totals(target.mongodb_url), len(expected)
+            )
         finally:
             await watcher.stop()
         load, series = load_figures(results, start, watcher.seen, plan.duration)

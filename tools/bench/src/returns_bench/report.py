@@ -308,5 +308,10 @@ def text(report: dict[str, Any]) -> str:
         lines.append(f"CPU % of one core during the load: {report['cpu_percent_during_load']}")
     if report.get("cpu_ms_per_submission"):
         lines.append(f"CPU ms per submission, load and drain: {report['cpu_ms_per_submission']}")
+    if report.get("store_commands_per_submission"):
+        lines.append(
+            "store commands per submission, every service, load and drain: "
+            f"{report['store_commands_per_submission']}"
+        )
     lines.append(f"ratios: {report['ratios']}")
     return "\n".join(lines)
