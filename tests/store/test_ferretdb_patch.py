@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from returns_infra.build import BuildError, check_patches, go_env, patches_digest, require_tools
+from returns_infra.build import (
+    BuildError,
+    check_patches,
+    go_env,
+    make_writable,
+    patches_digest,
+    require_tools,
+)
 from returns_infra.components.mongo import (
     FERRETDB_MODULE,
     FERRETDB_PATCHES,
@@ -48,6 +55,39 @@ def ferretdb_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_our_patches_apply_in_order_to_the_pinned_ferretdb(ferretdb_source: Path) -> None:
     check_patches(ferretdb_source, FERRETDB_PATCHES, f"FerretDB {FERRETDB_VERSION}")
+
+
+def test_the_patched_document_reader_passes_ferretdb_s_tests_and_ours(
+    ferretdb_source: Path, tmp_path: Path
+) -> None:
+    """The one-pass sjson reader (ferretdb-sqlite-one-pass-sjson.patch) reads every type as
+    the original does; FerretDB's own tests of the package run beside the patch's."""
+    source = tmp_path / "ferretdb"
+    shutil.copytree(ferretdb_source, source)
+    make_writable(source)
+    # FerretDB's test helpers look for the repository root; the module download has none.
+    subprocess.run(["git", "init", "-q", str(source)], check=True, timeout=60)
+    applied = subprocess.run(
+        ["git", "apply", *(str(patch) for patch in FERRETDB_PATCHES)],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert applied.returncode == 0, applied.stderr
+    tested = subprocess.run(
+        ["go", "test", "-count=1", "-v", "./internal/handler/sjson/"],
+        cwd=source,
+        env={**os.environ, **go_env()},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
+    assert "--- PASS: TestOnePassMatchesTheOriginalReader" in tested.stdout
+    assert "--- PASS: TestMarshalUnmarshal" in tested.stdout
 
 
 def test_a_patch_that_no_longer_applies_fails_the_build_clearly(
