@@ -365,10 +365,11 @@ class DeclarationRepository:
             "return_id": pending.return_id,
             "noted_at": pending.noted_at,
         }
+        # An insert, not an upsert: on FerretDB an upsert first looks for the document, and a
+        # note is almost always new. A retried or concurrent submit of the same draft renews it.
         try:
-            await self.reservation_notes.replace_one(where, note, upsert=True)
+            await self.reservation_notes.insert_one({**where, **note})
         except DuplicateKeyError:
-            # Two submits of one draft at once both inserted: the note exists now, renew it.
             await self.reservation_notes.replace_one(where, note)
 
     async def settle_reservation(self, merchant_id: str, return_id: str) -> None:
