@@ -246,8 +246,8 @@ class OutboxRelay:
                     marks.setdefault(name, []).append((document["_id"], len(events)))
         if messages:
             await publish_all(self._broker_provider(), self._topics, messages)
-            for name, sent in marks.items():
-                await _mark_sent(self._collections[name], sent)
+            for name, sizes in marks.items():
+                await _mark_sent(self._collections[name], sizes)
             self._published.inc(len(messages))
             for message, _ in messages:
                 if isinstance(message, ReturnSubmitted):
