@@ -3,8 +3,6 @@
 Documents get natural `_id`s (`<merchant_id>:<order_number>` for orders, the SHA-256 of the
 secret for API keys) because FerretDB turns only `_id` filters into SQL; everything else is a
 scan. Events are written in the same document as the change that caused them (see outbox.py).
-Nested models are stored in their JSON form (dates as ISO text); fields that lists filter and
-sort on are copied to the top level with their BSON types.
 
 Single-document updates are atomic, so a filter guard (a revision, an event not applied yet,
 the outbox's size) is a compare-and-swap, in any number of processes: on MongoDB by design, on
@@ -12,18 +10,16 @@ the embedded FerretDB v1 through a patch of ours that writes a single-document u
 the document as it read it, and runs it again otherwise
 (deploy/src/returns_infra/patches/ferretdb-sqlite-atomic-update.patch). So no lock serialises
 the writes (unpatched FerretDB needed one per process, shared with the relay), and declaration
-runs as several processes: tests/test_processes_integration.py races two of them. Reservations
-are versions inserted under `<order id>#<version>`: the insert of the next version is the
-compare-and-swap.
+runs as several processes: tests/test_processes_integration.py races two of them.
+Reservations are in reservations.py, how a return is stored in return_documents.py.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, time
+from datetime import datetime
 from time import monotonic
 from time import time as time_now
 from typing import Any
@@ -44,12 +40,18 @@ from returns_declaration.adapters.outbox import (
     outbox_append,
     outbox_fields,
 )
+from returns_declaration.adapters.reservations import OrderReservations, order_id
 from returns_declaration.adapters.resolutions import (
     awaits_merchant,
     newer_resolution_guard,
     resolution_fields,
     still_awaiting,
-    stored_resolution,
+)
+from returns_declaration.adapters.return_documents import (
+    first_record,
+    list_query,
+    record_of,
+    return_document,
 )
 from returns_declaration.domain.model import (
     Draft,
@@ -57,10 +59,8 @@ from returns_declaration.domain.model import (
     Order,
     Reservations,
     Return,
-    TimelineEntry,
 )
 from returns_declaration.domain.reservations import PendingReservation
-from returns_declaration.domain.rules import fits_in_order
 from returns_declaration.service.errors import InvalidCursor, RevisionConflict
 from returns_declaration.service.ports import (
     ApiKey,
@@ -86,23 +86,9 @@ _FILTERED_READ = 200
 # The "to handle" box reads the queue by listing numbers, in steps growing 4 times up to this.
 _AWAITING_FIRST_STEP = 64
 _AWAITING_MAX_STEP = 8192
-_RESERVATION_ATTEMPTS = 100
-_RESERVATION_WINDOW = 16
 # Merchants kept by the read cache of one process at most (then it starts again).
 _MERCHANTS_KEPT = 10_000
 OUTBOX_COLLECTIONS = (MERCHANTS, RETURNS)
-
-
-def order_id(merchant_id: str, order_number: str) -> str:
-    return f"{merchant_id}:{order_number}"
-
-
-def _reservation_id(order_document_id: str, version: int) -> str:
-    return f"{order_document_id}#{version:010d}"
-
-
-def _pending_id(merchant_id: str, return_id: str) -> str:
-    return f"{merchant_id}:{return_id}"
 
 
 def _encode_cursor(number: int) -> str:
@@ -136,8 +122,9 @@ class DeclarationRepository:
         self.drafts = database[DRAFTS]
         self.returns = database[RETURNS]
         self.idempotency_keys = database[IDEMPOTENCY_KEYS]
-        self.reservations = database[RESERVATIONS]
-        self.reservation_notes = database[PENDING_RESERVATIONS]
+        self.order_reservations = OrderReservations(
+            database[RESERVATIONS], database[PENDING_RESERVATIONS]
+        )
         self.outbox_markers = database[MARKERS]
         self.listing = MerchantListing(database[RETURNS_BY_MERCHANT])
         # Defective returns waiting for the merchant's decision (the back-office "to handle"
@@ -150,7 +137,7 @@ class DeclarationRepository:
         # FerretDB on SQLite does not use it; production MongoDB needs it for key revocation.
         await self.api_keys.create_index([("merchant_id", 1), ("key_id", 1)])
         # The reconciler reads the oldest notes; the collection holds only submits in flight.
-        await self.reservation_notes.create_index([("noted_at", 1)])
+        await self.order_reservations.notes.create_index([("noted_at", 1)])
         await self._number_older_returns()
 
     async def _number_older_returns(self) -> None:
@@ -275,29 +262,8 @@ class DeclarationRepository:
             return None
         version, reservations = 0, Reservations()
         if with_reservations:
-            version, reservations = await self._latest_reservations(document_id)
+            version, reservations = await self.order_reservations.latest(document_id)
         return StoredOrder(Order.model_validate(document["order"]), reservations, version)
-
-    async def _latest_reservations(self, order_document_id: str) -> tuple[int, Reservations]:
-        # Versions are numbered from 1 without gaps; an order has few returns, so one `_id $in`
-        # over the first versions finds the latest (another window only past them).
-        version, latest = 0, None
-        while True:
-            window = range(version + 1, version + 1 + _RESERVATION_WINDOW)
-            found = await self.reservations.find(
-                {"_id": {"$in": [_reservation_id(order_document_id, n) for n in window]}}
-            ).to_list(None)
-            if found:
-                latest = max(found, key=lambda document: str(document["_id"]))
-                version = int(str(latest["_id"]).rsplit("#", 1)[1])
-            if len(found) < _RESERVATION_WINDOW:
-                break
-        if latest is None:
-            return 0, {}
-        return version, {
-            return_id: {line_id: int(quantity) for line_id, quantity in lines.items()}
-            for return_id, lines in latest["reservations"].items()
-        }
 
     async def reserve(
         self,
@@ -306,92 +272,21 @@ class DeclarationRepository:
         quantities: Mapping[str, int],
         seen: StoredOrder | None = None,
     ) -> bool:
-        """Insert the next version of the order's reservations, with this return's added, if
-        what earlier returns hold leaves room; a concurrent writer of the same version makes
-        the insert fail and this one reads again. A retry finds its own reservation."""
-        document_id = order_id(order.merchant_id, order.number)
-        from_seen = seen is not None and seen.order.number == order.number
-        for _ in range(_RESERVATION_ATTEMPTS):
-            if seen is not None and from_seen:
-                version, reservations = seen.reservations_version, seen.reservations
-            else:
-                version, reservations = await self._latest_reservations(document_id)
-            if return_id in reservations:
-                return True
-            if not fits_in_order(order, reservations, quantities):
-                if from_seen:
-                    from_seen = False  # decide on the latest version, not on what was seen
-                    continue
-                return False
-            from_seen = False
-            try:
-                await self.reservations.insert_one(
-                    {
-                        "_id": _reservation_id(document_id, version + 1),
-                        "reservations": {**reservations, return_id: dict(quantities)},
-                    }
-                )
-                return True
-            except DuplicateKeyError:
-                continue
-        raise RuntimeError(f"could not reserve on order {document_id}: too much contention")
+        return await self.order_reservations.reserve(order, return_id, quantities, seen)
 
     async def release(self, merchant_id: str, order_number: str, return_id: str) -> bool:
-        """Insert the next version of the order's reservations without this return's, as
-        `reserve` inserts one with it: a concurrent writer makes the insert fail, and this
-        one reads again."""
-        document_id = order_id(merchant_id, order_number)
-        for _ in range(_RESERVATION_ATTEMPTS):
-            version, reservations = await self._latest_reservations(document_id)
-            if return_id not in reservations:
-                return False
-            kept = {other: lines for other, lines in reservations.items() if other != return_id}
-            try:
-                await self.reservations.insert_one(
-                    {"_id": _reservation_id(document_id, version + 1), "reservations": kept}
-                )
-                return True
-            except DuplicateKeyError:
-                continue
-        raise RuntimeError(f"could not release on order {document_id}: too much contention")
-
-    # One note per submit in flight, under the return's natural id; one write each.
+        return await self.order_reservations.release(merchant_id, order_number, return_id)
 
     async def note_reservation(self, pending: PendingReservation) -> None:
-        where = {"_id": _pending_id(pending.merchant_id, pending.return_id)}
-        note = {
-            "merchant_id": pending.merchant_id,
-            "order_number": pending.order_number,
-            "return_id": pending.return_id,
-            "noted_at": pending.noted_at,
-        }
-        # An insert, not an upsert: on FerretDB an upsert first looks for the document, and a
-        # note is almost always new. A retried or concurrent submit of the same draft renews it.
-        try:
-            await self.reservation_notes.insert_one({**where, **note})
-        except DuplicateKeyError:
-            await self.reservation_notes.replace_one(where, note)
+        await self.order_reservations.note(pending)
 
     async def settle_reservation(self, merchant_id: str, return_id: str) -> None:
-        await self.reservation_notes.delete_one({"_id": _pending_id(merchant_id, return_id)})
+        await self.order_reservations.settle(merchant_id, return_id)
 
     async def pending_reservations(
         self, noted_until: datetime, limit: int
     ) -> list[PendingReservation]:
-        found = (
-            self.reservation_notes.find({"noted_at": {"$lte": noted_until}})
-            .sort([("noted_at", 1), ("_id", 1)])
-            .limit(limit)
-        )
-        return [
-            PendingReservation(
-                merchant_id=document["merchant_id"],
-                order_number=document["order_number"],
-                return_id=document["return_id"],
-                noted_at=document["noted_at"],
-            )
-            async for document in found
-        ]
+        return await self.order_reservations.pending(noted_until, limit)
 
     # --- drafts ------------------------------------------------------------------------------
 
@@ -422,7 +317,7 @@ class DeclarationRepository:
     async def add_return(
         self, declared: Return, first: TimelineChange
     ) -> tuple[ReturnRecord, bool]:
-        record = _first_record(declared, first)
+        record = first_record(declared, first)
         # Numbered (and queued for the merchant) before the write: a crash between the two
         # leaves an entry that readers skip, never a return missing from the lists.
         number = await self.listing.take(declared.merchant_id, declared.id)
@@ -430,7 +325,7 @@ class DeclarationRepository:
             await self._await_merchant(declared.merchant_id, declared.id, number)
         marker = await mark_pending(self.outbox_markers, RETURNS, declared.id, first.events)
         try:
-            await self.returns.insert_one(_return_document(record, first, number))
+            await self.returns.insert_one(return_document(record, first, number))
             return record, True
         except DuplicateKeyError:
             await forget_marker(self.outbox_markers, marker)
@@ -446,7 +341,7 @@ class DeclarationRepository:
         writes, in a few writes per batch instead of four per return. Not for retries: an
         existing return id fails the load."""
         numbers = await self.listing.take_many(merchant_id, [item.id for item, _ in items])
-        records = [_first_record(declared, first) for declared, first in items]
+        records = [first_record(declared, first) for declared, first in items]
         waiting = [
             {"_id": entry_id(merchant_id, number), "listed_id": record.declared.id}
             for record, number in zip(records, numbers, strict=True)
@@ -469,7 +364,7 @@ class DeclarationRepository:
             await self.outbox_markers.insert_many(markers)
         await self.returns.insert_many(
             [
-                _return_document(record, first, number)
+                return_document(record, first, number)
                 for record, (_, first), number in zip(records, items, numbers, strict=True)
             ]
         )
@@ -478,14 +373,14 @@ class DeclarationRepository:
         document = await self.returns.find_one({"_id": return_id})
         if document is None or document["merchant_id"] != merchant_id:
             return None
-        return _record(document)
+        return record_of(document)
 
     async def list_returns(
         self, merchant_id: str, where: ReturnFilter, limit: int, cursor: str | None
     ) -> ReturnPage:
         """Newest first (by listing number, the order returns were stored in), read through
         the merchant's listing: never a scan of the returns."""
-        query = _list_query(where)
+        query = list_query(where)
         found: list[tuple[int, Document]] = []
         if where.label_status == "awaiting_merchant":
             # Fetched whatever their status, so that the queue forgets the decided ones.
@@ -504,7 +399,7 @@ class DeclarationRepository:
                 listed = await self.listing.listed(merchant_id, below, count)
                 below -= count
                 found.extend(await self._listed_returns(merchant_id, listed, query))
-        records = [_record(document) for _, document in found[:limit]]
+        records = [record_of(document) for _, document in found[:limit]]
         next_cursor = _encode_cursor(found[limit - 1][0]) if len(found) > limit else None
         return ReturnPage(records, next_cursor)
 
@@ -600,61 +495,3 @@ class DeclarationRepository:
             document = await self.idempotency_keys.find_one({"_id": document_id})
             assert document is not None  # keys are never deleted
             return str(document["return_id"])
-
-
-def _first_record(declared: Return, first: TimelineChange) -> ReturnRecord:
-    return ReturnRecord(
-        declared=declared,
-        label_status=first.label_status or declared.first_label_status(),
-        timeline=(first.entry,),
-    )
-
-
-def _return_document(record: ReturnRecord, first: TimelineChange, number: int) -> Document:
-    declared = record.declared
-    return {
-        "_id": declared.id,
-        "listing_number": number,
-        "merchant_id": declared.merchant_id,
-        "order_number": declared.order_number,
-        "submitted_at": declared.submitted_at,
-        "defective": declared.defective,
-        "label_status": record.label_status,
-        "return": declared.model_dump(mode="json"),
-        "timeline": [first.entry.model_dump(mode="json")],
-        "applied_events": {first.entry.event_id: True},
-        **outbox_fields(first.events),
-    }
-
-
-def _list_query(where: ReturnFilter) -> Document:
-    """The conditions of a back-office filter on a return document."""
-    query: Document = {}
-    if where.defective is not None:
-        query["defective"] = where.defective
-    if where.label_status is not None:
-        query["label_status"] = where.label_status
-    submitted: dict[str, datetime] = {}
-    if where.submitted_from is not None:
-        submitted["$gte"] = datetime.combine(where.submitted_from, time.min, UTC)
-    if where.submitted_to is not None:
-        submitted["$lte"] = datetime.combine(where.submitted_to, time.max, UTC)
-    if submitted:
-        query["submitted_at"] = submitted
-    if where.order_number:
-        query["order_number"] = {"$regex": re.escape(where.order_number), "$options": "i"}
-    return query
-
-
-def _record(document: Document) -> ReturnRecord:
-    declared = Return.model_validate(document["return"])
-    # Returns stored before the timeline existed read as just submitted.
-    return ReturnRecord(
-        declared=declared,
-        label_status=document.get("label_status") or declared.first_label_status(),
-        timeline=tuple(
-            TimelineEntry.model_validate(entry) for entry in document.get("timeline", [])
-        ),
-        label=document.get("label"),
-        resolution=stored_resolution(document),
-    )
