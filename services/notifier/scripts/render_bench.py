@@ -203,7 +203,7 @@ def _report(kind: Kind, count: int) -> None:
 
 
 def _wire(email: OutgoingEmail) -> bytes:
-    return checked_wire(email)[1]
+    return checked_wire(email)
 
 
 if __name__ == "__main__":
