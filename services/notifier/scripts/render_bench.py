@@ -108,7 +108,7 @@ def _kinds(locale: Locale) -> list[Kind]:
             CUSTOMER_RETURN_CONFIRMATION,
             context,
             serial,
-            recipient=classic.payload.customer.email,
+            recipient=_customer(serial),
             reply_to=customer_service,
             customer_name=classic.payload.customer.name,
         )
@@ -119,7 +119,7 @@ def _kinds(locale: Locale) -> list[Kind]:
             CUSTOMER_DEFECTIVE_ACKNOWLEDGEMENT,
             context,
             serial,
-            recipient=defective.payload.customer.email,
+            recipient=_customer(serial),
             reply_to=customer_service,
             customer_name=defective.payload.customer.name,
         )
@@ -146,7 +146,7 @@ def _kinds(locale: Locale) -> list[Kind]:
             context,
             serial,
             recipient=merchant.customer_service_email,
-            reply_to=Mailbox(customer.email, customer.name),
+            reply_to=Mailbox(_customer(serial), f"{customer.name} {serial}"),
             customer_name=customer.name,
             inline_images=images,
         )
@@ -157,7 +157,7 @@ def _kinds(locale: Locale) -> list[Kind]:
             CUSTOMER_LABEL,
             label_context(record, label, merchant),
             serial,
-            recipient=record.customer_email,
+            recipient=_customer(serial),
             reply_to=customer_service,
             customer_name=record.customer_name,
             attachments=(attachment,),
@@ -169,6 +169,11 @@ def _kinds(locale: Locale) -> list[Kind]:
         Kind(CUSTOMER_SERVICE_DEFECTIVE, customer_service_email),
         Kind(CUSTOMER_LABEL, label_email),
     ]
+
+
+def _customer(serial: int) -> str:
+    """A customer per e-mail, as in the service: only the merchant's headers repeat."""
+    return f"lea.dupont+{serial}@example.com"
 
 
 def _cpu_ms(count: int, work: Callable[[int], object]) -> float:
