@@ -92,8 +92,15 @@ class FakeSentEmailStore:
         self.records: dict[str, SentEmail] = {}
         self.leases: dict[str, tuple[str, datetime]] = {}
 
-    async def begin(self, planned: SentEmail) -> SentEmail:
-        return self.records.setdefault(planned.key, planned)
+    async def begin(
+        self, planned: SentEmail, lease: tuple[str, datetime] | None = None
+    ) -> tuple[SentEmail, bool]:
+        if planned.key in self.records:
+            return self.records[planned.key], False
+        self.records[planned.key] = planned
+        if lease is not None:
+            self.leases[planned.key] = lease
+        return planned, True
 
     async def claim(self, key: str, owner: str, now: datetime, until: datetime) -> bool:
         record = self.records[key]

@@ -77,6 +77,48 @@ async def test_an_email_with_its_attachment_reaches_the_mail_server(
 
 
 @pytest.mark.integration
+async def test_french_names_subject_and_file_name_arrive_intact_at_the_mail_server(
+    smtp_server: SmtpServer,
+) -> None:
+    # The message is written by our own MIME writer: Mailpit (Go) must read what Python's
+    # parser reads, encoded words, folded subject and quoted-printable bodies included.
+    recipient = f"adapter-{uuid.uuid4().hex[:8]}@example.com"
+    merchant = "L'Atelier d'Émilie & Fils (Lyon)"
+    customer = "Léa-Zoë Dupont-Français"
+    subject = (
+        f"[Retour défectueux] Commande CMD-2026-0042 - {customer} - "
+        "l'anse du mug est cassée, le carton était écrasé et la boîte déchirée à l'arrivée"
+    )
+    text = "Bonjour Léa,\n\nVotre étiquette « retour » est jointe.\n" + "Très long. " * 20 + "\n"
+    html = "<p>Bonjour Léa, votre étiquette est jointe : " + "très " * 40 + "long.</p>"
+    email = OutgoingEmail(
+        message_id=f"<{uuid.uuid4()}.customer_label@returns.test>",
+        sender=Mailbox("returns@demo-shop.example", merchant),
+        recipient=recipient,
+        reply_to=Mailbox("lea.dupont@example.com", customer),
+        subject=subject,
+        text=text,
+        html=html,
+        attachments=(Attachment("étiquette-retour.pdf", "application/pdf", PDF),),
+    )
+    sender = _sender(smtp_server.host, smtp_server.port)
+    try:
+        await sender.send(email)
+    finally:
+        await sender.close()
+
+    [received] = wait_for_messages_to(smtp_server.api_url, recipient, 1)
+    detail = message_detail(smtp_server.api_url, received["ID"])
+    assert detail["From"] == {"Name": merchant, "Address": "returns@demo-shop.example"}
+    assert detail["ReplyTo"] == [{"Name": customer, "Address": "lea.dupont@example.com"}]
+    assert detail["Subject"] == subject
+    assert detail["Text"].replace("\r\n", "\n") == text
+    assert detail["HTML"].strip() == html
+    [attachment] = detail["Attachments"]
+    assert attachment["FileName"] == "étiquette-retour.pdf"
+
+
+@pytest.mark.integration
 async def test_a_mail_server_nobody_answers_for_is_an_outage_not_a_failure() -> None:
     sender = _sender("127.0.0.1", _closed_port())
 

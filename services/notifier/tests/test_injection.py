@@ -16,8 +16,9 @@ import pytest
 
 from returns_contracts import Address, Branding, Customer
 from returns_contracts.examples import merchant_updated, return_submitted
+from returns_notifier.adapters import mime, smtp
 from returns_notifier.adapters.rendering import JinjaRenderer
-from returns_notifier.adapters.smtp import check_written, header_text, to_mime, wire_bytes
+from returns_notifier.adapters.smtp import check_written, checked_wire, header_text, to_mime
 from returns_notifier.domain.emails import (
     CUSTOMER_SERVICE_DEFECTIVE,
     Mailbox,
@@ -65,16 +66,17 @@ def _email(name: str, recipient: str = "sav@atelier.example.com") -> OutgoingEma
     )
 
 
-def _written(message: EmailMessage) -> EmailMessage:
-    """The message as the SMTP server receives it, read back by a mail client."""
-    parsed = message_from_bytes(wire_bytes(message), policy=email.policy.default)
+def _written(outgoing: OutgoingEmail) -> EmailMessage:
+    """The message as the SMTP server receives it (the checked bytes), read back by a mail
+    client."""
+    parsed = message_from_bytes(checked_wire(outgoing, now=NOW), policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
     return parsed
 
 
 @pytest.mark.parametrize("name", HEADER_PAYLOADS)
 def test_a_hostile_name_stays_in_its_header_and_adds_none(name: str) -> None:
-    written = _written(to_mime(_email(name), now=NOW))
+    written = _written(_email(name))
 
     assert sorted(written.keys()) == sorted([*SET_HEADERS, "Content-Type"])
     assert written.get_all("Bcc") is None
@@ -122,17 +124,28 @@ def test_headers_or_mailboxes_added_by_a_value_are_caught_before_sending() -> No
     message = EmailMessage()
     message["From"] = "returns@demo-shop.example"
     message["Subject"] = "=?utf-8?q?=0D=0ABcc:_spy@evil.example?="
-    sender = [HeaderAddress(addr_spec="returns@demo-shop.example")]
+    sender = [("returns@demo-shop.example", "")]
     with pytest.raises(UnsafeHeaders):
         check_written(message.as_bytes(policy=email.policy.SMTP), {"From": sender, "Subject": None})
 
     folded = EmailMessage()
     name = "Shop, spy@evil.example, " + "x" * 80
     folded["Reply-To"] = HeaderAddress(display_name=name, addr_spec="cs@shop.example")
-    reply_to = {"Reply-To": [HeaderAddress(display_name=name, addr_spec="cs@shop.example")]}
+    reply_to = {"Reply-To": [("cs@shop.example", name)]}
     with pytest.raises(UnsafeHeaders):  # folded by the SMTP policy: three addresses
         check_written(folded.as_bytes(policy=email.policy.SMTP), reply_to)
-    check_written(wire_bytes(folded), reply_to)  # written unfolded: one
+    ours = mime.header("Reply-To", [mime.mailbox("cs@shop.example", name)])
+    check_written(ours.encode("ascii") + b"\r\n\r\n", reply_to)  # our writer's: one
+
+
+def test_the_written_message_is_checked_even_if_a_value_escaped_header_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The read-back is the guard of last resort: were `header_text` to let a line break
+    # through, the header it would add is caught before anything is sent.
+    monkeypatch.setattr(smtp, "header_text", lambda value, limit=200: value)
+    with pytest.raises(UnsafeHeaders):
+        checked_wire(_email("Shop\r\nBcc: spy@evil.example"), now=NOW)
 
 
 def test_the_html_body_escapes_every_text_and_drops_unsafe_links() -> None:

@@ -66,6 +66,28 @@ async def test_one_member_of_many_racing_gets_the_lease(
         assert sum(won) == 1, won
 
 
+async def test_of_members_racing_to_record_an_email_only_its_creator_holds_the_lease(
+    stores: list[MongoSentEmailStore],
+) -> None:
+    # The record is created with its lease (one write instead of an insert and a claim): the
+    # other members find it recorded, do not hold the lease, and cannot claim it while it lasts.
+    for round_number in range(5):
+        key = f"created-{round_number}"
+        begun = await asyncio.gather(
+            *(
+                store.begin(_planned(key), (f"member-{index}", NOW + LEASE))
+                for index, store in enumerate(stores)
+            )
+        )
+        creators = [index for index, (_, leased) in enumerate(begun) if leased]
+        assert len(creators) == 1, begun
+        others = [store for index, store in enumerate(stores) if index not in creators]
+        for index, store in enumerate(others):
+            assert not await store.claim(key, f"other-{index}", NOW, NOW + LEASE)
+        assert await stores[creators[0]].claim(key, f"member-{creators[0]}", NOW, NOW + LEASE)
+        assert await others[0].claim(key, "other-0", NOW + LEASE, NOW + LEASE * 2)
+
+
 async def test_the_holder_renews_others_wait_until_it_ends_and_sent_is_final(
     stores: list[MongoSentEmailStore],
 ) -> None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.policy
+import functools
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email import message_from_bytes
-from email.errors import HeaderParseError
-from email.headerregistry import Address
+from email import policy as email_policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import format_datetime
 
 from aiosmtplib import (
@@ -22,6 +23,7 @@ from aiosmtplib import (
     SMTPResponseException,
 )
 
+from returns_notifier.adapters import mime
 from returns_notifier.domain.emails import OutgoingEmail
 from returns_notifier.service.errors import (
     InvalidRecipient,
@@ -41,19 +43,29 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 
 _NAME_LIMIT = 200
 _SUBJECT_LIMIT = 400
-# How the message is written to the server. Unfolded: Python 3.11 drops the quotes around a
-# display name it folds over two lines, and `Shop, spy@evil.example, <long tail>` then reads as
-# three addresses. A line stays far below SMTP's 998 characters: names and subjects are capped.
-_WIRE = email.policy.SMTP.clone(max_line_length=None)
+# The addresses written in headers: a dot-atom local part and a host name, ASCII. Narrower than
+# RFC 5322 (no quoted local part, no address literal), as the domain's deliverable addresses.
+_ADDR_SPEC = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*"
+)
+_MAX_ADDRESS_LENGTH = 254
+
+# Header lines only, kept as written: the address headers are then read one by one.
+_HEADER_PARSER = BytesHeaderParser(policy=email_policy.compat32)
+
+Mailboxes = Sequence[tuple[str, str]]
+"""The mailboxes of an address header, each as (address, display name)."""
 
 
 def header_text(value: str, limit: int = _NAME_LIMIT) -> str:
     """Text from a customer or a merchant made safe for a header value (Subject, display name).
 
     Controls and line breaks become spaces and whitespace is collapsed, so no text can end the
-    header line. `=?` becomes `= ?`: Python's e-mail package (3.11) decodes RFC 2047 encoded
-    words found in a value and writes what they decode to, CR and LF included, into the
-    message, so a name such as `=?utf-8?q?=0D=0ABcc:_x@evil?=` would add a Bcc header.
+    header line. `=?` becomes `= ?`: a mail client decodes RFC 2047 encoded words found in a
+    value, so text written as is must not read as one (a name such as
+    `=?utf-8?q?=0D=0ABcc:_x@evil?=` would otherwise show, or with Python's e-mail package 3.11
+    write, a CR LF and a Bcc header).
     """
     printable = "".join(
         " "
@@ -64,87 +76,73 @@ def header_text(value: str, limit: int = _NAME_LIMIT) -> str:
     return " ".join(printable.split()).replace("=?", "= ?")[:limit].strip()
 
 
-def _mailbox(address: str, name: str | None = None) -> Address:
-    """One mailbox, or InvalidRecipient: a comma, a second address or a line break in `address`
-    is refused here rather than read as more recipients."""
-    try:
-        return Address(display_name=header_text(name or ""), addr_spec=address)
-    except (ValueError, IndexError, HeaderParseError) as error:
-        raise InvalidRecipient(f"not a single e-mail address: {address!r}") from error
+def _address(address: str) -> str:
+    """One plain address, or InvalidRecipient: a comma, a second address, a name or a line break
+    in `address` is refused here rather than read as more recipients."""
+    if len(address) > _MAX_ADDRESS_LENGTH or not _ADDR_SPEC.fullmatch(address):
+        raise InvalidRecipient(f"not a single e-mail address: {address!r}")
+    return address
 
 
-def wire_bytes(message: EmailMessage, *, eight_bit: bool = True) -> bytes:
-    """The message as it is handed to the SMTP server (CRLF line ends, headers unfolded)."""
-    return message.as_bytes(policy=_WIRE if eight_bit else _WIRE.clone(cte_type="7bit"))
-
-
-def check_written(written: bytes, expected: Mapping[str, Sequence[Address] | None]) -> None:
+def check_written(written: bytes, expected: Mapping[str, Mailboxes | None]) -> None:
     """The message as written, read back as a mail client would, has exactly the top-level
     headers that were set, each once, and each address header exactly the mailboxes that were
-    set, names included: whatever a value held, it added no header and no recipient (Python
-    3.13 checks the first with `verify_generated_headers`; 3.11 checks nothing)."""
+    set, names included: whatever a value held, it added no header and no recipient.
+
+    Read by Python's parser: its header lines as they split, then each address header through
+    the header registry of the default policy (as `email.policy.default` reads a message, from
+    the unfolded value), without building what the check does not look at."""
     head = written.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-    parsed = message_from_bytes(head, policy=email.policy.default)
+    parsed = _HEADER_PARSER.parsebytes(head)
     found = sorted(name.lower() for name in parsed)
     if found != sorted(name.lower() for name in expected):
         raise UnsafeHeaders(f"headers {found} written where {sorted(expected)} were set")
     for name, mailboxes in expected.items():
         if mailboxes is None:
             continue
-        read = [(mailbox.addr_spec, mailbox.display_name) for mailbox in parsed[name].addresses]
-        if read != [(mailbox.addr_spec, mailbox.display_name) for mailbox in mailboxes]:
-            raise UnsafeHeaders(f"{name} reads as {read}, not as the mailbox set")
+        read = _mailboxes_read(name, "".join(str(parsed[name]).splitlines()))
+        if read != tuple(mailboxes):
+            raise UnsafeHeaders(f"{name} reads as {read}, not as the mailboxes set")
+
+
+@functools.lru_cache(maxsize=4096)
+def _mailboxes_read(name: str, value: str) -> tuple[tuple[str, str], ...]:
+    """The mailboxes of one address header's unfolded value, as the default policy's header
+    registry reads them. The reading depends on nothing else, and a sender's or a merchant's
+    header comes back in e-mail after e-mail: it is kept, not parsed again (issue 11)."""
+    header = email_policy.default.header_factory(name, value)
+    return tuple((mailbox.addr_spec, mailbox.display_name) for mailbox in header.addresses)
 
 
 def to_mime(email: OutgoingEmail, now: datetime | None = None) -> EmailMessage:
-    """The MIME message of `email`, checked as `checked_wire` says."""
-    return checked_wire(email, now)[0]
+    """The message of `email` as written by `checked_wire`, read back by Python's parser."""
+    parsed = message_from_bytes(checked_wire(email, now), policy=email_policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
 
 
-def checked_wire(email: OutgoingEmail, now: datetime | None = None) -> tuple[EmailMessage, bytes]:
-    """The MIME message and its 8-bit wire bytes, as checked: multipart/alternative with the
+def checked_wire(email: OutgoingEmail, now: datetime | None = None) -> bytes:
+    """The message as handed to the SMTP server, checked: multipart/alternative with the
     plain-text part first, then the HTML (multipart/related with its inline images when there
     are any); inside multipart/mixed with the attachments when there are any.
 
-    Every header value from a customer or a merchant goes through `header_text` or `_mailbox`,
+    Every header value from a customer or a merchant goes through `header_text` or `_address`,
     and the message as written is read back and checked against what was set
     (`check_written`): UnsafeHeaders otherwise, and nothing is sent."""
-    message = EmailMessage()
-    sender = _mailbox(email.sender.address, email.sender.name)
-    recipient = _mailbox(email.recipient)
+    sender = (_address(email.sender.address), header_text(email.sender.name or ""))
+    recipient = (_address(email.recipient), "")
     reply_to = (
-        None if email.reply_to is None else _mailbox(email.reply_to.address, email.reply_to.name)
+        None
+        if email.reply_to is None
+        else (_address(email.reply_to.address), header_text(email.reply_to.name or ""))
     )
-    message["Message-ID"] = email.message_id
-    message["Date"] = format_datetime(now or datetime.now(UTC))
-    message["From"] = sender
-    message["To"] = recipient
-    if reply_to is not None:
-        message["Reply-To"] = reply_to
-    message["Subject"] = header_text(email.subject, _SUBJECT_LIMIT)
-    message.set_content(email.text)
-    message.add_alternative(email.html, subtype="html")
-    if email.inline_images:
-        # multipart/related around the HTML part only: the text part has no use for images.
-        html_part = message.get_body(preferencelist=("html",))
-        if html_part is None:
-            raise ValueError("an e-mail with inline images needs an HTML part")
-        for image in email.inline_images:
-            maintype, _, subtype = image.content_type.partition("/")
-            html_part.add_related(
-                image.data,
-                maintype=maintype,
-                subtype=subtype,
-                cid=f"<{image.content_id}>",
-                disposition="inline",
-                filename=image.content_id.split("@")[0] + "." + subtype,
-            )
-    for attachment in email.attachments:
-        maintype, _, subtype = attachment.content_type.partition("/")
-        message.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
-        )
-    expected: dict[str, Sequence[Address] | None] = {
+    headers = [
+        f"Message-ID: {mime.identifier(email.message_id)}",
+        f"Date: {format_datetime(now or datetime.now(UTC))}",
+        mime.header("From", [mime.mailbox(*sender)]),
+        mime.header("To", [mime.mailbox(*recipient)]),
+    ]
+    expected: dict[str, Mailboxes | None] = {
         "Message-ID": None,
         "Date": None,
         "From": [sender],
@@ -154,12 +152,44 @@ def checked_wire(email: OutgoingEmail, now: datetime | None = None) -> tuple[Ema
         "Content-Type": None,
     }
     if reply_to is not None:
+        headers.append(mime.header("Reply-To", [mime.mailbox(*reply_to)]))
         expected["Reply-To"] = [reply_to]
-    # Written once: the bytes checked are the bytes sent (a message with a label or photos
-    # attached took a noticeable share of the notifier's CPU to write twice).
-    written = wire_bytes(message)
+    headers.append(
+        mime.header("Subject", mime.unstructured(header_text(email.subject, _SUBJECT_LIMIT)))
+    )
+
+    boundaries = mime.Boundaries()
+    html = mime.text_part(email.html, "html")
+    if email.inline_images:
+        # multipart/related around the HTML part only: the text part has no use for images.
+        images = [
+            mime.binary_part(
+                image.data,
+                image.content_type,
+                disposition="inline",
+                filename=image.content_id.split("@")[0]
+                + "."
+                + image.content_type.partition("/")[2],
+                content_id=image.content_id,
+            )
+            for image in email.inline_images
+        ]
+        html = mime.multipart("related", [html, *images], boundaries)
+    content = mime.multipart("alternative", [mime.text_part(email.text, "plain"), html], boundaries)
+    if email.attachments:
+        attachments = [
+            mime.binary_part(
+                attachment.data,
+                attachment.content_type,
+                disposition="attachment",
+                filename=attachment.filename,
+            )
+            for attachment in email.attachments
+        ]
+        content = mime.multipart("mixed", [content, *attachments], boundaries)
+    written = mime.message(headers, content)
     check_written(written, expected)
-    return message, written
+    return written
 
 
 class SmtpSender:
@@ -201,22 +231,16 @@ class SmtpSender:
         )
 
     async def send(self, email: OutgoingEmail) -> None:
-        message, written = checked_wire(email)
+        written = checked_wire(email)
         async with self._lock:
             client = await self._connected()
             try:
                 if client.is_ehlo_or_helo_needed:
                     await client.ehlo()
-                eight_bit = client.supports_extension("8bitmime")
-                # The bytes checked by checked_wire (written again in 7 bits for a server
-                # without 8BITMIME, which changes only the bodies' transfer encoding), and an
-                # envelope naming the one recipient: headers never choose who receives it.
-                await client.sendmail(
-                    email.sender.address,
-                    [email.recipient],
-                    written if eight_bit else wire_bytes(message, eight_bit=False),
-                    mail_options=["BODY=8BITMIME"] if eight_bit else [],
-                )
+                # The bytes checked by checked_wire (7-bit: every server takes them as they
+                # are), and an envelope naming the one recipient: headers never choose who
+                # receives it.
+                await client.sendmail(email.sender.address, [email.recipient], written)
             except SMTPRecipientsRefused as error:
                 self._drop()
                 if error.recipients and all(r.code >= 500 for r in error.recipients):

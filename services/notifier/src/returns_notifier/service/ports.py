@@ -50,8 +50,13 @@ class LabelFiles(Protocol):
 
 
 class SentEmailStore(Protocol):
-    async def begin(self, planned: SentEmail) -> SentEmail:
-        """Record `planned` (status "sending"); if its key is already recorded, return that."""
+    async def begin(
+        self, planned: SentEmail, lease: tuple[str, datetime] | None = None
+    ) -> tuple[SentEmail, bool]:
+        """Record `planned` (status "sending") and return it with True, its send lease already
+        held by `lease` (owner, until) when given: the write that creates the record takes the
+        lease, so the first sender needs no `claim`. If its key is already recorded, return that
+        record, untouched, with False."""
         ...
 
     async def claim(self, key: str, owner: str, now: datetime, until: datetime) -> bool:

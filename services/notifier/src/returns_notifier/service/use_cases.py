@@ -359,16 +359,19 @@ class Notifier:
             status="sending",
             created_at=self.clock(),
         )
-        record = await self.sent_emails.begin(planned)
+        # Two members of the group can hold the same message at once (a rebalance after one
+        # stayed busy past max.poll.interval.ms): the lease lets one of them send. The record's
+        # creator holds it from the start; whoever finds the record already there claims it.
+        now = self.clock()
+        record, leased = await self.sent_emails.begin(planned, (self.owner, now + self.send_lease))
         step = next_step(record)
         if step == "done":
             logger.info("e-mail already sent", extra=_log_fields(record))
             return record
         if step == "send":
-            # Two members of the group can hold the same message at once (a rebalance after
-            # one stayed busy past max.poll.interval.ms): the lease lets one of them send.
-            now = self.clock()
-            if not await self.sent_emails.claim(record.key, self.owner, now, now + self.send_lease):
+            if not leased and not await self.sent_emails.claim(
+                record.key, self.owner, now, now + self.send_lease
+            ):
                 raise SendInProgress(f"another consumer is sending {record.key}")
             # A record left "sending" by a crash keeps its Message-ID.
             email = await compose(record.message_id)
