@@ -2,10 +2,10 @@
 
 Renders N labels through the code the service runs (`LocalCarrier.render`, no network), each
 with its own label id, return id and tracking number, and prints the CPU time per label
-(`time.process_time`, this process only; also the best round of 50) for the two kinds of label the service prints: a
-Latin-1 one (the built-in font, most addresses) and one whose sender needs the Unicode font
-(embedded and subset per label). The first label of each kind is drawn before the clock starts:
-it pays the imports, which a running service pays once.
+(`time.process_time`, this process only; also that of the best round of 50) for the two kinds
+of label the service prints: a Latin-1 one (the built-in font, most addresses) and one whose
+sender needs the Unicode font (embedded and subset per label). The first label of each kind is
+drawn before the clock starts: it pays the imports, which a running service pays once.
 
 Profile it with `py-spy record -f raw -o /tmp/labels.txt -- python render_bench.py 500`.
 """

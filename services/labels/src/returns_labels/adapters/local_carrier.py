@@ -201,8 +201,7 @@ def _dark_runs(matrix: Sequence[Sequence[int]]) -> list[tuple[int, int, int, int
                 runs[(column, width)] = (started, rows + 1)
             column += width
         finished.extend(
-            (column, started, width, rows)
-            for (column, width), (started, rows) in open_runs.items()
+            (column, started, width, rows) for (column, width), (started, rows) in open_runs.items()
         )
         open_runs = runs
     finished.extend(
@@ -224,8 +223,7 @@ def _fill_cells(
     # fpdf2 has no public call that adds drawing operators as they are; `_out` is the one its
     # own shapes use. q/Q keep the transformation to this path.
     pdf._out(
-        f"q {scale:.4f} 0 0 {-scale:.4f} {x * pdf.k:.2f} {(pdf.h - y) * pdf.k:.2f} cm "
-        f"{shapes} f Q"
+        f"q {scale:.4f} 0 0 {-scale:.4f} {x * pdf.k:.2f} {(pdf.h - y) * pdf.k:.2f} cm {shapes} f Q"
     )
 
 
