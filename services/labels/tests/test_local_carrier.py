@@ -128,3 +128,22 @@ async def test_a_label_with_letters_beyond_latin1_embeds_the_unicode_font() -> N
     printed = await LocalCarrier().create_label(CONTENT)  # Łukasiewicz
 
     assert any("DejaVu" in name for name in embedded_fonts(printed.pdf))
+
+
+async def test_the_embedded_font_keeps_the_letters_of_every_script_it_had() -> None:
+    """The font is cut down once per process to what names and addresses hold: Greek,
+    Cyrillic or Armenian letters still print as themselves, in the style that needs them."""
+    names = "Ζωή Жанна Հայկ Łukasiewicz"
+    many_scripts = dataclasses.replace(
+        CONTENT,
+        sender=Contact(name=names, email="zoe@example.com", address=None),
+        recipient=WAREHOUSE.model_copy(update={"name": "Склад Ωμέγα"}),
+    )
+    printed = await LocalCarrier().create_label(many_scripts)
+
+    _, text, codes = read_back(printed.pdf)
+
+    assert names in text
+    assert "Склад Ωμέγα" in text  # the recipient's first line is bold
+    assert "?" not in text
+    assert codes[zxingcpp.BarcodeFormat.QRCode] == qr_text(many_scripts, printed.tracking_number)

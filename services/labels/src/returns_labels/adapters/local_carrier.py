@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
+import tempfile
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -35,6 +37,9 @@ DEFAULT_BOLD_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 _QR_MASK = 0
 # A line too wide for the label is drawn smaller, down to this share of its size, then cut.
 SMALLEST_SCALE = 0.6
+
+
+GlyphTest = Callable[[str], bool]
 
 
 def tracking_number_for(label_id: str, prefix: str = "LR", country: str = "FR") -> str:
@@ -74,6 +79,10 @@ class LocalCarrier:
         self._font = regular if regular is not None and regular.is_file() else None
         bold = Path(bold_font_path or DEFAULT_BOLD_FONT)
         self._bold_font = bold if self._font is not None and bold.is_file() else self._font
+        # The fonts as labels embed them, prepared by the first label that needs them.
+        self._prepared: dict[Path, Path] = {}
+        self._preparing = threading.Lock()
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
 
     async def create_label(self, content: LabelContent) -> CarrierLabel:
         tracking_number = tracking_number_for(content.label_id)
@@ -89,23 +98,15 @@ class LocalCarrier:
         pdf.set_creation_date(content.issued_at)
         pdf.set_auto_page_break(False)
         pdf.set_margins(MARGIN, MARGIN, MARGIN)
-        # Embedding a TrueType font (parsing it, then subsetting it) costs most of a label's
-        # time; the PDF's built-in Helvetica needs neither and prints Latin-1, which covers most
-        # addresses, so the Unicode font is embedded only for a label that needs it.
-        embedded = None if _built_in_font_suffices(content) else self._font
-        family = self._fonts(pdf, embedded)
+        fonts = self._fonts(pdf, content)
         pdf.add_page()
         width = A6_MM[0] - 2 * MARGIN
-
-        has_glyph = _glyph_test(pdf, embedded)
-
-        def text(value: str) -> str:
-            return printable(value, has_glyph)
 
         def write(size: float, value: str, bold: bool = False, height: float = 0.0) -> None:
             # Text from customers and merchants: one line, glyphs the font has, within the label.
             style = "B" if bold else ""
-            shown = text(value)
+            family, has_glyph = fonts[style]
+            shown = printable(value, has_glyph)
             pdf.set_font(family, style, size)
             fitted = size
             while pdf.get_string_width(shown) > width and fitted > size * SMALLEST_SCALE:
@@ -142,12 +143,16 @@ class LocalCarrier:
         qr_size = 30.0
         self._draw_qr(pdf, qr_text(content, tracking_number), MARGIN, qr_top, qr_size)
         pdf.set_xy(MARGIN + qr_size + 4, qr_top + 6)
-        pdf.set_font(family, "B", 8)
-        pdf.cell(0, 4, text("N° de suivi / Tracking"), new_x="LEFT", new_y="NEXT")
-        pdf.set_font(family, "B", 12)
+        bold_family, bold_glyph = fonts["B"]
+        pdf.set_font(bold_family, "B", 8)
+        pdf.cell(0, 4, printable("N° de suivi / Tracking", bold_glyph), new_x="LEFT", new_y="NEXT")
+        pdf.set_font(bold_family, "B", 12)
         pdf.cell(0, 6, tracking_number, new_x="LEFT", new_y="NEXT")
+        family, has_glyph = fonts[""]
         pdf.set_font(family, "", 7)
-        pdf.cell(0, 4, text(f"Label {content.label_id}"), new_x="LEFT", new_y="NEXT")
+        pdf.cell(
+            0, 4, printable(f"Label {content.label_id}", has_glyph), new_x="LEFT", new_y="NEXT"
+        )
 
         bar_height = 14.0
         bar_top = A6_MM[1] - MARGIN - bar_height - 5
@@ -164,12 +169,49 @@ class LocalCarrier:
         pdf.cell(width, 4, tracking_number, align="C")
         return bytes(pdf.output())
 
-    def _fonts(self, pdf: FPDF, embedded: Path | None) -> str:
-        if embedded is None:
-            return "helvetica"
-        pdf.add_font("label", "", str(embedded))
-        pdf.add_font("label", "B", str(self._bold_font or embedded))
-        return "label"
+    def _fonts(self, pdf: FPDF, content: LabelContent) -> dict[str, tuple[str, GlyphTest]]:
+        """Per style ("" and "B"), the font family and the characters it can draw.
+
+        Embedding a TrueType font (parsing it, then subsetting it) costs most of a label's
+        time; the PDF's built-in Helvetica needs neither and prints Latin-1, which covers most
+        addresses, so the Unicode font is embedded only in the styles whose texts need it (a
+        customer's name beyond Latin-1 needs the regular one, not the bold one).
+        """
+        recipient = _address_lines(content.recipient, content.merchant_name)
+        texts = {
+            "": [
+                content.merchant_name,
+                content.order_number,
+                content.label_id,
+                *_sender_lines(content.sender),
+                *recipient[1:],
+            ],
+            "B": [content.return_id, *recipient[:1]],
+        }
+        sources = {"": self._font, "B": self._bold_font}
+        fonts: dict[str, tuple[str, GlyphTest]] = {}
+        for style, values in texts.items():
+            source = sources[style]
+            if source is None or _built_in_font_suffices(values):
+                fonts[style] = ("helvetica", _built_in_glyph)
+                continue
+            pdf.add_font("label", style, str(self._prepared_font(source)))
+            fonts[style] = ("label", _glyph_test(pdf.fonts[f"label{style}"]))
+        return fonts
+
+    def _prepared_font(self, source: Path) -> Path:
+        """`source` as labels embed it, made once per process: fpdf2 parses the font file for
+        every label, then subsets it, and DejaVu Sans's 6,000 glyphs (symbols, braille, box
+        drawing...), layout tables and hinting made that about 150 ms a label."""
+        with self._preparing:
+            prepared = self._prepared.get(source)
+            if prepared is None:
+                if self._folder is None:
+                    self._folder = tempfile.TemporaryDirectory(prefix="returns-labels-fonts-")
+                prepared = Path(self._folder.name) / f"{len(self._prepared)}-{source.name}"
+                _write_text_font(source, prepared)
+                self._prepared[source] = prepared
+            return prepared
 
     @staticmethod
     def _draw_qr(pdf: FPDF, data: str, x: float, y: float, size: float) -> None:
@@ -227,31 +269,53 @@ def _fill_cells(
     )
 
 
-def _glyph_test(pdf: FPDF, embedded: Path | None) -> Callable[[str], bool]:
-    """Whether the label's font can draw a character: the TrueType font's own table, or
-    Latin-1 for the built-in font."""
-    if embedded is None:
-        return _built_in_glyph
+def _text_character(code: int) -> bool:
+    """What a name or an address may hold: all of Latin-1, and the letters, combining marks,
+    digits, punctuation, spaces and currency signs of every script."""
+    if code < 256:
+        return True
+    category = unicodedata.category(chr(code))
+    return category[0] in "LMNPZ" or category == "Sc"
+
+
+def _write_text_font(source: Path, target: Path) -> None:
+    """The glyphs of `source` for the characters labels print (`_text_character`), without
+    what fpdf2 does not use (OpenType layout: it does not shape text here) or a printer does not
+    need (hinting). A character the font then lacks is printed as its nearest letter or `?`
+    (`printable`), as any character the font lacked before."""
+    from fontTools import subset, ttLib
+
+    font = ttLib.TTFont(source, recalcTimestamp=False)
+    try:
+        options = subset.Options()
+        options.layout_features = []
+        options.hinting = False
+        options.notdef_outline = True
+        options.drop_tables = [*options.drop_tables, "FFTM"]
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=[code for code in font.getBestCmap() if _text_character(code)])
+        subsetter.subset(font)
+        font.save(target)
+    finally:
+        font.close()
+
+
+def _glyph_test(font: object) -> GlyphTest:
+    """Whether an embedded TrueType font can draw a character: its own table."""
     from fpdf.fonts import TTFFont
 
-    tables = [font.cmap for font in pdf.fonts.values() if isinstance(font, TTFFont)]
-    return lambda character: all(ord(character) in table for table in tables)
+    if not isinstance(font, TTFFont):
+        raise TypeError(f"not a TrueType font: {font!r}")
+    table = font.cmap
+    return lambda character: ord(character) in table
 
 
 def _built_in_glyph(character: str) -> bool:
     return ord(character) < 256
 
 
-def _built_in_font_suffices(content: LabelContent) -> bool:
-    """Every character the label prints is Latin-1 once `printable` has cleaned it."""
-    texts = [
-        content.merchant_name,
-        content.return_id,
-        content.order_number,
-        content.label_id,
-        *_sender_lines(content.sender),
-        *_address_lines(content.recipient, content.merchant_name),
-    ]
+def _built_in_font_suffices(texts: Iterable[str]) -> bool:
+    """Every character of `texts` is Latin-1 once `printable` has cleaned it."""
     return all(
         printable(value, _built_in_glyph) == printable(value, lambda _: True) for value in texts
     )
