@@ -15,7 +15,12 @@ from pypdf import PdfReader
 
 from returns_contracts import Address
 from returns_contracts.examples import WAREHOUSE
-from returns_labels.adapters.local_carrier import LocalCarrier, qr_text, tracking_number_for
+from returns_labels.adapters.local_carrier import (
+    LocalCarrier,
+    draw_code39,
+    qr_text,
+    tracking_number_for,
+)
 from returns_labels.domain.model import Contact, LabelContent, s10_check_digit
 
 CONTENT = LabelContent(
@@ -147,3 +152,25 @@ async def test_the_embedded_font_keeps_the_letters_of_every_script_it_had() -> N
     assert "Склад Ωμέγα" in text  # the recipient's first line is bold
     assert "?" not in text
     assert codes[zxingcpp.BarcodeFormat.QRCode] == qr_text(many_scripts, printed.tracking_number)
+
+
+def test_every_code_39_character_is_drawn_as_scanners_read_it() -> None:
+    """The barcode is drawn from the labels' own Code 39 table: a wrong pattern for any of its
+    43 characters would read back as another character, or not at all."""
+    from fpdf import FPDF
+
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-. $/+%"
+    pdf = FPDF(orientation="landscape", unit="mm", format="A4")
+    pdf.add_page()
+    pdf.set_fill_color(0, 0, 0)
+    for line, text in enumerate((alphabet[:22], alphabet[22:])):
+        draw_code39(pdf, f"*{text}*", x=10, y=20 + 40 * line, wide=0.84, height=14)
+    document = pypdfium2.PdfDocument(bytes(pdf.output()))
+    try:
+        image = document[0].render(scale=300 / 72).to_pil()
+    finally:
+        document.close()
+
+    read = sorted(code.text for code in zxingcpp.read_barcodes(image))
+
+    assert read == sorted((alphabet[:22], alphabet[22:]))

@@ -159,11 +159,11 @@ class LocalCarrier:
         pdf.set_fill_color(0, 0, 0)
         wide = 0.84
         coded = f"*{tracking_number}*"
-        # fpdf2 draws each Code 39 character as 3 wide and 6 narrow elements plus a narrow gap,
-        # narrow being a third of wide: 16/3 wide per character, about 67 mm here.
+        # Each Code 39 character is 3 wide and 6 narrow elements plus a narrow gap, narrow
+        # being a third of wide: 16/3 wide per character, about 67 mm here.
         bar_width = len(coded) * 16 * wide / 3
         left = (A6_MM[0] - bar_width) / 2
-        pdf.code39(coded, x=left, y=bar_top, w=wide, h=bar_height)
+        draw_code39(pdf, coded, x=left, y=bar_top, wide=wide, height=bar_height)
         pdf.set_xy(MARGIN, bar_top + bar_height + 0.5)
         pdf.set_font(family, "", 9)
         pdf.cell(width, 4, tracking_number, align="C")
@@ -224,7 +224,58 @@ class LocalCarrier:
         border = 4
         module = size / (len(matrix) + 2 * border)
         pdf.set_fill_color(0, 0, 0)
-        _fill_cells(pdf, _dark_runs(matrix), x + border * module, y + border * module, module)
+        corner = (x + border * module, y + border * module)
+        _fill_cells(pdf, _dark_runs(matrix), corner, (module, module))
+
+
+# Code 39 (ISO/IEC 16388): each character is 5 bars and 4 spaces between them, 3 of the 9 wide.
+# Forty characters come in four rows of ten: a row shares its wide space, a column its two wide
+# bars. The four others have three wide spaces and no wide bar.
+_CODE39_ROWS = ("1234567890", "ABCDEFGHIJ", "KLMNOPQRST", "UVWXYZ-. *")
+_CODE39_ROW_SPACES = ("0100", "0010", "0001", "1000")
+_CODE39_COLUMN_BARS = (
+    "10001",
+    "01001",
+    "11000",
+    "00101",
+    "10100",
+    "01100",
+    "00011",
+    "10010",
+    "01010",
+    "00110",
+)
+_CODE39_OTHERS = {"$": "1110", "/": "1101", "+": "1011", "%": "0111"}
+
+
+def _code39_elements(character: str) -> str:
+    """The 9 elements of a character, bar first, "1" for wide."""
+    if character in _CODE39_OTHERS:
+        bars, spaces = "00000", _CODE39_OTHERS[character]
+    else:
+        row = next((row for row in _CODE39_ROWS if character in row), None)
+        if row is None:
+            raise ValueError(f"{character!r} cannot be written in Code 39")
+        bars = _CODE39_COLUMN_BARS[row.index(character)]
+        spaces = _CODE39_ROW_SPACES[_CODE39_ROWS.index(row)]
+    return "".join(bar + space for bar, space in zip(bars, spaces + "0", strict=True))[:9]
+
+
+def draw_code39(pdf: FPDF, text: str, *, x: float, y: float, wide: float, height: float) -> None:
+    """`text` as a Code 39 barcode (start and stop `*` included by the caller), its top left
+    corner at (`x`, `y`): wide elements `wide` mm, narrow ones a third of it, a narrow gap
+    between characters, as fpdf2's `code39` draws it, in one path rather than a `rect` call
+    per bar."""
+    bars: list[tuple[int, int, int, int]] = []
+    column = 0
+    for character in text:
+        for index, element in enumerate(_code39_elements(character)):
+            width = 3 if element == "1" else 1
+            if index % 2 == 0:
+                bars.append((column, 0, width, 1))
+            column += width
+        column += 1
+    _fill_cells(pdf, bars, (x, y), (wide / 3, height))
 
 
 def _dark_runs(matrix: Sequence[Sequence[int]]) -> list[tuple[int, int, int, int]]:
@@ -253,19 +304,23 @@ def _dark_runs(matrix: Sequence[Sequence[int]]) -> list[tuple[int, int, int, int
 
 
 def _fill_cells(
-    pdf: FPDF, cells: Iterable[tuple[int, int, int, int]], x: float, y: float, cell: float
+    pdf: FPDF,
+    cells: Iterable[tuple[int, int, int, int]],
+    corner: tuple[float, float],
+    cell: tuple[float, float],
 ) -> None:
-    """Fill rectangles given in cells of `cell` mm from the top left corner (`x`, `y`), as one
-    path in the page's content: fpdf2's `rect` costs about 9 microseconds a rectangle (checks,
-    enums, a number formatted in points for each corner), and a QR code has hundreds of them.
-    The cell size and the page's downward y axis go in one transformation, so each rectangle
-    is four small integers."""
-    scale = cell * pdf.k
+    """Fill rectangles (column, row, columns, rows) given in cells of `cell` (width, height) mm
+    from the top left `corner`, as one path in the page's content: fpdf2's `rect` costs about
+    9 microseconds a rectangle (checks, enums, a number formatted in points for each corner),
+    and a QR code has hundreds of them. The cell size and the page's downward y axis go in one
+    transformation, so each rectangle is four small integers."""
+    x, y = corner
+    width, height = cell[0] * pdf.k, cell[1] * pdf.k
     shapes = " ".join(f"{column} {row} {width} {height} re" for column, row, width, height in cells)
     # fpdf2 has no public call that adds drawing operators as they are; `_out` is the one its
     # own shapes use. q/Q keep the transformation to this path.
     pdf._out(
-        f"q {scale:.4f} 0 0 {-scale:.4f} {x * pdf.k:.2f} {(pdf.h - y) * pdf.k:.2f} cm {shapes} f Q"
+        f"q {width:.4f} 0 0 {-height:.4f} {x * pdf.k:.2f} {(pdf.h - y) * pdf.k:.2f} cm {shapes} f Q"
     )
 
 
