@@ -389,6 +389,12 @@ def printable(value: str, has_glyph: Callable[[str], bool]) -> str:
     overrides become spaces, whitespace is collapsed, and each character the font lacks becomes
     its nearest letter the font has (ą becomes a, Ł becomes L), else a question mark, so that
     nothing vanishes without a trace."""
+    if value.isprintable():
+        # No control, separator or format character (bidi overrides are formats): only the
+        # whitespace to collapse. Most texts stop here, every character drawable as it is.
+        collapsed = " ".join(value.split())
+        if all(map(has_glyph, collapsed)):
+            return collapsed
     spaced = "".join(
         " "
         if unicodedata.category(character) in _BREAKING or character in _BIDI_CONTROLS
