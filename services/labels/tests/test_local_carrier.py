@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import tempfile
 from datetime import UTC, datetime
 from typing import Any
 
@@ -174,3 +175,18 @@ def test_every_code_39_character_is_drawn_as_scanners_read_it() -> None:
     read = sorted(code.text for code in zxingcpp.read_barcodes(image))
 
     assert read == sorted((alphabet[:22], alphabet[22:]))
+
+
+async def test_a_label_prints_with_the_whole_font_when_it_cannot_be_cut_down(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_room(*args: object, **kwargs: object) -> None:
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", no_room)
+
+    printed = await LocalCarrier().create_label(CONTENT)
+
+    _, text, _ = read_back(printed.pdf)
+    assert "Zoë Łukasiewicz" in text
+    assert any("DejaVu" in name for name in embedded_fonts(printed.pdf))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
+import logging
 import tempfile
 import threading
 import unicodedata
@@ -29,6 +30,8 @@ from returns_labels.service.ports import CarrierLabel
 
 if TYPE_CHECKING:
     from fpdf import FPDF
+
+logger = logging.getLogger(__name__)
 
 A6_MM = (105.0, 148.0)
 MARGIN = 6.0
@@ -210,10 +213,16 @@ class LocalCarrier:
         with self._preparing:
             prepared = self._prepared.get(source)
             if prepared is None:
-                if self._folder is None:
-                    self._folder = tempfile.TemporaryDirectory(prefix="returns-labels-fonts-")
-                prepared = Path(self._folder.name) / f"{len(self._prepared)}-{source.name}"
-                _write_text_font(source, prepared)
+                try:
+                    if self._folder is None:
+                        self._folder = tempfile.TemporaryDirectory(prefix="returns-labels-fonts-")
+                    prepared = Path(self._folder.name) / f"{len(self._prepared)}-{source.name}"
+                    _write_text_font(source, prepared)
+                except OSError:
+                    # No room to write it (a read-only file system without /tmp): the labels
+                    # still print, at the whole font's cost.
+                    logger.warning("label font not prepared; embedding it whole", exc_info=True)
+                    prepared = source
                 self._prepared[source] = prepared
             return prepared
 
