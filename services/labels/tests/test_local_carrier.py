@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import tempfile
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,12 @@ from pypdf import PdfReader
 
 from returns_contracts import Address
 from returns_contracts.examples import WAREHOUSE
-from returns_labels.adapters.local_carrier import LocalCarrier, qr_text, tracking_number_for
+from returns_labels.adapters.local_carrier import (
+    LocalCarrier,
+    draw_code39,
+    qr_text,
+    tracking_number_for,
+)
 from returns_labels.domain.model import Contact, LabelContent, s10_check_digit
 
 CONTENT = LabelContent(
@@ -127,4 +133,60 @@ async def test_a_latin1_label_uses_the_built_in_font_and_embeds_none() -> None:
 async def test_a_label_with_letters_beyond_latin1_embeds_the_unicode_font() -> None:
     printed = await LocalCarrier().create_label(CONTENT)  # Łukasiewicz
 
+    assert any("DejaVu" in name for name in embedded_fonts(printed.pdf))
+
+
+async def test_the_embedded_font_keeps_the_letters_of_every_script_it_had() -> None:
+    """The font is cut down once per process to what names and addresses hold: Greek,
+    Cyrillic or Armenian letters still print as themselves, in the style that needs them."""
+    names = "Ζωή Жанна Հայկ Łukasiewicz"
+    many_scripts = dataclasses.replace(
+        CONTENT,
+        sender=Contact(name=names, email="zoe@example.com", address=None),
+        recipient=WAREHOUSE.model_copy(update={"name": "Склад Ωμέγα"}),
+    )
+    printed = await LocalCarrier().create_label(many_scripts)
+
+    _, text, codes = read_back(printed.pdf)
+
+    assert names in text
+    assert "Склад Ωμέγα" in text  # the recipient's first line is bold
+    assert "?" not in text
+    assert codes[zxingcpp.BarcodeFormat.QRCode] == qr_text(many_scripts, printed.tracking_number)
+
+
+def test_every_code_39_character_is_drawn_as_scanners_read_it() -> None:
+    """The barcode is drawn from the labels' own Code 39 table: a wrong pattern for any of its
+    43 characters would read back as another character, or not at all."""
+    from fpdf import FPDF
+
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-. $/+%"
+    pdf = FPDF(orientation="landscape", unit="mm", format="A4")
+    pdf.add_page()
+    pdf.set_fill_color(0, 0, 0)
+    for line, text in enumerate((alphabet[:22], alphabet[22:])):
+        draw_code39(pdf, f"*{text}*", x=10, y=20 + 40 * line, wide=0.84, height=14)
+    document = pypdfium2.PdfDocument(bytes(pdf.output()))
+    try:
+        image = document[0].render(scale=300 / 72).to_pil()
+    finally:
+        document.close()
+
+    read = sorted(code.text for code in zxingcpp.read_barcodes(image))
+
+    assert read == sorted((alphabet[:22], alphabet[22:]))
+
+
+async def test_a_label_prints_with_the_whole_font_when_it_cannot_be_cut_down(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_room(*args: object, **kwargs: object) -> None:
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", no_room)
+
+    printed = await LocalCarrier().create_label(CONTENT)
+
+    _, text, _ = read_back(printed.pdf)
+    assert "Zoë Łukasiewicz" in text
     assert any("DejaVu" in name for name in embedded_fonts(printed.pdf))

@@ -122,6 +122,36 @@ async def test_a_merchant_keeps_its_newest_revision(database: Any) -> None:
     assert merchant.return_address == merchant_updated().payload.return_address
 
 
+def snapshot(revision: int, *, name: str = "L'Atelier", with_address: bool = True) -> Any:
+    update = merchant_updated(revision=revision)
+    changes: dict[str, Any] = {"name": name}
+    if not with_address:
+        changes["return_address"] = None
+    return update.model_copy(update={"payload": update.payload.model_copy(update=changes)})
+
+
+async def test_a_merchant_is_kept_only_while_it_can_receive_parcels(database: Any) -> None:
+    """Two processes on one store: what one saves, the other sees at once when the merchant had
+    no return address (a classic return parked for it must see the address come), else after
+    the time it keeps merchants; its own saves replace what it kept at once."""
+    keeping = MongoMerchantStore(database, cache_seconds=600)
+    other = MongoMerchantStore(database)
+    await other.save_if_newer(snapshot(1, with_address=False))
+    assert (await keeping.get("m-atelier")) is not None
+
+    await other.save_if_newer(snapshot(2))
+    with_address = await keeping.get("m-atelier")
+    assert with_address is not None and with_address.can_receive_parcels
+
+    await other.save_if_newer(snapshot(3, name="Renamed elsewhere"))
+    kept = await keeping.get("m-atelier")
+    assert kept is not None and kept.revision == 2  # kept: another process's save shows later
+
+    await keeping.save_if_newer(snapshot(4, name="Renamed here"))
+    own = await keeping.get("m-atelier")
+    assert own is not None and (own.revision, own.name) == (4, "Renamed here")
+
+
 async def test_waiting_commands_are_kept_once_and_forgotten_when_done(database: Any) -> None:
     waiting = MongoWaitingStore(database)
     command = label_requested(return_id="r-early")

@@ -186,6 +186,26 @@ async def test_a_request_before_its_return_waits_then_is_served(world: World) ->
     assert world.waiting.waiting == {}
 
 
+async def test_a_regeneration_asked_before_its_classic_return_is_served_by_the_sweep(
+    world: World,
+) -> None:
+    """A classic return does not look for waiting requests on arrival (a store round trip per
+    label for a rare case): the sweep serves them, after the automatic label."""
+    await world.service.automatic.record_merchant(merchant_updated())
+    await world.service.requests.on_label_requested(request("r-1", regenerate=True))
+
+    await world.service.automatic.record_submitted(return_submitted(return_id="r-1"))
+    [automatic] = world.labels("r-1")
+    assert automatic.payload.requested_by is None
+
+    await world.service.requests.sweep()
+
+    first, regenerated = world.labels("r-1")
+    assert first == automatic
+    assert regenerated.payload.regenerated and regenerated.payload.requested_by == SUPPORT
+    assert world.waiting.waiting == {}
+
+
 async def test_a_request_whose_return_never_comes_is_rejected_at_the_deadline(
     world: World,
 ) -> None:

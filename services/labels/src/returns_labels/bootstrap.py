@@ -111,7 +111,7 @@ def connect(settings: LabelsSettings) -> Runtime:
         settings,
         Adapters(
             returns=returns,
-            merchants=MongoMerchantStore(database),
+            merchants=MongoMerchantStore(database, settings.merchant_cache_seconds),
             waiting=waiting,
             carrier=LocalCarrier(settings.label_font_path),
             files=bucket,

@@ -23,6 +23,9 @@ class LabelsSettings(ServiceSettings, S3Settings):
     # before it is rejected, and how often waiting work is looked at again.
     label_request_wait_seconds: float = 30.0
     waiting_sweep_seconds: float = 1.0
+    # How long a merchant that can receive parcels is kept after it was read (every label
+    # reads its merchant); 0 reads it for every label.
+    merchant_cache_seconds: float = 1.0
     # A TrueType font prints every customer's name; without one, the built-in Latin-1 font.
     label_font_path: str | None = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     s3_bucket: str = "returns-labels"

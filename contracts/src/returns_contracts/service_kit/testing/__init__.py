@@ -5,11 +5,19 @@
 - `RecordingPublisher`: the `EventPublisher` port, keeping what was published.
 - `scratch_database`: a MongoDB database of its own for one test, dropped afterwards, for the
   store suites that run the same tests against an in-memory fake and the real adapter.
+- `CommandLog`: the store commands a client sent, to count round trips.
 """
 
 from returns_contracts.service_kit.testing.answers import error_of
 from returns_contracts.service_kit.testing.clock import FakeClock
 from returns_contracts.service_kit.testing.publisher import RecordingPublisher
-from returns_contracts.service_kit.testing.stores import Database, scratch_database
+from returns_contracts.service_kit.testing.stores import CommandLog, Database, scratch_database
 
-__all__ = ["Database", "FakeClock", "RecordingPublisher", "error_of", "scratch_database"]
+__all__ = [
+    "CommandLog",
+    "Database",
+    "FakeClock",
+    "RecordingPublisher",
+    "error_of",
+    "scratch_database",
+]

@@ -28,3 +28,23 @@ async def scratch_database(
     finally:
         await client.drop_database(name)
         await client.close()
+
+
+class CommandLog(monitoring.CommandListener):
+    """The store commands a client sent, as `<command> <collection>` (the connection's own
+    handshakes and pings left out): pass it to `scratch_database` to count round trips."""
+
+    HANDSHAKE = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions", "buildInfo"})
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in self.HANDSHAKE:
+            self.sent.append(f"{event.command_name} {event.command.get(event.command_name)}")
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from time import monotonic
 from typing import Any
 from uuid import UUID
 
@@ -40,6 +41,9 @@ LABEL_FILES = "label_files"
 MERCHANTS = "merchants"
 WAITING = "waiting"
 WAITING_FOR_MERCHANT = "waiting_for_merchant"
+
+# How many merchants a process keeps read at most (then it forgets them all and reads again).
+_MERCHANTS_KEPT = 10_000
 
 # Statuses as labels stored them before the services shared one vocabulary; read as today's.
 _LEGACY_STATUSES = {"label_pending": "pending", "label_generated": "generated"}
@@ -202,10 +206,18 @@ class MongoReturnStore:
 
 
 class MongoMerchantStore:
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    def __init__(self, database: AsyncDatabase[Document], cache_seconds: float = 0.0) -> None:
         self.merchants = database[MERCHANTS]
+        # Every label reads its merchant: one that can receive parcels is kept this long after
+        # a read (a newer snapshot this process saves replaces it at once; one another process
+        # saves shows after it, as if its MerchantUpdated had come that much later). One
+        # without a return address is never kept: a classic return parked for it looks again
+        # after parking, and must see the address that came meanwhile.
+        self._cache_seconds = cache_seconds
+        self._read: dict[str, tuple[float, Merchant]] = {}
 
     async def save_if_newer(self, update: MerchantUpdated) -> bool:
+        self._read.pop(update.merchant_id, None)
         payload = update.payload
         return await save_if_newer_revision(
             self.merchants,
@@ -221,16 +233,24 @@ class MongoMerchantStore:
         )
 
     async def get(self, merchant_id: str) -> Merchant | None:
+        kept = self._read.get(merchant_id)
+        if kept is not None and kept[0] > monotonic():
+            return kept[1]
         document = await self.merchants.find_one({"_id": merchant_id})
         if document is None:
             return None
         address = document.get("return_address")
-        return Merchant(
+        merchant = Merchant(
             merchant_id=merchant_id,
             revision=document["revision"],
             name=document["name"],
             return_address=None if address is None else Address.model_validate(address),
         )
+        if self._cache_seconds > 0 and merchant.can_receive_parcels:
+            if len(self._read) > _MERCHANTS_KEPT:
+                self._read.clear()
+            self._read[merchant_id] = (monotonic() + self._cache_seconds, merchant)
+        return merchant
 
 
 class MongoWaitingStore:

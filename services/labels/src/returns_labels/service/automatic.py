@@ -89,12 +89,14 @@ class AutomaticLabels:
             correlation_id=event.correlation_id,
         )
         created = await self.returns.add(tracked)
+        stored: TrackedReturn | None = tracked
         if not created:
             logger.info(
                 "return already tracked; redelivery ignored",
                 extra={"return_id": payload.return_id, "event_id": str(event.event_id)},
             )
-        stored = await self.returns.get(payload.return_id)
+            # What the first delivery made of it; a new return is what was just inserted.
+            stored = await self.returns.get(payload.return_id)
         automatic = None if created or stored is None else stored.automatic_label
         if stored is not None and automatic is not None:
             # Announce it again, same event id: the first delivery may have stopped between
@@ -113,8 +115,12 @@ class AutomaticLabels:
             # The merchant's update may have been handled between our read and the parking.
             if await self._automatic_label(stored):
                 await self.waiting.done_with_automatic_label(stored.return_id)
-        # Label requests that arrived before their return are served now.
-        await self.requests.resume(payload.return_id)
+        # Label requests that arrived before their return are served now; those of a classic
+        # return (a merchant asking again for a label labels has not made yet) by the sweep:
+        # looking for them here cost a store round trip on every classic return for a case that
+        # hardly happens.
+        if payload.defective:
+            await self.requests.resume(payload.return_id)
         return created
 
     async def _automatic_label(self, tracked: TrackedReturn) -> bool:

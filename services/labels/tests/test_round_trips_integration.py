@@ -1,0 +1,123 @@
+"""Store round trips of one classic return's label, counted on the wire (issue 11).
+
+The labels service on its real adapters (FerretDB, versitygw, Kafka, the local carrier) takes a
+classic ReturnSubmitted; a PyMongo command listener counts what it sends to the store. The
+budget is today's count: a change that adds a round trip to every label fails here and has to
+say why. It was 6 (insert, read back, merchant, label file, commit, waiting requests); the
+return just inserted is not read back, a classic return's waiting requests are the sweep's, and
+the merchant, read by the MerchantUpdated before, is kept a second by the process.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from faststream.kafka import KafkaBroker
+
+from returns_contracts import LabelGenerated, Topics, parse_message
+from returns_contracts.examples import merchant_updated, return_submitted
+from returns_contracts.service_kit.kafka import ensure_topics, server_list
+from returns_contracts.service_kit.publisher import KafkaPublisher
+from returns_contracts.service_kit.s3 import new_minio_client
+from returns_contracts.service_kit.testing import CommandLog, Database, scratch_database
+from returns_infra.fixtures import S3Server
+from returns_infra.kafka_probe import records_up_to_now
+from returns_labels.adapters.local_carrier import LocalCarrier
+from returns_labels.adapters.repository import (
+    MongoMerchantStore,
+    MongoReturnStore,
+    MongoWaitingStore,
+)
+from returns_labels.adapters.s3 import LabelBucket
+from returns_labels.bootstrap import Adapters, build_container
+from returns_labels.config import LabelsSettings
+from returns_labels.service.use_cases import UseCases
+
+pytestmark = pytest.mark.integration
+
+LABEL_BUDGET = 3
+
+
+@pytest.fixture
+async def counted(mongodb_url: str) -> AsyncIterator[tuple[Database, CommandLog]]:
+    listener = CommandLog()
+    async with scratch_database(mongodb_url, "labels_round_trips", [listener]) as database:
+        yield database, listener
+
+
+@pytest.fixture
+async def topics(kafka_bootstrap_servers: str) -> Topics:
+    # A prefix of its own, so this test reads only what it published.
+    topics = Topics(prefix=f"it-{uuid.uuid4().hex[:8]}")
+    await ensure_topics(kafka_bootstrap_servers, topics)
+    return topics
+
+
+@pytest.fixture
+async def broker(kafka_bootstrap_servers: str) -> AsyncIterator[KafkaBroker]:
+    broker = KafkaBroker(
+        server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all", logger=None
+    )
+    await broker.start()
+    yield broker
+    await broker.stop()
+
+
+async def labels_on_real_adapters(
+    database: Database, s3_server: S3Server, broker: KafkaBroker, topics: Topics
+) -> UseCases:
+    bucket = LabelBucket(
+        new_minio_client(
+            endpoint=s3_server.endpoint,
+            access_key=s3_server.access_key,
+            secret_key=s3_server.secret_key,
+            region="us-east-1",
+            connect_timeout=5,
+            read_timeout=10,
+        ),
+        f"labels-rt-{uuid.uuid4().hex[:8]}",
+        "us-east-1",
+    )
+    await bucket.ensure_exists()
+    adapters = Adapters(
+        returns=MongoReturnStore(database),
+        # A running process keeps the merchant it read for a while: here longer than the test,
+        # so the count does not depend on the machine's speed.
+        merchants=MongoMerchantStore(database, cache_seconds=600),
+        waiting=MongoWaitingStore(database),
+        carrier=LocalCarrier(),
+        files=bucket,
+        publisher=KafkaPublisher(broker, topics),
+    )
+    return build_container(LabelsSettings(), adapters).use_cases
+
+
+async def test_round_trips_of_a_classic_return_s_label(
+    counted: tuple[Database, CommandLog],
+    s3_server: S3Server,
+    broker: KafkaBroker,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+) -> None:
+    database, listener = counted
+    labels = await labels_on_real_adapters(database, s3_server, broker, topics)
+    await labels.automatic.record_merchant(merchant_updated())
+    listener.sent.clear()
+
+    await labels.automatic.record_submitted(return_submitted(return_id="r-counted"))
+
+    sent = list(listener.sent)
+    report = f"one label: {len(sent)} {dict(Counter(sent))}"
+    print(report)
+    published: list[Any] = [
+        parse_message(record.value or b"")
+        for record in await records_up_to_now(kafka_bootstrap_servers, [topics.label_generated])
+    ]
+    [generated] = published
+    assert isinstance(generated, LabelGenerated)
+    assert generated.payload.return_id == "r-counted"
+    assert len(sent) <= LABEL_BUDGET, report
