@@ -15,10 +15,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
-from returns_contracts.service_kit.testing import scratch_database
+from returns_contracts.service_kit.testing import CommandLog, scratch_database
 from returns_declaration.domain.model import MerchantSettings
 from returns_declaration.domain.rules import RequestedQuantity
 from returns_declaration.service.sessions import PortalSession
@@ -28,35 +27,18 @@ from .test_outbox_integration import Flow
 
 pytestmark = pytest.mark.integration
 
-# Submit: +2 since the reservation reconciler (an upsert of the submit's note before the
+# Submit: +2 since the reservation reconciler (an insert of the submit's note before the
 # reservation and its delete after the insert): without them a crash between the reservation
 # and the insert left the quantities reserved for good.
 SUBMIT_BUDGET = 11
 JOURNEY_BUDGET = 22
-_HANDSHAKE = {"hello", "ismaster", "isMaster", "ping", "endSessions", "buildInfo"}
-
-
-class _Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name not in _HANDSHAKE:
-            target = event.command.get(event.command_name)
-            self.sent.append(f"{event.command_name} {target}")
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 @pytest.fixture
 async def counted(
     mongodb_url: str,
-) -> AsyncIterator[tuple[AsyncDatabase[dict[str, Any]], _Commands]]:
-    listener = _Commands()
+) -> AsyncIterator[tuple[AsyncDatabase[dict[str, Any]], CommandLog]]:
+    listener = CommandLog()
     async with scratch_database(mongodb_url, "round_trips", [listener]) as database:
         yield database, listener
 
@@ -89,7 +71,7 @@ async def _journey(flow: Flow, session: PortalSession | None, key: str) -> None:
 
 
 async def test_round_trips_of_a_submission_and_a_journey(
-    counted: tuple[AsyncDatabase[dict[str, Any]], _Commands],
+    counted: tuple[AsyncDatabase[dict[str, Any]], CommandLog],
 ) -> None:
     database, listener = counted
     # A running process keeps the merchant it read for a while (merchant_cache_seconds): here

@@ -336,7 +336,7 @@ def _fill_cells(
     transformation, so each rectangle is four small integers."""
     x, y = corner
     width, height = cell[0] * pdf.k, cell[1] * pdf.k
-    shapes = " ".join(f"{column} {row} {width} {height} re" for column, row, width, height in cells)
+    shapes = " ".join(f"{column} {row} {columns} {rows} re" for column, row, columns, rows in cells)
     # fpdf2 has no public call that adds drawing operators as they are; `_out` is the one its
     # own shapes use. q/Q keep the transformation to this path.
     pdf._out(
