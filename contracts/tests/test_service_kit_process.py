@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 
 from returns_contracts import LabelGenerated, ReturnSubmitted
+from returns_contracts.service_kit.app import uvicorn_options
 from returns_contracts.service_kit.kafka import Routes
 from returns_contracts.service_kit.process import ServiceProcess
 from returns_contracts.service_kit.settings import ServiceSettings
@@ -53,3 +54,11 @@ async def test_the_metrics_carry_the_consumers_waits_and_dead_letters() -> None:
     )
     assert "# TYPE consumer_messages_waiting gauge" in metrics
     assert "# TYPE consumer_dead_letters_total counter" in metrics
+
+
+def test_the_server_keeps_idle_connections_longer_than_its_http_clients() -> None:
+    """Equal idle timeouts race: a client reuses a connection the server is closing and gets a
+    ReadError on a request that may have been a submit."""
+    options = uvicorn_options(ServiceSettings())
+    assert options["timeout_keep_alive"] > (httpx.Limits().keepalive_expiry or 0)
+    assert (options["loop"], options["http"]) == ("uvloop", "httptools")
