@@ -12,9 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from pymongo import MongoClient
+from pymongo.errors import PyMongoError
 
-# Connection upkeep of the clients, not work a submission asks for.
-_UPKEEP = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions", "buildInfo"})
+# Connection upkeep of the clients (and this count's own reads), not work a submission asks for.
+_UPKEEP = frozenset(
+    {"hello", "ismaster", "isMaster", "ping", "endSessions", "buildInfo", "serverStatus"}
+)
 
 
 def command_totals(mongodb_url: str) -> dict[str, int] | None:
@@ -25,7 +28,7 @@ def command_totals(mongodb_url: str) -> dict[str, int] | None:
         )
         with client:
             status: Mapping[str, Any] = client.admin.command("serverStatus")
-    except Exception:  # the figure is optional: a server without it leaves the report whole
+    except PyMongoError:  # the figure is optional: a server without it leaves the report whole
         return None
     commands = status.get("metrics", {}).get("commands", {})
     totals: dict[str, int] = {}
