@@ -537,13 +537,10 @@ class _FindsOnDocuments(monitoring.CommandListener):
         pass
 
 
-async def test_the_relay_reads_returns_and_merchants_by_id_only(
+async def _relay_everything_watched(
     database: Database, topics: Topics, kafka_bootstrap_servers: str, mongodb_url: str
-) -> None:
-    """On FerretDB any other filter is a scan of every return ever stored."""
-    flow = Flow(database)
-    session = await flow.shop()
-    outcome = await flow.service.portal.submit(session, await flow.classic_draft(session), "k", "c")
+) -> _FindsOnDocuments:
+    """Relay every pending event through a client whose commands are recorded."""
     listener = _FindsOnDocuments()
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         mongodb_url, tz_aware=True, event_listeners=[listener]
@@ -559,6 +556,19 @@ async def test_the_relay_reads_returns_and_merchants_by_id_only(
     finally:
         await broker.stop()
         await client.close()
+    return listener
+
+
+async def test_the_relay_reads_returns_and_merchants_by_id_only(
+    database: Database, topics: Topics, kafka_bootstrap_servers: str, mongodb_url: str
+) -> None:
+    """On FerretDB any other filter is a scan of every return ever stored."""
+    flow = Flow(database)
+    session = await flow.shop()
+    outcome = await flow.service.portal.submit(session, await flow.classic_draft(session), "k", "c")
+    listener = await _relay_everything_watched(
+        database, topics, kafka_bootstrap_servers, mongodb_url
+    )
     assert listener.filters, "the relay read no document at all"
     assert all(list(filter_) == ["_id"] for filter_ in listener.filters), listener.filters
     received = await _consume(kafka_bootstrap_servers, topics.return_submitted)
@@ -576,21 +586,9 @@ async def test_a_batch_with_nothing_appended_is_marked_sent_in_one_write(
     session = await flow.shop(quantity_of_line_2=2)
     for key in ("a", "b"):
         await flow.service.portal.submit(session, await flow.classic_draft(session), key, "c")
-    listener = _FindsOnDocuments()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        mongodb_url, tz_aware=True, event_listeners=[listener]
+    listener = await _relay_everything_watched(
+        database, topics, kafka_bootstrap_servers, mongodb_url
     )
-    broker = KafkaBroker(server_list(kafka_bootstrap_servers))
-    await broker.start()
-    try:
-        relay = OutboxRelay(
-            client[database.name], OUTBOX_COLLECTIONS, lambda: broker, topics, CollectorRegistry()
-        )
-        assert await relay.relay_once() > 0  # the merchant's events and the two returns'
-        assert await relay.relay_once() == 0
-    finally:
-        await broker.stop()
-        await client.close()
     assert listener.updates == 2  # one per collection: merchants, returns
     pending = await database["returns"].count_documents({"outbox_pending": True})
     assert pending == 0
