@@ -8,6 +8,12 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+# What a driver sends to keep its connections (handshakes, monitoring, session ends), not work
+# the code asked for: left out wherever store commands are counted.
+CONNECTION_UPKEEP_COMMANDS = frozenset(
+    {"hello", "ismaster", "isMaster", "ping", "endSessions", "buildInfo"}
+)
+
 
 async def save_if_newer_revision(
     collection: AsyncCollection[dict[str, Any]],

@@ -14,10 +14,10 @@ from typing import Any
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
+from returns_contracts.service_kit.mongo import CONNECTION_UPKEEP_COMMANDS
+
 # Connection upkeep of the clients (and this count's own reads), not work a submission asks for.
-_UPKEEP = frozenset(
-    {"hello", "ismaster", "isMaster", "ping", "endSessions", "buildInfo", "serverStatus"}
-)
+_UPKEEP = CONNECTION_UPKEEP_COMMANDS | {"serverStatus"}
 
 
 def command_totals(mongodb_url: str) -> dict[str, int] | None:

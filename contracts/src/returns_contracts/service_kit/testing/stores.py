@@ -10,6 +10,8 @@ from typing import Any
 from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
+from returns_contracts.service_kit.mongo import CONNECTION_UPKEEP_COMMANDS
+
 Database = AsyncDatabase[dict[str, Any]]
 
 
@@ -34,13 +36,11 @@ class CommandLog(monitoring.CommandListener):
     """The store commands a client sent, as `<command> <collection>` (the connection's own
     handshakes and pings left out): pass it to `scratch_database` to count round trips."""
 
-    HANDSHAKE = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions", "buildInfo"})
-
     def __init__(self) -> None:
         self.sent: list[str] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name not in self.HANDSHAKE:
+        if event.command_name not in CONNECTION_UPKEEP_COMMANDS:
             self.sent.append(f"{event.command_name} {event.command.get(event.command_name)}")
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
