@@ -18,7 +18,7 @@ from returns_bench.events import (
     stage_of,
 )
 from returns_bench.journey import JourneyResult, Portal, Shop
-from returns_bench.load import LoadPlan, run_load
+from returns_bench.load import CONNECTIONS_PER_CLIENT, LoadPlan, load_clients, run_load
 from returns_bench.report import load_figures, ratios
 from returns_bench.stats import OpenLoopSchedule, is_defective, per_second, percentile, summary
 from returns_contracts.topics import Topics
@@ -215,7 +215,7 @@ async def test_a_burst_prepares_every_journey_before_the_first_submit() -> None:
         transport=httpx.MockTransport(portal), base_url="http://127.0.0.1"
     ) as http:
         results, start = await run_load(
-            http,
+            [http],
             Portal("http://127.0.0.1:1", "http://127.0.0.1:2", shop, b"jpeg"),
             [f"B-{n}" for n in range(10)],
             plan,
@@ -227,6 +227,30 @@ async def test_a_burst_prepares_every_journey_before_the_first_submit() -> None:
     dues = [result.submit_due - start for result in results]
     assert dues == pytest.approx([n / 20.0 for n in range(10)])
     assert all(result.submit_done >= result.submit_due for result in results)
+
+
+async def test_the_load_spreads_its_journeys_over_small_connection_pools() -> None:
+    async with load_clients(256, httpx.Timeout(1.0)) as clients:
+        sizes = [client._transport._pool._max_connections for client in clients]  # type: ignore[attr-defined]
+    assert len(clients) == 256 // CONNECTIONS_PER_CLIENT
+    assert sizes == [CONNECTIONS_PER_CLIENT] * len(clients)
+
+    used: list[int] = []
+
+    def answer(which: int) -> httpx.MockTransport:
+        def portal(request: httpx.Request) -> httpx.Response:
+            used.append(which)
+            return httpx.Response(200, json={"return_id": "r", "defective": False})
+
+        return httpx.MockTransport(portal)
+
+    shop = Shop("m", "k", "cs@example.com")
+    plan = LoadPlan("closed", 30.0, concurrency=1)
+    pools = [httpx.AsyncClient(transport=answer(which)) for which in (0, 1)]
+    await run_load(pools, Portal("http://a", "http://b", shop, b"jpeg"), ["O-1", "O-2"], plan)
+    for pool in pools:
+        await pool.aclose()
+    assert set(used) == {0, 1}
 
 
 def test_errors_are_counted_per_kind_whatever_the_ids_in_their_paths() -> None:

@@ -18,7 +18,7 @@ from returns_bench import raw, store_commands
 from returns_bench.cpu import CpuMeter, per_submission
 from returns_bench.events import EventWatcher, Expected, drain
 from returns_bench.journey import JourneyResult, Portal, create_orders, create_shop
-from returns_bench.load import LoadPlan, run_load
+from returns_bench.load import LoadPlan, load_clients, run_load
 from returns_bench.photo import jpeg_photo
 from returns_bench.report import load_figures, machine, plot, ratios, text, write_json
 from returns_bench.stored import load_stored, stored_return
@@ -99,12 +99,11 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
     began = datetime.now(UTC)
     host_before = machine()
     plan = config.plan
-    # One pool for the whole run: as many connections as journeys walk at once (an open loop's
-    # arrivals that find none free wait for one, and that wait counts in their latency).
+    # The load's clients hold as many connections as journeys walk at once (an open loop's
+    # arrivals that find none free wait for one, and that wait counts in their latency); the
+    # set-up and the raw probes have their own.
     walking = plan.concurrency if plan.mode == "closed" else min(plan.max_in_flight, 256)
-    connections = max(
-        walking, config.raw_concurrency, config.setup_concurrency, plan.prepare_concurrency
-    )
+    connections = max(config.raw_concurrency, config.setup_concurrency)
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     timeout = httpx.Timeout(config.request_timeout, connect=10.0, pool=120.0)
     report: dict[str, Any] = {
@@ -194,9 +193,10 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                     whole.start()
                     commands_before = store_commands.command_totals(target.mongodb_url)
 
-                results, start = await run_load(
-                    http, portal, orders, plan, on_done=done, on_start=started
-                )
+                async with load_clients(walking, timeout) as clients:
+                    results, start = await run_load(
+                        clients, portal, orders, plan, on_done=done, on_start=started
+                    )
                 report["cpu_percent_during_load"] = meter.stop()
             expected = [
                 Expected(result.return_id, result.defective)
