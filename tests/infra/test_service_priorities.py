@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 
 from returns_infra import processes
+from returns_infra.components.kafka import Kafka
+from returns_infra.components.mongo import Mongo
+from returns_infra.components.smtp import Smtp
+from returns_infra.config import Settings
 from returns_infra.services import SERVICES, service_spec
 
 
@@ -20,6 +24,17 @@ def test_the_draining_consumers_run_below_the_services_that_answer_people(
     }
     assert niceness["declaration"] == niceness["media"] == 0
     assert niceness["notifier"] > 0 and niceness["labels"] > 0
+
+
+def test_the_smtp_capture_yields_like_the_notifier_it_serves(tmp_path: Path) -> None:
+    settings = Settings.for_profile(
+        "test",
+        {"RETURNS_STATE_DIR": str(tmp_path / "state"), "RETURNS_CACHE_DIR": str(tmp_path / "c")},
+    )
+    notifier = service_spec("notifier", "test", tmp_path, {}).niceness
+    assert Smtp(settings).process_spec().niceness == notifier > 0
+    # The servers the portal's requests wait on keep the front door's priority.
+    assert Mongo(settings).process_spec().niceness == Kafka(settings).process_spec().niceness == 0
 
 
 def test_a_process_is_started_at_the_niceness_of_its_spec(tmp_path: Path) -> None:

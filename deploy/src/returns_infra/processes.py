@@ -23,6 +23,15 @@ class ProcessError(RuntimeError):
     """A process did not start, did not become healthy, or would not stop."""
 
 
+# On one machine the services and servers share its cores. What only drains topics (the
+# notifier's e-mails, the labels' PDFs, and the SMTP capture that takes the notifier's e-mails)
+# runs at a lower priority than what answers people (declaration, media, and the servers they
+# wait on): in a burst of submits the portal keeps its latency and the consumers lag, then catch
+# up with the CPU left over (at nice 5 they still get about a quarter of a core the front door
+# also wants, so they never stop). In production each runs on its own pods.
+BACKGROUND_NICENESS = 5
+
+
 @dataclass(frozen=True)
 class ProcessSpec:
     """What to run and where its traces go.

@@ -39,18 +39,11 @@ class Service:
         return (int(base) if base else _PORT_BASE.get(profile, _PORT_BASE["dev"])) + self.offset
 
 
-# On one machine the services share its cores. The consumers that only drain topics (the
-# notifier's e-mails, the labels' PDFs) run at a lower priority than the two that answer people
-# (declaration, media): in a burst of submits the portal keeps its latency and the consumers
-# lag, then catch up with the CPU left over (at nice 5 they still get about a quarter of a core
-# the front door also wants, so they never stop). In production each runs on its own pods.
-BACKGROUND_NICENESS = 5
-
 SERVICES: tuple[Service, ...] = (
     Service("declaration", "returns-declaration", 0),
     Service("media", "returns-media", 1),
-    Service("notifier", "returns-notifier", 2, niceness=BACKGROUND_NICENESS),
-    Service("labels", "returns-labels", 3, niceness=BACKGROUND_NICENESS),
+    Service("notifier", "returns-notifier", 2, niceness=processes.BACKGROUND_NICENESS),
+    Service("labels", "returns-labels", 3, niceness=processes.BACKGROUND_NICENESS),
 )
 
 

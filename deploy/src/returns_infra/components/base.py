@@ -102,6 +102,7 @@ class Component(ABC):
         command: list[str],
         env: dict[str, str | None] | None = None,
         scrub_prefixes: tuple[str, ...] = (),
+        niceness: int = 0,
     ) -> ProcessSpec:
         """``scrub_prefixes``: the server reads its settings from variables with these prefixes
         too; one left over in a developer's shell must not silently reconfigure it."""
@@ -118,4 +119,5 @@ class Component(ABC):
             pid_path=self.pid_path,
             env=full,
             cwd=self.state_dir,
+            niceness=niceness,
         )

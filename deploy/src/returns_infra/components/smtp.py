@@ -17,7 +17,7 @@ from ..build import (
 )
 from ..config import HOST
 from ..health import http_ok, smtp_ehlo
-from ..processes import ProcessSpec
+from ..processes import BACKGROUND_NICENESS, ProcessSpec
 from .base import Component
 
 MAILPIT_MODULE = "github.com/axllent/mailpit"
@@ -153,7 +153,8 @@ class Smtp(Component):
             "--max",
             "0",
         ]
-        return self._spec(command, scrub_prefixes=("MP_",))
+        # It only takes the notifier's e-mails: it yields the CPU as the notifier does.
+        return self._spec(command, scrub_prefixes=("MP_",), niceness=BACKGROUND_NICENESS)
 
     def healthy(self, timeout: float = 3.0) -> bool:
         return smtp_ehlo(HOST, self.settings.ports.smtp, timeout) and http_ok(
