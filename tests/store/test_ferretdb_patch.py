@@ -57,11 +57,13 @@ def test_our_patches_apply_in_order_to_the_pinned_ferretdb(ferretdb_source: Path
     check_patches(ferretdb_source, FERRETDB_PATCHES, f"FerretDB {FERRETDB_VERSION}")
 
 
-def test_the_patched_document_reader_passes_ferretdb_s_tests_and_ours(
+def test_the_patched_packages_pass_ferretdb_s_tests_and_ours(
     ferretdb_source: Path, tmp_path: Path
 ) -> None:
     """The one-pass sjson reader (ferretdb-sqlite-one-pass-sjson.patch) reads every type as
-    the original does; FerretDB's own tests of the package run beside the patch's."""
+    the original does, and a write waits for the one before it to end
+    (ferretdb-sqlite-serialized-writes.patch); FerretDB's own tests of both packages run beside
+    the patches'."""
     source = tmp_path / "ferretdb"
     shutil.copytree(ferretdb_source, source)
     make_writable(source)
@@ -77,7 +79,7 @@ def test_the_patched_document_reader_passes_ferretdb_s_tests_and_ours(
     )
     assert applied.returncode == 0, applied.stderr
     tested = subprocess.run(
-        ["go", "test", "-count=1", "-v", "./internal/handler/sjson/"],
+        ["go", "test", "-count=1", "-v", "./internal/handler/sjson/", "./internal/util/fsql/"],
         cwd=source,
         env={**os.environ, **go_env()},
         capture_output=True,
@@ -88,6 +90,7 @@ def test_the_patched_document_reader_passes_ferretdb_s_tests_and_ours(
     assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
     assert "--- PASS: TestOnePassMatchesTheOriginalReader" in tested.stdout
     assert "--- PASS: TestMarshalUnmarshal" in tested.stdout
+    assert "--- PASS: TestWriteTurnIsHeldByOneWriterAtATime" in tested.stdout
 
 
 def test_a_patch_that_no_longer_applies_fails_the_build_clearly(

@@ -33,6 +33,7 @@ FERRETDB_PATCHES = (
     PATCHES_DIR / "ferretdb-sqlite-atomic-update.patch",
     PATCHES_DIR / "ferretdb-release-resource-tracking.patch",
     PATCHES_DIR / "ferretdb-sqlite-one-pass-sjson.patch",
+    PATCHES_DIR / "ferretdb-sqlite-serialized-writes.patch",
 )
 
 
