@@ -47,6 +47,12 @@ def test_a_process_is_started_at_the_niceness_of_its_spec(tmp_path: Path) -> Non
     )
     pid = processes.spawn(spec)
     try:
-        assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0) + 5
+        below_us = os.getpriority(os.PRIO_PROCESS, 0) + 5
+        assert os.getpriority(os.PRIO_PROCESS, pid) == below_us
+        # Its own session is its own autogroup where the kernel has them: the group's nice
+        # value is what weighs against the other processes' groups.
+        autogroup = Path(f"/proc/{pid}/autogroup")
+        if autogroup.exists():
+            assert autogroup.read_text().split()[-1] == str(below_us)
     finally:
         processes.kill(spec.pid_path)
