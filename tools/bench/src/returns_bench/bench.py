@@ -193,7 +193,7 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                     whole.start()
                     commands_before = store_commands.command_totals(target.mongodb_url)
 
-                async with load_clients(walking, timeout) as clients:
+                async with load_clients(max(walking, plan.prepare_concurrency), timeout) as clients:
                     results, start = await run_load(
                         clients, portal, orders, plan, on_done=done, on_start=started
                     )
