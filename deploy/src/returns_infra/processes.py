@@ -190,11 +190,15 @@ def spawn(spec: ProcessSpec) -> int:
     return proc.pid
 
 
+_LOWEST_PRIORITY = 19
+"""The highest nice value Linux takes (the autogroup file refuses more)."""
+
+
 def _lower_priority(pid: int, niceness: int) -> None:
     """Run `pid` `niceness` below us. Gone already (its log says why) or not allowed: then it
     runs at our priority."""
     with contextlib.suppress(OSError):
-        target = os.getpriority(os.PRIO_PROCESS, 0) + niceness
+        target = min(os.getpriority(os.PRIO_PROCESS, 0) + niceness, _LOWEST_PRIORITY)
         os.setpriority(os.PRIO_PROCESS, pid, target)
         # With the kernel's autogroups (most desktop and CI kernels), each session is one group
         # and the groups share the CPU equally, whatever the nice values inside them: a process
