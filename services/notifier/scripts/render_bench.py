@@ -34,8 +34,6 @@ from returns_notifier.domain.emails import (
     label_context,
     label_filename,
     photo_ids_of,
-    sender_for,
-    subject_for,
     thumbnail_content_id,
 )
 from returns_notifier.domain.model import (
@@ -45,6 +43,7 @@ from returns_notifier.domain.model import (
     PhotoLink,
     ReturnRecord,
 )
+from returns_notifier.service.use_cases import compose_email
 
 DOMAIN = "returns.bench"
 MAIL_FROM = "Returns <returns@demo-shop.example>"
@@ -82,22 +81,18 @@ def _kinds(locale: Locale) -> list[Kind]:
         attachments: tuple[Attachment, ...] = (),
         inline_images: tuple[InlineImage, ...] = (),
     ) -> OutgoingEmail:
-        # What Notifier._email does with a context.
-        body = renderer.render(template, locale, context)
-        return OutgoingEmail(
-            message_id=f"<bench-{serial}.{template}@{DOMAIN}>",
-            sender=sender_for(MAIL_FROM, merchant.name),
+        return compose_email(
+            renderer,
+            MAIL_FROM,
+            template,
+            locale,
+            context,
+            merchant=merchant,
             recipient=recipient,
+            message_id=f"<bench-{serial}.{template}@{DOMAIN}>",
             reply_to=reply_to,
-            subject=subject_for(
-                template,
-                locale,
-                order_number=classic.payload.order_number,
-                customer=customer_name,
-                merchant=merchant.name,
-            ),
-            text=body.text,
-            html=body.html,
+            order_number=classic.payload.order_number,
+            customer_name=customer_name,
             attachments=attachments,
             inline_images=inline_images,
         )
