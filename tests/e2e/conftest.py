@@ -7,31 +7,18 @@ import socket
 import sys
 import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from faststream.kafka import KafkaBroker
 from pymongo import MongoClient
 
 from returns_contracts import Topics
-from returns_contracts.service_kit.kafka import server_list
 from returns_infra import processes
 from returns_infra.fixtures import RunningServices
 from returns_infra.services import SERVICES, service_env
-
-
-@pytest.fixture
-async def broker(kafka_bootstrap_servers: str) -> AsyncIterator[KafkaBroker]:
-    """A producer on the real broker, for tests that publish what a service would."""
-    broker = KafkaBroker(
-        server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all", logger=None
-    )
-    await broker.start()
-    yield broker
-    await broker.stop()
 
 
 @dataclass(frozen=True)

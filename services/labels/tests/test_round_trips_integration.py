@@ -20,7 +20,7 @@ from faststream.kafka import KafkaBroker
 
 from returns_contracts import LabelGenerated, Topics, parse_message
 from returns_contracts.examples import merchant_updated, return_submitted
-from returns_contracts.service_kit.kafka import ensure_topics, server_list
+from returns_contracts.service_kit.kafka import ensure_topics
 from returns_contracts.service_kit.publisher import KafkaPublisher
 from returns_contracts.service_kit.s3 import new_minio_client
 from returns_contracts.service_kit.testing import CommandLog, Database, scratch_database
@@ -55,16 +55,6 @@ async def topics(kafka_bootstrap_servers: str) -> Topics:
     topics = Topics(prefix=f"it-{uuid.uuid4().hex[:8]}")
     await ensure_topics(kafka_bootstrap_servers, topics)
     return topics
-
-
-@pytest.fixture
-async def broker(kafka_bootstrap_servers: str) -> AsyncIterator[KafkaBroker]:
-    broker = KafkaBroker(
-        server_list(kafka_bootstrap_servers), enable_idempotence=True, acks="all", logger=None
-    )
-    await broker.start()
-    yield broker
-    await broker.stop()
 
 
 async def labels_on_real_adapters(
