@@ -29,6 +29,7 @@ from returns_notifier.service.use_cases import (
     Cause,
     Notifier,
     _customer_service_mailbox,
+    compose_email,
 )
 
 
@@ -51,7 +52,9 @@ class FollowUpMails:
         cause = Cause(event.event_id, event.merchant_id, payload.return_id, event.correlation_id)
 
         async def compose(intent: EmailIntent, recipient: str, message_id: str) -> OutgoingEmail:
-            return self.notifier._email(
+            return compose_email(
+                self.notifier.renderer,
+                self.notifier.mail_from,
                 intent.template,
                 merchant.locale,
                 question_context(record, payload, merchant, merchant.locale),
@@ -81,7 +84,9 @@ class FollowUpMails:
             photos, inline, images = await self.notifier.photos_for_email(
                 cause, list(dict.fromkeys(payload.media_ids))
             )
-            return self.notifier._email(
+            return compose_email(
+                self.notifier.renderer,
+                self.notifier.mail_from,
                 intent.template,
                 merchant.locale,
                 answer_context(record, payload, merchant, merchant.locale, photos, inline),

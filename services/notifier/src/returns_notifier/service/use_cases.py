@@ -178,7 +178,9 @@ class Notifier:
             else:
                 context = customer_return_context(payload, merchant, locale)
                 reply_to = _customer_service_mailbox(merchant)
-            return self._email(
+            return compose_email(
+                self.renderer,
+                self.mail_from,
                 intent.template,
                 locale,
                 context,
@@ -226,7 +228,9 @@ class Notifier:
                 content_type="application/pdf",
                 data=pdf,
             )
-            return self._email(
+            return compose_email(
+                self.renderer,
+                self.mail_from,
                 intent.template,
                 record.locale,
                 label_context(record, label, merchant),
@@ -256,7 +260,9 @@ class Notifier:
         cause = Cause(event.event_id, event.merchant_id, resolved.return_id, event.correlation_id)
 
         async def compose(intent: EmailIntent, recipient: str, message_id: str) -> OutgoingEmail:
-            return self._email(
+            return compose_email(
+                self.renderer,
+                self.mail_from,
                 intent.template,
                 record.locale,
                 with_brand(merchant, resolution_context(record, resolved, merchant)),
@@ -393,37 +399,6 @@ class Notifier:
         published_at = self.clock()
         await self.sent_emails.mark_published(record.key, published_at)
         return dataclasses.replace(record, published_at=published_at)
-
-    def _email(
-        self,
-        template: str,
-        locale: Locale,
-        context: dict[str, object],
-        *,
-        merchant: Merchant,
-        recipient: str,
-        message_id: str,
-        reply_to: Mailbox | None,
-        order_number: str,
-        customer_name: str,
-        attachments: tuple[Attachment, ...],
-        inline_images: tuple[InlineImage, ...] = (),
-    ) -> OutgoingEmail:
-        return compose_email(
-            self.renderer,
-            self.mail_from,
-            template,
-            locale,
-            context,
-            merchant=merchant,
-            recipient=recipient,
-            message_id=message_id,
-            reply_to=reply_to,
-            order_number=order_number,
-            customer_name=customer_name,
-            attachments=attachments,
-            inline_images=inline_images,
-        )
 
 
 def compose_email(
