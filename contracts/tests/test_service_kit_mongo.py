@@ -1,11 +1,15 @@
-"""The kit's "keep only the newest revision" write, on the real MongoDB-protocol server."""
+"""The kit's store writes (newest revision only, grouped inserts) on the real MongoDB-protocol
+server."""
 
 from __future__ import annotations
 
-import pytest
+import asyncio
 
-from returns_contracts.service_kit.mongo import save_if_newer_revision
-from returns_contracts.service_kit.testing import scratch_database
+import pytest
+from pymongo.errors import DuplicateKeyError
+
+from returns_contracts.service_kit.mongo import GroupedInserts, save_if_newer_revision
+from returns_contracts.service_kit.testing import CommandLog, scratch_database
 
 pytestmark = pytest.mark.integration
 
@@ -25,3 +29,38 @@ async def test_only_a_newer_revision_replaces_the_stored_one(mongodb_url: str) -
         assert await save_if_newer_revision(merchants, "m-1", 3, {"name": "Three"})
         stored = await merchants.find_one({"_id": "m-1"})
         assert stored is not None and (stored["name"], stored["revision"]) == ("Three", 3)
+
+
+async def test_grouped_inserts_answer_each_caller_for_its_own_document(mongodb_url: str) -> None:
+    log = CommandLog()
+    async with scratch_database(mongodb_url, "kit_mongo", [log]) as database:
+        notes = database["notes"]
+        await notes.insert_one({"_id": "taken"})
+        grouped = GroupedInserts(notes)
+        log.sent.clear()
+
+        ids = [f"n-{number}" for number in range(40)] + ["taken"]
+        outcomes = await asyncio.gather(
+            *(grouped.insert_one({"_id": key, "n": 1}) for key in ids), return_exceptions=True
+        )
+
+        # The first went alone, the others waited for it and went together.
+        assert log.sent == ["insert notes", "insert notes"]
+        refused = [key for key, outcome in zip(ids, outcomes, strict=True) if outcome is not None]
+        assert refused == ["taken"]
+        assert isinstance(outcomes[-1], DuplicateKeyError)
+        stored = {document["_id"] async for document in notes.find({"n": 1})}
+        assert stored == set(ids[:-1])
+
+
+async def test_a_lone_grouped_insert_goes_at_once_in_its_own_command(mongodb_url: str) -> None:
+    log = CommandLog()
+    async with scratch_database(mongodb_url, "kit_mongo", [log]) as database:
+        grouped = GroupedInserts(database["notes"])
+        log.sent.clear()
+        await grouped.insert_one({"_id": "one"})
+        await grouped.insert_one({"_id": "two"})
+        with pytest.raises(DuplicateKeyError):
+            await grouped.insert_one({"_id": "one"})
+        assert log.sent == ["insert notes"] * 3
+        assert await database["notes"].count_documents({}) == 2

@@ -29,6 +29,8 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from returns_contracts.service_kit.mongo import GroupedInserts
+
 Document = dict[str, Any]
 
 _TAKE_ATTEMPTS = 1000
@@ -43,6 +45,7 @@ def entry_id(merchant_id: str, number: int) -> str:
 class MerchantListing:
     def __init__(self, entries: AsyncCollection[Document]) -> None:
         self.entries = entries
+        self._inserts = GroupedInserts(entries)
         # The highest number taken or claimed by this process, per merchant; other processes
         # may have taken more since.
         self._heads: dict[str, int] = {}
@@ -100,7 +103,7 @@ class MerchantListing:
             number = self._heads[merchant_id] + 1
             self._heads[merchant_id] = number
             try:
-                await self.entries.insert_one(
+                await self._inserts.insert_one(
                     {"_id": entry_id(merchant_id, number), "listed_id": listed_id}
                 )
             except DuplicateKeyError:

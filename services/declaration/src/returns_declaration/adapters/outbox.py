@@ -37,6 +37,7 @@ from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message, ReturnSubmitted, parse_message
 from returns_contracts.service_kit.kafka import publish_all
+from returns_contracts.service_kit.mongo import Inserts
 from returns_contracts.topics import Topics
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def marker_id(collection: str, document_id: str, messages: Sequence[Message]) ->
 
 
 async def mark_pending(
-    markers: AsyncCollection[Document],
+    markers: Inserts,
     collection: str,
     document_id: str,
     messages: Sequence[Message],

@@ -29,6 +29,7 @@ from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message
 from returns_contracts.label_status import first_label_status
+from returns_contracts.service_kit.mongo import GroupedInserts
 from returns_declaration.adapters.listing import MerchantListing, entry_id
 from returns_declaration.adapters.outbox import (
     MARKERS,
@@ -132,6 +133,12 @@ class DeclarationRepository:
         self.awaiting = database[AWAITING_MERCHANT]
         self.awaiting_listing = MerchantListing(self.awaiting)
         self.migrations = database[MIGRATIONS]
+        # The submits a process serves at once send each of their inserts together (see
+        # GroupedInserts): one command per collection and moment, not one per submit.
+        self._return_inserts = GroupedInserts(self.returns)
+        self._marker_inserts = GroupedInserts(self.outbox_markers)
+        self._awaiting_inserts = GroupedInserts(self.awaiting)
+        self._key_inserts = GroupedInserts(self.idempotency_keys)
 
     async def create_indexes(self) -> None:
         # FerretDB on SQLite does not use it; production MongoDB needs it for key revocation.
@@ -163,7 +170,7 @@ class DeclarationRepository:
 
     async def _await_merchant(self, merchant_id: str, return_id: str, number: int) -> None:
         with contextlib.suppress(DuplicateKeyError):
-            await self.awaiting.insert_one(
+            await self._awaiting_inserts.insert_one(
                 {"_id": entry_id(merchant_id, number), "listed_id": return_id}
             )
 
@@ -193,7 +200,7 @@ class DeclarationRepository:
         self, merchant: Merchant, events: Sequence[Message], expected_revision: int | None
     ) -> None:
         body = merchant.model_dump(mode="json")
-        marker = await mark_pending(self.outbox_markers, MERCHANTS, merchant.id, events)
+        marker = await mark_pending(self._marker_inserts, MERCHANTS, merchant.id, events)
         if expected_revision is None:
             try:
                 await self.merchants.insert_one(
@@ -323,9 +330,9 @@ class DeclarationRepository:
         number = await self.listing.take(declared.merchant_id, declared.id)
         if awaits_merchant(record.label_status, declared.defective):
             await self._await_merchant(declared.merchant_id, declared.id, number)
-        marker = await mark_pending(self.outbox_markers, RETURNS, declared.id, first.events)
+        marker = await mark_pending(self._marker_inserts, RETURNS, declared.id, first.events)
         try:
-            await self.returns.insert_one(return_document(record, first, number))
+            await self._return_inserts.insert_one(return_document(record, first, number))
             return record, True
         except DuplicateKeyError:
             await forget_marker(self.outbox_markers, marker)
@@ -472,7 +479,7 @@ class DeclarationRepository:
         if change.resolution is not None:
             update["$set"].update(resolution_fields(change.resolution))
             guard.update(newer_resolution_guard(change.resolution))
-        marker = await mark_pending(self.outbox_markers, RETURNS, return_id, change.events)
+        marker = await mark_pending(self._marker_inserts, RETURNS, return_id, change.events)
         result = await self.returns.update_one(guard, update)
         if result.matched_count:
             return True
@@ -489,7 +496,7 @@ class DeclarationRepository:
     async def claim_idempotency_key(self, merchant_id: str, key: str, return_id: str) -> str:
         document_id = f"{merchant_id}:{key}"
         try:
-            await self.idempotency_keys.insert_one({"_id": document_id, "return_id": return_id})
+            await self._key_inserts.insert_one({"_id": document_id, "return_id": return_id})
             return return_id
         except DuplicateKeyError:
             document = await self.idempotency_keys.find_one({"_id": document_id})

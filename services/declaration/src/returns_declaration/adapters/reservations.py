@@ -18,6 +18,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from returns_contracts.service_kit.mongo import GroupedInserts
 from returns_declaration.domain.model import Order, Reservations
 from returns_declaration.domain.reservations import PendingReservation
 from returns_declaration.domain.rules import fits_in_order
@@ -47,6 +48,9 @@ class OrderReservations:
     ) -> None:
         self.versions = versions
         self.notes = notes
+        # Submits in flight at once insert their versions and notes in a few commands.
+        self._version_inserts = GroupedInserts(versions)
+        self._note_inserts = GroupedInserts(notes)
 
     async def latest(self, order_document_id: str) -> tuple[int, Reservations]:
         # Versions are numbered from 1 without gaps; an order has few returns, so one `_id $in`
@@ -95,7 +99,7 @@ class OrderReservations:
                 return False
             from_seen = False
             try:
-                await self.versions.insert_one(
+                await self._version_inserts.insert_one(
                     {
                         "_id": _reservation_id(document_id, version + 1),
                         "reservations": {**reservations, return_id: dict(quantities)},
@@ -117,7 +121,7 @@ class OrderReservations:
                 return False
             kept = {other: lines for other, lines in reservations.items() if other != return_id}
             try:
-                await self.versions.insert_one(
+                await self._version_inserts.insert_one(
                     {"_id": _reservation_id(document_id, version + 1), "reservations": kept}
                 )
                 return True
@@ -138,7 +142,7 @@ class OrderReservations:
         # An insert, not an upsert: on FerretDB an upsert first looks for the document, and a
         # note is almost always new. A retried or concurrent submit of the same draft renews it.
         try:
-            await self.notes.insert_one({**where, **note})
+            await self._note_inserts.insert_one({**where, **note})
         except DuplicateKeyError:
             await self.notes.replace_one(where, note)
 
