@@ -1,5 +1,5 @@
-"""The kit's store writes (newest revision only, grouped inserts) on the real MongoDB-protocol
-server."""
+"""The kit's store helpers (newest revision only; grouped inserts, reads and deletes) on the real
+MongoDB-protocol server."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ import asyncio
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from returns_contracts.service_kit.mongo import GroupedInserts, save_if_newer_revision
+from returns_contracts.service_kit.mongo import (
+    GroupedDeletes,
+    GroupedInserts,
+    GroupedReads,
+    save_if_newer_revision,
+)
 from returns_contracts.service_kit.testing import CommandLog, scratch_database
 
 pytestmark = pytest.mark.integration
@@ -64,3 +69,44 @@ async def test_a_lone_grouped_insert_goes_at_once_in_its_own_command(mongodb_url
             await grouped.insert_one({"_id": "one"})
         assert log.sent == ["insert notes"] * 3
         assert await database["notes"].count_documents({}) == 2
+
+
+async def test_grouped_reads_give_each_caller_the_documents_it_asked_for(
+    mongodb_url: str,
+) -> None:
+    log = CommandLog()
+    async with scratch_database(mongodb_url, "kit_mongo", [log]) as database:
+        drafts = database["drafts"]
+        await drafts.insert_many([{"_id": f"d-{number}", "n": number} for number in range(30)])
+        grouped = GroupedReads(drafts)
+        log.sent.clear()
+
+        asked = [f"d-{number}" for number in range(30)] + ["missing", "d-3"]
+        singles = await asyncio.gather(*(grouped.find_one(key) for key in asked))
+        assert [None if found is None else found["_id"] for found in singles] == [
+            *asked[:-2],
+            None,
+            "d-3",
+        ]
+        assert log.sent == ["find drafts", "find drafts"]
+
+        log.sent.clear()
+        windows = await asyncio.gather(
+            grouped.find_many(["d-1", "d-2", "nothing"]), grouped.find_many(["d-2", "d-29"])
+        )
+        assert [[found["n"] for found in window] for window in windows] == [[1, 2], [2, 29]]
+
+
+async def test_grouped_deletes_delete_every_callers_document(mongodb_url: str) -> None:
+    log = CommandLog()
+    async with scratch_database(mongodb_url, "kit_mongo", [log]) as database:
+        notes = database["notes"]
+        await notes.insert_many([{"_id": f"n-{number}"} for number in range(20)])
+        grouped = GroupedDeletes(notes)
+        log.sent.clear()
+
+        await asyncio.gather(*(grouped.delete_one(f"n-{number}") for number in range(15)))
+
+        assert log.sent == ["delete notes", "delete notes"]
+        left = sorted([document["_id"] async for document in notes.find({})])
+        assert left == [f"n-{number}" for number in range(15, 20)]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, WriteError
@@ -14,6 +14,8 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, 
 CONNECTION_UPKEEP_COMMANDS = frozenset(
     {"hello", "ismaster", "isMaster", "ping", "endSessions", "buildInfo"}
 )
+Ask = TypeVar("Ask")
+Answer = TypeVar("Answer")
 # The codes MongoDB (and FerretDB) give a write whose unique key is taken.
 _DUPLICATE_KEY_CODES = frozenset({11000, 11001, 12582})
 
@@ -48,39 +50,34 @@ class Inserts(Protocol):
     async def insert_one(self, document: dict[str, Any]) -> object: ...
 
 
-class GroupedInserts:
-    """Single-document inserts into one collection, sent together while an earlier one is out.
+class _Grouped(Generic[Ask, Answer]):
+    """Asks of one kind to one collection: the first goes at once, in its own command, and holds
+    the turn; those that arrive while a command is out wait for it and then go together, in one
+    command (at most `most` asks). Nothing waits on a timer, so a lone ask is not delayed, and
+    an ask is never sent before its caller made it: a read still sees the caller's own writes.
 
-    Each `insert_one` behaves as the collection's would: it returns once its document is stored
-    and raises `DuplicateKeyError` when its `_id` is taken, whatever happened to the others.
-    Alone, a document goes at once in its own command; those that arrive while a command is out
-    wait for it and then go in one unordered `insert` (at most `most` documents). Under a burst
-    of submits every write of a submit is an insert in one of a few collections: one command and,
-    on the embedded store, one SQLite transaction per group instead of one per document, for the
-    driver's and the store's CPU alike. Each document is still inserted atomically on its own;
-    nothing waits on a timer, so a lone write is not delayed.
+    Under a burst of submits every step of a submit meets the same steps of the others: one
+    command per group instead of one per submit, for the driver's CPU and the store's alike.
     """
 
     def __init__(self, collection: AsyncCollection[dict[str, Any]], most: int = 256) -> None:
         self.collection = collection
         self._most = most
-        self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._waiting: list[tuple[Ask, asyncio.Future[Answer]]] = []
         self._out = False
         # Held so that the loop does not drop the task sending a group while it runs.
         self._sender: asyncio.Task[None] | None = None
 
-    async def insert_one(self, document: dict[str, Any]) -> None:
+    async def _ask(self, ask: Ask) -> Answer:
         if not self._out:
-            # Nothing out: this one goes now, as a plain insert would, and holds the turn.
             self._out = True
             try:
-                await self.collection.insert_one(document)
+                return await self._send_alone(ask)
             finally:
                 self._pass_turn()
-            return
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((document, done))
-        await done
+        answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._waiting.append((ask, answer))
+        return await answer
 
     def _pass_turn(self) -> None:
         self._out = bool(self._waiting)
@@ -89,30 +86,113 @@ class GroupedInserts:
     async def _send_waiting(self) -> None:
         group, self._waiting = self._waiting[: self._most], self._waiting[self._most :]
         try:
-            await self._send(group)
+            answers = await self._send_group([ask for ask, _ in group])
+        except asyncio.CancelledError:
+            for _, answer in group:
+                answer.cancel()
+            raise
+        except Exception as error:  # every caller sees what its own command would have
+            answers = [error] * len(group)
         finally:
             self._pass_turn()
-
-    async def _send(self, group: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
-        refused: dict[int, Mapping[str, Any]] = {}
-        failure: BaseException | None = None
-        try:
-            await self.collection.insert_many([document for document, _ in group], ordered=False)
-        except BulkWriteError as error:
-            refused = {int(item["index"]): item for item in error.details.get("writeErrors", [])}
-            if error.details.get("writeConcernErrors"):
-                failure = error
-        except BaseException as error:  # every caller sees what its own insert would have
-            failure = error
-        for index, (_, done) in enumerate(group):
-            if done.done():  # its caller was cancelled
+        for (_, answer), outcome in zip(group, answers, strict=True):
+            if answer.done():  # its caller was cancelled
                 continue
-            if failure is not None:
-                done.set_exception(failure)
-            elif index in refused:
-                done.set_exception(_write_error(refused[index]))
+            if isinstance(outcome, Exception):
+                answer.set_exception(outcome)
             else:
-                done.set_result(None)
+                answer.set_result(outcome)
+
+    async def _send_alone(self, ask: Ask) -> Answer:
+        raise NotImplementedError
+
+    async def _send_group(self, asks: list[Ask]) -> Sequence[Answer | Exception]:
+        raise NotImplementedError
+
+
+class GroupedInserts(_Grouped[dict[str, Any], None]):
+    """Single-document inserts into one collection, grouped as `_Grouped` says.
+
+    Each `insert_one` behaves as the collection's would: it returns once its document is stored
+    and raises `DuplicateKeyError` when its `_id` is taken, whatever happened to the others. A
+    group is one unordered `insert` and, on the embedded store, one SQLite transaction; each
+    document is still inserted atomically on its own.
+    """
+
+    async def insert_one(self, document: dict[str, Any]) -> None:
+        await self._ask(document)
+
+    async def _send_alone(self, ask: dict[str, Any]) -> None:
+        await self.collection.insert_one(ask)
+
+    async def _send_group(self, asks: list[dict[str, Any]]) -> Sequence[Exception | None]:
+        try:
+            await self.collection.insert_many(asks, ordered=False)
+        except BulkWriteError as error:
+            if error.details.get("writeConcernErrors"):
+                raise
+            refused = {int(item["index"]): item for item in error.details.get("writeErrors", [])}
+            return [
+                _write_error(refused[index]) if index in refused else None
+                for index in range(len(asks))
+            ]
+        return [None] * len(asks)
+
+
+class GroupedReads(_Grouped[tuple[str, ...], list[dict[str, Any]]]):
+    """Reads by `_id` from one collection, grouped as `_Grouped` says: a group is one
+    `_id $in` over every `_id` its callers asked for, and each caller gets the documents of its
+    own `_id`s. The store pushes `_id` equality and `_id $in` down to its index alike."""
+
+    def __init__(
+        self,
+        collection: AsyncCollection[dict[str, Any]],
+        most: int = 64,
+        projection: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(collection, most)
+        self._projection = projection
+
+    async def find_one(self, document_id: str) -> dict[str, Any] | None:
+        found = await self._ask((document_id,))
+        return found[0] if found else None
+
+    async def find_many(self, document_ids: Sequence[str]) -> list[dict[str, Any]]:
+        return await self._ask(tuple(document_ids))
+
+    async def _find(self, document_ids: Sequence[str]) -> list[dict[str, Any]]:
+        wanted: Any = document_ids[0] if len(document_ids) == 1 else {"$in": list(document_ids)}
+        # One reply, closed by the limit (each `_id` matches once at most): a getMore under
+        # load could meet a cursor FerretDB had already dropped.
+        count = max(len(document_ids), 1)
+        return await self.collection.find(
+            {"_id": wanted}, self._projection, limit=count, batch_size=count
+        ).to_list(None)
+
+    async def _send_alone(self, ask: tuple[str, ...]) -> list[dict[str, Any]]:
+        return await self._find(ask) if ask else []
+
+    async def _send_group(
+        self, asks: list[tuple[str, ...]]
+    ) -> Sequence[list[dict[str, Any]] | Exception]:
+        everyone = list(dict.fromkeys(document_id for ask in asks for document_id in ask))
+        by_id = {document["_id"]: document for document in await self._find(everyone)}
+        return [[by_id[key] for key in ask if key in by_id] for ask in asks]
+
+
+class GroupedDeletes(_Grouped[str, None]):
+    """Deletes by `_id` from one collection, grouped as `_Grouped` says: a group is one
+    `delete` of `_id $in` its callers' `_id`s. For deletes whose caller needs no count."""
+
+    async def delete_one(self, document_id: str) -> None:
+        await self._ask(document_id)
+
+    async def _send_alone(self, ask: str) -> None:
+        await self.collection.delete_one({"_id": ask})
+
+    async def _send_group(self, asks: list[str]) -> Sequence[Exception | None]:
+        await self.collection.delete_many({"_id": {"$in": list(dict.fromkeys(asks))}})
+        return [None] * len(asks)
 
 
 def _write_error(item: Mapping[str, Any]) -> OperationFailure:

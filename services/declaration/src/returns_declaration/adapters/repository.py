@@ -29,7 +29,7 @@ from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message
 from returns_contracts.label_status import first_label_status
-from returns_contracts.service_kit.mongo import GroupedInserts
+from returns_contracts.service_kit.mongo import GroupedInserts, GroupedReads
 from returns_declaration.adapters.listing import MerchantListing, entry_id
 from returns_declaration.adapters.outbox import (
     MARKERS,
@@ -133,12 +133,15 @@ class DeclarationRepository:
         self.awaiting = database[AWAITING_MERCHANT]
         self.awaiting_listing = MerchantListing(self.awaiting)
         self.migrations = database[MIGRATIONS]
-        # The submits a process serves at once send each of their inserts together (see
-        # GroupedInserts): one command per collection and moment, not one per submit.
+        # The submits a process serves at once send their inserts and `_id` reads together
+        # (see the kit's GroupedInserts): one command per collection and moment, not per submit.
         self._return_inserts = GroupedInserts(self.returns)
         self._marker_inserts = GroupedInserts(self.outbox_markers)
         self._awaiting_inserts = GroupedInserts(self.awaiting)
         self._key_inserts = GroupedInserts(self.idempotency_keys)
+        self._order_reads = GroupedReads(self.orders)
+        self._draft_reads = GroupedReads(self.drafts)
+        self._return_reads = GroupedReads(self.returns)
 
     async def create_indexes(self) -> None:
         # FerretDB on SQLite does not use it; production MongoDB needs it for key revocation.
@@ -264,7 +267,7 @@ class DeclarationRepository:
         self, merchant_id: str, order_number: str, with_reservations: bool = True
     ) -> StoredOrder | None:
         document_id = order_id(merchant_id, order_number)
-        document = await self.orders.find_one({"_id": document_id})
+        document = await self._order_reads.find_one(document_id)
         if document is None:
             return None
         version, reservations = 0, Reservations()
@@ -314,7 +317,7 @@ class DeclarationRepository:
         return saved
 
     async def get_draft(self, merchant_id: str, draft_id: str) -> Draft | None:
-        document = await self.drafts.find_one({"_id": draft_id})
+        document = await self._draft_reads.find_one(draft_id)
         if document is None or document["merchant_id"] != merchant_id:
             return None
         return Draft.model_validate(document["draft"])
@@ -377,7 +380,7 @@ class DeclarationRepository:
         )
 
     async def get_return(self, merchant_id: str, return_id: str) -> ReturnRecord | None:
-        document = await self.returns.find_one({"_id": return_id})
+        document = await self._return_reads.find_one(return_id)
         if document is None or document["merchant_id"] != merchant_id:
             return None
         return record_of(document)

@@ -18,7 +18,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from returns_contracts.service_kit.mongo import GroupedInserts
+from returns_contracts.service_kit.mongo import GroupedDeletes, GroupedInserts, GroupedReads
 from returns_declaration.domain.model import Order, Reservations
 from returns_declaration.domain.reservations import PendingReservation
 from returns_declaration.domain.rules import fits_in_order
@@ -50,7 +50,9 @@ class OrderReservations:
         self.notes = notes
         # Submits in flight at once insert their versions and notes in a few commands.
         self._version_inserts = GroupedInserts(versions)
+        self._version_reads = GroupedReads(versions)
         self._note_inserts = GroupedInserts(notes)
+        self._note_deletes = GroupedDeletes(notes)
 
     async def latest(self, order_document_id: str) -> tuple[int, Reservations]:
         # Versions are numbered from 1 without gaps; an order has few returns, so one `_id $in`
@@ -58,9 +60,9 @@ class OrderReservations:
         version, latest = 0, None
         while True:
             window = range(version + 1, version + 1 + _RESERVATION_WINDOW)
-            found = await self.versions.find(
-                {"_id": {"$in": [_reservation_id(order_document_id, n) for n in window]}}
-            ).to_list(None)
+            found = await self._version_reads.find_many(
+                [_reservation_id(order_document_id, n) for n in window]
+            )
             if found:
                 latest = max(found, key=lambda document: str(document["_id"]))
                 version = int(str(latest["_id"]).rsplit("#", 1)[1])
@@ -147,7 +149,7 @@ class OrderReservations:
             await self.notes.replace_one(where, note)
 
     async def settle(self, merchant_id: str, return_id: str) -> None:
-        await self.notes.delete_one({"_id": _pending_id(merchant_id, return_id)})
+        await self._note_deletes.delete_one(_pending_id(merchant_id, return_id))
 
     async def pending(self, noted_until: datetime, limit: int) -> list[PendingReservation]:
         found = (
