@@ -12,6 +12,7 @@ from returns_contracts.service_kit.mongo import (
     GroupedDeletes,
     GroupedInserts,
     GroupedReads,
+    GroupedUpdates,
     save_if_newer_revision,
 )
 from returns_contracts.service_kit.testing import CommandLog, scratch_database
@@ -110,3 +111,20 @@ async def test_grouped_deletes_delete_every_callers_document(mongodb_url: str) -
         assert log.sent == ["delete notes", "delete notes"]
         left = sorted([document["_id"] async for document in notes.find({})])
         assert left == [f"n-{number}" for number in range(15, 20)]
+
+
+async def test_grouped_updates_apply_every_callers_update(mongodb_url: str) -> None:
+    log = CommandLog()
+    async with scratch_database(mongodb_url, "kit_mongo", [log]) as database:
+        drafts = database["drafts"]
+        await drafts.insert_many([{"_id": f"d-{number}", "seen": 0} for number in range(12)])
+        grouped = GroupedUpdates(drafts)
+        log.sent.clear()
+
+        await asyncio.gather(
+            *(grouped.update_one({"_id": f"d-{n % 6}"}, {"$inc": {"seen": 1}}) for n in range(12))
+        )
+
+        assert log.sent == ["update drafts", "update drafts"]
+        seen = {document["_id"]: document["seen"] async for document in drafts.find({})}
+        assert seen == {f"d-{number}": 2 if number < 6 else 0 for number in range(12)}

@@ -116,6 +116,13 @@ class InMemoryStore:
         self.drafts[draft.id] = saved
         return saved
 
+    async def mark_draft_submitted(self, draft_id: str) -> None:
+        current = self.drafts.get(draft_id)
+        if current is not None:
+            self.drafts[draft_id] = current.model_copy(
+                update={"submitted_return_id": draft_id, "revision": current.revision + 1}
+            )
+
     async def get_draft(self, merchant_id: str, draft_id: str) -> Draft | None:
         draft = self.drafts.get(draft_id)
         return draft if draft is not None and draft.merchant_id == merchant_id else None

@@ -200,6 +200,24 @@ async def test_draft_writes_are_guarded_by_revision(store: DeclarationStore) -> 
     assert await store.get_draft("other-shop", "d1") is None
 
 
+async def test_marking_a_draft_submitted_wins_over_an_edit_from_an_earlier_read(
+    store: DeclarationStore,
+) -> None:
+    read = await store.save_draft(draft())
+    edited = await store.save_draft(read)  # an edit that landed after the submit read the draft
+
+    await store.mark_draft_submitted("d1")
+
+    marked = await store.get_draft("shop", "d1")
+    assert marked is not None
+    assert (marked.submitted_return_id, marked.revision) == ("d1", edited.revision + 1)
+    assert marked.model_copy(update={"submitted_return_id": None, "revision": 0}) == (
+        edited.model_copy(update={"revision": 0})
+    )
+    with pytest.raises(RevisionConflict):  # an edit from a read before the mark
+        await store.save_draft(edited)
+
+
 async def test_an_idempotency_key_names_the_first_return_only(store: DeclarationStore) -> None:
     assert await store.claim_idempotency_key("shop", "key-1", "r-1") == "r-1"
     assert await store.claim_idempotency_key("shop", "key-1", "r-2") == "r-1"

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, WriteError
 
@@ -178,6 +179,26 @@ class GroupedReads(_Grouped[tuple[str, ...], list[dict[str, Any]]]):
         everyone = list(dict.fromkeys(document_id for ask in asks for document_id in ask))
         by_id = {document["_id"]: document for document in await self._find(everyone)}
         return [[by_id[key] for key in ask if key in by_id] for ask in asks]
+
+
+class GroupedUpdates(_Grouped[tuple[dict[str, Any], dict[str, Any]], None]):
+    """Single-document updates (filter, update) on one collection whose callers need no count,
+    grouped as `_Grouped` says: a group is one unordered `update` command of one statement per
+    caller, each still an atomic single-document update."""
+
+    async def update_one(self, where: dict[str, Any], update: dict[str, Any]) -> None:
+        await self._ask((where, update))
+
+    async def _send_alone(self, ask: tuple[dict[str, Any], dict[str, Any]]) -> None:
+        await self.collection.update_one(*ask)
+
+    async def _send_group(
+        self, asks: list[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> Sequence[Exception | None]:
+        await self.collection.bulk_write(
+            [UpdateOne(where, update) for where, update in asks], ordered=False
+        )
+        return [None] * len(asks)
 
 
 class GroupedDeletes(_Grouped[str, None]):

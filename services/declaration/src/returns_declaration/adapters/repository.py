@@ -29,7 +29,7 @@ from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message
 from returns_contracts.label_status import first_label_status
-from returns_contracts.service_kit.mongo import GroupedInserts, GroupedReads
+from returns_contracts.service_kit.mongo import GroupedInserts, GroupedReads, GroupedUpdates
 from returns_declaration.adapters.listing import MerchantListing, entry_id
 from returns_declaration.adapters.outbox import (
     MARKERS,
@@ -141,6 +141,7 @@ class DeclarationRepository:
         self._key_inserts = GroupedInserts(self.idempotency_keys)
         self._order_reads = GroupedReads(self.orders)
         self._draft_reads = GroupedReads(self.drafts)
+        self._draft_updates = GroupedUpdates(self.drafts)
         self._return_reads = GroupedReads(self.returns)
 
     async def create_indexes(self) -> None:
@@ -315,6 +316,12 @@ class DeclarationRepository:
         if result.matched_count == 0:
             raise RevisionConflict(draft.id)
         return saved
+
+    async def mark_draft_submitted(self, draft_id: str) -> None:
+        await self._draft_updates.update_one(
+            {"_id": draft_id},
+            {"$set": {"draft.submitted_return_id": draft_id}, "$inc": {"draft.revision": 1}},
+        )
 
     async def get_draft(self, merchant_id: str, draft_id: str) -> Draft | None:
         document = await self._draft_reads.find_one(draft_id)

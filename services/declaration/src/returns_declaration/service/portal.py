@@ -385,18 +385,8 @@ class Portal:
         return Submission(record, created)
 
     async def _mark_submitted(self, draft: Draft) -> None:
-        for _ in range(_DRAFT_WRITE_ATTEMPTS):
-            if draft.submitted_return_id is not None:
-                return
-            try:
-                await self.store.save_draft(
-                    draft.model_copy(update={"submitted_return_id": draft.id})
-                )
-                return
-            except RevisionConflict:
-                fresh = await self.store.get_draft(draft.merchant_id, draft.id)
-                assert fresh is not None  # drafts are not deleted while being submitted
-                draft = fresh
+        if draft.submitted_return_id is None:
+            await self.store.mark_draft_submitted(draft.id)
 
     async def _quantities_taken(
         self, merchant: Merchant, session: PortalSession, draft: Draft

@@ -155,6 +155,11 @@ class DraftStore(Protocol):
         """Insert a new draft (revision 0) or replace the one whose revision is still
         `draft.revision`; the saved draft has the next revision. RevisionConflict otherwise."""
 
+    async def mark_draft_submitted(self, draft_id: str) -> None:
+        """Record that the draft was submitted (its return has its id) and take its revision
+        to the next, whatever edits landed since it was read: one atomic update, no revision
+        guard, so it cannot conflict, and an edit made from an earlier read conflicts."""
+
     async def get_draft(self, merchant_id: str, draft_id: str) -> Draft | None: ...
 
 
