@@ -29,11 +29,13 @@ Clients = Sequence[httpx.AsyncClient]
 # Once the last journey was due, how long the unfinished ones may still take (each request
 # has its own timeout too): every loop of the bench ends.
 GRACE_SECONDS = 120.0
-CONNECTIONS_PER_CLIENT = 32
+CONNECTIONS_PER_CLIENT = 8
 """Connections one client of the load holds at most. To place each request, httpcore's pool
 looks at every connection it holds, with a system call for each idle one: with one client of
 256 connections that took most of the bench's CPU (44 % of a core at 30 submits/s), CPU the
-servers under test did not get. `load_clients` spreads the journeys over smaller pools."""
+servers under test did not get. `load_clients` spreads the journeys over smaller pools: 32
+each took the bench to 27 % of a core in a burst that keeps up, but to 44-46 % in one where
+hundreds of submits wait (150/s, five runs); 8 each kept it at 26 % there (two runs)."""
 
 
 @dataclass(frozen=True)
