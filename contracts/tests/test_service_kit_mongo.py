@@ -128,3 +128,29 @@ async def test_grouped_updates_apply_every_callers_update(mongodb_url: str) -> N
         assert log.sent == ["update drafts", "update drafts"]
         seen = {document["_id"]: document["seen"] async for document in drafts.find({})}
         assert seen == {f"d-{number}": 2 if number < 6 else 0 for number in range(12)}
+
+
+async def test_a_refused_grouped_update_fails_its_caller_and_reports_no_false_success(
+    mongodb_url: str,
+) -> None:
+    async with scratch_database(mongodb_url, "kit_mongo") as database:
+        drafts = database["drafts"]
+        await drafts.insert_many([{"_id": f"d-{number}", "seen": 0} for number in range(4)])
+        grouped = GroupedUpdates(drafts)
+
+        outcomes = await asyncio.gather(
+            grouped.update_one({"_id": "d-0"}, {"$inc": {"seen": 1}}),
+            grouped.update_one({"_id": "d-1"}, {"$inc": {"seen": 1}}),
+            grouped.update_one({"_id": "d-2"}, {"$inc": {"seen": "not a number"}}),
+            grouped.update_one({"_id": "d-3"}, {"$inc": {"seen": 1}}),
+            return_exceptions=True,
+        )
+
+        assert outcomes[0] is None  # it went alone
+        assert isinstance(outcomes[2], Exception)
+        seen = {document["_id"]: document["seen"] async for document in drafts.find({})}
+        assert seen["d-2"] == 0
+        # MongoDB applies and reports the others of the group; FerretDB v1 stops at the refused
+        # statement and answers without a count, and then all of them get the error.
+        for key, outcome in [("d-0", outcomes[0]), ("d-1", outcomes[1]), ("d-3", outcomes[3])]:
+            assert outcome is not None or seen[key] == 1, key

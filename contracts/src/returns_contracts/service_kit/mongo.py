@@ -130,13 +130,7 @@ class GroupedInserts(_Grouped[dict[str, Any], None]):
         try:
             await self.collection.insert_many(asks, ordered=False)
         except BulkWriteError as error:
-            if error.details.get("writeConcernErrors"):
-                raise
-            refused = {int(item["index"]): item for item in error.details.get("writeErrors", [])}
-            return [
-                _write_error(refused[index]) if index in refused else None
-                for index in range(len(asks))
-            ]
+            return _outcomes(error, len(asks))
         return [None] * len(asks)
 
 
@@ -184,7 +178,10 @@ class GroupedReads(_Grouped[tuple[str, ...], list[dict[str, Any]]]):
 class GroupedUpdates(_Grouped[tuple[dict[str, Any], dict[str, Any]], None]):
     """Single-document updates (filter, update) on one collection whose callers need no count,
     grouped as `_Grouped` says: a group is one unordered `update` command of one statement per
-    caller, each still an atomic single-document update."""
+    caller, each still an atomic single-document update. A refused statement fails its own
+    caller; FerretDB v1 also stops the command there and answers without a count (PyMongo
+    raises KeyError), and then every caller of the group gets that error: a caller may be told
+    of a failure of an update that landed, never of a success of one that did not."""
 
     async def update_one(self, where: dict[str, Any], update: dict[str, Any]) -> None:
         await self._ask((where, update))
@@ -195,9 +192,12 @@ class GroupedUpdates(_Grouped[tuple[dict[str, Any], dict[str, Any]], None]):
     async def _send_group(
         self, asks: list[tuple[dict[str, Any], dict[str, Any]]]
     ) -> Sequence[Exception | None]:
-        await self.collection.bulk_write(
-            [UpdateOne(where, update) for where, update in asks], ordered=False
-        )
+        try:
+            await self.collection.bulk_write(
+                [UpdateOne(where, update) for where, update in asks], ordered=False
+            )
+        except BulkWriteError as error:
+            return _outcomes(error, len(asks))
         return [None] * len(asks)
 
 
@@ -214,6 +214,15 @@ class GroupedDeletes(_Grouped[str, None]):
     async def _send_group(self, asks: list[str]) -> Sequence[Exception | None]:
         await self.collection.delete_many({"_id": {"$in": list(dict.fromkeys(asks))}})
         return [None] * len(asks)
+
+
+def _outcomes(error: BulkWriteError, count: int) -> list[Exception | None]:
+    """Per statement of an unordered bulk write: the error of each refused one, None for the
+    others. A write concern error leaves every statement's fate unknown: it is everyone's."""
+    if error.details.get("writeConcernErrors"):
+        raise error
+    refused = {int(item["index"]): item for item in error.details.get("writeErrors", [])}
+    return [_write_error(refused[index]) if index in refused else None for index in range(count)]
 
 
 def _write_error(item: Mapping[str, Any]) -> OperationFailure:
