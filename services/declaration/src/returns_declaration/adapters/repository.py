@@ -133,8 +133,8 @@ class DeclarationRepository:
         self.awaiting = database[AWAITING_MERCHANT]
         self.awaiting_listing = MerchantListing(self.awaiting)
         self.migrations = database[MIGRATIONS]
-        # The submits a process serves at once send their inserts and `_id` reads together
-        # (see the kit's GroupedInserts): one command per collection and moment, not per submit.
+        # The submits a process serves at once send their inserts, `_id` reads and draft marks
+        # together (the kit's grouped store helpers): one command per step, not per submit.
         self._return_inserts = GroupedInserts(self.returns)
         self._marker_inserts = GroupedInserts(self.outbox_markers)
         self._awaiting_inserts = GroupedInserts(self.awaiting)

@@ -48,7 +48,7 @@ class OrderReservations:
     ) -> None:
         self.versions = versions
         self.notes = notes
-        # Submits in flight at once insert their versions and notes in a few commands.
+        # Submits in flight at once write and read their versions and notes in a few commands.
         self._version_inserts = GroupedInserts(versions)
         self._version_reads = GroupedReads(versions)
         self._note_inserts = GroupedInserts(notes)
