@@ -65,16 +65,21 @@ async def _shop(flow: Flow) -> None:
     )
 
 
-async def _journey(flow: Flow, session: PortalSession | None, key: str) -> None:
-    if session is None:
-        opened = await flow.service.portal.open_session(
-            "shop", "A-1", "ana@example.com", "127.0.0.1"
-        )
-        session = opened.session
+async def _to_summary(flow: Flow, order_number: str = "A-1") -> tuple[PortalSession, str]:
+    """A journey walked up to its summary: its session and draft id, ready to submit."""
+    opened = await flow.service.portal.open_session(
+        "shop", order_number, "ana@example.com", "127.0.0.1"
+    )
+    session = opened.session
     view = await flow.service.portal.create_draft(session, [RequestedQuantity("2", 1)])
     await flow.service.portal.choose_reason(session, view.draft.id, "2", "too_big")
     await flow.service.portal.choose_return_type(session, view.draft.id, "2", "refund")
-    await flow.service.portal.submit(session, view.draft.id, key, "c")
+    return session, view.draft.id
+
+
+async def _journey(flow: Flow, key: str) -> None:
+    session, draft_id = await _to_summary(flow)
+    await flow.service.portal.submit(session, draft_id, key, "c")
 
 
 async def test_round_trips_of_a_submission_and_a_journey(
@@ -86,18 +91,15 @@ async def test_round_trips_of_a_submission_and_a_journey(
     flow = Flow(database, merchant_cache_seconds=600.0)
     await _shop(flow)
     # A first journey warms what a running process keeps (the merchant, its listing head).
-    await _journey(flow, None, "warm")
+    await _journey(flow, "warm")
 
-    opened = await flow.service.portal.open_session("shop", "A-1", "ana@example.com", "127.0.0.1")
-    view = await flow.service.portal.create_draft(opened.session, [RequestedQuantity("2", 1)])
-    await flow.service.portal.choose_reason(opened.session, view.draft.id, "2", "too_big")
-    await flow.service.portal.choose_return_type(opened.session, view.draft.id, "2", "refund")
+    session, draft_id = await _to_summary(flow)
     listener.sent.clear()
-    await flow.service.portal.submit(opened.session, view.draft.id, "submit", "c")
+    await flow.service.portal.submit(session, draft_id, "submit", "c")
     submit = list(listener.sent)
 
     listener.sent.clear()
-    await _journey(flow, None, "journey")
+    await _journey(flow, "journey")
     journey = list(listener.sent)
 
     report = (
@@ -120,13 +122,7 @@ async def test_submits_in_flight_at_once_share_their_store_commands(
     for index in range(CONCURRENT_SUBMITS):
         number = f"B-{index}"
         await flow.service.merchants.save_order(the_order.model_copy(update={"number": number}))
-        opened = await flow.service.portal.open_session(
-            "shop", number, "ana@example.com", "127.0.0.1"
-        )
-        view = await flow.service.portal.create_draft(opened.session, [RequestedQuantity("2", 1)])
-        await flow.service.portal.choose_reason(opened.session, view.draft.id, "2", "too_big")
-        await flow.service.portal.choose_return_type(opened.session, view.draft.id, "2", "refund")
-        ready.append((opened.session, view.draft.id))
+        ready.append(await _to_summary(flow, number))
     listener.sent.clear()
 
     submitted = await asyncio.gather(
