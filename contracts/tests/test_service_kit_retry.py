@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from faststream.kafka import KafkaBroker
-from faststream.kafka.message import KafkaMessage as RawKafkaMessage
 from prometheus_client import CollectorRegistry
 
 from returns_contracts import Message, ReturnSubmitted, Topics
@@ -20,6 +19,7 @@ from returns_contracts.service_kit.kafka import (
     HEADER_ATTEMPTS,
     HEADER_ERROR_TYPE,
     ConsumerMetrics,
+    Delivery,
     NotYet,
     PermanentError,
     Retry,
@@ -37,17 +37,8 @@ class DeadLetters:
         self.published.append((topic, headers))
 
 
-@dataclass
-class Record:
-    topic: str = "returns.submitted"
-    key: bytes = b"r-000123"
-
-
-@dataclass
-class Raw:
-    body: bytes
-    raw_message: Record = field(default_factory=Record)
-    headers: dict[str, str] = field(default_factory=dict)
+def _delivery(body: bytes) -> Delivery:
+    return Delivery(topic="returns.submitted", key=b"r-000123", headers={}, body=body)
 
 
 class Flaky:
@@ -84,7 +75,7 @@ async def _consume(
         metrics=metrics,
     )
     body = return_submitted().model_dump_json().encode() if body is None else body
-    await consume(body, cast(RawKafkaMessage, Raw(body)))
+    await consume(_delivery(body))
     return dead_letters
 
 
@@ -213,7 +204,7 @@ async def _consume_unparseable(routes: Routes) -> DeadLetters:
         retry=Retry(3, 0.0001, **FAST),
         routes=routes,
     )
-    await consume(b"{not json", cast(RawKafkaMessage, Raw(b"{not json")))
+    await consume(_delivery(b"{not json"))
     return dead_letters
 
 

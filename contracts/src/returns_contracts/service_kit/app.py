@@ -53,6 +53,7 @@ def subscribe_service(
         retry=settings.consumer_retry(),
         max_poll_interval_ms=settings.consumer_max_poll_interval_ms,
         instance_id=settings.consumer_instance_id,
+        batch_size=settings.consumer_batch_size,
         routes=routes,
         description=description,
         metrics=metrics,

@@ -13,6 +13,14 @@ A handler that raises `NotYet` says that what the message refers to has not arri
 topic lags): a wait, not a failure, with its own horizon in time (`Retry.waiting_budget_seconds`,
 minutes) and its own metric; only then does the message go to the DLQ.
 Subscribers use AckPolicy.ACK so the offset is committed only after this wrapper returns.
+
+Each subscriber takes its records in batches (`consumer_batch_size` at most, whatever has
+arrived): the records of one key (one return, one merchant) are handled in order, one after the
+other, and the different keys of the batch at the same time; the batch's offsets are committed
+once, after every record in it is done. So a consumer waiting on SMTP, another service or the
+store for one return does not hold up the others, and Kafka sees one offset commit per batch
+instead of one per message. That is the same freedom two instances sharing a topic's partitions
+already have: only one key's messages are ordered.
 """
 
 from __future__ import annotations
@@ -24,14 +32,15 @@ import random
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from faststream.kafka.message import KafkaMessage as RawKafkaMessage
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from returns_contracts import Message, parse_message
@@ -294,6 +303,58 @@ class ConsumerMetrics:
         )
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One record as the consumer loop reads it: where it came from, its headers and its body."""
+
+    topic: str
+    key: bytes | None
+    headers: dict[str, str]
+    body: bytes
+
+    @classmethod
+    def of(cls, record: ConsumerRecord[Any, Any]) -> Delivery:
+        headers = {
+            name: value.decode("utf-8", errors="replace")
+            for name, value in record.headers or ()
+            if isinstance(value, bytes)
+        }
+        return cls(record.topic, record.key, headers, record.value or b"")
+
+
+Consume = Callable[[Delivery], Awaitable[None]]
+
+# How long an idle subscriber waits for records before it looks again. FastStream also pauses
+# this long after a poll that found nothing, so it bounds the delay a record arriving at an idle
+# consumer can see; the cost is a few wake-ups a second per subscriber.
+_BATCH_WAIT_MS = 100
+
+
+async def consume_batch(consume: Consume, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+    """Handle a batch: each key's records in order, the keys side by side.
+
+    Never cancels a handler half-way (a cancelled store call can leave the driver's state
+    behind): every lane runs to its end, then the first unexpected error, if any, is raised so
+    that the batch is not committed and comes back.
+    """
+    lanes: dict[tuple[str, int, bytes | None], list[Delivery]] = {}
+    for record in records:
+        lanes.setdefault((record.topic, record.partition, record.key), []).append(
+            Delivery.of(record)
+        )
+
+    async def in_order(deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            await consume(delivery)
+
+    outcomes = await asyncio.gather(
+        *(in_order(deliveries) for deliveries in lanes.values()), return_exceptions=True
+    )
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
 def consumer_group(consumer: str, topic: str) -> str:
     """The consumer group in which `consumer` (a service) reads `topic`."""
     return f"{consumer}.{topic}"
@@ -310,8 +371,10 @@ def subscribe(
     max_poll_interval_ms: int = 300_000,
     instance_id: str = "",
     metrics: ConsumerMetrics | None = None,
+    batch_size: int = 32,
 ) -> None:
-    """Read every topic of `routes` reliably, each in a consumer group of its own.
+    """Read every topic of `routes` reliably, each in a consumer group of its own, in batches
+    of at most `batch_size` records (see the module's docstring).
 
     `instance_id`: static membership in each of those groups (see the settings'
     `consumer_instance_id`); empty for dynamic members.
@@ -331,19 +394,22 @@ def subscribe(
     )
     for topic in routes.topic_names(topics):
 
-        async def on_message(raw: KafkaMessage) -> None:
-            await consume(raw.body, raw)
+        async def on_batch(batch: KafkaMessage) -> None:
+            await consume_batch(consume, batch.raw_message)
 
         broker.subscriber(
             topic,
             group_id=consumer_group(consumer, topic),
+            batch=True,
+            max_records=batch_size,
+            batch_timeout_ms=_BATCH_WAIT_MS,
             ack_policy=AckPolicy.ACK,
             auto_offset_reset="earliest",
             max_poll_interval_ms=max_poll_interval_ms,
             group_instance_id=instance_id or None,
             title=f"{consumer}:{topic}",
             description=description,
-        )(on_message)
+        )(on_batch)
 
 
 def reliable(
@@ -354,7 +420,7 @@ def reliable(
     retry: Retry,
     routes: Routes,
     metrics: ConsumerMetrics | None = None,
-) -> Callable[[bytes, RawKafkaMessage], Awaitable[None]]:
+) -> Consume:
     """Wrap the routes' handlers so that consuming never raises: retry, dead-letter, carry on.
 
     Messages of a type this consumer does not handle are skipped; a payload that does not
@@ -362,11 +428,11 @@ def reliable(
     `parse_message` ignores them, so a newer producer's added field is read (rolling deploys).
     """
 
-    async def consume(body: bytes, raw: RawKafkaMessage) -> None:
-        topic = str(getattr(raw.raw_message, "topic", ""))
+    async def consume(delivery: Delivery) -> None:
+        topic, body = delivery.topic, delivery.body
 
         async def dead_letter(error: BaseException, attempts: int) -> None:
-            await _dead_letter(broker, topics, consumer, topic, raw, error, attempts)
+            await _dead_letter(broker, topics, consumer, delivery, error, attempts)
             if metrics is not None:
                 metrics.dead_letters.labels(consumer, topic, type(error).__name__).inc()
 
@@ -521,12 +587,12 @@ async def _dead_letter(
     broker: KafkaBroker,
     topics: Topics,
     consumer: str,
-    source_topic: str,
-    raw: RawKafkaMessage,
+    delivery: Delivery,
     error: BaseException,
     attempts: int,
 ) -> None:
-    headers = {key: value for key, value in (raw.headers or {}).items() if isinstance(value, str)}
+    source_topic = delivery.topic
+    headers = dict(delivery.headers)
     headers.update(
         {
             HEADER_ERROR: "".join(traceback.format_exception_only(error)).strip()[:2000],
@@ -536,8 +602,9 @@ async def _dead_letter(
             HEADER_CONSUMER: consumer,
         }
     )
-    key = getattr(raw.raw_message, "key", None)
-    await broker.publish(raw.body, topic=topics.dlq(source_topic), key=key, headers=headers)
+    await broker.publish(
+        delivery.body, topic=topics.dlq(source_topic), key=delivery.key, headers=headers
+    )
     logger.error(
         "message dead-lettered",
         extra={

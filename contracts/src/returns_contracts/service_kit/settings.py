@@ -51,6 +51,11 @@ class ServiceSettings(BaseSettings):
     # to expire (10 s). Its cost: a member stopped for good, or one whose handler outlasts the
     # poll interval, keeps its partitions until that session expires. Empty: dynamic members.
     consumer_instance_id: str = ""
+    # Records each subscriber takes at a time: the different returns among them are handled
+    # side by side (one return's in order), and their offsets committed once, after all of
+    # them. 1 handles one message at a time. Bigger batches overlap more waiting (SMTP, the
+    # store, another service) and a redelivery after a crash repeats more (idempotent) work.
+    consumer_batch_size: int = Field(default=32, ge=1, le=1000)
     readiness_timeout_seconds: float = 2.0
     # Every MongoDB operation ends within this time, waiting for a server, for a pooled
     # connection and for the reply included (the driver's `timeoutMS`): a store that restarts
