@@ -55,6 +55,8 @@ class ServiceSettings(BaseSettings):
     # side by side (one return's in order), and their offsets committed once, after all of
     # them. 1 handles one message at a time. Bigger batches overlap more waiting (SMTP, the
     # store, another service) and a redelivery after a crash repeats more (idempotent) work.
+    # A batch lasts as long as its slowest return: two messages of one return that both wait
+    # out the whole wait budget outlast the poll interval, and the batch comes again (harmless).
     consumer_batch_size: int = Field(default=32, ge=1, le=1000)
     readiness_timeout_seconds: float = 2.0
     # Every MongoDB operation ends within this time, waiting for a server, for a pooled
