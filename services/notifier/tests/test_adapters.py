@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 
@@ -32,9 +33,15 @@ def _closed_port() -> int:
     return port
 
 
-def _sender(host: str, port: int) -> SmtpSender:
+def _sender(host: str, port: int, connections: int = 4) -> SmtpSender:
     return SmtpSender(
-        host=host, port=port, username=None, password=None, starttls=False, timeout=5.0
+        host=host,
+        port=port,
+        username=None,
+        password=None,
+        starttls=False,
+        timeout=5.0,
+        connections=connections,
     )
 
 
@@ -73,6 +80,28 @@ async def test_an_email_with_its_attachment_reaches_the_mail_server(
     assert (attachment["FileName"], attachment["ContentType"]) == (
         "etiquette.pdf",
         "application/pdf",
+    )
+
+
+@pytest.mark.integration
+async def test_e_mails_sent_at_once_go_out_side_by_side_on_at_most_the_connections_set(
+    smtp_server: SmtpServer,
+) -> None:
+    recipient = f"adapter-{uuid.uuid4().hex[:8]}@example.com"
+    sender = _sender(smtp_server.host, smtp_server.port, connections=3)
+    emails = [_email(recipient) for _ in range(8)]
+    try:
+        await asyncio.gather(*(sender.send(email) for email in emails))
+        # Each of the three opened a connection of its own (one at a time would open one),
+        # and kept it for the next e-mails.
+        assert sender.idle_connections == 3
+    finally:
+        await sender.close()
+    assert sender.idle_connections == 0
+
+    received = wait_for_messages_to(smtp_server.api_url, recipient, len(emails))
+    assert sorted(m["MessageID"] for m in received) == sorted(
+        email.message_id.strip("<>") for email in emails
     )
 
 

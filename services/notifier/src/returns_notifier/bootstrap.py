@@ -112,6 +112,7 @@ def connect(settings: NotifierSettings) -> Runtime:
         else settings.smtp_password.get_secret_value(),
         starttls=settings.smtp_starttls,
         timeout=settings.smtp_timeout,
+        connections=settings.smtp_connections,
     )
     # One client for the process: the photo lookups and the label downloads reuse it.
     http = httpx.AsyncClient(timeout=settings.http_timeout_seconds, follow_redirects=False)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from functools import cached_property
 from uuid import uuid4
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from returns_contracts.service_kit.settings import ServiceSettings
@@ -22,6 +22,8 @@ class NotifierSettings(ServiceSettings):
     # STARTTLS is required when true and never attempted when false (local Mailpit has none).
     smtp_starttls: bool = False
     smtp_timeout: float = 10.0
+    # E-mails on their way at once, each on a connection of its own (kept open between them).
+    smtp_connections: int = Field(default=4, ge=1, le=64)
     # How long one consumer may hold the right to send an e-mail: more than a send takes.
     send_lease_seconds: float = 60.0
     mail_from: str = "Returns <returns@demo-shop.example>"

@@ -193,12 +193,15 @@ def checked_wire(email: OutgoingEmail, now: datetime | None = None) -> bytes:
 
 
 class SmtpSender:
-    """One SMTP connection, opened on first use, checked with NOOP before each e-mail.
+    """A few SMTP connections, each opened on first use and checked with NOOP before each
+    e-mail it carries; at most `connections` e-mails are on their way at once.
 
     A NOOP that fails means nothing was sent yet, so reconnecting then is safe. Any failure while
-    sending drops the connection and raises: the consumer retries the whole message, and the
+    sending drops that connection and raises: the consumer retries the whole message, and the
     e-mail keeps its Message-ID. A server that cannot be reached at all (or answers 421) raises
     `MailServerUnavailable`: the consumer then waits for it without giving the message up.
+    Several connections, because one e-mail holds its connection for four round trips and the
+    server's write of the message: with one, the consumers' returns queued behind each other.
     """
 
     def __init__(
@@ -210,15 +213,18 @@ class SmtpSender:
         password: str | None,
         starttls: bool,
         timeout: float,
+        connections: int = 4,
     ) -> None:
+        if connections < 1:
+            raise ValueError("an SMTP sender needs at least one connection")
         self._host = host
         self._port = port
         self._username = username
         self._password = password
         self._starttls = starttls
         self._timeout = timeout
-        self._client: SMTP | None = None
-        self._lock = asyncio.Lock()
+        self._idle: list[SMTP] = []
+        self._slots = asyncio.Semaphore(connections)
 
     def new_client(self) -> SMTP:
         return SMTP(
@@ -232,7 +238,7 @@ class SmtpSender:
 
     async def send(self, email: OutgoingEmail) -> None:
         written = checked_wire(email)
-        async with self._lock:
+        async with self._slots:
             client = await self._connected()
             try:
                 if client.is_ehlo_or_helo_needed:
@@ -242,7 +248,7 @@ class SmtpSender:
                 # receives it.
                 await client.sendmail(email.sender.address, [email.recipient], written)
             except SMTPRecipientsRefused as error:
-                self._drop()
+                client.close()
                 if error.recipients and all(r.code >= 500 for r in error.recipients):
                     raise RecipientRejected(
                         f"the mail server refused {email.recipient!r}: "
@@ -250,13 +256,14 @@ class SmtpSender:
                     ) from error
                 raise
             except SMTPResponseException as error:
-                self._drop()
+                client.close()
                 if error.code == _SERVICE_NOT_AVAILABLE:
                     raise MailServerUnavailable(f"the mail server is closing: {error}") from error
                 raise
             except BaseException:
-                self._drop()
+                client.close()
                 raise
+            self._idle.append(client)
 
     async def check(self) -> object:
         """Readiness: a fresh connection answers EHLO (and STARTTLS/AUTH when configured)."""
@@ -269,20 +276,30 @@ class SmtpSender:
             client.close()
         return response.code
 
+    @property
+    def idle_connections(self) -> int:
+        """Connections kept open for the next e-mails."""
+        return len(self._idle)
+
     async def close(self) -> None:
-        async with self._lock:
-            if self._client is not None and self._client.is_connected:
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:
                 with contextlib.suppress(SMTPException, OSError):
-                    await self._client.quit()
-            self._drop()
+                    await client.quit()
+            client.close()
 
     async def _connected(self) -> SMTP:
-        if self._client is not None and self._client.is_connected:
-            try:
-                await self._client.noop()
-                return self._client
-            except (SMTPException, OSError):
-                self._drop()
+        """An idle connection that still answers, else a new one."""
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:
+                try:
+                    await client.noop()
+                    return client
+                except (SMTPException, OSError):
+                    pass
+            client.close()
         client = self.new_client()
         try:
             await client.connect()
@@ -294,10 +311,4 @@ class SmtpSender:
             raise MailServerUnavailable(
                 f"cannot reach the mail server {self._host}:{self._port}: {error!r}"
             ) from error
-        self._client = client
         return client
-
-    def _drop(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
