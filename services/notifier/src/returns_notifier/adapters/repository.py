@@ -2,6 +2,9 @@
 
 Every collection is read by `_id` only (FerretDB turns only `_id` filters into SQL):
 `merchants` by merchant_id, `returns` by return_id, `sent_emails` by `<event_id>:<template>`.
+The consumers handle a batch's returns side by side, so the writes and reads every return
+makes go through the kit's grouped helpers: the same step of the returns in flight is one
+command, not one per return.
 """
 
 from __future__ import annotations
@@ -14,7 +17,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import MerchantUpdated, MerchantUpdatedPayload
-from returns_contracts.service_kit.mongo import save_if_newer_revision
+from returns_contracts.service_kit.mongo import (
+    GroupedInserts,
+    GroupedReads,
+    GroupedUpdates,
+    save_if_newer_revision,
+)
 from returns_notifier.domain.emails import SentEmail
 from returns_notifier.domain.model import Merchant, ReturnRecord
 
@@ -28,6 +36,7 @@ SENT_EMAILS = "sent_emails"
 class MongoMerchantStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.merchants = database[MERCHANTS]
+        self._reads = GroupedReads(self.merchants)
 
     async def save_if_newer(self, update: MerchantUpdated) -> bool:
         return await save_if_newer_revision(
@@ -42,7 +51,7 @@ class MongoMerchantStore:
         )
 
     async def get(self, merchant_id: str) -> Merchant | None:
-        document = await self.merchants.find_one({"_id": merchant_id})
+        document = await self._reads.find_one(merchant_id)
         if document is None:
             return None
         snapshot = MerchantUpdatedPayload.model_validate(document["snapshot"])
@@ -52,24 +61,27 @@ class MongoMerchantStore:
 class MongoReturnStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.returns = database[RETURNS]
+        self._inserts = GroupedInserts(self.returns)
+        self._reads = GroupedReads(self.returns)
 
     async def save(self, record: ReturnRecord) -> None:
-        # A return's submission never changes, so a redelivery rewrites the same values.
-        await self.returns.replace_one(
-            {"_id": record.return_id},
-            {
-                "merchant_id": record.merchant_id,
-                "order_number": record.order_number,
-                "locale": record.locale,
-                "customer_name": record.customer_name,
-                "customer_email": record.customer_email,
-                "status_url": record.status_url,
-            },
-            upsert=True,
-        )
+        fields = {
+            "merchant_id": record.merchant_id,
+            "order_number": record.order_number,
+            "locale": record.locale,
+            "customer_name": record.customer_name,
+            "customer_email": record.customer_email,
+            "status_url": record.status_url,
+        }
+        try:
+            await self._inserts.insert_one({"_id": record.return_id, **fields})
+        except DuplicateKeyError:
+            # A redelivery: a return's submission never changes, so this rewrites the same
+            # values (or fills in a field an older version of this service did not keep).
+            await self.returns.replace_one({"_id": record.return_id}, fields)
 
     async def get(self, return_id: str) -> ReturnRecord | None:
-        document = await self.returns.find_one({"_id": return_id})
+        document = await self._reads.find_one(return_id)
         if document is None:
             return None
         locale = document["locale"]
@@ -89,6 +101,9 @@ class MongoReturnStore:
 class MongoSentEmailStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.sent_emails = database[SENT_EMAILS]
+        self._inserts = GroupedInserts(self.sent_emails)
+        self._reads = GroupedReads(self.sent_emails)
+        self._updates = GroupedUpdates(self.sent_emails)
 
     async def create_indexes(self) -> None:
         # Support tooling looks up what was sent about one return; production MongoDB needs it.
@@ -104,9 +119,9 @@ class MongoSentEmailStore:
             # One insert: it fails on a key already recorded, so only its creator holds the
             # lease it carries; any other member goes through `claim` (issue 11: one write
             # fewer per e-mail than an insert followed by a claim).
-            await self.sent_emails.insert_one(document)
+            await self._inserts.insert_one(document)
         except DuplicateKeyError:
-            existing = await self.sent_emails.find_one({"_id": planned.key})
+            existing = await self._reads.find_one(planned.key)
             if existing is None:
                 raise
             return _from_document(existing), False
@@ -130,12 +145,12 @@ class MongoSentEmailStore:
         return result.matched_count == 1
 
     async def mark_sent(self, key: str, recipient: str, sent_at: datetime) -> None:
-        await self.sent_emails.update_one(
+        await self._updates.update_one(
             {"_id": key}, {"$set": {"status": "sent", "recipient": recipient, "sent_at": sent_at}}
         )
 
     async def mark_published(self, key: str, published_at: datetime) -> None:
-        await self.sent_emails.update_one({"_id": key}, {"$set": {"published_at": published_at}})
+        await self._updates.update_one({"_id": key}, {"$set": {"published_at": published_at}})
 
 
 def _to_document(record: SentEmail) -> Document:
