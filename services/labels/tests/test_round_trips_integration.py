@@ -10,6 +10,7 @@ the merchant, read by the MerchantUpdated before, is kept a second by the proces
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -111,3 +112,39 @@ async def test_round_trips_of_a_classic_return_s_label(
     assert isinstance(generated, LabelGenerated)
     assert generated.payload.return_id == "r-counted"
     assert len(sent) <= LABEL_BUDGET, report
+
+
+# Alone, twenty labels cost 60 commands (3 each); side by side, their inserts are grouped and
+# only the guarded commit of each label goes alone.
+TWENTY_LABELS_BUDGET = 40
+
+
+async def test_labels_made_side_by_side_share_their_inserts(
+    counted: tuple[Database, CommandLog],
+    s3_server: S3Server,
+    broker: KafkaBroker,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+) -> None:
+    database, listener = counted
+    labels = await labels_on_real_adapters(database, s3_server, broker, topics)
+    await labels.automatic.record_merchant(merchant_updated())
+    listener.sent.clear()
+    return_ids = [f"r-side-{number}" for number in range(20)]
+
+    await asyncio.gather(
+        *(labels.automatic.record_submitted(return_submitted(return_id=r)) for r in return_ids)
+    )
+
+    sent = list(listener.sent)
+    report = f"twenty labels: {len(sent)} {dict(Counter(c.split()[0] for c in sent))}"
+    print(report)
+    published = [
+        parse_message(record.value or b"")
+        for record in await records_up_to_now(kafka_bootstrap_servers, [topics.label_generated])
+    ]
+    assert sorted(
+        m.payload.return_id for m in published if isinstance(m, LabelGenerated)
+    ) == sorted(return_ids)
+    assert await database["label_files"].count_documents({}) == len(return_ids)
+    assert len(sent) <= TWENTY_LABELS_BUDGET, report

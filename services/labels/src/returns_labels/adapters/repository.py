@@ -9,6 +9,9 @@
   for a bounded time. It stays small, which is why the periodic sweep may list it.
 - `waiting_for_merchant`: `_id` = return_id, classic returns whose label waits for their
   merchant's return address; read by merchant_id when that merchant's settings change.
+
+The consumer handles a batch's returns side by side: the inserts every label makes (its return,
+its file) go through the kit's grouped helper, one command for the returns in flight.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Actor, Address, LabelRequested, MerchantUpdated, parse_message
-from returns_contracts.service_kit.mongo import save_if_newer_revision
+from returns_contracts.service_kit.mongo import GroupedInserts, save_if_newer_revision
 from returns_labels.domain.model import (
     LABEL_STATUSES,
     Contact,
@@ -80,6 +83,8 @@ class MongoReturnStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.returns = database[RETURNS]
         self.label_files = database[LABEL_FILES]
+        self._return_inserts = GroupedInserts(self.returns)
+        self._label_file_inserts = GroupedInserts(self.label_files)
 
     async def create_indexes(self) -> None:
         # Production MongoDB needs it for per-merchant lists and label work queues.
@@ -88,7 +93,7 @@ class MongoReturnStore:
     async def add(self, tracked: TrackedReturn) -> bool:
         customer = tracked.customer
         try:
-            await self.returns.insert_one(
+            await self._return_inserts.insert_one(
                 {
                     "_id": tracked.return_id,
                     "merchant_id": tracked.merchant_id,
@@ -188,17 +193,16 @@ class MongoReturnStore:
         return result.modified_count == 1
 
     async def remember_label_file(self, label: Label, return_id: str, merchant_id: str) -> None:
-        await self.label_files.update_one(
-            {"_id": label.label_id},
-            {
-                "$set": {
-                    "return_id": return_id,
-                    "merchant_id": merchant_id,
-                    "object_key": label.object_key,
-                }
-            },
-            upsert=True,
-        )
+        fields = {
+            "return_id": return_id,
+            "merchant_id": merchant_id,
+            "object_key": label.object_key,
+        }
+        try:
+            await self._label_file_inserts.insert_one({"_id": label.label_id, **fields})
+        except DuplicateKeyError:
+            # The same label again (its message redelivered): the same values.
+            await self.label_files.update_one({"_id": label.label_id}, {"$set": fields})
 
     async def return_of_label(self, label_id: str) -> str | None:
         document = await self.label_files.find_one({"_id": label_id})
