@@ -1,5 +1,5 @@
-"""The kit's store helpers (newest revision only; grouped inserts, reads and deletes) on the real
-MongoDB-protocol server."""
+"""The kit's store helpers (newest revision only; grouped inserts, reads, updates and deletes) on
+the real MongoDB-protocol server."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from returns_contracts.service_kit.mongo import (
     GroupedDeletes,
+    GroupedGuardedUpdates,
     GroupedInserts,
     GroupedReads,
     GroupedUpdates,
@@ -154,3 +155,36 @@ async def test_a_refused_grouped_update_fails_its_caller_and_reports_no_false_su
         # statement and answers without a count, and then all of them get the error.
         for key, outcome in [("d-0", outcomes[0]), ("d-1", outcomes[1]), ("d-3", outcomes[3])]:
             assert outcome is not None or seen[key] == 1, key
+
+
+async def test_grouped_guarded_updates_say_true_only_when_every_guard_held(
+    mongodb_url: str,
+) -> None:
+    log = CommandLog()
+    async with scratch_database(mongodb_url, "kit_mongo", [log]) as database:
+        returns = database["returns"]
+        await returns.insert_many([{"_id": f"r-{number}", "seen": []} for number in range(8)])
+        grouped = GroupedGuardedUpdates(returns)
+
+        def once(return_id: str, event: str) -> tuple[dict[str, object], dict[str, object]]:
+            return {"_id": return_id, "seen": {"$ne": event}}, {"$push": {"seen": event}}
+
+        log.sent.clear()
+        all_held = await asyncio.gather(
+            *(grouped.update_one(*once(f"r-{number}", "e-1")) for number in range(8))
+        )
+        # The first alone (exact), the seven others in one command, each of whose guards held.
+        assert log.sent == ["update returns", "update returns"]
+        assert all_held == [True] * 8
+
+        one_failed = await asyncio.gather(
+            grouped.update_one(*once("r-0", "e-2")),
+            grouped.update_one(*once("r-1", "e-2")),
+            grouped.update_one(*once("r-2", "e-1")),  # applied already: its guard fails
+            grouped.update_one(*once("r-3", "e-2")),
+        )
+        # Alone, exact; in the group, nobody can tell whose guard failed: never a false True.
+        assert list(one_failed) == [True, None, None, None]
+        seen = {document["_id"]: document["seen"] async for document in returns.find({})}
+        assert seen["r-2"] == ["e-1"]
+        assert seen["r-1"] == seen["r-3"] == ["e-1", "e-2"]

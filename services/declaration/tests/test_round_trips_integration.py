@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from returns_contracts.examples import notification_sent
 from returns_contracts.service_kit.testing import CommandLog, scratch_database
 from returns_declaration.domain.model import MerchantSettings
 from returns_declaration.domain.rules import RequestedQuantity
@@ -39,6 +40,10 @@ JOURNEY_BUDGET = 22
 # goes alone and the groups drift apart, hence a few per step). Timing moves it a little.
 CONCURRENT_SUBMITS = 20
 CONCURRENT_SUBMIT_BUDGET = 5 * CONCURRENT_SUBMITS
+# Timeline changes handled side by side (the consumer's batch): one guarded update each alone,
+# 20 for twenty; grouped, the first goes alone and the others together.
+CONCURRENT_TIMELINE_CHANGES = 20
+CONCURRENT_TIMELINE_BUDGET = 8
 
 
 @pytest.fixture
@@ -138,3 +143,42 @@ async def test_submits_in_flight_at_once_share_their_store_commands(
     assert len(listener.sent) <= CONCURRENT_SUBMIT_BUDGET, report
     drafts = [await flow.repository.get_draft("shop", draft_id) for _, draft_id in ready]
     assert all(draft is not None and draft.submitted_return_id == draft.id for draft in drafts)
+
+
+async def test_timeline_changes_handled_side_by_side_share_their_commands_and_apply_once(
+    counted: tuple[AsyncDatabase[dict[str, Any]], CommandLog],
+) -> None:
+    database, listener = counted
+    flow = Flow(database, merchant_cache_seconds=600.0)
+    await _shop(flow)
+    the_order = order(ordered_on=date.today() - timedelta(days=2))
+    return_ids: list[str] = []
+    for index in range(CONCURRENT_TIMELINE_CHANGES // 2):
+        number = f"T-{index}"
+        await flow.service.merchants.save_order(the_order.model_copy(update={"number": number}))
+        session, draft_id = await _to_summary(flow, number)
+        submitted = await flow.service.portal.submit(session, draft_id, f"key-{number}", "c")
+        return_ids.append(submitted.record.declared.id)
+    events = [
+        notification_sent(merchant_id="shop", return_id=return_id)
+        for return_id in return_ids
+        for _ in range(2)
+    ]
+    listener.sent.clear()
+
+    await asyncio.gather(*(flow.service.timeline.record_notification_sent(e) for e in events))
+    changes = list(listener.sent)
+    # A redelivered batch, some of it applied already: nothing is added twice.
+    await asyncio.gather(*(flow.service.timeline.record_notification_sent(e) for e in events[::3]))
+
+    report = f"{len(changes)} {dict(Counter(changes))}"
+    print(report)
+    assert len(changes) <= CONCURRENT_TIMELINE_BUDGET, report
+    for return_id in return_ids:
+        record = await flow.repository.get_return("shop", return_id)
+        assert record is not None
+        applied = sorted(
+            e.event_id for e in record.timeline if e.kind == "customer_service_notified"
+        )
+        expected = sorted(str(e.event_id) for e in events if e.payload.return_id == return_id)
+        assert applied == expected, return_id

@@ -201,6 +201,34 @@ class GroupedUpdates(_Grouped[tuple[dict[str, Any], dict[str, Any]], None]):
         return [None] * len(asks)
 
 
+class GroupedGuardedUpdates(_Grouped[tuple[dict[str, Any], dict[str, Any]], bool | None]):
+    """Guarded single-document updates whose callers need to know whether theirs matched,
+    grouped as `_Grouped` says. Alone, an update answers exactly (True: it matched). A group
+    answers True to every caller when every statement matched, the usual case, where each guard
+    holds; otherwise the store's one count cannot say whose did not, and each caller gets None:
+    it must send its update again alone. So only for updates whose guard makes a second send
+    harmless (one that landed the first time then matches nothing)."""
+
+    async def update_one(self, where: dict[str, Any], update: dict[str, Any]) -> bool | None:
+        return await self._ask((where, update))
+
+    async def _send_alone(self, ask: tuple[dict[str, Any], dict[str, Any]]) -> bool | None:
+        result = await self.collection.update_one(*ask)
+        return result.matched_count == 1
+
+    async def _send_group(
+        self, asks: list[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> Sequence[bool | Exception | None]:
+        try:
+            result = await self.collection.bulk_write(
+                [UpdateOne(where, update) for where, update in asks], ordered=False
+            )
+        except BulkWriteError as error:
+            # Those not refused: matched or not, nobody can tell.
+            return _outcomes(error, len(asks))
+        return [True if result.matched_count == len(asks) else None] * len(asks)
+
+
 class GroupedDeletes(_Grouped[str, None]):
     """Deletes by `_id` from one collection, grouped as `_Grouped` says: a group is one
     `delete` of `_id $in` its callers' `_id`s. For deletes whose caller needs no count."""

@@ -29,7 +29,12 @@ from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message
 from returns_contracts.label_status import first_label_status
-from returns_contracts.service_kit.mongo import GroupedInserts, GroupedReads, GroupedUpdates
+from returns_contracts.service_kit.mongo import (
+    GroupedGuardedUpdates,
+    GroupedInserts,
+    GroupedReads,
+    GroupedUpdates,
+)
 from returns_declaration.adapters.listing import MerchantListing, entry_id
 from returns_declaration.adapters.outbox import (
     MARKERS,
@@ -134,7 +139,8 @@ class DeclarationRepository:
         self.awaiting_listing = MerchantListing(self.awaiting)
         self.migrations = database[MIGRATIONS]
         # The submits a process serves at once send their inserts, `_id` reads and draft marks
-        # together (the kit's grouped store helpers): one command per step, not per submit.
+        # together (the kit's grouped store helpers): one command per step, not per submit; so
+        # do the timeline changes its consumer handles side by side.
         self._return_inserts = GroupedInserts(self.returns)
         self._marker_inserts = GroupedInserts(self.outbox_markers)
         self._awaiting_inserts = GroupedInserts(self.awaiting)
@@ -143,6 +149,7 @@ class DeclarationRepository:
         self._draft_reads = GroupedReads(self.drafts)
         self._draft_updates = GroupedUpdates(self.drafts)
         self._return_reads = GroupedReads(self.returns)
+        self._timeline_updates = GroupedGuardedUpdates(self.returns)
 
     async def create_indexes(self) -> None:
         # FerretDB on SQLite does not use it; production MongoDB needs it for key revocation.
@@ -490,8 +497,13 @@ class DeclarationRepository:
             update["$set"].update(resolution_fields(change.resolution))
             guard.update(newer_resolution_guard(change.resolution))
         marker = await mark_pending(self._marker_inserts, RETURNS, return_id, change.events)
-        result = await self.returns.update_one(guard, update)
-        if result.matched_count:
+        # The consumers handle a batch's returns side by side: their timeline changes go as one
+        # command. The guard (not applied yet) makes sending one again alone harmless when the
+        # group cannot say whether it matched.
+        matched = await self._timeline_updates.update_one(guard, update)
+        if matched is None:
+            matched = (await self.returns.update_one(guard, update)).matched_count == 1
+        if matched:
             return True
         # Nothing changed: either the entry is there already (a redelivery) or no such return.
         if await self.get_return(merchant_id, return_id) is None:
