@@ -327,7 +327,7 @@ Consume = Callable[[Delivery], Awaitable[None]]
 # How long an idle subscriber waits for records before it looks again. FastStream also pauses
 # this long after a poll that found nothing, so it bounds the delay a record arriving at an idle
 # consumer can see; the cost is a few wake-ups a second per subscriber.
-_BATCH_WAIT_MS = 100
+_BATCH_WAIT_MS = 50
 
 
 async def consume_batch(consume: Consume, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
