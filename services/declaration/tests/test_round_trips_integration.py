@@ -82,6 +82,19 @@ async def _to_summary(flow: Flow, order_number: str = "A-1") -> tuple[PortalSess
     return session, view.draft.id
 
 
+async def _orders_at_summary(
+    flow: Flow, prefix: str, count: int
+) -> list[tuple[PortalSession, str]]:
+    """`count` more orders of the shop, each walked up to its summary."""
+    the_order = order(ordered_on=date.today() - timedelta(days=2))
+    ready: list[tuple[PortalSession, str]] = []
+    for index in range(count):
+        number = f"{prefix}-{index}"
+        await flow.service.merchants.save_order(the_order.model_copy(update={"number": number}))
+        ready.append(await _to_summary(flow, number))
+    return ready
+
+
 async def _journey(flow: Flow, key: str) -> None:
     session, draft_id = await _to_summary(flow)
     await flow.service.portal.submit(session, draft_id, key, "c")
@@ -122,12 +135,7 @@ async def test_submits_in_flight_at_once_share_their_store_commands(
     database, listener = counted
     flow = Flow(database, merchant_cache_seconds=600.0)
     await _shop(flow)
-    the_order = order(ordered_on=date.today() - timedelta(days=2))
-    ready: list[tuple[PortalSession, str]] = []
-    for index in range(CONCURRENT_SUBMITS):
-        number = f"B-{index}"
-        await flow.service.merchants.save_order(the_order.model_copy(update={"number": number}))
-        ready.append(await _to_summary(flow, number))
+    ready = await _orders_at_summary(flow, "B", CONCURRENT_SUBMITS)
     listener.sent.clear()
 
     submitted = await asyncio.gather(
@@ -151,13 +159,9 @@ async def test_timeline_changes_handled_side_by_side_share_their_commands_and_ap
     database, listener = counted
     flow = Flow(database, merchant_cache_seconds=600.0)
     await _shop(flow)
-    the_order = order(ordered_on=date.today() - timedelta(days=2))
     return_ids: list[str] = []
-    for index in range(CONCURRENT_TIMELINE_CHANGES // 2):
-        number = f"T-{index}"
-        await flow.service.merchants.save_order(the_order.model_copy(update={"number": number}))
-        session, draft_id = await _to_summary(flow, number)
-        submitted = await flow.service.portal.submit(session, draft_id, f"key-{number}", "c")
+    for session, draft_id in await _orders_at_summary(flow, "T", CONCURRENT_TIMELINE_CHANGES // 2):
+        submitted = await flow.service.portal.submit(session, draft_id, f"key-{draft_id}", "c")
         return_ids.append(submitted.record.declared.id)
     events = [
         notification_sent(merchant_id="shop", return_id=return_id)

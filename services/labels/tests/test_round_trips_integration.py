@@ -87,28 +87,39 @@ async def labels_on_real_adapters(
     return build_container(LabelsSettings(), adapters).use_cases
 
 
-async def test_round_trips_of_a_classic_return_s_label(
-    counted: tuple[Database, CommandLog],
-    s3_server: S3Server,
-    broker: KafkaBroker,
-    topics: Topics,
-    kafka_bootstrap_servers: str,
-) -> None:
+@pytest.fixture
+async def labels(
+    counted: tuple[Database, CommandLog], s3_server: S3Server, broker: KafkaBroker, topics: Topics
+) -> UseCases:
+    """The labels service, its merchant known, its store's command log emptied."""
     database, listener = counted
     labels = await labels_on_real_adapters(database, s3_server, broker, topics)
     await labels.automatic.record_merchant(merchant_updated())
     listener.sent.clear()
+    return labels
+
+
+async def _published(kafka_bootstrap_servers: str, topics: Topics) -> list[Any]:
+    return [
+        parse_message(record.value or b"")
+        for record in await records_up_to_now(kafka_bootstrap_servers, [topics.label_generated])
+    ]
+
+
+async def test_round_trips_of_a_classic_return_s_label(
+    labels: UseCases,
+    counted: tuple[Database, CommandLog],
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+) -> None:
+    _, listener = counted
 
     await labels.automatic.record_submitted(return_submitted(return_id="r-counted"))
 
     sent = list(listener.sent)
     report = f"one label: {len(sent)} {dict(Counter(sent))}"
     print(report)
-    published: list[Any] = [
-        parse_message(record.value or b"")
-        for record in await records_up_to_now(kafka_bootstrap_servers, [topics.label_generated])
-    ]
-    [generated] = published
+    [generated] = await _published(kafka_bootstrap_servers, topics)
     assert isinstance(generated, LabelGenerated)
     assert generated.payload.return_id == "r-counted"
     assert len(sent) <= LABEL_BUDGET, report
@@ -120,16 +131,12 @@ TWENTY_LABELS_BUDGET = 40
 
 
 async def test_labels_made_side_by_side_share_their_inserts(
+    labels: UseCases,
     counted: tuple[Database, CommandLog],
-    s3_server: S3Server,
-    broker: KafkaBroker,
     topics: Topics,
     kafka_bootstrap_servers: str,
 ) -> None:
     database, listener = counted
-    labels = await labels_on_real_adapters(database, s3_server, broker, topics)
-    await labels.automatic.record_merchant(merchant_updated())
-    listener.sent.clear()
     return_ids = [f"r-side-{number}" for number in range(20)]
 
     await asyncio.gather(
@@ -139,10 +146,7 @@ async def test_labels_made_side_by_side_share_their_inserts(
     sent = list(listener.sent)
     report = f"twenty labels: {len(sent)} {dict(Counter(c.split()[0] for c in sent))}"
     print(report)
-    published = [
-        parse_message(record.value or b"")
-        for record in await records_up_to_now(kafka_bootstrap_servers, [topics.label_generated])
-    ]
+    published = await _published(kafka_bootstrap_servers, topics)
     assert sorted(
         m.payload.return_id for m in published if isinstance(m, LabelGenerated)
     ) == sorted(return_ids)
