@@ -8,6 +8,10 @@ so a conditional update is not atomic there (measured: several concurrent `repla
 same version filter all matched). Creating a document whose `_id` exists is refused atomically,
 though. So the rule that needs atomicity, at most N photos per line, is kept with one document
 per place, `_id` = [merchant, draft, line, n]: taking a place is inserting it.
+
+The consumer handles a batch's returns side by side: their `_id` reads of photos and drafts,
+and the marks of kept photos, go through the kit's grouped helpers (one command for those in
+flight at once).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from returns_contracts.service_kit.mongo import GroupedReads, GroupedUpdates
 from returns_media.domain.model import DraftRef, DraftUploads, Photo, Slot
 
 Document = dict[str, Any]
@@ -38,6 +43,9 @@ class MongoPhotoStore:
         self.photos = database[PHOTOS]
         self.drafts = database[DRAFTS]
         self.places = database[PLACES]
+        self._draft_reads = GroupedReads(self.drafts)
+        self._photo_reads = GroupedReads(self.photos)
+        self._photo_updates = GroupedUpdates(self.photos)
 
     async def create_indexes(self) -> None:
         # Production MongoDB needs them for GDPR erasure and the clean-up of idle drafts.
@@ -49,7 +57,7 @@ class MongoPhotoStore:
     # --- drafts ------------------------------------------------------------------------------
 
     async def get_draft(self, ref: DraftRef) -> DraftUploads | None:
-        document = await self.drafts.find_one({"_id": ref.key})
+        document = await self._draft_reads.find_one(ref.key)
         return None if document is None else _draft(document)
 
     async def save_draft(self, draft: DraftUploads) -> None:
@@ -115,11 +123,13 @@ class MongoPhotoStore:
         await self.photos.insert_one(_photo_document(photo))
 
     async def get_photo(self, photo_id: str) -> Photo | None:
-        document = await self.photos.find_one({"_id": photo_id})
+        document = await self._photo_reads.find_one(photo_id)
         return None if document is None else _photo(document)
 
     async def mark_kept(self, photo_id: str, return_id: str) -> None:
-        await self.photos.update_one({"_id": photo_id}, {"$set": {"kept_for_return_id": return_id}})
+        await self._photo_updates.update_one(
+            {"_id": photo_id}, {"$set": {"kept_for_return_id": return_id}}
+        )
 
     async def delete_photo(self, photo_id: str, *, unless_kept: bool) -> bool:
         query: Document = {"_id": photo_id}
