@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,7 +19,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from returns_contracts.examples import notification_sent
-from returns_contracts.service_kit.testing import CommandLog, scratch_database
+from returns_contracts.service_kit.testing import CommandLog
 from returns_declaration.domain.model import MerchantSettings
 from returns_declaration.domain.rules import RequestedQuantity
 from returns_declaration.service.sessions import PortalSession
@@ -44,15 +43,6 @@ CONCURRENT_SUBMIT_BUDGET = 5 * CONCURRENT_SUBMITS
 # 20 for twenty; grouped, the first goes alone and the others together.
 CONCURRENT_TIMELINE_CHANGES = 20
 CONCURRENT_TIMELINE_BUDGET = 8
-
-
-@pytest.fixture
-async def counted(
-    mongodb_url: str,
-) -> AsyncIterator[tuple[AsyncDatabase[dict[str, Any]], CommandLog]]:
-    listener = CommandLog()
-    async with scratch_database(mongodb_url, "round_trips", [listener]) as database:
-        yield database, listener
 
 
 async def _shop(flow: Flow) -> None:

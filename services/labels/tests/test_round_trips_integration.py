@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from returns_contracts.examples import merchant_updated, return_submitted
 from returns_contracts.service_kit.kafka import ensure_topics
 from returns_contracts.service_kit.publisher import KafkaPublisher
 from returns_contracts.service_kit.s3 import new_minio_client
-from returns_contracts.service_kit.testing import CommandLog, Database, scratch_database
+from returns_contracts.service_kit.testing import CommandLog, Database
 from returns_infra.fixtures import S3Server
 from returns_infra.kafka_probe import records_up_to_now
 from returns_labels.adapters.local_carrier import LocalCarrier
@@ -41,13 +40,6 @@ from returns_labels.service.use_cases import UseCases
 pytestmark = pytest.mark.integration
 
 LABEL_BUDGET = 3
-
-
-@pytest.fixture
-async def counted(mongodb_url: str) -> AsyncIterator[tuple[Database, CommandLog]]:
-    listener = CommandLog()
-    async with scratch_database(mongodb_url, "labels_round_trips", [listener]) as database:
-        yield database, listener
 
 
 @pytest.fixture

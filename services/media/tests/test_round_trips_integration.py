@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import io
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -19,7 +18,6 @@ from returns_contracts.service_kit.testing import (
     CommandLog,
     Database,
     FakeClock,
-    scratch_database,
 )
 from returns_media.adapters.repository import MongoPhotoStore
 from returns_media.domain.model import DraftRef, UploadLimits
@@ -36,13 +34,6 @@ RETURNS = 10
 # 40 for ten returns. Side by side, the reads and marks are grouped; each draft's save is its
 # own (19 today; the groups drift a little with timing).
 TEN_RETURNS_BUDGET = 25
-
-
-@pytest.fixture
-async def counted(mongodb_url: str) -> AsyncIterator[tuple[Database, CommandLog]]:
-    listener = CommandLog()
-    async with scratch_database(mongodb_url, "media_round_trips", [listener]) as database:
-        yield database, listener
 
 
 async def _received() -> ReceivedFile:

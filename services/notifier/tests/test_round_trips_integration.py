@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -19,7 +18,6 @@ from returns_contracts.service_kit.testing import (
     CommandLog,
     Database,
     RecordingPublisher,
-    scratch_database,
 )
 from returns_notifier.adapters.repository import (
     MongoMerchantStore,
@@ -38,13 +36,6 @@ RETURNS = 20
 # Alone, a classic return costs 5 commands (its copy, its merchant, the e-mail's record, sent,
 # published): 100 for twenty. Side by side, each step of the twenty is a few grouped commands.
 TWENTY_RETURNS_BUDGET = 40
-
-
-@pytest.fixture
-async def counted(mongodb_url: str) -> AsyncIterator[tuple[Database, CommandLog]]:
-    listener = CommandLog()
-    async with scratch_database(mongodb_url, "notifier_round_trips", [listener]) as database:
-        yield database, listener
 
 
 def _notifier(database: Database, sender: FakeSender) -> Notifier:

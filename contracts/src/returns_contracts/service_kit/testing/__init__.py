@@ -5,7 +5,8 @@
 - `RecordingPublisher`: the `EventPublisher` port, keeping what was published.
 - `scratch_database`: a MongoDB database of its own for one test, dropped afterwards, for the
   store suites that run the same tests against an in-memory fake and the real adapter.
-- `CommandLog`: the store commands a client sent, to count round trips.
+- `CommandLog`: the store commands a client sent, to count round trips (the `counted` fixture
+  in `fixtures` gives a scratch database with its log).
 """
 
 from returns_contracts.service_kit.testing.answers import error_of

@@ -9,6 +9,7 @@ import pytest
 from faststream.kafka import KafkaBroker
 
 from returns_contracts.service_kit.kafka import server_list
+from returns_contracts.service_kit.testing.stores import CommandLog, Database, scratch_database
 
 
 @pytest.fixture
@@ -20,3 +21,12 @@ async def broker(kafka_bootstrap_servers: str) -> AsyncIterator[KafkaBroker]:
     await broker.start()
     yield broker
     await broker.stop()
+
+
+@pytest.fixture
+async def counted(mongodb_url: str) -> AsyncIterator[tuple[Database, CommandLog]]:
+    """A scratch database on the real store and the log of the commands sent to it, for the
+    tests that count round trips."""
+    listener = CommandLog()
+    async with scratch_database(mongodb_url, "round_trips", [listener]) as database:
+        yield database, listener
