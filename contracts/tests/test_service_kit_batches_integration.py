@@ -17,11 +17,11 @@ from returns_contracts.service_kit.kafka import (
     Retry,
     Routes,
     consumer_group,
-    ensure_topics,
     publish_all,
     server_list,
     subscribe,
 )
+from returns_contracts.service_kit.kafka_topics import ensure_topics
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from returns_contracts import Topics
 from returns_contracts.service_kit.app import new_broker
-from returns_contracts.service_kit.kafka import min_insync_for, new_topics
+from returns_contracts.service_kit.kafka_topics import min_insync_for, new_topics
 from returns_contracts.service_kit.settings import ServiceSettings
 
 

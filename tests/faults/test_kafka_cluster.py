@@ -34,7 +34,7 @@ from returns_bench.journey import JourneyResult, Portal, create_orders, create_s
 from returns_bench.photo import jpeg_photo
 from returns_contracts import Topics
 from returns_contracts.service_kit.app import new_broker
-from returns_contracts.service_kit.kafka import ensure_topics, new_topics
+from returns_contracts.service_kit.kafka_topics import ensure_topics, new_topics
 from returns_contracts.service_kit.settings import ServiceSettings
 from returns_contracts.topics import TopicSpec
 from returns_infra.fixtures import KafkaCluster, RunningServices

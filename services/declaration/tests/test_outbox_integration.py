@@ -16,7 +16,8 @@ from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
 from returns_contracts import Message, ReturnSubmitted, Topics, examples, parse_message
-from returns_contracts.service_kit.kafka import ensure_topics, server_list
+from returns_contracts.service_kit.kafka import server_list
+from returns_contracts.service_kit.kafka_topics import ensure_topics
 from returns_contracts.service_kit.testing import scratch_database
 from returns_declaration.adapters import repository as repository_module
 from returns_declaration.adapters.outbox import MARKERS, OutboxRelay, mark_pending

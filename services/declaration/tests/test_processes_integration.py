@@ -23,7 +23,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from returns_contracts import Topics, examples
-from returns_contracts.service_kit.kafka import ensure_topics, server_list
+from returns_contracts.service_kit.kafka import server_list
+from returns_contracts.service_kit.kafka_topics import ensure_topics
 from returns_declaration.adapters.outbox import MARKERS, OutboxRelay
 from returns_declaration.adapters.repository import OUTBOX_COLLECTIONS, DeclarationRepository
 from returns_declaration.domain.model import MerchantSettings, TimelineEntry

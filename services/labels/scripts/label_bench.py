@@ -18,7 +18,7 @@ import time
 import uuid
 
 from returns_contracts.examples import merchant_updated, return_submitted
-from returns_contracts.service_kit.kafka import ensure_topics
+from returns_contracts.service_kit.kafka_topics import ensure_topics
 from returns_labels.bootstrap import connect
 from returns_labels.config import LabelsSettings
 

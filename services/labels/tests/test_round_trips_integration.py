@@ -20,7 +20,7 @@ from faststream.kafka import KafkaBroker
 
 from returns_contracts import LabelGenerated, Topics, parse_message
 from returns_contracts.examples import merchant_updated, return_submitted
-from returns_contracts.service_kit.kafka import ensure_topics
+from returns_contracts.service_kit.kafka_topics import ensure_topics
 from returns_contracts.service_kit.publisher import KafkaPublisher
 from returns_contracts.service_kit.s3 import new_minio_client
 from returns_contracts.service_kit.testing import CommandLog, Database

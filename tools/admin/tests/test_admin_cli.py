@@ -25,7 +25,8 @@ from returns_admin.cli import main
 from returns_contracts import Message, ReturnSubmitted, Topics
 from returns_contracts.examples import merchant_updated, return_submitted
 from returns_contracts.service_kit.access import INTERNAL_TOKEN_HEADER
-from returns_contracts.service_kit.kafka import ensure_topics, publish, server_list
+from returns_contracts.service_kit.kafka import publish, server_list
+from returns_contracts.service_kit.kafka_topics import ensure_topics
 from returns_contracts.service_kit.settings import ServiceSettings
 from returns_infra.fixtures import RunningServices
 from returns_infra.testing import eventually

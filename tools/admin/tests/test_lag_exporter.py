@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from returns_admin.kafka_ops import Kafka, PartitionLag
 from returns_admin.lag_exporter import Snapshot, poll, render
 from returns_contracts import Topics
-from returns_contracts.service_kit.kafka import ensure_topics
+from returns_contracts.service_kit.kafka_topics import ensure_topics
 from returns_infra.testing import eventually
 
 WAIT = 60.0

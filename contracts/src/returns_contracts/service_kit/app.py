@@ -13,13 +13,8 @@ from pymongo import AsyncMongoClient
 
 from returns_contracts.service_kit.access import PUBLIC
 from returns_contracts.service_kit.http import ReadinessCheck
-from returns_contracts.service_kit.kafka import (
-    ConsumerMetrics,
-    Routes,
-    ensure_topics,
-    server_list,
-    subscribe,
-)
+from returns_contracts.service_kit.kafka import ConsumerMetrics, Routes, server_list, subscribe
+from returns_contracts.service_kit.kafka_topics import ensure_topics
 from returns_contracts.service_kit.settings import ServiceSettings
 
 MongoClient = AsyncMongoClient[dict[str, Any]]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 
 from returns_contracts.service_kit.app import prepare_topics
-from returns_contracts.service_kit.kafka import min_insync_for
+from returns_contracts.service_kit.kafka_topics import min_insync_for
 from returns_contracts.service_kit.settings import ServiceSettings
 
 

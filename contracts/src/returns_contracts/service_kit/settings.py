@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from returns_contracts.service_kit.kafka import Retry, min_insync_for
+from returns_contracts.service_kit.kafka import Retry
+from returns_contracts.service_kit.kafka_topics import min_insync_for
 from returns_contracts.topics import Topics
 
 

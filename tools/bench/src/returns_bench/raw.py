@@ -24,7 +24,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from returns_bench.stats import rate, summary
-from returns_contracts.service_kit.kafka import new_topics
+from returns_contracts.service_kit.kafka_topics import new_topics
 from returns_contracts.topics import TopicSpec
 from returns_declaration.adapters.repository import RETURNS
 
