@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from returns_contracts.examples import merchant_updated, return_submitted
+from returns_contracts.examples import MERCHANT_ID, merchant_updated, return_submitted
 from returns_contracts.service_kit.testing import (
     CommandLog,
     Database,
@@ -38,14 +38,16 @@ RETURNS = 20
 TWENTY_RETURNS_BUDGET = 40
 
 
-def _notifier(database: Database, sender: FakeSender) -> Notifier:
+def _notifier(
+    database: Database, sender: FakeSender, merchant_cache_seconds: float = 0.0
+) -> Notifier:
     settings = NotifierSettings(
         mail_from="Returns <returns@demo-shop.example>", message_id_domain=DOMAIN
     )
     return build_container(
         settings,
         Adapters(
-            merchants=MongoMerchantStore(database),
+            merchants=MongoMerchantStore(database, merchant_cache_seconds),
             returns=MongoReturnStore(database),
             sent_emails=MongoSentEmailStore(database),
             photos=FakePhotoDirectory(),
@@ -80,3 +82,43 @@ async def test_returns_handled_side_by_side_share_their_store_commands(
     assert len(records) == RETURNS
     assert all(r["status"] == "sent" and r["published_at"] for r in records)
     assert await database["returns"].count_documents({}) == RETURNS
+
+
+async def test_returns_one_after_another_read_their_merchant_once(
+    counted: tuple[Database, CommandLog],
+) -> None:
+    database, commands = counted
+    sender = FakeSender()
+    notifier = _notifier(database, sender, merchant_cache_seconds=600)
+    update = merchant_updated()
+    await notifier.record_merchant(update)
+    commands.sent.clear()
+
+    for _ in range(5):
+        await notifier.on_return_submitted(
+            return_submitted(merchant_id=update.merchant_id, return_id=f"r-{uuid.uuid4().hex[:8]}")
+        )
+
+    assert len(sender.sent) == 5
+    assert commands.sent.count("find merchants") == 1, commands.sent
+
+
+async def test_a_kept_merchant_gives_way_to_a_newer_snapshot_saved_here(
+    counted: tuple[Database, CommandLog],
+) -> None:
+    """Two notifier processes on one store: one keeps what it read; what the other saves shows
+    there only after that time, what it saves itself at once."""
+    database, _ = counted
+    keeping = MongoMerchantStore(database, cache_seconds=600)
+    other = MongoMerchantStore(database)
+    await other.save_if_newer(merchant_updated(revision=1))
+    first = await keeping.get(MERCHANT_ID)
+    assert first is not None and first.revision == 1
+
+    await other.save_if_newer(merchant_updated(revision=2))
+    kept = await keeping.get(MERCHANT_ID)
+    assert kept is not None and kept.revision == 1
+
+    await keeping.save_if_newer(merchant_updated(revision=3))
+    own = await keeping.get(MERCHANT_ID)
+    assert own is not None and own.revision == 3

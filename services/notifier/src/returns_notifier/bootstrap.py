@@ -119,7 +119,7 @@ def connect(settings: NotifierSettings) -> Runtime:
     container = build_container(
         settings,
         Adapters(
-            merchants=MongoMerchantStore(database),
+            merchants=MongoMerchantStore(database, settings.merchant_cache_seconds),
             returns=MongoReturnStore(database),
             sent_emails=sent_emails,
             photos=MediaPhotoDirectory(http, settings.media_base_url, settings.internal_api_token),

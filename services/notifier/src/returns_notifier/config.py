@@ -34,6 +34,10 @@ class NotifierSettings(ServiceSettings):
     media_base_url: str = "http://127.0.0.1:8002"
     labels_base_url: str = "http://127.0.0.1:8004"
     http_timeout_seconds: float = 10.0
+    # How long a merchant is kept after it was read (every e-mail reads its merchant); a
+    # snapshot this process saves replaces it at once, one another process saves shows after
+    # at most this. 0 reads it for every e-mail.
+    merchant_cache_seconds: float = Field(default=1.0, ge=0)
 
     @cached_property
     def send_lease_owner(self) -> str:

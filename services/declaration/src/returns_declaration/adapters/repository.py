@@ -20,7 +20,6 @@ import base64
 import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from time import monotonic
 from time import time as time_now
 from typing import Any
 
@@ -29,6 +28,7 @@ from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message
 from returns_contracts.label_status import first_label_status
+from returns_contracts.service_kit.cache import RecentReads
 from returns_contracts.service_kit.mongo import (
     GroupedGuardedUpdates,
     GroupedInserts,
@@ -92,8 +92,6 @@ _FILTERED_READ = 200
 # The "to handle" box reads the queue by listing numbers, in steps growing 4 times up to this.
 _AWAITING_FIRST_STEP = 64
 _AWAITING_MAX_STEP = 8192
-# Merchants kept by the read cache of one process at most (then it starts again).
-_MERCHANTS_KEPT = 10_000
 OUTBOX_COLLECTIONS = (MERCHANTS, RETURNS)
 
 
@@ -118,10 +116,8 @@ class DeclarationRepository:
         self, database: AsyncDatabase[Document], merchant_cache_seconds: float = 0.0
     ) -> None:
         self.database = database
-        # Every portal and back-office call reads its merchant: kept this long after a read
-        # (this process's own writes replace it at once; another process's show after it).
-        self._merchant_cache_seconds = merchant_cache_seconds
-        self._merchants_read: dict[str, tuple[float, Merchant]] = {}
+        # Every portal and back-office call reads its merchant.
+        self._merchants_read: RecentReads[str, Merchant] = RecentReads(merchant_cache_seconds)
         self.merchants = database[MERCHANTS]
         self.api_keys = database[API_KEYS]
         self.orders = database[ORDERS]
@@ -189,23 +185,14 @@ class DeclarationRepository:
 
     async def get_merchant(self, merchant_id: str) -> Merchant | None:
         cached = self._merchants_read.get(merchant_id)
-        if cached is not None and cached[0] > monotonic():
-            return cached[1]
+        if cached is not None:
+            return cached
         document = await self.merchants.find_one({"_id": merchant_id}, {"merchant": 1})
         if document is None:
             return None
         merchant = Merchant.model_validate(document["merchant"])
-        self._remember(merchant)
+        self._merchants_read.keep(merchant.id, merchant)
         return merchant
-
-    def _remember(self, merchant: Merchant | None, merchant_id: str = "") -> None:
-        if merchant is None:
-            self._merchants_read.pop(merchant_id, None)
-        elif self._merchant_cache_seconds > 0:
-            if len(self._merchants_read) > _MERCHANTS_KEPT:
-                self._merchants_read.clear()
-            expires = monotonic() + self._merchant_cache_seconds
-            self._merchants_read[merchant.id] = (expires, merchant)
 
     async def save_merchant(
         self, merchant: Merchant, events: Sequence[Message], expected_revision: int | None
@@ -220,7 +207,7 @@ class DeclarationRepository:
             except DuplicateKeyError as error:
                 await forget_marker(self.outbox_markers, marker)
                 raise RevisionConflict(merchant.id) from error
-            self._remember(merchant)
+            self._merchants_read.keep(merchant.id, merchant)
             return
         update = outbox_append(events)
         update["$set"]["merchant"] = body
@@ -229,9 +216,9 @@ class DeclarationRepository:
         )
         if result.matched_count == 0:
             await forget_marker(self.outbox_markers, marker)
-            self._remember(None, merchant.id)  # the next read is the stored one
+            self._merchants_read.forget(merchant.id)  # the next read is the stored one
             raise RevisionConflict(merchant.id)
-        self._remember(merchant)
+        self._merchants_read.keep(merchant.id, merchant)
 
     async def add_api_key(self, key: ApiKey, secret_hash: str) -> None:
         await self.api_keys.insert_one(

@@ -17,7 +17,6 @@ its file) go through the kit's grouped helper, one command for the returns in fl
 from __future__ import annotations
 
 from datetime import datetime
-from time import monotonic
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Actor, Address, LabelRequested, MerchantUpdated, parse_message
+from returns_contracts.service_kit.cache import RecentReads
 from returns_contracts.service_kit.mongo import GroupedInserts, save_if_newer_revision
 from returns_labels.domain.model import (
     LABEL_STATUSES,
@@ -44,9 +44,6 @@ LABEL_FILES = "label_files"
 MERCHANTS = "merchants"
 WAITING = "waiting"
 WAITING_FOR_MERCHANT = "waiting_for_merchant"
-
-# How many merchants a process keeps read at most (then it forgets them all and reads again).
-_MERCHANTS_KEPT = 10_000
 
 # Statuses as labels stored them before the services shared one vocabulary; read as today's.
 _LEGACY_STATUSES = {"label_pending": "pending", "label_generated": "generated"}
@@ -212,16 +209,13 @@ class MongoReturnStore:
 class MongoMerchantStore:
     def __init__(self, database: AsyncDatabase[Document], cache_seconds: float = 0.0) -> None:
         self.merchants = database[MERCHANTS]
-        # Every label reads its merchant: one that can receive parcels is kept this long after
-        # a read (a newer snapshot this process saves replaces it at once; one another process
-        # saves shows after it, as if its MerchantUpdated had come that much later). One
-        # without a return address is never kept: a classic return parked for it looks again
-        # after parking, and must see the address that came meanwhile.
-        self._cache_seconds = cache_seconds
-        self._read: dict[str, tuple[float, Merchant]] = {}
+        # Every label reads its merchant. One without a return address is never kept: a
+        # classic return parked for it looks again after parking, and must see the address
+        # that came meanwhile.
+        self._read: RecentReads[str, Merchant] = RecentReads(cache_seconds)
 
     async def save_if_newer(self, update: MerchantUpdated) -> bool:
-        self._read.pop(update.merchant_id, None)
+        self._read.forget(update.merchant_id)
         payload = update.payload
         return await save_if_newer_revision(
             self.merchants,
@@ -238,8 +232,8 @@ class MongoMerchantStore:
 
     async def get(self, merchant_id: str) -> Merchant | None:
         kept = self._read.get(merchant_id)
-        if kept is not None and kept[0] > monotonic():
-            return kept[1]
+        if kept is not None:
+            return kept
         document = await self.merchants.find_one({"_id": merchant_id})
         if document is None:
             return None
@@ -250,10 +244,8 @@ class MongoMerchantStore:
             name=document["name"],
             return_address=None if address is None else Address.model_validate(address),
         )
-        if self._cache_seconds > 0 and merchant.can_receive_parcels:
-            if len(self._read) > _MERCHANTS_KEPT:
-                self._read.clear()
-            self._read[merchant_id] = (monotonic() + self._cache_seconds, merchant)
+        if merchant.can_receive_parcels:
+            self._read.keep(merchant_id, merchant)
         return merchant
 
 

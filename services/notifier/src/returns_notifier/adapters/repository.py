@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import MerchantUpdated, MerchantUpdatedPayload
+from returns_contracts.service_kit.cache import RecentReads
 from returns_contracts.service_kit.mongo import (
     GroupedInserts,
     GroupedReads,
@@ -34,11 +35,14 @@ SENT_EMAILS = "sent_emails"
 
 
 class MongoMerchantStore:
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    def __init__(self, database: AsyncDatabase[Document], cache_seconds: float = 0.0) -> None:
         self.merchants = database[MERCHANTS]
         self._reads = GroupedReads(self.merchants)
+        # Every e-mail reads its merchant (sender name, customer service's address).
+        self._read: RecentReads[str, Merchant] = RecentReads(cache_seconds)
 
     async def save_if_newer(self, update: MerchantUpdated) -> bool:
+        self._read.forget(update.merchant_id)
         return await save_if_newer_revision(
             self.merchants,
             update.merchant_id,
@@ -51,11 +55,16 @@ class MongoMerchantStore:
         )
 
     async def get(self, merchant_id: str) -> Merchant | None:
+        kept = self._read.get(merchant_id)
+        if kept is not None:
+            return kept
         document = await self._reads.find_one(merchant_id)
         if document is None:
             return None
         snapshot = MerchantUpdatedPayload.model_validate(document["snapshot"])
-        return Merchant.from_snapshot(merchant_id, snapshot)
+        merchant = Merchant.from_snapshot(merchant_id, snapshot)
+        self._read.keep(merchant_id, merchant)
+        return merchant
 
 
 class MongoReturnStore:
