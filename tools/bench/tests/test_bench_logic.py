@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 
 from returns_bench import store_commands
 from returns_bench.cpu import per_submission
@@ -21,6 +22,7 @@ from returns_bench.journey import JourneyResult, Portal, Shop
 from returns_bench.load import CONNECTIONS_PER_CLIENT, LoadPlan, load_clients, run_load
 from returns_bench.report import load_figures, ratios
 from returns_bench.stats import OpenLoopSchedule, is_defective, per_second, percentile, summary
+from returns_contracts.service_kit.store_metrics import StoreCommandMetrics
 from returns_contracts.topics import Topics
 
 
@@ -288,3 +290,26 @@ def test_store_commands_per_submission_count_only_what_the_run_added() -> None:
     }
     assert store_commands.per_submission(None, after, 10) == {}  # a server without counters
     assert store_commands.per_submission(before, after, 0) == {}
+
+
+def test_store_commands_by_service_come_from_each_services_metrics() -> None:
+    registry = CollectorRegistry()
+    metrics = StoreCommandMetrics(registry)
+    metrics.commands.labels("orders", "find").inc(3)
+    before = {"declaration": store_commands.store_counts(generate_latest(registry).decode())}
+    metrics.commands.labels("orders", "find").inc(80)
+    metrics.commands.labels("drafts", "update").inc(50)
+    metrics.commands.labels("returns", "insert").inc(10)
+    after = {
+        "declaration": store_commands.store_counts(generate_latest(registry).decode()),
+        "labels": {"insert returns": 10.0},
+    }
+
+    figures = store_commands.per_submission_by_service(before, after, 10, top=2)
+
+    assert figures == {
+        "declaration": {"all": 14.0, "find orders": 8.0, "update drafts": 5.0},
+        "labels": {"all": 1.0, "insert returns": 1.0},
+    }
+    assert list(figures) == ["declaration", "labels"]  # the busiest service first
+    assert store_commands.per_submission_by_service(before, after, 0) == {}

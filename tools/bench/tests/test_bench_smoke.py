@@ -43,6 +43,7 @@ async def test_a_short_open_loop_reports_every_figure_and_loses_nothing(
         mongodb_url=services.env["MONGODB_URL"],
         topic_prefix=os.environ.get("TOPIC_PREFIX", ""),
         admin_token=os.environ.get("ADMIN_API_TOKEN", "demo-admin-token-change-me"),
+        service_urls=services.urls,
     )
     config = BenchConfig(
         # 6 journeys, 2 of them defective (every third), on 20 returns stored first.
@@ -84,6 +85,10 @@ async def test_a_short_open_loop_reports_every_figure_and_loses_nothing(
     commands = written["store_commands_per_submission"]
     assert commands["insert"] >= 1 and commands["find"] >= 1, commands
     assert commands["all"] >= commands["insert"] + commands["find"], commands
+    # Counted by each service's client: declaration inserts the return, labels its copy.
+    by_service = written["store_commands_by_service"]
+    assert by_service.keys() == {"declaration", "media", "notifier", "labels"}, by_service
+    assert by_service["declaration"]["all"] >= 1 and by_service["labels"]["all"] >= 1
     assert len(load["journeys"]) == 6
     for plot in ("latency", "throughput"):
         assert _size(report["files"][plot]) > 0

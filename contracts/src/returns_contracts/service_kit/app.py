@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI, get_asyncapi_html
+from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
 from returns_contracts.service_kit.access import PUBLIC
@@ -16,6 +17,7 @@ from returns_contracts.service_kit.http import ReadinessCheck
 from returns_contracts.service_kit.kafka import ConsumerMetrics, Routes, server_list, subscribe
 from returns_contracts.service_kit.kafka_topics import ensure_topics
 from returns_contracts.service_kit.settings import ServiceSettings
+from returns_contracts.service_kit.store_metrics import StoreCommandMetrics
 
 MongoClient = AsyncMongoClient[dict[str, Any]]
 
@@ -65,8 +67,11 @@ async def prepare_topics(settings: ServiceSettings) -> None:
     )
 
 
-def new_mongo_client(settings: ServiceSettings) -> MongoClient:
+def new_mongo_client(
+    settings: ServiceSettings, registry: CollectorRegistry | None = None
+) -> MongoClient:
     """The service's one MongoDB client; every operation is bounded by the driver itself.
+    With a registry, its commands are counted there (`service_kit.store_metrics`).
 
     `timeoutMS` bounds each operation as a whole (server selection, pool checkout, the reply),
     so nothing in the service has to cancel a driver call from outside: cancelling PyMongo's
@@ -80,6 +85,7 @@ def new_mongo_client(settings: ServiceSettings) -> MongoClient:
         timeoutMS=int(settings.mongodb_timeout_seconds * 1000),
         serverSelectionTimeoutMS=5000,
         maxIdleTimeMS=int(settings.mongodb_max_idle_seconds * 1000),
+        event_listeners=[] if registry is None else [StoreCommandMetrics(registry)],
     )
 
 

@@ -57,9 +57,8 @@ class ServiceProcess:
         broker = new_broker(settings, name)
         declare_publications(broker, settings.topics, publishes)
         registry = CollectorRegistry()
-        return cls(
-            settings, name, broker, new_mongo_client(settings), registry, ConsumerMetrics(registry)
-        )
+        mongo = new_mongo_client(settings, registry)
+        return cls(settings, name, broker, mongo, registry, ConsumerMetrics(registry))
 
     def subscribe(self, routes: Routes, *, description: str) -> None:
         """Consume the routes' topics reliably, in this service's consumer groups."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +39,8 @@ class Target:
     declaration_database: str = "declaration"
     admin_token: str = "demo-admin-token-change-me"
     kafka_replication_factor: int = 1
+    # Every service's address, for its /metrics (the store commands it sends).
+    service_urls: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for url in (self.declaration_url, self.media_url):
@@ -186,12 +188,14 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                 meter = CpuMeter(config.pids)
                 whole = CpuMeter(config.pids)
                 commands_before: dict[str, int] | None = None
+                by_service_before: store_commands.ServiceCounts = {}
 
                 def started() -> None:
-                    nonlocal commands_before
+                    nonlocal commands_before, by_service_before
                     meter.start()
                     whole.start()
                     commands_before = store_commands.command_totals(target.mongodb_url)
+                    by_service_before = store_commands.service_totals(target.service_urls)
 
                 async with load_clients(max(walking, plan.prepare_concurrency), timeout) as clients:
                     results, start = await run_load(
@@ -215,6 +219,11 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
             report["cpu_ms_per_submission"] = per_submission(whole.seconds(), len(expected))
             report["store_commands_per_submission"] = store_commands.per_submission(
                 commands_before, store_commands.command_totals(target.mongodb_url), len(expected)
+            )
+            report["store_commands_by_service"] = store_commands.per_submission_by_service(
+                by_service_before,
+                store_commands.service_totals(target.service_urls),
+                len(expected),
             )
         finally:
             await watcher.stop()

@@ -214,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             topic_prefix=os.environ.get("TOPIC_PREFIX", ""),
             admin_token=os.environ.get("ADMIN_API_TOKEN", DEMO_ADMIN_TOKEN),
             kafka_replication_factor=int(env["KAFKA_REPLICATION_FACTOR"]),
+            service_urls=urls,
         )
         config = dataclasses.replace(config, pids=system_pids(infra))
         report = asyncio.run(run_bench(config, target))

@@ -313,5 +313,8 @@ def text(report: dict[str, Any]) -> str:
             "store commands per submission, every service, load and drain: "
             f"{report['store_commands_per_submission']}"
         )
+    for service, figures in (report.get("store_commands_by_service") or {}).items():
+        busiest = ", ".join(f"{key} {value}" for key, value in figures.items() if key != "all")
+        lines.append(f"  {service}: {figures['all']} ({busiest})")
     lines.append(f"ratios: {report['ratios']}")
     return "\n".join(lines)

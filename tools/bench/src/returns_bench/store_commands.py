@@ -1,9 +1,11 @@
-"""How many store commands the whole system sends per submission, from the server's counters.
+"""How many store commands the whole system sends per submission, from the server's counters,
+and which service and collection sends them, from each service's `/metrics`.
 
 Every process (declaration and its relay, notifier, labels) talks to the same store, so the
 server's own per-command totals (`serverStatus.metrics.commands`, kept by MongoDB and by
-FerretDB alike) count what a submission costs end to end, which a client-side listener in one
-service cannot see.
+FerretDB alike) count what a submission costs end to end. Each service also counts what its
+own client sends (`store_commands_total{collection,command}`, service_kit.store_metrics): the
+breakdown says where a round trip comes from.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
@@ -48,3 +52,49 @@ def per_submission(
     per = {name: round(count / submissions, 2) for name, count in used.items() if count > 0}
     per["all"] = round(sum(count for count in used.values() if count > 0) / submissions, 2)
     return dict(sorted(per.items(), key=lambda item: -item[1]))
+
+
+ServiceCounts = dict[str, dict[str, float]]
+
+
+def service_totals(service_urls: Mapping[str, str]) -> ServiceCounts:
+    """Each service's count of its store commands so far, by `<command> <collection>`; a
+    service that does not answer is left out."""
+    totals: ServiceCounts = {}
+    for service, url in service_urls.items():
+        try:
+            text = httpx.get(f"{url}/metrics", timeout=5.0).text
+        except httpx.HTTPError:
+            continue
+        totals[service] = store_counts(text)
+    return totals
+
+
+def store_counts(metrics: str) -> dict[str, float]:
+    """`store_commands_total` of one `/metrics` page, by `<command> <collection>`."""
+    counts: dict[str, float] = {}
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            if sample.name == "store_commands_total":
+                labels = sample.labels
+                counts[f"{labels['command']} {labels['collection']}"] = sample.value
+    return counts
+
+
+def per_submission_by_service(
+    before: ServiceCounts, after: ServiceCounts, submissions: int, top: int = 6
+) -> dict[str, dict[str, float]]:
+    """Per service: its commands per submission in all (`all`) and its `top` busiest."""
+    if submissions <= 0:
+        return {}
+    figures: dict[str, dict[str, float]] = {}
+    for service, counts in after.items():
+        earlier = before.get(service, {})
+        used = {key: value - earlier.get(key, 0.0) for key, value in counts.items()}
+        used = {key: value for key, value in used.items() if value > 0}
+        busiest = sorted(used.items(), key=lambda item: -item[1])[:top]
+        figures[service] = {
+            "all": round(sum(used.values()) / submissions, 2),
+            **{key: round(value / submissions, 2) for key, value in busiest},
+        }
+    return dict(sorted(figures.items(), key=lambda item: -item[1]["all"]))
