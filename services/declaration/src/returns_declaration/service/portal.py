@@ -162,7 +162,11 @@ class Portal:
             # Windows are fixed, so the limit lifts when this one ends.
             window_ends_in = limits.window_seconds - int(now.timestamp()) % limits.window_seconds
             raise TooManyAttempts(window_ends_in, merchant.locale)
-        stored = await self.store.get_order(merchant_id, order_number.strip())
+        # Signing in only checks the order's e-mail: what earlier returns reserved is read by
+        # the steps that count quantities.
+        stored = await self.store.get_order(
+            merchant_id, order_number.strip(), with_reservations=False
+        )
         if stored is None or not rules.customer_owns_order(stored.order, email):
             await self.limiter.allow(
                 client_key, limits.failures_per_client, limits.window_seconds, now
