@@ -45,7 +45,7 @@ async def test_the_metrics_count_each_services_store_commands(mongodb_url: str) 
     assert 'store_commands_total{collection="things",command="update"} 1.0' in metrics
     assert 'command="ping"' not in metrics
     # FerretDB, like MongoDB, answers a refused insert with ok: 1 and a writeError: the driver
-    # sees the command succeed, and the failure counter stays for what did not get an answer.
+    # sees the command succeed; the failure counter is for commands answered with an error.
     assert 'store_command_duration_seconds_count{command="find"} 3.0' in metrics
     assert 'store_command_failures_total{command="noSuchCommand"} 1.0' in metrics
     assert 'store_command_failures_total{command="insert"}' not in metrics

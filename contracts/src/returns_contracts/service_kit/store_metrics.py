@@ -36,7 +36,8 @@ class StoreCommandMetrics(monitoring.CommandListener):
         )
         self.failures = Counter(
             "store_command_failures_total",
-            "Store commands that failed (a refused write, a timeout, a lost connection)",
+            "Store commands answered with an error or not at all (timeout, lost connection);"
+            " a write refused inside an answer (a duplicate key) is not one",
             ["command"],
             registry=registry,
         )
