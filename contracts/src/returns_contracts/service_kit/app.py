@@ -67,11 +67,9 @@ async def prepare_topics(settings: ServiceSettings) -> None:
     )
 
 
-def new_mongo_client(
-    settings: ServiceSettings, registry: CollectorRegistry | None = None
-) -> MongoClient:
-    """The service's one MongoDB client; every operation is bounded by the driver itself.
-    With a registry, its commands are counted there (`service_kit.store_metrics`).
+def new_mongo_client(settings: ServiceSettings, registry: CollectorRegistry) -> MongoClient:
+    """The service's one MongoDB client; every operation is bounded by the driver itself, and
+    its commands are counted in `registry` (`service_kit.store_metrics`).
 
     `timeoutMS` bounds each operation as a whole (server selection, pool checkout, the reply),
     so nothing in the service has to cancel a driver call from outside: cancelling PyMongo's
@@ -85,7 +83,7 @@ def new_mongo_client(
         timeoutMS=int(settings.mongodb_timeout_seconds * 1000),
         serverSelectionTimeoutMS=5000,
         maxIdleTimeMS=int(settings.mongodb_max_idle_seconds * 1000),
-        event_listeners=[] if registry is None else [StoreCommandMetrics(registry)],
+        event_listeners=[StoreCommandMetrics(registry)],
     )
 
 
