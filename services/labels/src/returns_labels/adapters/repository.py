@@ -215,9 +215,8 @@ class MongoMerchantStore:
         self._read: RecentReads[str, Merchant] = RecentReads(cache_seconds)
 
     async def save_if_newer(self, update: MerchantUpdated) -> bool:
-        self._read.forget(update.merchant_id)
         payload = update.payload
-        return await save_if_newer_revision(
+        saved = await save_if_newer_revision(
             self.merchants,
             update.merchant_id,
             payload.revision,
@@ -229,6 +228,10 @@ class MongoMerchantStore:
                 "source_event_id": str(update.event_id),
             },
         )
+        # After the write: a label that read the merchant while it was on its way must not
+        # keep the older snapshot.
+        self._read.forget(update.merchant_id)
+        return saved
 
     async def get(self, merchant_id: str) -> Merchant | None:
         kept = self._read.get(merchant_id)

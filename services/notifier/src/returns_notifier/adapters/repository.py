@@ -42,8 +42,7 @@ class MongoMerchantStore:
         self._read: RecentReads[str, Merchant] = RecentReads(cache_seconds)
 
     async def save_if_newer(self, update: MerchantUpdated) -> bool:
-        self._read.forget(update.merchant_id)
-        return await save_if_newer_revision(
+        saved = await save_if_newer_revision(
             self.merchants,
             update.merchant_id,
             update.payload.revision,
@@ -53,6 +52,10 @@ class MongoMerchantStore:
                 "updated_at": update.occurred_at,
             },
         )
+        # After the write: an e-mail that read the merchant while it was on its way must not
+        # keep the older snapshot.
+        self._read.forget(update.merchant_id)
+        return saved
 
     async def get(self, merchant_id: str) -> Merchant | None:
         kept = self._read.get(merchant_id)
