@@ -35,6 +35,12 @@ pytestmark = pytest.mark.integration
 SUBMIT_BUDGET = 11
 # Journey: 22 -> 21 when signing in stopped reading the order's reservations it never used.
 JOURNEY_BUDGET = 21
+# Round trips waited one after the other (CommandLog.waits). A submit waited on each of its 11
+# commands; now it reads its draft, order and reservations together, sends the outbox marker
+# beside its listing number, and settles its note beside marking its draft: 7. Each step of
+# the journey reads its draft and order together: 21 -> 14 for the whole journey.
+SUBMIT_WAITS = 7
+JOURNEY_WAITS = 14
 # Submits in flight at once in one process send each step together (the kit's grouped store
 # helpers): 20 at once sent 220 commands before, 71 with the grouping (the first of each step
 # goes alone and the groups drift apart, hence a few per step). Timing moves it a little.
@@ -103,21 +109,23 @@ async def test_round_trips_of_a_submission_and_a_journey(
     await _journey(flow, "warm")
 
     session, draft_id = await _to_summary(flow)
-    listener.sent.clear()
+    listener.clear()
     await flow.service.portal.submit(session, draft_id, "submit", "c")
-    submit = list(listener.sent)
+    submit, submit_waits = list(listener.sent), listener.waits
 
-    listener.sent.clear()
+    listener.clear()
     await _journey(flow, "journey")
-    journey = list(listener.sent)
+    journey, journey_waits = list(listener.sent), listener.waits
 
     report = (
-        f"submit: {len(submit)} {dict(Counter(submit))}\n"
-        f"journey: {len(journey)} {dict(Counter(journey))}"
+        f"submit: {len(submit)} in {submit_waits} waits {dict(Counter(submit))}\n"
+        f"journey: {len(journey)} in {journey_waits} waits {dict(Counter(journey))}"
     )
     print(report)
     assert len(submit) <= SUBMIT_BUDGET, report
     assert len(journey) <= JOURNEY_BUDGET, report
+    assert submit_waits <= SUBMIT_WAITS, report
+    assert journey_waits <= JOURNEY_WAITS, report
 
 
 async def test_submits_in_flight_at_once_share_their_store_commands(
@@ -127,7 +135,7 @@ async def test_submits_in_flight_at_once_share_their_store_commands(
     flow = Flow(database, merchant_cache_seconds=600.0)
     await _shop(flow)
     ready = await _orders_at_summary(flow, "B", CONCURRENT_SUBMITS)
-    listener.sent.clear()
+    listener.clear()
 
     submitted = await asyncio.gather(
         *(
@@ -159,7 +167,7 @@ async def test_timeline_changes_handled_side_by_side_share_their_commands_and_ap
         for return_id in return_ids
         for _ in range(2)
     ]
-    listener.sent.clear()
+    listener.clear()
 
     await asyncio.gather(*(flow.service.timeline.record_notification_sent(e) for e in events))
     changes = list(listener.sent)

@@ -87,7 +87,7 @@ async def labels(
     database, listener = counted
     labels = await labels_on_real_adapters(database, s3_server, broker, topics)
     await labels.automatic.record_merchant(merchant_updated())
-    listener.sent.clear()
+    listener.clear()
     return labels
 
 

@@ -58,7 +58,7 @@ async def test_returns_kept_side_by_side_share_their_store_commands(
         (await media.upload(DraftRef("shop", f"d-{number}"), "1", _received)).photo.photo_id
         for number in range(RETURNS)
     ]
-    listener.sent.clear()
+    listener.clear()
 
     await asyncio.gather(
         *(

@@ -70,7 +70,7 @@ async def test_returns_handled_side_by_side_share_their_store_commands(
         return_submitted(merchant_id=update.merchant_id, return_id=f"r-{uuid.uuid4().hex[:8]}")
         for _ in range(RETURNS)
     ]
-    commands.sent.clear()
+    commands.clear()
 
     await asyncio.gather(*(notifier.on_return_submitted(event) for event in submitted))
 
@@ -92,7 +92,7 @@ async def test_returns_one_after_another_read_their_merchant_once(
     notifier = _notifier(database, sender, merchant_cache_seconds=600)
     update = merchant_updated()
     await notifier.record_merchant(update)
-    commands.sent.clear()
+    commands.clear()
 
     for _ in range(5):
         await notifier.on_return_submitted(

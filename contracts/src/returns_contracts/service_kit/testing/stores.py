@@ -34,17 +34,34 @@ async def scratch_database(
 
 class CommandLog(monitoring.CommandListener):
     """The store commands a client sent, as `<command> <collection>` (the connection's own
-    handshakes and pings left out): pass it to `scratch_database` to count round trips."""
+    handshakes and pings left out): pass it to `scratch_database` to count round trips.
+
+    `waits` counts the times a command left while none was out: a use case waits that many
+    round trips one after the other, whatever it sends side by side. Reset both with `clear`.
+    """
 
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.waits = 0
+        self._out = 0
+
+    def clear(self) -> None:
+        self.sent.clear()
+        self.waits = 0
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name not in CONNECTION_UPKEEP_COMMANDS:
             self.sent.append(f"{event.command_name} {event.command.get(event.command_name)}")
+            if self._out == 0:
+                self.waits += 1
+            self._out += 1
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
+        self._back(event.command_name)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+        self._back(event.command_name)
+
+    def _back(self, command_name: str) -> None:
+        if command_name not in CONNECTION_UPKEEP_COMMANDS:
+            self._out = max(self._out - 1, 0)

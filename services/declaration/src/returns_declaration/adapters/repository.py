@@ -16,6 +16,7 @@ Reservations are in reservations.py, how a return is stored in return_documents.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from returns_contracts import Message
-from returns_contracts.label_status import first_label_status
+from returns_contracts.label_status import LabelStatus, first_label_status
 from returns_contracts.service_kit.cache import RecentReads
 from returns_contracts.service_kit.mongo import (
     GroupedGuardedUpdates,
@@ -175,6 +176,12 @@ class DeclarationRepository:
         with contextlib.suppress(DuplicateKeyError):
             await self.migrations.insert_one({"_id": RETURNS_BY_MERCHANT})
 
+    async def _number(self, declared: Return, label_status: LabelStatus) -> int:
+        number = await self.listing.take(declared.merchant_id, declared.id)
+        if awaits_merchant(label_status, declared.defective):
+            await self._await_merchant(declared.merchant_id, declared.id, number)
+        return number
+
     async def _await_merchant(self, merchant_id: str, return_id: str, number: int) -> None:
         with contextlib.suppress(DuplicateKeyError):
             await self._awaiting_inserts.insert_one(
@@ -262,12 +269,18 @@ class DeclarationRepository:
         self, merchant_id: str, order_number: str, with_reservations: bool = True
     ) -> StoredOrder | None:
         document_id = order_id(merchant_id, order_number)
-        document = await self._order_reads.find_one(document_id)
+        if not with_reservations:
+            document = await self._order_reads.find_one(document_id)
+            if document is None:
+                return None
+            return StoredOrder(Order.model_validate(document["order"]), Reservations(), 0)
+        # Together: one round trip of waiting instead of two. `reserve` checks the version
+        # read here against the latest, so reading it beside the order is as safe as after.
+        document, (version, reservations) = await asyncio.gather(
+            self._order_reads.find_one(document_id), self.order_reservations.latest(document_id)
+        )
         if document is None:
             return None
-        version, reservations = 0, Reservations()
-        if with_reservations:
-            version, reservations = await self.order_reservations.latest(document_id)
         return StoredOrder(Order.model_validate(document["order"]), reservations, version)
 
     async def reserve(
@@ -330,11 +343,13 @@ class DeclarationRepository:
     ) -> tuple[ReturnRecord, bool]:
         record = first_record(declared, first)
         # Numbered (and queued for the merchant) before the write: a crash between the two
-        # leaves an entry that readers skip, never a return missing from the lists.
-        number = await self.listing.take(declared.merchant_id, declared.id)
-        if awaits_merchant(record.label_status, declared.defective):
-            await self._await_merchant(declared.merchant_id, declared.id, number)
-        marker = await mark_pending(self._marker_inserts, RETURNS, declared.id, first.events)
+        # leaves an entry that readers skip, never a return missing from the lists. The outbox
+        # marker goes out meanwhile: one whose return never comes, the relay drops after its grace
+        # period, as after a crash between the marker and the insert.
+        number, marker = await asyncio.gather(
+            self._number(declared, record.label_status),
+            mark_pending(self._marker_inserts, RETURNS, declared.id, first.events),
+        )
         try:
             await self._return_inserts.insert_one(return_document(record, first, number))
             return record, True
