@@ -27,10 +27,13 @@ class ProcessError(RuntimeError):
 # notifier's e-mails, the labels' PDFs, and the SMTP capture that takes the notifier's e-mails)
 # runs at a lower priority than what answers people (declaration, media, and the servers they
 # wait on): in a burst of submits the portal keeps its latency and the consumers lag, then catch
-# up with the CPU left over (at nice 5 they still get a share of what the front door also
-# wants, so they never stop: labels 20 %, notifier 17 % of a core in a burst of 60 submits/s,
-# against 30 % and 25 % at the same priority). In production each runs on its own pods.
-BACKGROUND_NICENESS = 5
+# up with the CPU left over. At nice 5 they still took a share of what the front door wanted
+# (labels 27 %, notifier 20 %, the capture 12 % of a core in a burst of 150 submits/s, which
+# then held 102-115 submissions/s); at 19 they take what it leaves (16-18 %, 13-15 %, 9 %: 146
+# submissions/s). Nothing starves: the front door waits on the store between its steps and
+# leaves CPU idle, and even on full cores the kernel gives nice 19 a weight of 15 against 1,024
+# (about 1.5 %). In production each runs on its own pods.
+BACKGROUND_NICENESS = 19
 
 
 @dataclass(frozen=True)
