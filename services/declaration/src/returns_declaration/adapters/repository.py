@@ -269,16 +269,16 @@ class DeclarationRepository:
         self, merchant_id: str, order_number: str, with_reservations: bool = True
     ) -> StoredOrder | None:
         document_id = order_id(merchant_id, order_number)
-        if not with_reservations:
+        if with_reservations:
+            # Together: one round trip of waiting instead of two. `reserve` checks the version
+            # read here against the latest, so reading it beside the order is as safe as after.
+            document, (version, reservations) = await asyncio.gather(
+                self._order_reads.find_one(document_id),
+                self.order_reservations.latest(document_id),
+            )
+        else:
             document = await self._order_reads.find_one(document_id)
-            if document is None:
-                return None
-            return StoredOrder(Order.model_validate(document["order"]), Reservations(), 0)
-        # Together: one round trip of waiting instead of two. `reserve` checks the version
-        # read here against the latest, so reading it beside the order is as safe as after.
-        document, (version, reservations) = await asyncio.gather(
-            self._order_reads.find_one(document_id), self.order_reservations.latest(document_id)
-        )
+            version, reservations = 0, Reservations()
         if document is None:
             return None
         return StoredOrder(Order.model_validate(document["order"]), reservations, version)
