@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from returns_contracts import Message
@@ -128,8 +128,13 @@ class InMemoryStore:
         return draft if draft is not None and draft.merchant_id == merchant_id else None
 
     async def add_return(
-        self, declared: Return, first: TimelineChange
+        self,
+        declared: Return,
+        first: TimelineChange,
+        before_insert: Awaitable[None] | None = None,
     ) -> tuple[ReturnRecord, bool]:
+        if before_insert is not None:
+            await before_insert
         if self.crash_before_insert:
             self.crash_before_insert = False
             raise ConnectionError("the process died between the reservation and the insert")

@@ -181,6 +181,10 @@ async def test_concurrent_submits_of_two_drafts_for_the_last_item_make_one_retur
     assert len(submitted) == 1 and len(refused) == 1
     page = await flow.repository.list_returns("shop", ReturnFilter(), 10, None)
     assert len(page.records) == 1
+    # The reservation is made beside the insert's listing number and outbox marker: the
+    # refused submit's marker is dropped at once, so the relay has only the return to look at.
+    markers = await database[MARKERS].find({"collection": "returns"}).to_list(None)
+    assert [marker["document_id"] for marker in markers] == [submitted[0].record.declared.id]
 
 
 async def test_a_double_click_submitting_one_draft_twice_at_once_makes_one_return(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,8 +41,12 @@ def _crash_once(flow: Flow) -> None:
     """The next add_return dies as the process would between the reservation and the insert."""
     real = flow.repository.add_return
 
-    async def dies(declared: Return, first: TimelineChange) -> tuple[ReturnRecord, bool]:
+    async def dies(
+        declared: Return, first: TimelineChange, before_insert: Awaitable[None] | None = None
+    ) -> tuple[ReturnRecord, bool]:
         flow.repository.add_return = real  # type: ignore[method-assign]
+        if before_insert is not None:
+            await before_insert  # the reservation, made beside the insert's first writes
         raise ConnectionError("the process died between the reservation and the insert")
 
     flow.repository.add_return = dies  # type: ignore[method-assign]

@@ -38,9 +38,11 @@ JOURNEY_BUDGET = 21
 # Round trips waited one after the other (CommandLog.waits). A submit waited on each of its 11
 # commands; now it reads its draft, order and reservations together, sends the outbox marker
 # beside its listing number, and settles its note beside marking its draft: 7. Each step of
-# the journey reads its draft and order together: 21 -> 14 for the whole journey.
-SUBMIT_WAITS = 7
-JOURNEY_WAITS = 14
+# the journey reads its draft and order together: 21 -> 14 for the whole journey. Then the
+# note went beside the idempotency key's claim, and the reservation beside the listing number
+# and the outbox marker: 5 and 12.
+SUBMIT_WAITS = 5
+JOURNEY_WAITS = 12
 # Submits in flight at once in one process send each step together (the kit's grouped store
 # helpers): 20 at once sent 220 commands before, 71 with the grouping (the first of each step
 # goes alone and the groups drift apart, hence a few per step). Timing moves it a little.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime
 from time import time as time_now
 from typing import Any
@@ -339,17 +339,30 @@ class DeclarationRepository:
     # --- returns -----------------------------------------------------------------------------
 
     async def add_return(
-        self, declared: Return, first: TimelineChange
+        self,
+        declared: Return,
+        first: TimelineChange,
+        before_insert: Awaitable[None] | None = None,
     ) -> tuple[ReturnRecord, bool]:
         record = first_record(declared, first)
         # Numbered (and queued for the merchant) before the write: a crash between the two
         # leaves an entry that readers skip, never a return missing from the lists. The outbox
         # marker goes out meanwhile: one whose return never comes, the relay drops after its grace
-        # period, as after a crash between the marker and the insert.
-        number, marker = await asyncio.gather(
+        # period, as after a crash between the marker and the insert. `before_insert` refused
+        # leaves the same two behind as such a crash: a number readers skip, a marker dropped.
+        number, marker, done = await asyncio.gather(
             self._number(declared, record.label_status),
             mark_pending(self._marker_inserts, RETURNS, declared.id, first.events),
+            before_insert if before_insert is not None else asyncio.sleep(0),
+            return_exceptions=True,
         )
+        if isinstance(number, BaseException):
+            raise number
+        if isinstance(marker, BaseException):
+            raise marker
+        if isinstance(done, BaseException):
+            await forget_marker(self.outbox_markers, marker)
+            raise done
         try:
             await self._return_inserts.insert_one(return_document(record, first, number))
             return record, True

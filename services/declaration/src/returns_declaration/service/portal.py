@@ -353,13 +353,23 @@ class Portal:
         released once the grace period has passed without a return.
         """
         merchant, stored, draft = await self._draft_of_order(session, draft_id, True)
-        if idempotency_key:
-            bound = await self.store.claim_idempotency_key(merchant.id, idempotency_key, draft.id)
-            if bound != draft.id:
-                earlier = await self.store.get_return(merchant.id, bound)
-                if earlier is None:
-                    raise IdempotencyKeyReused(idempotency_key)
-                return Submission(earlier, created=False)
+        now = self.clock()
+        # Noted before anything is reserved: if this process dies after the reservation below
+        # and the client never retries, the reconciler finds the note and gives the quantities
+        # back. Sent beside the key's claim, not after it: a note of a submit that stops short
+        # (a replay, a refusal) is one the reconciler drops once it finds nothing reserved or
+        # the return stored. Never deleted here, as a concurrent submit of the draft may
+        # have renewed it and still need it.
+        pending = PendingReservation(merchant.id, stored.order.number, draft.id, now)
+        bound, _ = await asyncio.gather(
+            self._claim(merchant.id, idempotency_key, draft.id),
+            self.store.note_reservation(pending),
+        )
+        if idempotency_key and bound != draft.id:
+            earlier = await self.store.get_return(merchant.id, bound)
+            if earlier is None:
+                raise IdempotencyKeyReused(idempotency_key)
+            return Submission(earlier, created=False)
         # Only an earlier attempt that reserved can have stored the return; a concurrent one
         # that did not yet is answered by `add_return`, which refuses a second insert.
         earlier_attempt = draft.submitted_return_id is not None or draft.id in stored.reservations
@@ -370,17 +380,7 @@ class Portal:
             return Submission(existing, created=False)
 
         # Read with the draft: `reserve` checks the quantities again on the latest version.
-        now = self.clock()
         declared = rules.declare_return(merchant, stored.order, draft, stored.reservations, now=now)
-        # Noted first: if this process dies before the insert below and the client never
-        # retries, the reconciler finds the note and gives the quantities back.
-        pending = PendingReservation(merchant.id, stored.order.number, declared.id, now)
-        await self.store.note_reservation(pending)
-        if not await self.store.reserve(
-            stored.order, declared.id, rules.reservation_of(declared), seen=stored
-        ):
-            await self.store.settle_reservation(merchant.id, declared.id)
-            raise await self._quantities_taken(merchant, session, draft)
         event = return_submitted(
             declared,
             self.back_office_url(declared),
@@ -395,7 +395,11 @@ class Portal:
             label_status=declared.first_label_status(),
             events=[event],
         )
-        record, created = await self.store.add_return(declared, first)
+        # The reservation goes beside what the insert needs first; the return is inserted only
+        # once it holds.
+        record, created = await self.store.add_return(
+            declared, first, before_insert=self._reserve(merchant, session, draft, stored, declared)
+        )
         # Independent once the return is stored: a crash after either leaves what a retry or
         # the reconciler settles, as a crash between the two always did.
         await asyncio.gather(
@@ -404,6 +408,27 @@ class Portal:
         if created:
             self.on_events()
         return Submission(record, created)
+
+    async def _reserve(
+        self,
+        merchant: Merchant,
+        session: PortalSession,
+        draft: Draft,
+        stored: StoredOrder,
+        declared: Return,
+    ) -> None:
+        if not await self.store.reserve(
+            stored.order, declared.id, rules.reservation_of(declared), seen=stored
+        ):
+            await self.store.settle_reservation(merchant.id, declared.id)
+            raise await self._quantities_taken(merchant, session, draft)
+
+    async def _claim(self, merchant_id: str, idempotency_key: str | None, draft_id: str) -> str:
+        """The draft an idempotency key is bound to: this one unless an earlier submit bound
+        the key first; this one too without a key."""
+        if not idempotency_key:
+            return draft_id
+        return await self.store.claim_idempotency_key(merchant_id, idempotency_key, draft_id)
 
     async def _mark_submitted(self, draft: Draft) -> None:
         if draft.submitted_return_id is None:

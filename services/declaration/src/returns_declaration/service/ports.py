@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -165,9 +165,16 @@ class DraftStore(Protocol):
 
 class ReturnStore(Protocol):
     async def add_return(
-        self, declared: Return, first: TimelineChange
+        self,
+        declared: Return,
+        first: TimelineChange,
+        before_insert: Awaitable[None] | None = None,
     ) -> tuple[ReturnRecord, bool]:
         """Insert the return with its first events; an existing one with that id is given back.
+
+        `before_insert` (the submit's reservation) runs beside what the insert needs first
+        (its listing number, its outbox marker); the return is inserted only once it has
+        completed, and not at all when it raises, which this raises again.
 
         Returns (record, created).
         """
