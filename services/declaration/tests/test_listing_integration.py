@@ -134,6 +134,29 @@ async def test_the_to_handle_box_lists_the_defective_returns_until_decided(
     assert all("_id" in filter_ for filter_ in listener.filters), listener.filters
 
 
+async def test_a_return_whose_reservation_is_refused_leaves_no_queue_entry_and_no_marker(
+    watched: tuple[Database, _ReturnsFinds],
+) -> None:
+    database, _ = watched
+    repository = DeclarationRepository(database)
+    kept = returned("shop", 1, defective=True)
+    await repository.add_return(kept, _submitted(1))
+
+    async def refused() -> None:
+        raise LookupError("another return took the last items")
+
+    lost = returned("shop", 2, defective=True)
+    with pytest.raises(LookupError):
+        await repository.add_return(lost, _submitted(2), before_insert=refused())
+    assert await repository.get_return("shop", lost.id) is None
+    queue = database["returns_awaiting_merchant"]
+    assert [entry["listed_id"] async for entry in queue.find({})] == [kept.id]
+    markers = database["outbox_markers"]
+    assert await markers.count_documents({"document_id": lost.id}) == 0
+    box = ReturnFilter(label_status="awaiting_merchant")
+    assert await _all_pages(repository, "shop", box, 10) == [kept.id]
+
+
 async def test_the_to_handle_box_finds_a_few_old_ones_under_many_newer_returns(
     watched: tuple[Database, _ReturnsFinds],
 ) -> None:

@@ -182,6 +182,12 @@ class DeclarationRepository:
             await self._await_merchant(declared.merchant_id, declared.id, number)
         return number
 
+    async def _leave_merchant_queue(
+        self, declared: Return, label_status: LabelStatus, number: int
+    ) -> None:
+        if awaits_merchant(label_status, declared.defective):
+            await self.awaiting.delete_one({"_id": entry_id(declared.merchant_id, number)})
+
     async def _await_merchant(self, merchant_id: str, return_id: str, number: int) -> None:
         with contextlib.suppress(DuplicateKeyError):
             await self._awaiting_inserts.insert_one(
@@ -349,7 +355,8 @@ class DeclarationRepository:
         # leaves an entry that readers skip, never a return missing from the lists. The outbox
         # marker goes out meanwhile: one whose return never comes, the relay drops after its grace
         # period, as after a crash between the marker and the insert. `before_insert` refused
-        # leaves the same two behind as such a crash: a number readers skip, a marker dropped.
+        # leaves a number readers skip, as such a crash would; its marker and its place in the
+        # merchant's queue are dropped at once, as nothing will be inserted under them.
         number, marker, done = await asyncio.gather(
             self._number(declared, record.label_status),
             mark_pending(self._marker_inserts, RETURNS, declared.id, first.events),
@@ -361,7 +368,10 @@ class DeclarationRepository:
         if isinstance(marker, BaseException):
             raise marker
         if isinstance(done, BaseException):
-            await forget_marker(self.outbox_markers, marker)
+            await asyncio.gather(
+                forget_marker(self.outbox_markers, marker),
+                self._leave_merchant_queue(declared, record.label_status, number),
+            )
             raise done
         try:
             await self._return_inserts.insert_one(return_document(record, first, number))
