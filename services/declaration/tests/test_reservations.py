@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 import pytest
 
 from returns_contracts.service_kit.testing import FakeClock
 from returns_declaration.domain.reservations import Fate, PendingReservation, fate_of
+from returns_declaration.domain.rules import DeclarationRejected, RequestedQuantity
 from returns_declaration.service.reservations import Reconciled, ReservationReconciler
 
 from .builders import NOW
@@ -140,8 +142,29 @@ async def test_notes_are_reconciled_in_bounded_batches_oldest_first(harness: Har
     clock = FakeClock(NOW)
     clock.now = NOW + GRACE * 2
     reconciler = _reconciler(harness, clock, batch_size=2)
-    assert await reconciler.run_once() == Reconciled(released=2)
+    # None of them reserved anything: dropped, and counted as handled for the next batch.
+    assert await reconciler.run_once() == Reconciled(dropped=2)
     assert sorted(key[1] for key in harness.store.pending) == ["r-2", "r-3", "r-4"]
-    assert await reconciler.run_once() == Reconciled(released=2)
-    assert await reconciler.run_once() == Reconciled(released=1)
+    assert await reconciler.run_once() == Reconciled(dropped=2)
+    assert await reconciler.run_once() == Reconciled(dropped=1)
     assert harness.store.pending == {}
+
+
+async def test_a_submit_refused_by_the_rules_leaves_a_note_dropped_without_a_warning(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    session = await harness.session()
+    incomplete = await harness.service.portal.create_draft(session, [RequestedQuantity("2", 1)])
+    kept = await harness.service.portal.submit(
+        session, await harness.mixed_draft(session), None, "c"
+    )
+    # Noted beside the key's claim, before the rules refuse the draft (no reason given).
+    with pytest.raises(DeclarationRejected):
+        await harness.service.portal.submit(session, incomplete.draft.id, "key", "c")
+    assert list(harness.store.pending) == [("shop", incomplete.draft.id)]
+    clock = FakeClock(NOW + GRACE * 2)
+    with caplog.at_level(logging.WARNING):
+        assert await _reconciler(harness, clock).run_once() == Reconciled(dropped=1)
+    assert harness.store.pending == {}
+    assert "released" not in caplog.text
+    assert list(harness.store.reservations[("shop", "A-1")]) == [kept.record.declared.id]

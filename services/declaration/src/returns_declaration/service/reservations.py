@@ -21,10 +21,13 @@ class Reconciled:
 
     completed: int = 0
     released: int = 0
+    # Notes of submits that reserved nothing: refused by the rules, a replay of another draft's
+    # key, or a crash before the reservation. Settled without a warning.
+    dropped: int = 0
 
     @property
     def handled(self) -> int:
-        return self.completed + self.released
+        return self.completed + self.released + self.dropped
 
 
 class ReservationReconciler:
@@ -45,22 +48,27 @@ class ReservationReconciler:
     async def run_once(self) -> Reconciled:
         """One batch: at most `batch_size` notes, the oldest first."""
         now = self.clock()
-        completed = released = 0
+        completed = released = dropped = 0
         for pending in await self.store.pending_reservations(now - self.grace, self.batch_size):
             record = await self.store.get_return(pending.merchant_id, pending.return_id)
             fate = fate_of(pending, record is not None, now, self.grace)
             if fate is Fate.WAIT:
                 continue
-            if fate is Fate.RELEASE:
-                await self._release(pending)
+            if fate is Fate.COMPLETE:
+                completed += 1
+            elif await self._release(pending):
                 released += 1
             else:
-                completed += 1
+                dropped += 1
             await self.store.settle_reservation(pending.merchant_id, pending.return_id)
-        return Reconciled(completed, released)
+        return Reconciled(completed, released, dropped)
 
-    async def _release(self, pending: PendingReservation) -> None:
-        await self.store.release(pending.merchant_id, pending.order_number, pending.return_id)
+    async def _release(self, pending: PendingReservation) -> bool:
+        """Whether the note's submit held quantities, now given back."""
+        if not await self.store.release(
+            pending.merchant_id, pending.order_number, pending.return_id
+        ):
+            return False
         logger.warning(
             "released the reservation of a submit that did not finish",
             extra={"merchant_id": pending.merchant_id, "return_id": pending.return_id},
@@ -73,6 +81,7 @@ class ReservationReconciler:
             await self.store.reserve(
                 stored.order, pending.return_id, rules.reservation_of(record.declared), stored
             )
+        return True
 
     def left_more(self, done: Reconciled) -> bool:
         """Whether a pass handled a full batch, so that more may be waiting: the next pass comes
