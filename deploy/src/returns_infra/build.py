@@ -12,6 +12,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -287,7 +288,8 @@ def patches_digest(patches: Sequence[Path]) -> str:
 def _git_apply(src: Path, patches: Sequence[Path], check: bool) -> subprocess.CompletedProcess[str]:
     # GIT_CEILING_DIRECTORIES keeps git from taking a repository above `src` (a cache under a
     # checkout) for the one to patch; outside a repository `git apply` acts as `patch -p1`.
-    # Several patches are applied in their order, each over the result of those before.
+    # Several patches are applied in their order, each over the result of those before (but
+    # see check_patches for `--check`).
     command = [
         "git",
         "apply",
@@ -307,7 +309,22 @@ def _git_apply(src: Path, patches: Sequence[Path], check: bool) -> subprocess.Co
 
 
 def check_patches(src: Path, patches: Sequence[Path], what: str) -> None:
-    """Fail with a clear BuildError if ``patches``, in order, do not apply to ``src``."""
+    """Fail with a clear BuildError if ``patches``, in order, do not apply to ``src``.
+
+    `git apply --check` of several patches checks each against ``src`` as it is, not over the
+    ones before it: a patch whose context holds lines an earlier one adds fails there although
+    the series applies. So a series is checked on a scratch copy, one patch at a time, each
+    applied before the next is checked; ``src`` is never written.
+    """
+    if len(patches) > 1:
+        with tempfile.TemporaryDirectory() as scratch:
+            copy = Path(scratch) / "src"
+            shutil.copytree(src, copy)
+            make_writable(copy)
+            for patch in patches:
+                check_patches(copy, [patch], what)
+                _git_apply(copy, [patch], check=False)
+        return
     result = _git_apply(src, patches, check=True)
     if result.returncode != 0:
         names = ", ".join(patch.name for patch in patches)

@@ -34,6 +34,7 @@ FERRETDB_PATCHES = (
     PATCHES_DIR / "ferretdb-release-resource-tracking.patch",
     PATCHES_DIR / "ferretdb-sqlite-one-pass-sjson.patch",
     PATCHES_DIR / "ferretdb-sqlite-serialized-writes.patch",
+    PATCHES_DIR / "ferretdb-update-statements-share-one-write.patch",
 )
 
 
