@@ -13,6 +13,7 @@ from returns_infra.components.mongo import Mongo
 from returns_infra.components.smtp import Smtp
 from returns_infra.config import Settings
 from returns_infra.services import SERVICES, service_spec
+from returns_infra.testing import eventually
 
 
 def test_the_draining_consumers_run_below_the_services_that_answer_people(
@@ -56,3 +57,41 @@ def test_a_process_is_started_at_the_niceness_of_its_spec(tmp_path: Path) -> Non
             assert autogroup.read_text().split()[-1] == str(below_us)
     finally:
         processes.kill(spec.pid_path)
+
+
+def test_a_background_process_runs_only_on_idle_cpu(tmp_path: Path) -> None:
+    """Below nice 19 the kernel still let a consumer finish its slice when a front-door process
+    woke; under SCHED_IDLE it is preempted at once. Every thread, and those started later."""
+    spec = processes.ProcessSpec(
+        name="background",
+        command=[
+            sys.executable,
+            "-c",
+            "import threading, time; threading.Thread(target=time.sleep, args=(30,)).start();"
+            " time.sleep(30)",
+        ],
+        log_path=tmp_path / "background.log",
+        pid_path=tmp_path / "background.pid",
+        niceness=processes.BACKGROUND_NICENESS,
+    )
+    front_door = processes.ProcessSpec(
+        name="front-door",
+        command=[sys.executable, "-c", "import time; time.sleep(30)"],
+        log_path=tmp_path / "front-door.log",
+        pid_path=tmp_path / "front-door.pid",
+    )
+    pid = processes.spawn(spec)
+    other = processes.spawn(front_door)
+    try:
+        tasks = Path(f"/proc/{pid}/task")
+        threads = eventually(
+            lambda: found if len(found := list(tasks.iterdir())) == 2 else None,
+            10,
+            "the process's second thread",
+        )
+        policies = {os.sched_getscheduler(int(task.name)) for task in threads}
+        assert policies == {os.SCHED_IDLE}
+        assert os.sched_getscheduler(other) == os.SCHED_OTHER
+    finally:
+        processes.kill(spec.pid_path)
+        processes.kill(front_door.pid_path)
