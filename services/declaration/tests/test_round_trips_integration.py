@@ -40,9 +40,9 @@ JOURNEY_BUDGET = 21
 # beside its listing number, and settles its note beside marking its draft: 7. Each step of
 # the journey reads its draft and order together: 21 -> 14 for the whole journey. Then the
 # note went beside the idempotency key's claim, and the reservation beside the listing number
-# and the outbox marker: 5 and 12.
-SUBMIT_WAITS = 5
-JOURNEY_WAITS = 12
+# and the outbox marker: 5 and 12. Then the note and the claim went beside the reads: 4 and 11.
+SUBMIT_WAITS = 4
+JOURNEY_WAITS = 11
 # Submits in flight at once in one process send each step together (the kit's grouped store
 # helpers): 20 at once sent 220 commands before, 71 with the grouping (the first of each step
 # goes alone and the groups drift apart, hence a few per step). Timing moves it a little.

@@ -316,6 +316,19 @@ async def test_a_key_bound_to_an_unfinished_submit_is_refused(harness: Harness) 
         await harness.service.portal.submit(session, draft_id, "k", "c")
 
 
+async def test_a_key_first_sent_with_an_unknown_draft_stays_that_draft_s(harness: Harness) -> None:
+    """The key's claim goes out beside the draft's read: a key names the draft of the request
+    that first sent it, whatever that request's outcome. The unknown draft still answers 404,
+    its note is one the reconciler drops, and the key is not taken by another draft."""
+    session = await harness.session()
+    with pytest.raises(NotFound):
+        await harness.service.portal.submit(session, "no-such-draft", "k", "c")
+    draft_id = await harness.mixed_draft(session)
+    with pytest.raises(IdempotencyKeyReused):
+        await harness.service.portal.submit(session, draft_id, "k", "c")
+    assert (await harness.service.portal.submit(session, draft_id, "k2", "c")).created
+
+
 async def test_a_retry_after_a_crash_between_reservation_and_insert_completes_once(
     harness: Harness,
 ) -> None:

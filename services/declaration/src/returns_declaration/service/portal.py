@@ -352,19 +352,30 @@ class Portal:
         no retry leaves a note that `ReservationReconciler` settles: the reservation is
         released once the grace period has passed without a return.
         """
-        merchant, stored, draft = await self._draft_of_order(session, draft_id, True)
         now = self.clock()
         # Noted before anything is reserved: if this process dies after the reservation below
         # and the client never retries, the reconciler finds the note and gives the quantities
-        # back. Sent beside the key's claim, not after it: a note of a submit that stops short
-        # (a replay, a refusal) is one the reconciler drops once it finds nothing reserved or
-        # the return stored. Never deleted here, as a concurrent submit of the draft may
-        # have renewed it and still need it.
-        pending = PendingReservation(merchant.id, stored.order.number, draft.id, now)
-        bound, _ = await asyncio.gather(
-            self._claim(merchant.id, idempotency_key, draft.id),
+        # back. The note and the key's claim need only the request, so they go out beside the
+        # reads: a note of a submit that stops short (an unknown draft, a replay, a refusal)
+        # is one the reconciler drops once it finds nothing reserved or the return stored.
+        # Never deleted here, as a concurrent submit of the draft may have renewed it and still
+        # need it. A key names the draft of the request that first sent it, whatever that
+        # request's outcome, as it does when the rules refuse the draft.
+        pending = PendingReservation(session.merchant_id, session.order_number, draft_id, now)
+        read, bound, noted = await asyncio.gather(
+            self._draft_of_order(session, draft_id, True),
+            self._claim(session.merchant_id, idempotency_key, draft_id),
             self.store.note_reservation(pending),
+            return_exceptions=True,
         )
+        # The reads' refusal first: an unknown draft answers 404 as it always did.
+        if isinstance(read, BaseException):
+            raise read
+        if isinstance(bound, BaseException):
+            raise bound
+        if isinstance(noted, BaseException):
+            raise noted
+        merchant, stored, draft = read
         if idempotency_key and bound != draft.id:
             earlier = await self.store.get_return(merchant.id, bound)
             if earlier is None:
