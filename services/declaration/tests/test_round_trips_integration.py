@@ -109,6 +109,11 @@ async def test_round_trips_of_a_submission_and_a_journey(
     await _shop(flow)
     # A first journey warms what a running process keeps (the merchant, its listing head).
     await _journey(flow, "warm")
+    # And a second: the first opens the connections a submit's reads and writes need at once
+    # (the driver opens two at a time). A submit measured while the pool still grows waits for
+    # a connection, not for a round trip, and a read it sends beside the others counts as one
+    # more wait.
+    await _journey(flow, "warm-pool")
 
     session, draft_id = await _to_summary(flow)
     listener.clear()
