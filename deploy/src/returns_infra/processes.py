@@ -34,12 +34,12 @@ class ProcessError(RuntimeError):
 # leaves CPU idle, and even on full cores the kernel gives nice 19 a weight of 15 against 1,024
 # (about 1.5 %). In production each runs on its own pods.
 #
-# At that niceness a process also runs under SCHED_IDLE: nice 19 still kept the CPU a few
-# milliseconds when a front-door process woke (the kernel lets the running task finish its
-# slice), at every hop of every store round trip of a submit. An idle-policy task is preempted
-# at once by a normal one. Burst of 150 submits/s, 20 s, in turns: submit p50 / p99 194 / 377
-# and 247 / 594 ms at nice 19 alone, 108 / 285 and 120 / 322 ms with SCHED_IDLE; the consumers
-# drained in the same time and lost nothing.
+# At that niceness a process also runs under SCHED_IDLE, which a normal task preempts at once
+# when it wakes. At nice 19 alone the scheduler may let a running consumer finish its slice
+# first, at each hop of each store round trip of a submit (our reading of why it helped; we
+# measured the effect, not the mechanism). Bursts of 150 submits/s for 20 s, in turns: submit
+# p50 / p99 194 / 377 and 247 / 594 ms at nice 19 alone, 108 / 285 and 120 / 322 ms with
+# SCHED_IDLE; the consumers drained in about the same time (40-49 s) and lost nothing.
 BACKGROUND_NICENESS = 19
 
 
