@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from returns_infra import processes
 from returns_infra.components.kafka import Kafka
 from returns_infra.components.mongo import Mongo
@@ -59,9 +61,10 @@ def test_a_process_is_started_at_the_niceness_of_its_spec(tmp_path: Path) -> Non
         processes.kill(spec.pid_path)
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_setscheduler"), reason="no scheduling policies here")
 def test_a_background_process_runs_only_on_idle_cpu(tmp_path: Path) -> None:
-    """Below nice 19 the kernel still let a consumer finish its slice when a front-door process
-    woke; under SCHED_IDLE it is preempted at once. Every thread, and those started later."""
+    """A front-door process that wakes preempts an idle-policy task at once (at nice 19 alone
+    the scheduler may let it finish its slice first): every thread, and those started later."""
     spec = processes.ProcessSpec(
         name="background",
         command=[

@@ -319,7 +319,7 @@ async def test_a_key_bound_to_an_unfinished_submit_is_refused(harness: Harness) 
 async def test_a_key_first_sent_with_an_unknown_draft_stays_that_draft_s(harness: Harness) -> None:
     """The key's claim goes out beside the draft's read: a key names the draft of the request
     that first sent it, whatever that request's outcome. The unknown draft still answers 404,
-    its note is one the reconciler drops, and the key is not taken by another draft."""
+    and the key is not taken by another draft."""
     session = await harness.session()
     with pytest.raises(NotFound):
         await harness.service.portal.submit(session, "no-such-draft", "k", "c")
