@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pymongo
@@ -149,8 +150,29 @@ def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
     }
 
 
+# Measured in a 150/s burst of `make bench` (gc.callbacks in every service): declaration ran
+# 36 full collections of 52 ms each (p50; 91 ms at most), every one a stop of its one event
+# loop, because each walked the hundreds of thousands of objects its imports had built; and
+# 4,552 young collections, one per 700 container allocations, promoted whatever the requests in
+# flight held at that moment. With those objects frozen out of the collector and a young
+# generation of 10,000, declaration spent 104 ms in the collector instead of 3.9 s, and the
+# four services 1.6 s instead of 9.3 s. Cycles are still collected; only later.
+YOUNG_GENERATION_THRESHOLD = 10_000
+
+
+def settle_garbage_collector() -> None:
+    """Exempt what the process has built so far from every collection, and collect young
+    objects after 10,000 container allocations instead of 700."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, middle, old)
+
+
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run one service process."""
     import uvicorn
 
+    # The app and its imports are built: from here on, only what requests allocate is scanned.
+    settle_garbage_collector()
     uvicorn.run(app, **uvicorn_options(settings))
