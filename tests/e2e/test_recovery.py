@@ -23,7 +23,6 @@ from returns_contracts import ReturnSubmitted, parse_message
 from returns_contracts.service_kit.settings import ServiceSettings
 from returns_declaration.entrypoints.demo import DEMO_ADMIN_TOKEN, configure_merchant, put_order
 from returns_infra import Infra
-from returns_infra.components import Mongo
 from returns_infra.fixtures import RunningServices
 from returns_infra.kafka_probe import records_up_to_now
 from returns_infra.processes import read_pid
@@ -43,9 +42,7 @@ def _embedded(component: str, address: str) -> Infra:
     """The test profile's servers, if `address` is the embedded `component` this run started."""
     infra = Infra.for_profile("test")
     (server,) = infra.components([component])
-    # The services reach the embedded store over its Unix socket, not its port.
-    ours = [server.address(), *([server.client_url()] if isinstance(server, Mongo) else [])]
-    if read_pid(server.pid_path) is None or all(url.rstrip("/") not in address for url in ours):
+    if read_pid(server.pid_path) is None or server.address().rstrip("/") not in address:
         pytest.skip(f"{address} is not an embedded {component} this test may kill")
     return infra
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pymongo.uri_parser import parse_uri
 
-from returns_infra import Infra
 from returns_infra.build import BuildError
 from returns_infra.components import kafka as kafka_module
 from returns_infra.components import s3 as s3_module
@@ -60,43 +58,6 @@ def test_ferretdb_listens_on_the_profile_port_with_one_sqlite_file_per_database(
     assert spec.env["FERRETDB_LISTEN_ADDR"] is None
     assert spec.cwd == settings.state_dir / "mongo"
     assert mongo.address() == "mongodb://127.0.0.1:41003/"
-
-
-def test_the_services_reach_ferretdb_over_a_unix_socket_in_its_state_dir(
-    settings: Settings,
-) -> None:
-    mongo = Mongo(settings)
-    socket = settings.state_dir / "mongo" / "mongodb.sock"
-
-    assert f"--listen-unix={socket}" in mongo.process_spec().command
-    # The TCP port stays, for mongosh and the like; the services get the socket.
-    assert "--listen-addr=127.0.0.1:41003" in mongo.process_spec().command
-    url = Infra(settings).env()["MONGODB_URL"]
-    assert url == mongo.client_url()
-    assert parse_uri(url)["nodelist"] == [(str(socket), None)]
-
-
-def test_a_state_dir_too_deep_for_a_socket_path_keeps_ferretdb_on_tcp(tmp_path: Path) -> None:
-    deep = tmp_path / ("d" * 60) / ("e" * 60)
-    settings = Settings.for_profile("test", {**PORTS, "RETURNS_STATE_DIR": str(deep)})
-    mongo = Mongo(settings)
-
-    assert mongo.unix_socket is None
-    assert not any(part.startswith("--listen-unix") for part in mongo.process_spec().command)
-    assert Infra(settings).env()["MONGODB_URL"] == "mongodb://127.0.0.1:41003/"
-
-
-def test_a_socket_file_left_by_a_killed_ferretdb_is_removed_before_it_starts_again(
-    settings: Settings,
-) -> None:
-    mongo = Mongo(settings)
-    assert mongo.unix_socket is not None
-    mongo.unix_socket.parent.mkdir(parents=True)
-    mongo.unix_socket.write_text("")  # what SIGKILL leaves: FerretDB cannot listen on it
-
-    mongo.prepare(lambda _: None)
-
-    assert not mongo.unix_socket.exists()
 
 
 def test_ferretdb_s_cache_folder_changes_with_its_patches() -> None:

@@ -10,15 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .build import Say, file_lock, make_writable, say_stderr
-from .components import (
-    COMPONENT_TYPES,
-    MONITORING_TYPES,
-    Component,
-    Kafka,
-    Mongo,
-    Prometheus,
-    Smtp,
-)
+from .components import COMPONENT_TYPES, MONITORING_TYPES, Component, Kafka, Prometheus, Smtp
 from .components.monitoring import jmx_agent_dir
 from .config import (
     CLUSTER_PORT_BASE_ENV,
@@ -296,8 +288,6 @@ class Infra:
         ports = self.settings.ports
         smtp = self._components["smtp"]
         assert isinstance(smtp, Smtp)
-        mongo = self._components["mongo"]
-        assert isinstance(mongo, Mongo)
         bootstrap = ",".join(f"{HOST}:{node.port}" for node in self.settings.kafka_node_list())
         monitoring: dict[str, str] = {}
         if self.settings.monitoring:
@@ -310,7 +300,7 @@ class Infra:
             # What the services create their topics with (settings of the service kit).
             "KAFKA_REPLICATION_FACTOR": str(self.settings.kafka_replication_factor),
             "KAFKA_MIN_INSYNC_REPLICAS": str(self.settings.kafka_min_insync_replicas),
-            "MONGODB_URL": mongo.client_url(),
+            "MONGODB_URL": f"mongodb://{HOST}:{ports.mongo}/",
             "S3_ENDPOINT": f"http://{HOST}:{ports.s3}",
             "S3_ACCESS_KEY": self.settings.s3_access_key,
             "S3_SECRET_KEY": self.settings.s3_secret_key,

@@ -9,7 +9,6 @@ import sys
 import threading
 from pathlib import Path
 
-from returns_infra.config import HOST
 from returns_infra.infra import Infra
 from returns_infra.services import service_logs, service_urls, start_services, stop_services
 from returns_infra.supervisor import Supervisor
@@ -34,12 +33,6 @@ def _seed(declaration_url: str) -> None:
     )
 
 
-def _mongo_socket_line(services_url: str) -> list[str]:
-    if services_url.startswith(f"mongodb://{HOST}:"):
-        return []
-    return [f"                         the services use its Unix socket: {services_url}"]
-
-
 def _banner(infra: Infra, urls: dict[str, str]) -> str:
     env = infra.env()
     declaration = urls["declaration"]
@@ -59,8 +52,7 @@ def _banner(infra: Infra, urls: dict[str, str]) -> str:
         f"  Labels API docs        {urls['labels']}/docs",
         f"  Mailpit (e-mails)      {env['MAILPIT_URL']}",
         f"  Kafka                  {env['KAFKA_BOOTSTRAP_SERVERS']}",
-        f"  MongoDB protocol       mongodb://{HOST}:{infra.settings.ports.mongo}/",
-        *_mongo_socket_line(env["MONGODB_URL"]),
+        f"  MongoDB protocol       {env['MONGODB_URL']}",
         f"  S3                     {env['S3_ENDPOINT']}",
         *_monitoring_lines(infra),
         "",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from urllib.parse import quote
 
 from ..build import (
     BuildContext,
@@ -54,16 +53,6 @@ SQLITE_DURABILITY = "_pragma=synchronous(normal)"
 # documents cost it 30-50 % less CPU per find and update (the README's Benchmark). The live heap
 # is tens of MB; the soft limit makes the collector run sooner before it grows past 1 GiB.
 GO_GARBAGE_COLLECTION = {"GOGC": "400", "GOMEMLIMIT": "1GiB"}
-
-# The services reach the store over a Unix socket in its state dir, the bench and the tools
-# too; the TCP port stays open for mongosh, Compass and anything that cannot use a socket.
-# Over loopback TCP the kernel's TCP stack runs in the sending process's time: py-spy put 22 %
-# of declaration's samples in PyMongo's socket send during a burst (the README's Benchmark).
-# PyMongo takes a host ending in ".sock" as a socket path.
-UNIX_SOCKET_NAME = "mongodb.sock"
-# sockaddr_un holds 108 bytes on Linux, 104 on macOS, the terminating NUL included. A profile
-# whose state dir is deeper than that keeps to TCP rather than failing to start.
-UNIX_SOCKET_PATH_LIMIT = 103
 
 
 class Mongo(Component):
@@ -117,25 +106,9 @@ class Mongo(Component):
     def address(self) -> str:
         return f"mongodb://{HOST}:{self.settings.ports.mongo}/"
 
-    @property
-    def unix_socket(self) -> Path | None:
-        """Where FerretDB listens beside its port; None when the path is too long for one."""
-        path = self.state_dir / UNIX_SOCKET_NAME
-        return path if len(str(path).encode()) <= UNIX_SOCKET_PATH_LIMIT else None
-
-    def client_url(self) -> str:
-        """The URL the services and tools connect with: the socket when there is one."""
-        if self.unix_socket is None:
-            return self.address()
-        return f"mongodb://{quote(str(self.unix_socket), safe='')}/"
-
     def prepare(self, say: Say) -> None:
         super().prepare(say)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        # A FerretDB killed -9 leaves its socket file behind, and listening on an existing
-        # path fails. prepare() only runs when this profile's FerretDB is not running.
-        if self.unix_socket is not None:
-            self.unix_socket.unlink(missing_ok=True)
 
     def process_spec(self) -> ProcessSpec:
         command = [
@@ -144,7 +117,6 @@ class Mongo(Component):
             # FerretDB wants a directory URI with a trailing slash: one SQLite file per database.
             f"--sqlite-url=file:{self.data_dir}/?{SQLITE_DURABILITY}",
             f"--listen-addr={HOST}:{self.settings.ports.mongo}",
-            *([f"--listen-unix={self.unix_socket}"] if self.unix_socket is not None else []),
             f"--state-dir={self.state_dir}",
             # The debug HTTP handler would take a fixed port (8088) in every instance.
             "--debug-addr=-",
@@ -154,5 +126,4 @@ class Mongo(Component):
         return self._spec(command, env=dict(GO_GARBAGE_COLLECTION), scrub_prefixes=("FERRETDB_",))
 
     def healthy(self, timeout: float = 3.0) -> bool:
-        # FerretDB opens its port before its socket: both must answer.
-        return mongo_ping(self.address(), timeout) and mongo_ping(self.client_url(), timeout)
+        return mongo_ping(self.address(), timeout)
