@@ -150,14 +150,14 @@ def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
     }
 
 
-# Measured in a 150/s burst of `make bench` (gc.callbacks in every service, wall clock on the
-# loaded machine): declaration ran 36 full collections of 52 ms each (p50; 91 ms at most), every
-# one a stop of its one event loop, each walking again the ~106,000 objects that its imports and
-# app had built before serving (and do not change); and
-# 4,552 young collections, one per 700 container allocations, promoted whatever the requests in
-# flight held at that moment. With those objects frozen out of the collector and a young
-# generation of 10,000, declaration spent 104 ms in the collector instead of 3.9 s, and the
-# four services 1.7 s instead of 9.2 s. Cycles are still collected; only later.
+# Measured over a `make bench` run with a 150/s burst (gc.callbacks in every service, wall
+# clock on the loaded machine): declaration ran 36 full collections of 52 ms each (p50; 91 ms
+# at most), every one a stop of its one event loop, each walking again the ~106,000 objects
+# that its imports and app had built before serving (and that requests do not change); and
+# 4,552 young collections, one per 700 container allocations, which promoted whatever the
+# requests in flight held at that moment. With those objects frozen out of the collector and a
+# young generation of 10,000, declaration spent 104 ms in the collector instead of 3.9 s, and
+# the four services 1.7 s instead of 9.2 s. Cycles are still collected, only later.
 YOUNG_GENERATION_THRESHOLD = 10_000
 
 
