@@ -44,6 +44,47 @@ async def test_the_app_serves_operations_and_documents_its_topics() -> None:
     assert addresses == {settings.topics.return_submitted, settings.topics.label_generated}
 
 
+async def test_an_api_only_process_consumes_nothing_and_documents_what_it_publishes() -> None:
+    settings = ServiceSettings(topic_prefix="kit-test.", process_role="api")
+    process = ServiceProcess.open(settings, "kit-test", publishes=[LabelGenerated])
+    process.subscribe(Routes().on(ReturnSubmitted, _ignore), description="Reads returns.")
+    app = process.app(title="Returns - kit test", description="A test.", asyncapi="Tested.")
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://kit") as client:
+        document = (await client.get("/asyncapi.json")).json()
+    await process.mongo.close()
+
+    assert (process.serves_api, process.consumes) == (True, False)
+    assert list(process.broker.subscribers) == []
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    assert addresses == {settings.topics.label_generated}
+
+
+async def _loop() -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    ("role", "serves_api", "consumes", "loops"),
+    [
+        ("all", True, True, ["relay"]),
+        ("api", True, False, ["relay"]),
+        ("consumers", False, True, []),
+    ],
+)
+async def test_each_role_runs_its_part_of_the_service(
+    role: Any, serves_api: bool, consumes: bool, loops: list[str]
+) -> None:
+    process = ServiceProcess.open(ServiceSettings(process_role=role), "kit-test")
+    process.subscribe(Routes().on(ReturnSubmitted, _ignore), description="Reads returns.")
+    await process.mongo.close()
+
+    assert (process.serves_api, process.consumes) == (serves_api, consumes)
+    assert len(list(process.broker.subscribers)) == (1 if consumes else 0)
+    assert list(process.loops_to_run({"relay": _loop})) == loops
+
+
 async def test_the_metrics_carry_the_consumers_waits_and_dead_letters() -> None:
     process = ServiceProcess.open(ServiceSettings(topic_prefix="kit-test."), "kit-test")
     process.subscribe(Routes().on(ReturnSubmitted, _ignore), description="Reads returns.")

@@ -38,7 +38,7 @@ from returns_contracts.topics import Topics
 from returns_infra import processes
 from returns_infra.fixtures import RunningServices, SmtpServer
 from returns_infra.kafka_probe import end_offsets
-from returns_infra.services import SERVICES, ready_check, service_spec
+from returns_infra.services import EXTRA_PORT_OFFSET, SERVICES, ready_check, service_spec
 
 from . import census as counting
 from .conftest import OwnServers
@@ -217,11 +217,10 @@ async def test_every_part_killed_under_load_loses_nothing_and_sends_nothing_twic
 
 # -- scale-out ---------------------------------------------------------------------------------
 
-SCALED = ("declaration", "notifier", "labels")
-# The extra instances take ports from the services' base + 4 (the four services use +0..+3).
-EXTRA_PORT_OFFSET = 4
+SCALED = ("declaration", "declaration-consumers", "notifier", "labels")
 # The consumer groups whose second member must join and, after the kill, leave: notifier and
-# labels read ReturnSubmitted; declaration's timeline reads what they produce.
+# labels read ReturnSubmitted; declaration's timeline (its consumers process) reads what they
+# produce.
 SCALED_GROUPS = (
     consumer_group("declaration", TOPICS.notification_sent),
     consumer_group("declaration", TOPICS.label_generated),
@@ -280,10 +279,11 @@ async def test_second_instances_share_the_work_and_one_of_each_dies_without_loss
     report_paths: list[Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Two declarations (the portal spreading journeys over both, as a load balancer would;
-    each with its outbox relay, timeline consumer and reservation reconciler), two notifiers
-    and two labels; once a quarter of the journeys are done, the second of each is killed
-    with -9 and not restarted: the first takes over their requests, partitions and outbox."""
+    """Two declaration APIs (the portal spreading journeys over both, as a load balancer would;
+    each with its outbox relay and reservation reconciler), two of its timeline consumers, two
+    notifiers and two labels; once a quarter of the journeys are done, the second of each is
+    killed with -9 and not restarted: the first takes over their requests, partitions and
+    outbox."""
     began = time.monotonic()
     bootstrap = services.env["KAFKA_BOOTSTRAP_SERVERS"]
     extras = _extra_specs(own_servers, services)

@@ -27,6 +27,31 @@ def test_the_draining_consumers_run_below_the_services_that_answer_people(
     }
     assert niceness["declaration"] == niceness["media"] == 0
     assert niceness["notifier"] > 0 and niceness["labels"] > 0
+    # Declaration's and media's own consumers too, in processes of their own.
+    assert niceness["declaration-consumers"] > 0 and niceness["media-consumers"] > 0
+
+
+def test_the_services_that_answer_people_leave_their_consumers_to_a_process_of_their_own(
+    tmp_path: Path,
+) -> None:
+    roles = {
+        service.name: service_spec(service.name, "test", tmp_path, {}).env["PROCESS_ROLE"]
+        for service in SERVICES
+    }
+    assert roles == {
+        "declaration": "api",
+        "media": "api",
+        "notifier": "all",
+        "labels": "all",
+        "declaration-consumers": "consumers",
+        "media-consumers": "consumers",
+    }
+    commands = {
+        service.name: service_spec(service.name, "test", tmp_path, {}).command
+        for service in SERVICES
+    }
+    assert commands["declaration-consumers"] == commands["declaration"]
+    assert commands["media-consumers"] == commands["media"]
 
 
 def test_the_smtp_capture_yields_like_the_notifier_it_serves(tmp_path: Path) -> None:

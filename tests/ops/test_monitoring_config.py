@@ -23,7 +23,7 @@ from returns_infra.components.monitoring import (
 )
 from returns_infra.config import Settings, repo_root
 from returns_infra.processes import start, stop
-from returns_infra.services import SERVICES
+from returns_infra.services import ports_by_service
 
 RULES_TESTS = monitoring_dir() / "rules" / "returns.rules.test.yml"
 RUNBOOK = repo_root() / "docs" / "ops" / "RUNBOOK.md"
@@ -109,7 +109,7 @@ def test_the_runbook_answers_every_alert() -> None:
 
 def test_the_generated_prometheus_config_passes_promtool(tmp_path: Path) -> None:
     settings = _settings(tmp_path, RETURNS_MONITORING="1")
-    ports = {service.name: service.port("test") for service in SERVICES}
+    ports = ports_by_service("test")
     config = tmp_path / "prometheus.yml"
     config.write_text(prometheus_config(settings, ports))
 
@@ -119,9 +119,14 @@ def test_the_generated_prometheus_config_passes_promtool(tmp_path: Path) -> None
 
     assert done.returncode == 0, done.stdout + done.stderr
     text = config.read_text()
-    for service in SERVICES:
-        assert f"job_name: {service.name}" in text
-        assert f"'127.0.0.1:{ports[service.name]}'" in text
+    # One job per service, whatever processes it runs as: the alerts and consoles name them.
+    assert sorted(ports) == ["declaration", "labels", "media", "notifier"]
+    for service, its_ports in ports.items():
+        assert f"job_name: {service}" in text
+        listed = ", ".join(f"'127.0.0.1:{port}'" for port in its_ports)
+        assert f"targets: [{listed}]" in text
+    # Declaration's consumers run in a process of their own, scraped in declaration's job.
+    assert len(ports["declaration"]) == 2
     assert f"'127.0.0.1:{settings.ports.kafka_jmx_exporter}'" in text
     assert f"'127.0.0.1:{settings.ports.lag_exporter}'" in text
     assert str(rules_file()) in text
@@ -130,7 +135,7 @@ def test_the_generated_prometheus_config_passes_promtool(tmp_path: Path) -> None
 def test_the_cluster_s_three_nodes_are_scraped_each_on_its_own_port(tmp_path: Path) -> None:
     settings = _settings(tmp_path, RETURNS_MONITORING="1", RETURNS_KAFKA_NODES="3")
     base = settings.ports.kafka_jmx_exporter
-    text = prometheus_config(settings, {service.name: 1 for service in SERVICES})
+    text = prometheus_config(settings, ports_by_service("test"))
     assert f"'127.0.0.1:{base}', '127.0.0.1:{base + 1}', '127.0.0.1:{base + 2}'" in text
 
 

@@ -133,7 +133,7 @@ def _line(status: ServerStatus, supervised: dict[str, Any] | None = None) -> str
         if record.get("last_exit"):
             details.append(f"last exit: {record['last_exit']} at {record.get('last_exit_at')}")
     detail = f"  ({'; '.join(details)})" if details else ""
-    return f"{status.name:<11} {state:<8} {pid:<11} {health:<9} {status.address}{detail}"
+    return f"{status.name:<21} {state:<8} {pid:<11} {health:<9} {status.address}{detail}"
 
 
 def _service_statuses(infra: Infra, names: Sequence[str]) -> list[ServerStatus]:

@@ -50,6 +50,8 @@ def _banner(infra: Infra, urls: dict[str, str]) -> str:
         f"  Media API docs         {urls['media']}/docs",
         f"  Notifier               {urls['notifier']}/readyz   (AsyncAPI: /asyncapi)",
         f"  Labels API docs        {urls['labels']}/docs",
+        f"  Declaration consumers  {urls['declaration-consumers']}/readyz   (its timeline)",
+        f"  Media consumers        {urls['media-consumers']}/readyz",
         f"  Mailpit (e-mails)      {env['MAILPIT_URL']}",
         f"  Kafka                  {env['KAFKA_BOOTSTRAP_SERVERS']}",
         f"  MongoDB protocol       {env['MONGODB_URL']}",

@@ -29,22 +29,62 @@ _PORT_BASE = {"dev": 8001, "test": 18001, "bench": 28001}
 
 @dataclass(frozen=True)
 class Service:
+    """One process of a service: its name (also of its log, pid file and Prometheus target),
+    the service's console script, its port's offset, its priority and what it runs
+    (`PROCESS_ROLE`: "all", or the service's "api" or "consumers" alone)."""
+
     name: str
     console_script: str
     offset: int
     niceness: int = 0
+    role: str = "all"
 
     def port(self, profile: str) -> int:
         base = os.environ.get("RETURNS_SERVICES_PORT_BASE")
         return (int(base) if base else _PORT_BASE.get(profile, _PORT_BASE["dev"])) + self.offset
 
+    @property
+    def service(self) -> str:
+        """The service this process is of ("declaration" for "declaration-consumers")."""
+        return self.console_script.removeprefix("returns-")
 
+
+# Declaration and media answer people and also consume topics (the timeline; the photos of
+# submitted returns): their consumers run in a process of their own, on the CPU the others leave
+# (processes.BACKGROUND_NICENESS), like the notifier and labels, which only consume.
 SERVICES: tuple[Service, ...] = (
-    Service("declaration", "returns-declaration", 0),
-    Service("media", "returns-media", 1),
+    Service("declaration", "returns-declaration", 0, role="api"),
+    Service("media", "returns-media", 1, role="api"),
     Service("notifier", "returns-notifier", 2, niceness=processes.BACKGROUND_NICENESS),
     Service("labels", "returns-labels", 3, niceness=processes.BACKGROUND_NICENESS),
+    Service(
+        "declaration-consumers",
+        "returns-declaration",
+        4,
+        niceness=processes.BACKGROUND_NICENESS,
+        role="consumers",
+    ),
+    Service(
+        "media-consumers",
+        "returns-media",
+        5,
+        niceness=processes.BACKGROUND_NICENESS,
+        role="consumers",
+    ),
 )
+
+
+# The first port offset past every process above: where extra instances take theirs (the
+# scale-out test, the start-up bench).
+EXTRA_PORT_OFFSET = max(process.offset for process in SERVICES) + 1
+
+
+def ports_by_service(profile: str) -> dict[str, list[int]]:
+    """Each service's processes' ports (declaration: its API's and its consumers')."""
+    ports: dict[str, list[int]] = {}
+    for process in SERVICES:
+        ports.setdefault(process.service, []).append(process.port(profile))
+    return ports
 
 
 def service_urls(profile: str) -> dict[str, str]:
@@ -131,6 +171,7 @@ def _spec(
             # The same on every restart of this instance, unique among the instances of one
             # machine: the restarted process takes back its partitions without a rebalance.
             "CONSUMER_INSTANCE_ID": f"{service.name}-{http_port}",
+            "PROCESS_ROLE": service.role,
         },
     )
 

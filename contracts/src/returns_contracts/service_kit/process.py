@@ -60,8 +60,27 @@ class ServiceProcess:
         mongo = new_mongo_client(settings, registry)
         return cls(settings, name, broker, mongo, registry, ConsumerMetrics(registry))
 
+    @property
+    def serves_api(self) -> bool:
+        """Whether this process serves the service's API (and runs its loops): not in the
+        "consumers" role (`ServiceSettings.process_role`)."""
+        return self.settings.process_role != "consumers"
+
+    @property
+    def consumes(self) -> bool:
+        """Whether this process runs the service's consumers: not in the "api" role."""
+        return self.settings.process_role != "api"
+
+    def loops_to_run(self, loops: Mapping[str, Loop] | None) -> Mapping[str, Loop]:
+        """The service's loops (outbox relay, clean-ups) run beside its API: none in a
+        consumers-only process."""
+        return (loops or {}) if self.serves_api else {}
+
     def subscribe(self, routes: Routes, *, description: str) -> None:
-        """Consume the routes' topics reliably, in this service's consumer groups."""
+        """Consume the routes' topics reliably, in this service's consumer groups (unless this
+        process only serves the API: then its AsyncAPI document leaves them out too)."""
+        if not self.consumes:
+            return
         subscribe_service(
             self.broker, self.settings, self.name, routes, description, self.consumer_metrics
         )
@@ -82,8 +101,10 @@ class ServiceProcess:
         """The FastAPI app: on start the topics beside `prepare` (in order), then the broker and
         `loops`; on stop the reverse, `close` and then MongoDB. /healthz, /readyz (MongoDB, Kafka
         and `checks`), /metrics (of `registry`, where the service's own collectors are) and the
-        AsyncAPI document are served."""
+        AsyncAPI document are served. A consumers-only process runs no loops; the service adds
+        its API routes only where `serves_api`."""
         settings = self.settings
+        loops = self.loops_to_run(loops)
 
         async def topics() -> None:
             await prepare_topics(settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -9,10 +11,19 @@ from returns_contracts.service_kit.kafka import Retry
 from returns_contracts.service_kit.kafka_topics import min_insync_for
 from returns_contracts.topics import Topics
 
+# What one process of a service runs. "all": its API, its loops and its Kafka consumers (a
+# service in one process, as in production). "api": the API and the loops, no consumers.
+# "consumers": the consumers, with the operations endpoints only. An API answers people and
+# its consumers can wait: on one machine `returns-infra` runs declaration and media (which do
+# both) as two processes each, and gives the consumers only the CPU left over (README:
+# Priorities on one machine).
+ProcessRole = Literal["all", "api", "consumers"]
+
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
 
+    process_role: ProcessRole = "all"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Replicas of every topic the service creates (and its DLQ): 1 on the single embedded
     # broker, 3 on a cluster. min.insync.replicas defaults to one less (2 of 3): with acks=all,

@@ -10,6 +10,7 @@ data dir, written under the profile's state dir on every start.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..build import (
@@ -26,7 +27,7 @@ from ..build import (
 from ..config import HOST, Settings, repo_root
 from ..health import http_status_ok
 from ..processes import ProcessError, ProcessSpec
-from ..services import SERVICES, installed_script
+from ..services import installed_script, ports_by_service
 from .base import Component
 
 JMX_EXPORTER_VERSION = "1.0.1"
@@ -103,9 +104,9 @@ def jmx_agent_option(settings: Settings, port: int) -> str:
 # -- Prometheus --------------------------------------------------------------------------------
 
 
-def prometheus_config(settings: Settings, service_ports: dict[str, int]) -> str:
-    """prometheus.yml of a profile: the four services, Kafka's JMX exporter(s), the lag
-    exporter and Prometheus itself, with our alert rules."""
+def prometheus_config(settings: Settings, service_ports: Mapping[str, Sequence[int]]) -> str:
+    """prometheus.yml of a profile: the four services (a job each, a target per process of it),
+    Kafka's JMX exporter(s), the lag exporter and Prometheus itself, with our alert rules."""
     ports = settings.ports
 
     def job(name: str, targets: list[int], path: str = "/metrics") -> list[str]:
@@ -128,11 +129,7 @@ def prometheus_config(settings: Settings, service_ports: dict[str, int]) -> str:
         f"  - {rules_file()}",
         "scrape_configs:",
         *job("prometheus", [ports.prometheus]),
-        *(
-            line
-            for service in SERVICES
-            for line in job(service.name, [service_ports[service.name]])
-        ),
+        *(line for service, ports in service_ports.items() for line in job(service, list(ports))),
         *job("kafka", [node.jmx_exporter_port for node in settings.kafka_node_list()]),
         *job("lag-exporter", [ports.lag_exporter]),
         "",
@@ -190,7 +187,7 @@ class Prometheus(Component):
     def prepare(self, say: Say) -> None:
         super().prepare(say)
         (self.state_dir / "data").mkdir(exist_ok=True)
-        ports = {service.name: service.port(self.settings.profile) for service in SERVICES}
+        ports = ports_by_service(self.settings.profile)
         self.config_path.write_text(prometheus_config(self.settings, ports))
         # One directory of libraries: Prometheus's prom.lib, and our menu in place of its
         # menu.lib (which links to node exporter consoles we do not have).

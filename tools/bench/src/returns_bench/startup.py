@@ -28,11 +28,15 @@ from returns_bench.cpu import cpu_seconds
 from returns_infra import processes
 from returns_infra.config import PROFILES
 from returns_infra.infra import Infra
-from returns_infra.services import SERVICE_NAMES, SERVICES, ready_check, service_spec
+from returns_infra.services import (
+    EXTRA_PORT_OFFSET,
+    SERVICE_NAMES,
+    SERVICES,
+    ready_check,
+    service_spec,
+)
 
 POLL_SECONDS = 0.01
-EXTRA_PORT_OFFSET = 4
-"""Default port of the measured instance: the profile's first service port + this."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser().error(f"unknown service(s) {', '.join(unknown)}")
     infra = Infra.for_profile(arguments.profile)
+    # Past the profile's own service processes.
     port = arguments.port or SERVICES[0].port(arguments.profile) + EXTRA_PORT_OFFSET
     services = arguments.services or list(SERVICE_NAMES)
     try:

@@ -1,6 +1,6 @@
 """The declaration process: HTTP API, pages, outbox relay and the timeline consumer, in one
-process. What it runs on is built in `returns_declaration.bootstrap`; this module only wires the
-entrypoints to it."""
+process, or the API and the consumer in two (`PROCESS_ROLE`: "api", "consumers"). What it runs
+on is built in `returns_declaration.bootstrap`; this module only wires the entrypoints to it."""
 
 from __future__ import annotations
 
@@ -90,5 +90,6 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         close=[runtime.media_http.aclose],
         registry=runtime.registry,
     )
-    install_routes(app, runtime.container)
+    if process.serves_api:
+        install_routes(app, runtime.container)
     return app

@@ -1,6 +1,7 @@
 """The media process: photo upload, signed links, the internal lookup, the ReturnSubmitted
-consumer that keeps submitted photos, and the clean-up of abandoned drafts. What it runs on is
-built in `returns_media.bootstrap`; this module only wires the entrypoints to it."""
+consumer that keeps submitted photos, and the clean-up of abandoned drafts (or the consumer alone
+in a process of its own: `PROCESS_ROLE`). What it runs on is built in `returns_media.bootstrap`;
+this module only wires the entrypoints to it."""
 
 from __future__ import annotations
 
@@ -60,5 +61,6 @@ def create_app(settings: MediaSettings | None = None) -> FastAPI:
         close=[runtime.normaliser.close],
         checks={"s3": runtime.bucket.check},
     )
-    install_routes(app, runtime.container)
+    if process.serves_api:
+        install_routes(app, runtime.container)
     return app
