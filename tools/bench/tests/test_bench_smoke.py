@@ -87,7 +87,15 @@ async def test_a_short_open_loop_reports_every_figure_and_loses_nothing(
     assert commands["all"] >= commands["insert"] + commands["find"], commands
     # Counted by each service's client: declaration inserts the return, labels its copy.
     by_service = written["store_commands_by_service"]
-    assert by_service.keys() == {"declaration", "media", "notifier", "labels"}, by_service
+    # Per process: declaration's and media's consumers run in processes of their own.
+    assert by_service.keys() == {
+        "declaration",
+        "media",
+        "notifier",
+        "labels",
+        "declaration-consumers",
+        "media-consumers",
+    }, by_service
     assert by_service["declaration"]["all"] >= 1 and by_service["labels"]["all"] >= 1
     assert len(load["journeys"]) == 6
     for plot in ("latency", "throughput"):
