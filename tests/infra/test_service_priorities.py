@@ -34,10 +34,8 @@ def test_the_draining_consumers_run_below_the_services_that_answer_people(
 def test_the_services_that_answer_people_leave_their_consumers_to_a_process_of_their_own(
     tmp_path: Path,
 ) -> None:
-    roles = {
-        service.name: service_spec(service.name, "test", tmp_path, {}).env["PROCESS_ROLE"]
-        for service in SERVICES
-    }
+    specs = {service.name: service_spec(service.name, "test", tmp_path, {}) for service in SERVICES}
+    roles = {name: spec.env["PROCESS_ROLE"] for name, spec in specs.items()}
     assert roles == {
         "declaration": "api",
         "media": "api",
@@ -46,12 +44,8 @@ def test_the_services_that_answer_people_leave_their_consumers_to_a_process_of_t
         "declaration-consumers": "consumers",
         "media-consumers": "consumers",
     }
-    commands = {
-        service.name: service_spec(service.name, "test", tmp_path, {}).command
-        for service in SERVICES
-    }
-    assert commands["declaration-consumers"] == commands["declaration"]
-    assert commands["media-consumers"] == commands["media"]
+    assert specs["declaration-consumers"].command == specs["declaration"].command
+    assert specs["media-consumers"].command == specs["media"].command
 
 
 def test_the_smtp_capture_yields_like_the_notifier_it_serves(tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def prometheus_config(settings: Settings, service_ports: Mapping[str, Sequence[i
     Kafka's JMX exporter(s), the lag exporter and Prometheus itself, with our alert rules."""
     ports = settings.ports
 
-    def job(name: str, targets: list[int], path: str = "/metrics") -> list[str]:
+    def job(name: str, targets: Sequence[int], path: str = "/metrics") -> list[str]:
         listed = ", ".join(f"'{HOST}:{port}'" for port in targets)
         return [
             f"  - job_name: {name}",
@@ -129,7 +129,7 @@ def prometheus_config(settings: Settings, service_ports: Mapping[str, Sequence[i
         f"  - {rules_file()}",
         "scrape_configs:",
         *job("prometheus", [ports.prometheus]),
-        *(line for service, ports in service_ports.items() for line in job(service, list(ports))),
+        *(line for service, targets in service_ports.items() for line in job(service, targets)),
         *job("kafka", [node.jmx_exporter_port for node in settings.kafka_node_list()]),
         *job("lag-exporter", [ports.lag_exporter]),
         "",
