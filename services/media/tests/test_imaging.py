@@ -59,6 +59,32 @@ def test_a_large_jpeg_is_decoded_at_reduced_size_and_stored_at_most_2000_px(
     assert max(opened(result.thumbnail).size) == 400
 
 
+def test_an_upright_jpeg_within_the_stored_size_keeps_its_pixels_and_loses_its_metadata(
+    normaliser: PillowNormaliser,
+) -> None:
+    data = images.phone_jpeg(1600, 1200, orientation=1)
+
+    result = normalise(normaliser, data)
+
+    assert opened(result.full).tobytes() == opened(data).tobytes()
+    assert (result.width, result.height) == (1600, 1200)
+    assert b"PhoneMaker" in data
+    assert b"PhoneMaker" not in result.full
+    assert not opened(result.full).getexif()
+    assert opened(result.thumbnail).size == (400, 300)
+
+
+def test_a_jpeg_saved_near_full_quality_is_re_encoded_rather_than_kept(
+    normaliser: PillowNormaliser,
+) -> None:
+    data = images.encoded(images.noisy(400, 300, noise_side=400), "JPEG", quality=100)
+    assert len(data) > 400 * 300
+
+    result = normalise(normaliser, data)
+
+    assert len(result.full) < len(data) / 2
+
+
 def test_transparency_is_flattened_on_white(normaliser: PillowNormaliser) -> None:
     transparent = Image.new("RGBA", (50, 50), (0, 0, 0, 0))
 
