@@ -16,9 +16,11 @@ class JinjaRenderer:
     def __init__(self) -> None:
         loader = PackageLoader("returns_notifier", "templates")
         # Two environments rather than one guessing by file name: HTML is always escaped, and
-        # plain text never is (escaping it would show `&lt;` to the reader).
+        # plain text never is (escaping it would show `&lt;` to the reader). Templates change with
+        # a deploy, which restarts the process: no reload check (file stats on every e-mail).
         self._html = Environment(
             loader=loader,
+            auto_reload=False,
             autoescape=True,
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -26,6 +28,7 @@ class JinjaRenderer:
         )
         self._text = Environment(
             loader=loader,
+            auto_reload=False,
             autoescape=False,
             undefined=StrictUndefined,
             trim_blocks=True,
