@@ -4,6 +4,7 @@ versitygw): the conditional writes that keep one live label per return, and the 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -207,6 +208,35 @@ async def test_the_bucket_keeps_and_gives_back_a_pdf(s3_server: S3Server) -> Non
     assert await bucket.get("m/r/lbl-1.pdf") == b"%PDF-1.4 test"
     assert await bucket.get("m/r/missing.pdf") is None
     assert await bucket.check() is True
+
+
+async def test_successive_requests_to_the_bucket_share_one_connection(
+    s3_server: S3Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The embedded S3 keeps connections open: a connection per label cost a TCP handshake."""
+    client = new_minio_client(
+        endpoint=s3_server.endpoint,
+        access_key=s3_server.access_key,
+        secret_key=s3_server.secret_key,
+        region="us-east-1",
+        connect_timeout=5,
+        read_timeout=10,
+    )
+    bucket = LabelBucket(client, f"labels-test-{uuid.uuid4().hex[:8]}", "us-east-1")
+    caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")
+
+    await bucket.ensure_exists()
+    for number in range(5):
+        await bucket.put(f"m/r/lbl-{number}.pdf", b"%PDF-1.4 test")
+        assert await bucket.get(f"m/r/lbl-{number}.pdf") == b"%PDF-1.4 test"
+
+    # urllib3 says so each time it opens a TCP connection, new or to replace a closed one.
+    opened = [
+        record
+        for record in caplog.records
+        if record.getMessage().startswith(("Starting new", "Resetting dropped connection"))
+    ]
+    assert len(opened) == 1
 
 
 async def test_a_split_mixed_return_is_read_back_split(database: Any) -> None:

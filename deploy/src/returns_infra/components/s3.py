@@ -91,6 +91,10 @@ class S3(Component):
             f"{HOST}:{self.settings.ports.s3}",
             "--region",
             S3_REGION,
+            # Without it every request is answered with `Connection: close`, and each upload,
+            # label and read of a label paid a new TCP connection (a fifth of the labels
+            # process's CPU samples were in connect).
+            "--keep-alive",
             *backend,
             str(self.data_dir),
         ]
