@@ -20,7 +20,7 @@ from returns_bench.events import (
 )
 from returns_bench.journey import JourneyResult, Portal, Shop
 from returns_bench.load import CONNECTIONS_PER_CLIENT, LoadPlan, load_clients, run_load
-from returns_bench.report import load_figures, ratios
+from returns_bench.report import load_figures, ratios, store_bound_submissions_per_second
 from returns_bench.stats import OpenLoopSchedule, is_defective, per_second, percentile, summary
 from returns_contracts.service_kit.store_metrics import StoreCommandMetrics
 from returns_contracts.topics import Topics
@@ -150,6 +150,25 @@ def test_ratios_compare_the_system_with_the_raw_rates() -> None:
     assert found["journey_requests_per_healthz"] == 0.1
     assert found["submit_p50_in_store_finds_p50"] == 15.0
     assert found["submissions_per_kafka_produce_batched"] is None
+
+
+def test_the_store_bound_adds_up_each_command_at_its_probes_rate() -> None:
+    raw = {
+        "store": {
+            "insert": {"per_second": 1000.0},
+            "find_by_id": {"per_second": 2000.0},
+            "update_by_id": {"per_second": 500.0},
+            "find_by_id_in_returns": {"per_second": 250.0},
+            "returns_collection_documents": 10,
+        }
+    }
+    # 10 finds (5 ms) + 2 inserts (2 ms) + 1 update and 1 delete (4 ms) + 1 unknown command
+    # at the dearest rate (4 ms): 15 ms of store per submission.
+    commands = {"all": 15.0, "find": 10.0, "insert": 2.0, "update": 1.0, "delete": 1.0, "x": 1.0}
+    assert store_bound_submissions_per_second(commands, raw) == 66.67
+    assert ratios({}, raw, commands)["store_bound_submissions_per_second"] == 66.67
+    assert store_bound_submissions_per_second({}, raw) is None
+    assert store_bound_submissions_per_second(commands, {}) is None
 
 
 def test_the_command_line_chooses_the_loop() -> None:

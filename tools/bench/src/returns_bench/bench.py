@@ -267,7 +267,9 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                         raw_report[name] = {"error": f"{type(error).__name__}: {error}"[:300]}
                     bar.update(1)
         report["raw"] = raw_report
-    report["ratios"] = ratios(report["load"], raw_report)
+    report["ratios"] = ratios(
+        report["load"], raw_report, report.get("store_commands_per_submission")
+    )
     report["machine_after"] = machine()
     report["finished_at"] = datetime.now(UTC).isoformat()
 

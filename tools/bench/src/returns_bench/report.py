@@ -7,7 +7,7 @@ import math
 import os
 import platform
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +141,51 @@ def journey_record(result: JourneyResult, start: float) -> dict[str, Any]:
     }
 
 
-def ratios(load: dict[str, Any], raw: dict[str, Any]) -> dict[str, float | None]:
+# Which raw probe stands for each store command a submission sends. A delete, like an update,
+# is one indexed write of one document; anything unknown is costed as the dearest probe.
+_RAW_PROBE_OF_COMMAND = {
+    "find": "find_by_id",
+    "getMore": "find_by_id",
+    "count": "find_by_id",
+    "aggregate": "find_by_id",
+    "insert": "insert",
+    "update": "update_by_id",
+    "delete": "update_by_id",
+    "findAndModify": "update_by_id",
+}
+
+
+def store_bound_submissions_per_second(
+    commands_per_submission: Mapping[str, float] | None, raw: dict[str, Any]
+) -> float | None:
+    """Submissions/s the machine could reach if it did nothing but the store commands one
+    submission costs, each at the rate the raw probe of its kind reached on the same servers.
+
+    The probes ran with their client on the same cores, as the services' clients are, so this
+    is a ceiling for the whole system: a target above it needs fewer commands, not less CPU
+    elsewhere."""
+    store = raw.get("store") or {}
+    rates = {
+        name: float(figures["per_second"])
+        for name, figures in store.items()
+        if isinstance(figures, dict) and figures.get("per_second")
+    }
+    if not commands_per_submission or not rates:
+        return None
+    dearest = min(rates.values())
+    seconds = 0.0
+    for command, count in commands_per_submission.items():
+        if command == "all":
+            continue
+        seconds += count / rates.get(_RAW_PROBE_OF_COMMAND.get(command, ""), dearest)
+    return float(f"{1 / seconds:.4g}") if seconds > 0 else None
+
+
+def ratios(
+    load: dict[str, Any],
+    raw: dict[str, Any],
+    commands_per_submission: Mapping[str, float] | None = None,
+) -> dict[str, float | None]:
     """The system's rates against the raw rates of the servers it stands on."""
 
     def get(tree: dict[str, Any], *path: str) -> float | None:
@@ -174,6 +218,9 @@ def ratios(load: dict[str, Any], raw: dict[str, Any]) -> dict[str, float | None]
         "submit_p50_in_store_finds_p50": ratio(
             get(load, "submit_latency_ms", "p50"),
             get(raw, "store", "find_by_id", "latency_ms", "p50"),
+        ),
+        "store_bound_submissions_per_second": store_bound_submissions_per_second(
+            commands_per_submission, raw
         ),
     }
 
@@ -316,5 +363,11 @@ def text(report: dict[str, Any]) -> str:
     for service, figures in (report.get("store_commands_by_service") or {}).items():
         busiest = ", ".join(f"{key} {value}" for key, value in figures.items() if key != "all")
         lines.append(f"  {service}: {figures['all']} ({busiest})")
+    ceiling = (report.get("ratios") or {}).get("store_bound_submissions_per_second")
+    if ceiling:
+        lines.append(
+            f"store-bound ceiling: {ceiling} submissions/s (this run's store commands per "
+            "submission at the raw probes' rates, with nothing else to run)"
+        )
     lines.append(f"ratios: {report['ratios']}")
     return "\n".join(lines)
