@@ -22,7 +22,6 @@ from returns_contracts import LabelGenerated, Topics, parse_message
 from returns_contracts.examples import merchant_updated, return_submitted
 from returns_contracts.service_kit.kafka_topics import ensure_topics
 from returns_contracts.service_kit.publisher import KafkaPublisher
-from returns_contracts.service_kit.s3 import new_minio_client
 from returns_contracts.service_kit.testing import CommandLog, Database
 from returns_infra.fixtures import S3Server
 from returns_infra.kafka_probe import records_up_to_now
@@ -32,10 +31,11 @@ from returns_labels.adapters.repository import (
     MongoReturnStore,
     MongoWaitingStore,
 )
-from returns_labels.adapters.s3 import LabelBucket
 from returns_labels.bootstrap import Adapters, build_container
 from returns_labels.config import LabelsSettings
 from returns_labels.service.use_cases import UseCases
+
+from .buckets import fresh_label_bucket
 
 pytestmark = pytest.mark.integration
 
@@ -53,18 +53,7 @@ async def topics(kafka_bootstrap_servers: str) -> Topics:
 async def labels_on_real_adapters(
     database: Database, s3_server: S3Server, broker: KafkaBroker, topics: Topics
 ) -> UseCases:
-    bucket = LabelBucket(
-        new_minio_client(
-            endpoint=s3_server.endpoint,
-            access_key=s3_server.access_key,
-            secret_key=s3_server.secret_key,
-            region="us-east-1",
-            connect_timeout=5,
-            read_timeout=10,
-        ),
-        f"labels-rt-{uuid.uuid4().hex[:8]}",
-        "us-east-1",
-    )
+    bucket = fresh_label_bucket(s3_server, "labels-rt")
     await bucket.ensure_exists()
     adapters = Adapters(
         returns=MongoReturnStore(database),

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from returns_contracts.examples import label_requested, merchant_updated
-from returns_contracts.service_kit.s3 import new_minio_client
 from returns_contracts.service_kit.testing import scratch_database
 from returns_infra.fixtures import S3Server
 from returns_labels.adapters.repository import (
@@ -21,8 +20,9 @@ from returns_labels.adapters.repository import (
     MongoReturnStore,
     MongoWaitingStore,
 )
-from returns_labels.adapters.s3 import LabelBucket
 from returns_labels.domain.model import Contact, Label, TrackedReturn
+
+from .buckets import fresh_label_bucket
 
 pytestmark = pytest.mark.integration
 
@@ -191,15 +191,7 @@ async def test_labels_waiting_for_a_merchant_are_found_by_merchant(database: Any
 
 
 async def test_the_bucket_keeps_and_gives_back_a_pdf(s3_server: S3Server) -> None:
-    client = new_minio_client(
-        endpoint=s3_server.endpoint,
-        access_key=s3_server.access_key,
-        secret_key=s3_server.secret_key,
-        region="us-east-1",
-        connect_timeout=5,
-        read_timeout=10,
-    )
-    bucket = LabelBucket(client, f"labels-test-{uuid.uuid4().hex[:8]}", "us-east-1")
+    bucket = fresh_label_bucket(s3_server, "labels-test")
     await bucket.ensure_exists()
     await bucket.ensure_exists()
 
@@ -214,15 +206,7 @@ async def test_successive_requests_to_the_bucket_share_one_connection(
     s3_server: S3Server, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The embedded S3 keeps connections open: a connection per label cost a TCP handshake."""
-    client = new_minio_client(
-        endpoint=s3_server.endpoint,
-        access_key=s3_server.access_key,
-        secret_key=s3_server.secret_key,
-        region="us-east-1",
-        connect_timeout=5,
-        read_timeout=10,
-    )
-    bucket = LabelBucket(client, f"labels-test-{uuid.uuid4().hex[:8]}", "us-east-1")
+    bucket = fresh_label_bucket(s3_server, "labels-test")
     caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")
 
     await bucket.ensure_exists()
