@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import time
+from typing import Any
+
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -20,7 +24,13 @@ from returns_bench.events import (
 )
 from returns_bench.journey import JourneyResult, Portal, Shop
 from returns_bench.load import CONNECTIONS_PER_CLIENT, LoadPlan, load_clients, run_load
-from returns_bench.report import load_figures, ratios, store_bound_submissions_per_second
+from returns_bench.raw import Limits, repeat
+from returns_bench.report import (
+    load_figures,
+    ratios,
+    store_bound_submissions_per_second,
+    store_cpu_bound_submissions_per_second,
+)
 from returns_bench.stats import OpenLoopSchedule, is_defective, per_second, percentile, summary
 from returns_contracts.service_kit.store_metrics import StoreCommandMetrics
 from returns_contracts.topics import Topics
@@ -152,23 +162,46 @@ def test_ratios_compare_the_system_with_the_raw_rates() -> None:
     assert found["submissions_per_kafka_produce_batched"] is None
 
 
-def test_the_store_bound_adds_up_each_command_at_its_probes_rate() -> None:
+async def test_a_raw_probe_tells_the_cpu_each_operation_cost_the_processes_named() -> None:
+    async def busy(_: int) -> None:
+        until = time.process_time() + 0.002
+        while time.process_time() < until:
+            pass
+
+    limits = Limits(seconds=0.5, max_operations=50, concurrency=1)
+    measured = await repeat(busy, limits, {"bench": os.getpid()})
+    # /proc counts in clock ticks (10 ms): 50 x 2 ms of work is 10 ticks, +-1.
+    assert 1.5 <= measured["cpu_ms_per_operation"]["bench"] <= 2.5
+    assert "cpu_ms_per_operation" not in await repeat(busy, limits)
+
+
+def test_the_store_bounds_add_up_each_command_at_its_probes_cost() -> None:
+    def probe(per_second: float, store_ms: float, client_ms: float) -> dict[str, Any]:
+        cpu = {"mongo": store_ms, "returns-bench": client_ms}
+        return {"per_second": per_second, "cpu_ms_per_operation": cpu}
+
     raw = {
         "store": {
-            "insert": {"per_second": 1000.0},
-            "find_by_id": {"per_second": 2000.0},
-            "update_by_id": {"per_second": 500.0},
-            "find_by_id_in_returns": {"per_second": 250.0},
+            "insert": probe(1000.0, 0.3, 0.2),
+            "find_by_id": probe(2000.0, 0.2, 0.1),
+            "update_by_id": probe(500.0, 0.6, 0.2),
+            "find_by_id_in_returns": {"per_second": 250.0, "latency_ms": {"p50": 1.0}},
             "returns_collection_documents": 10,
         }
     }
-    # 10 finds (5 ms) + 2 inserts (2 ms) + 1 update and 1 delete (4 ms) + 1 unknown command
-    # at the dearest rate (4 ms): 15 ms of store per submission.
     commands = {"all": 15.0, "find": 10.0, "insert": 2.0, "update": 1.0, "delete": 1.0, "x": 1.0}
+    # At the probes' rates: 10 finds (5 ms) + 2 inserts (2 ms) + 1 update and 1 delete (4 ms)
+    # + 1 unknown command at the slowest probe (4 ms) = 15 ms per submission.
     assert store_bound_submissions_per_second(commands, raw) == 66.67
-    assert ratios({}, raw, commands)["store_bound_submissions_per_second"] == 66.67
+    # At their CPU on 2 cores: 10 x 0.3 + 2 x 0.5 + 2 x 0.8 + 1 x 0.8 (the dearest) = 6.4 ms
+    # of CPU, 3.2 ms of the machine per submission.
+    assert store_cpu_bound_submissions_per_second(commands, raw, cores=2) == 312.5
+    found = ratios({}, raw, commands, cores=2)
+    assert found["store_bound_submissions_per_second"] == 66.67
+    assert found["store_cpu_bound_submissions_per_second"] == 312.5
     assert store_bound_submissions_per_second({}, raw) is None
     assert store_bound_submissions_per_second(commands, {}) is None
+    assert store_cpu_bound_submissions_per_second(commands, {"store": {"x": {}}}, 2) is None
 
 
 def test_the_command_line_chooses_the_loop() -> None:

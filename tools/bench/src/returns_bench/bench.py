@@ -4,6 +4,7 @@ consumers, measure the raw limits, and write the report."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,8 @@ from returns_bench.stored import load_stored, stored_return
 from returns_contracts.topics import Topics
 
 LOOPBACK = ("http://127.0.0.1:", "http://localhost:")
+# The store's process and the bench's own: the raw store probes' client is the bench itself.
+STORE_AND_CLIENT = ("mongo", "returns-bench")
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,7 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                     lambda i: stored_return(shop.merchant_id, i, True, began),
                     stored_ids,
                     limits_of,
+                    {name: pid for name, pid in config.pids.items() if name in STORE_AND_CLIENT},
                 ),
                 "kafka": lambda: raw.kafka_limits(
                     target.kafka_bootstrap_servers,
@@ -268,7 +272,10 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                     bar.update(1)
         report["raw"] = raw_report
     report["ratios"] = ratios(
-        report["load"], raw_report, report.get("store_commands_per_submission")
+        report["load"],
+        raw_report,
+        report.get("store_commands_per_submission"),
+        os.cpu_count() or 1,
     )
     report["machine_after"] = machine()
     report["finished_at"] = datetime.now(UTC).isoformat()

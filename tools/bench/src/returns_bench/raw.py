@@ -13,7 +13,7 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
+from returns_bench.cpu import CpuMeter
 from returns_bench.stats import rate, summary
 from returns_contracts.service_kit.kafka_topics import new_topics
 from returns_contracts.topics import TopicSpec
@@ -39,12 +40,19 @@ class Limits:
     concurrency: int = 8
 
 
-async def repeat(operation: Callable[[int], Awaitable[object]], limits: Limits) -> dict[str, Any]:
+async def repeat(
+    operation: Callable[[int], Awaitable[object]],
+    limits: Limits,
+    cpu_of: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
     """Run `operation(i)` from `concurrency` workers until `seconds` pass or `max_operations`
-    were started: the rate per second and the latency of each call (ms)."""
+    were started: the rate per second, the latency of each call (ms) and, for the processes
+    in `cpu_of` (name: pid), the CPU each spent per call (ms)."""
     latencies: list[float] = []
     errors = 0
     counter = iter(range(limits.max_operations))
+    meter = CpuMeter(cpu_of or {})
+    meter.start()
     deadline = time.monotonic() + limits.seconds
     began = time.monotonic()
 
@@ -63,7 +71,7 @@ async def repeat(operation: Callable[[int], Awaitable[object]], limits: Limits) 
 
     await asyncio.gather(*(worker() for _ in range(limits.concurrency)))
     elapsed = time.monotonic() - began
-    return {
+    report: dict[str, Any] = {
         "per_second": rate(len(latencies), elapsed),
         "operations": len(latencies),
         "errors": errors,
@@ -71,6 +79,12 @@ async def repeat(operation: Callable[[int], Awaitable[object]], limits: Limits) 
         "concurrency": limits.concurrency,
         "latency_ms": summary(latencies, 1000.0),
     }
+    if cpu_of and latencies:
+        report["cpu_ms_per_operation"] = {
+            name: round(seconds * 1000.0 / len(latencies), 4)
+            for name, seconds in meter.seconds().items()
+        }
+    return report
 
 
 async def store_limits(
@@ -79,7 +93,10 @@ async def store_limits(
     document: Callable[[int], dict[str, Any]],
     stored_ids: Sequence[str],
     limits: Limits,
+    cpu_of: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
+    """The store's rates, and with `cpu_of` (the store's process and this one) what each
+    operation costs them in CPU: the store's work and its client's, as in a service."""
     # A bound on every operation: at 100,000 stored, one scan of the returns takes tens of s.
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         mongodb_url, timeoutMS=STORE_OPERATION_TIMEOUT_MS
@@ -112,11 +129,11 @@ async def store_limits(
             if await returns.find_one({"_id": picker.choice(stored_ids)}) is None:
                 raise LookupError("a stored return is not found")
 
-        report: dict[str, Any] = {"insert": await repeat(insert, limits)}
+        report: dict[str, Any] = {"insert": await repeat(insert, limits, cpu_of)}
         report["scratch_documents"] = len(inserted)
         if inserted:
-            report["find_by_id"] = await repeat(find, limits)
-            report["update_by_id"] = await repeat(update, limits)
+            report["find_by_id"] = await repeat(find, limits, cpu_of)
+            report["update_by_id"] = await repeat(update, limits, cpu_of)
         try:
             report["returns_collection_documents"] = await returns.estimated_document_count()
         except PyMongoError as error:

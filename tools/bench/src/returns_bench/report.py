@@ -155,36 +155,64 @@ _RAW_PROBE_OF_COMMAND = {
 }
 
 
-def store_bound_submissions_per_second(
-    commands_per_submission: Mapping[str, float] | None, raw: dict[str, Any]
+def _submissions_per_second_at(
+    commands_per_submission: Mapping[str, float] | None, ms_per_command: Mapping[str, float]
 ) -> float | None:
-    """Submissions/s the machine could reach if it did nothing but the store commands one
-    submission costs, each at the rate the raw probe of its kind reached on the same servers.
+    """1 s over the milliseconds one submission's store commands take, each command at the
+    cost of its raw probe."""
+    if not commands_per_submission or not ms_per_command:
+        return None
+    dearest = max(ms_per_command.values())
+    ms = sum(
+        count * ms_per_command.get(_RAW_PROBE_OF_COMMAND.get(command, ""), dearest)
+        for command, count in commands_per_submission.items()
+        if command != "all"
+    )
+    return float(f"{1000.0 / ms:.4g}") if ms > 0 else None
 
-    The probes ran with their client on the same cores, as the services' clients are, so this
-    is a ceiling for the whole system: a target above it needs fewer commands, not less CPU
-    elsewhere."""
+
+def _store_probes(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
     store = raw.get("store") or {}
-    rates = {
-        name: float(figures["per_second"])
+    return {
+        name: figures
         for name, figures in store.items()
         if isinstance(figures, dict) and figures.get("per_second")
     }
-    if not commands_per_submission or not rates:
-        return None
-    dearest = min(rates.values())
-    seconds = 0.0
-    for command, count in commands_per_submission.items():
-        if command == "all":
-            continue
-        seconds += count / rates.get(_RAW_PROBE_OF_COMMAND.get(command, ""), dearest)
-    return float(f"{1 / seconds:.4g}") if seconds > 0 else None
+
+
+def store_bound_submissions_per_second(
+    commands_per_submission: Mapping[str, float] | None, raw: dict[str, Any]
+) -> float | None:
+    """Submissions/s if the store did nothing but the commands one submission costs, each at
+    the rate its raw probe reached (8 clients by default). Writes are one at a time in the
+    embedded store, so for them this rate is a limit; finds would go faster with more clients."""
+    probes = _store_probes(raw)
+    return _submissions_per_second_at(
+        commands_per_submission,
+        {name: 1000.0 / float(figures["per_second"]) for name, figures in probes.items()},
+    )
+
+
+def store_cpu_bound_submissions_per_second(
+    commands_per_submission: Mapping[str, float] | None, raw: dict[str, Any], cores: int
+) -> float | None:
+    """Submissions/s if every core did nothing but the store commands one submission costs:
+    each command at the CPU its raw probe cost the store and its client (the bench, a Python
+    client as the services are). Above it, a target needs fewer commands, not less CPU
+    elsewhere."""
+    costs = {
+        name: sum(figures["cpu_ms_per_operation"].values()) / max(cores, 1)
+        for name, figures in _store_probes(raw).items()
+        if figures.get("cpu_ms_per_operation")
+    }
+    return _submissions_per_second_at(commands_per_submission, costs)
 
 
 def ratios(
     load: dict[str, Any],
     raw: dict[str, Any],
     commands_per_submission: Mapping[str, float] | None = None,
+    cores: int = 1,
 ) -> dict[str, float | None]:
     """The system's rates against the raw rates of the servers it stands on."""
 
@@ -221,6 +249,9 @@ def ratios(
         ),
         "store_bound_submissions_per_second": store_bound_submissions_per_second(
             commands_per_submission, raw
+        ),
+        "store_cpu_bound_submissions_per_second": store_cpu_bound_submissions_per_second(
+            commands_per_submission, raw, cores
         ),
     }
 
@@ -363,11 +394,13 @@ def text(report: dict[str, Any]) -> str:
     for service, figures in (report.get("store_commands_by_service") or {}).items():
         busiest = ", ".join(f"{key} {value}" for key, value in figures.items() if key != "all")
         lines.append(f"  {service}: {figures['all']} ({busiest})")
-    ceiling = (report.get("ratios") or {}).get("store_bound_submissions_per_second")
-    if ceiling:
+    found = report.get("ratios") or {}
+    if found.get("store_bound_submissions_per_second"):
         lines.append(
-            f"store-bound ceiling: {ceiling} submissions/s (this run's store commands per "
-            "submission at the raw probes' rates, with nothing else to run)"
+            "store-bound ceilings, this run's store commands per submission with nothing else "
+            f"to run: {found['store_bound_submissions_per_second']} submissions/s at the raw "
+            f"probes' rates, {found.get('store_cpu_bound_submissions_per_second')} at their "
+            "CPU cost (store and client) on every core"
         )
     lines.append(f"ratios: {report['ratios']}")
     return "\n".join(lines)
