@@ -8,6 +8,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from returns_media.adapters.imaging import PillowNormaliser
+from returns_media.adapters.jpeg_segments import stripped_jpeg
 from returns_media.domain.errors import BrokenImage, TooManyPixels, UnsupportedImage
 from returns_media.domain.model import NormalisedImage
 
@@ -72,6 +73,24 @@ def test_an_upright_jpeg_within_the_stored_size_keeps_its_pixels_and_loses_its_m
     assert b"PhoneMaker" not in result.full
     assert not opened(result.full).getexif()
     assert opened(result.thumbnail).size == (400, 300)
+
+
+def test_with_keeping_turned_off_every_jpeg_is_re_encoded_from_its_pixels() -> None:
+    data = images.phone_jpeg(1600, 1200, orientation=1)
+    re_encoding = PillowNormaliser(
+        max_pixels=50_000_000,
+        full_max_side=2000,
+        thumbnail_max_side=400,
+        jpeg_quality=85,
+        workers=1,
+        keep_sent_jpegs=False,
+    )
+
+    result = normalise(re_encoding, data)
+
+    assert result.full != stripped_jpeg(data)
+    assert b"PhoneMaker" not in result.full
+    assert (result.width, result.height) == (1600, 1200)
 
 
 def test_a_jpeg_saved_near_full_quality_is_re_encoded_rather_than_kept(

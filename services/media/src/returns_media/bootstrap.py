@@ -86,6 +86,7 @@ def connect(settings: MediaSettings) -> Runtime:
         full_max_side=settings.media_full_max_side,
         thumbnail_max_side=settings.media_thumbnail_max_side,
         jpeg_quality=settings.media_jpeg_quality,
+        keep_sent_jpegs=settings.media_keep_sent_jpegs,
         workers=settings.media_image_workers,
     )
     container = build_container(

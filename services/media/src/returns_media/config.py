@@ -33,6 +33,10 @@ class MediaSettings(ServiceSettings, S3Settings):
     media_full_max_side: int = 2000
     media_thumbnail_max_side: int = 400
     media_jpeg_quality: int = 85
+    # A JPEG whose pixels need no change is kept as sent, metadata stripped (lossless, a fifth
+    # of the CPU). Its compressed data is then the sender's: turn this off to have every photo
+    # re-encoded from decoded pixels, so a viewer only ever receives data media wrote.
+    media_keep_sent_jpegs: bool = True
     # Decoding is CPU and memory heavy: at most this many images at once per process.
     media_image_workers: int = 2
 

@@ -45,11 +45,13 @@ class PillowNormaliser:
         thumbnail_max_side: int,
         jpeg_quality: int,
         workers: int,
+        keep_sent_jpegs: bool = True,
     ) -> None:
         self.max_pixels = max_pixels
         self.full_max_side = full_max_side
         self.thumbnail_max_side = thumbnail_max_side
         self.jpeg_quality = jpeg_quality
+        self.keep_sent_jpegs = keep_sent_jpegs
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imaging")
         # Pillow's own guard (DecompressionBombError at twice this) backs up the check below
         # for decoders that allocate before we look at the size.
@@ -129,7 +131,8 @@ class PillowNormaliser:
         """
         width, height = image.size
         if (
-            image.format != "JPEG"
+            not self.keep_sent_jpegs
+            or image.format != "JPEG"
             or image.mode != "RGB"
             or max(width, height) > self.full_max_side
             or image.info.get("icc_profile")
