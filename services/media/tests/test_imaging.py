@@ -15,15 +15,21 @@ from returns_media.domain.model import NormalisedImage
 from . import images
 
 
-@pytest.fixture(scope="module")
-def normaliser() -> PillowNormaliser:
+def normaliser_with(*, keep_sent_jpegs: bool) -> PillowNormaliser:
+    """The service's defaults, one worker."""
     return PillowNormaliser(
         max_pixels=50_000_000,
         full_max_side=2000,
         thumbnail_max_side=400,
         jpeg_quality=85,
         workers=1,
+        keep_sent_jpegs=keep_sent_jpegs,
     )
+
+
+@pytest.fixture(scope="module")
+def normaliser() -> PillowNormaliser:
+    return normaliser_with(keep_sent_jpegs=True)
 
 
 def normalise(normaliser: PillowNormaliser, data: bytes) -> NormalisedImage:
@@ -77,16 +83,7 @@ def test_an_upright_jpeg_within_the_stored_size_keeps_its_pixels_and_loses_its_m
 
 def test_with_keeping_turned_off_every_jpeg_is_re_encoded_from_its_pixels() -> None:
     data = images.phone_jpeg(1600, 1200, orientation=1)
-    re_encoding = PillowNormaliser(
-        max_pixels=50_000_000,
-        full_max_side=2000,
-        thumbnail_max_side=400,
-        jpeg_quality=85,
-        workers=1,
-        keep_sent_jpegs=False,
-    )
-
-    result = normalise(re_encoding, data)
+    result = normalise(normaliser_with(keep_sent_jpegs=False), data)
 
     assert result.full != stripped_jpeg(data)
     assert b"PhoneMaker" not in result.full
