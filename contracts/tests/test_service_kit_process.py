@@ -19,7 +19,7 @@ from returns_contracts import LabelGenerated, ReturnSubmitted
 from returns_contracts.service_kit.app import YOUNG_GENERATION_THRESHOLD, serve, uvicorn_options
 from returns_contracts.service_kit.kafka import Routes
 from returns_contracts.service_kit.process import ServiceProcess
-from returns_contracts.service_kit.settings import ServiceSettings
+from returns_contracts.service_kit.settings import ProcessRole, ServiceSettings
 
 
 async def _ignore(message: ReturnSubmitted) -> None:
@@ -139,3 +139,22 @@ def test_a_service_serves_with_its_start_up_objects_out_of_the_collector_s_way(
     # Every module this test process imported is frozen before the server runs.
     assert seen["frozen"] > 10_000
     assert seen["threshold"][0] == YOUNG_GENERATION_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("role", "app_name"),
+    [
+        ("all", "returns-kit-test"),
+        ("api", "returns-kit-test-api"),
+        ("consumers", "returns-kit-test-consumers"),
+    ],
+)
+async def test_the_process_names_itself_to_the_store_with_its_role(
+    role: ProcessRole, app_name: str
+) -> None:
+    process = ServiceProcess.open(ServiceSettings(process_role=role), "kit-test")
+    try:
+        # What the driver sends in its first hello: the store's logs and currentOp show it.
+        assert process.mongo.options.pool_options.metadata["application"] == {"name": app_name}
+    finally:
+        await process.mongo.close()

@@ -68,9 +68,21 @@ async def prepare_topics(settings: ServiceSettings) -> None:
     )
 
 
-def new_mongo_client(settings: ServiceSettings, registry: CollectorRegistry) -> MongoClient:
-    """The service's one MongoDB client; every operation is bounded by the driver itself, and
-    its commands are counted in `registry` (`service_kit.store_metrics`).
+def store_app_name(service_name: str, settings: ServiceSettings) -> str:
+    """How the process names itself to MongoDB, which shows the name in its logs (slow
+    operations included), `currentOp` and the profiler: an SRE reading them knows which service
+    sent a command, and which of its processes where it runs as two (`PROCESS_ROLE`)."""
+    if settings.process_role == "all":
+        return f"returns-{service_name}"
+    return f"returns-{service_name}-{settings.process_role}"
+
+
+def new_mongo_client(
+    settings: ServiceSettings, registry: CollectorRegistry, app_name: str
+) -> MongoClient:
+    """The service's one MongoDB client, named `app_name` (`store_app_name`); every operation
+    is bounded by the driver itself, and its commands are counted in `registry`
+    (`service_kit.store_metrics`).
 
     `timeoutMS` bounds each operation as a whole (server selection, pool checkout, the reply),
     so nothing in the service has to cancel a driver call from outside: cancelling PyMongo's
@@ -80,6 +92,7 @@ def new_mongo_client(settings: ServiceSettings, registry: CollectorRegistry) -> 
     """
     return AsyncMongoClient(
         settings.mongodb_url,
+        appname=app_name,
         tz_aware=True,
         timeoutMS=int(settings.mongodb_timeout_seconds * 1000),
         serverSelectionTimeoutMS=5000,

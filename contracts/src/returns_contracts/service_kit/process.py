@@ -27,6 +27,7 @@ from returns_contracts.service_kit.app import (
     new_broker,
     new_mongo_client,
     prepare_topics,
+    store_app_name,
     subscribe_service,
 )
 from returns_contracts.service_kit.http import ReadinessCheck, install_operations
@@ -57,7 +58,7 @@ class ServiceProcess:
         broker = new_broker(settings, name)
         declare_publications(broker, settings.topics, publishes)
         registry = CollectorRegistry()
-        mongo = new_mongo_client(settings, registry)
+        mongo = new_mongo_client(settings, registry, store_app_name(name, settings))
         return cls(settings, name, broker, mongo, registry, ConsumerMetrics(registry))
 
     @property
