@@ -365,3 +365,28 @@ def test_store_commands_by_service_come_from_each_services_metrics() -> None:
     }
     assert list(figures) == ["declaration", "labels"]  # the busiest service first
     assert store_commands.per_submission_by_service(before, after, 0) == {}
+
+
+def test_each_services_store_pace_is_what_it_timed_between_two_snapshots() -> None:
+    registry = CollectorRegistry()
+    metrics = StoreCommandMetrics(registry)
+    metrics.latency.labels("find").observe(0.5)
+    before = {"notifier": store_commands.round_trips(generate_latest(registry).decode())}
+    for seconds in (0.010, 0.030):
+        metrics.latency.labels("find").observe(seconds)
+    for seconds in (0.002, 0.006):
+        metrics.latency.labels("update").observe(seconds)
+    after = {
+        "notifier": store_commands.round_trips(generate_latest(registry).decode()),
+        "labels": (5.0, 0.25),  # a service first seen after the start: all of it counts
+    }
+
+    figures = store_commands.pace(before, after, seconds=2.0)
+
+    # The half-second find before the first snapshot is not the run's.
+    assert figures == {
+        "labels": {"commands_per_second": 2.5, "mean_round_trip_ms": 50.0},
+        "notifier": {"commands_per_second": 2.0, "mean_round_trip_ms": 12.0},
+    }
+    assert store_commands.pace(before, before, seconds=2.0) == {}  # nothing timed
+    assert store_commands.pace(before, after, seconds=0.0) == {}

@@ -97,6 +97,11 @@ async def test_a_short_open_loop_reports_every_figure_and_loses_nothing(
         "media-consumers",
     }, by_service
     assert by_service["declaration"]["all"] >= 1 and by_service["labels"]["all"] >= 1
+    # Timed by each service's client, in the load and in the drain apart.
+    pace = written["store_pace_by_service"]
+    assert "declaration" in pace["load"] and "labels" in pace["load"].keys() | pace["drain"].keys()
+    assert pace["load"]["declaration"]["mean_round_trip_ms"] > 0
+    assert "store commands by service, per second and mean round trip" in report["summary"]
     assert len(load["journeys"]) == 6
     for plot in ("latency", "throughput"):
         assert _size(report["files"][plot]) > 0

@@ -192,19 +192,25 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                 whole = CpuMeter(config.pids)
                 commands_before: dict[str, int] | None = None
                 by_service_before: store_commands.ServiceCounts = {}
+                trips_at_start: store_commands.RoundTrips = {}
+                load_started = 0.0
 
                 def started() -> None:
-                    nonlocal commands_before, by_service_before
+                    nonlocal commands_before, by_service_before, trips_at_start, load_started
                     meter.start()
                     whole.start()
                     commands_before = store_commands.command_totals(target.mongodb_url)
                     by_service_before = store_commands.service_totals(target.service_urls)
+                    trips_at_start = store_commands.service_round_trips(target.service_urls)
+                    load_started = time.monotonic()
 
                 async with load_clients(max(walking, plan.prepare_concurrency), timeout) as clients:
                     results, start = await run_load(
                         clients, portal, orders, plan, on_done=done, on_start=started
                     )
                 report["cpu_percent_during_load"] = meter.stop()
+                trips_at_load_end = store_commands.service_round_trips(target.service_urls)
+                load_ended = time.monotonic()
             expected = [
                 Expected(result.return_id, result.defective)
                 for result in results
@@ -220,6 +226,16 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                     watcher.seen, expected, config.drain_timeout, on_poll=follow
                 )
             report["cpu_ms_per_submission"] = per_submission(whole.seconds(), len(expected))
+            report["store_pace_by_service"] = {
+                "load": store_commands.pace(
+                    trips_at_start, trips_at_load_end, load_ended - load_started
+                ),
+                "drain": store_commands.pace(
+                    trips_at_load_end,
+                    store_commands.service_round_trips(target.service_urls),
+                    time.monotonic() - load_ended,
+                ),
+            }
             report["store_commands_per_submission"] = store_commands.per_submission(
                 commands_before, store_commands.command_totals(target.mongodb_url), len(expected)
             )

@@ -394,6 +394,20 @@ def text(report: dict[str, Any]) -> str:
     for service, figures in (report.get("store_commands_by_service") or {}).items():
         busiest = ", ".join(f"{key} {value}" for key, value in figures.items() if key != "all")
         lines.append(f"  {service}: {figures['all']} ({busiest})")
+    paces = report.get("store_pace_by_service") or {}
+    if paces.get("load"):
+        lines.append("store commands by service, per second and mean round trip, load -> drain:")
+        for service, during in paces["load"].items():
+            after = paces.get("drain", {}).get(service)
+            then = (
+                f"{after['commands_per_second']}/s {after['mean_round_trip_ms']} ms"
+                if after
+                else "none"
+            )
+            lines.append(
+                f"  {service}: {during['commands_per_second']}/s "
+                f"{during['mean_round_trip_ms']} ms -> {then}"
+            )
     found = report.get("ratios") or {}
     if found.get("store_bound_submissions_per_second"):
         lines.append(

@@ -98,3 +98,52 @@ def per_submission_by_service(
             **{key: round(value / submissions, 2) for key, value in busiest},
         }
     return dict(sorted(figures.items(), key=lambda item: -item[1]["all"]))
+
+
+# Per service: its store commands so far and the seconds they took, as its driver timed them.
+RoundTrips = dict[str, tuple[float, float]]
+
+
+def service_round_trips(service_urls: Mapping[str, str]) -> RoundTrips:
+    """Each service's `store_command_duration_seconds` so far, as (commands, seconds); a
+    service that does not answer is left out."""
+    found: RoundTrips = {}
+    for service, url in service_urls.items():
+        try:
+            text = httpx.get(f"{url}/metrics", timeout=5.0).text
+        except httpx.HTTPError:
+            continue
+        found[service] = round_trips(text)
+    return found
+
+
+def round_trips(metrics: str) -> tuple[float, float]:
+    """The commands one `/metrics` page timed, and their seconds, every command together."""
+    commands = seconds = 0.0
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            if sample.name == "store_command_duration_seconds_count":
+                commands += sample.value
+            elif sample.name == "store_command_duration_seconds_sum":
+                seconds += sample.value
+    return commands, seconds
+
+
+def pace(before: RoundTrips, after: RoundTrips, seconds: float) -> dict[str, dict[str, float]]:
+    """Per service, between two snapshots `seconds` apart: its store commands per second and
+    their mean round trip in ms. A consumer under SCHED_IDLE slows down while the front door
+    is busy: the load's pace against the drain's says by how much, and its round trips how long
+    the store (and its own CPU) kept it waiting."""
+    if seconds <= 0:
+        return {}
+    figures: dict[str, dict[str, float]] = {}
+    for service, (commands, spent) in after.items():
+        earlier_commands, earlier_spent = before.get(service, (0.0, 0.0))
+        timed = commands - earlier_commands
+        if timed <= 0:
+            continue
+        figures[service] = {
+            "commands_per_second": round(timed / seconds, 1),
+            "mean_round_trip_ms": round(1000 * (spent - earlier_spent) / timed, 2),
+        }
+    return dict(sorted(figures.items()))
