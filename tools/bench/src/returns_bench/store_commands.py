@@ -57,17 +57,21 @@ def per_submission(
 ServiceCounts = dict[str, dict[str, float]]
 
 
+def _metrics_pages(service_urls: Mapping[str, str]) -> dict[str, str]:
+    """Each service's `/metrics` page; a service that does not answer is left out."""
+    pages: dict[str, str] = {}
+    for service, url in service_urls.items():
+        try:
+            pages[service] = httpx.get(f"{url}/metrics", timeout=5.0).text
+        except httpx.HTTPError:
+            continue
+    return pages
+
+
 def service_totals(service_urls: Mapping[str, str]) -> ServiceCounts:
     """Each service's count of its store commands so far, by `<command> <collection>`; a
     service that does not answer is left out."""
-    totals: ServiceCounts = {}
-    for service, url in service_urls.items():
-        try:
-            text = httpx.get(f"{url}/metrics", timeout=5.0).text
-        except httpx.HTTPError:
-            continue
-        totals[service] = store_counts(text)
-    return totals
+    return {service: store_counts(page) for service, page in _metrics_pages(service_urls).items()}
 
 
 def store_counts(metrics: str) -> dict[str, float]:
@@ -107,14 +111,7 @@ RoundTrips = dict[str, tuple[float, float]]
 def service_round_trips(service_urls: Mapping[str, str]) -> RoundTrips:
     """Each service's `store_command_duration_seconds` so far, as (commands, seconds); a
     service that does not answer is left out."""
-    found: RoundTrips = {}
-    for service, url in service_urls.items():
-        try:
-            text = httpx.get(f"{url}/metrics", timeout=5.0).text
-        except httpx.HTTPError:
-            continue
-        found[service] = round_trips(text)
-    return found
+    return {service: round_trips(page) for service, page in _metrics_pages(service_urls).items()}
 
 
 def round_trips(metrics: str) -> tuple[float, float]:
