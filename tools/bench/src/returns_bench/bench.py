@@ -200,8 +200,9 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                     meter.start()
                     whole.start()
                     commands_before = store_commands.command_totals(target.mongodb_url)
-                    by_service_before = store_commands.service_totals(target.service_urls)
-                    trips_at_start = store_commands.service_round_trips(target.service_urls)
+                    pages = store_commands.metrics_pages(target.service_urls)
+                    by_service_before = store_commands.service_totals(pages)
+                    trips_at_start = store_commands.service_round_trips(pages)
                     load_started = time.monotonic()
 
                 async with load_clients(max(walking, plan.prepare_concurrency), timeout) as clients:
@@ -209,7 +210,9 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                         clients, portal, orders, plan, on_done=done, on_start=started
                     )
                 report["cpu_percent_during_load"] = meter.stop()
-                trips_at_load_end = store_commands.service_round_trips(target.service_urls)
+                trips_at_load_end = store_commands.service_round_trips(
+                    store_commands.metrics_pages(target.service_urls)
+                )
                 load_ended = time.monotonic()
             expected = [
                 Expected(result.return_id, result.defective)
@@ -226,13 +229,14 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                     watcher.seen, expected, config.drain_timeout, on_poll=follow
                 )
             report["cpu_ms_per_submission"] = per_submission(whole.seconds(), len(expected))
+            pages_at_end = store_commands.metrics_pages(target.service_urls)
             report["store_pace_by_service"] = {
                 "load": store_commands.pace(
                     trips_at_start, trips_at_load_end, load_ended - load_started
                 ),
                 "drain": store_commands.pace(
                     trips_at_load_end,
-                    store_commands.service_round_trips(target.service_urls),
+                    store_commands.service_round_trips(pages_at_end),
                     time.monotonic() - load_ended,
                 ),
             }
@@ -241,7 +245,7 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
             )
             report["store_commands_by_service"] = store_commands.per_submission_by_service(
                 by_service_before,
-                store_commands.service_totals(target.service_urls),
+                store_commands.service_totals(pages_at_end),
                 len(expected),
             )
         finally:

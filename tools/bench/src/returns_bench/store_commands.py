@@ -57,8 +57,9 @@ def per_submission(
 ServiceCounts = dict[str, dict[str, float]]
 
 
-def _metrics_pages(service_urls: Mapping[str, str]) -> dict[str, str]:
-    """Each service's `/metrics` page; a service that does not answer is left out."""
+def metrics_pages(service_urls: Mapping[str, str]) -> dict[str, str]:
+    """Each service's `/metrics` page, read once for both `service_totals` and
+    `service_round_trips`; a service that does not answer is left out."""
     pages: dict[str, str] = {}
     for service, url in service_urls.items():
         try:
@@ -68,10 +69,10 @@ def _metrics_pages(service_urls: Mapping[str, str]) -> dict[str, str]:
     return pages
 
 
-def service_totals(service_urls: Mapping[str, str]) -> ServiceCounts:
-    """Each service's count of its store commands so far, by `<command> <collection>`; a
-    service that does not answer is left out."""
-    return {service: store_counts(page) for service, page in _metrics_pages(service_urls).items()}
+def service_totals(pages: Mapping[str, str]) -> ServiceCounts:
+    """Each service's count of its store commands so far (its `metrics_pages` page), by
+    `<command> <collection>`."""
+    return {service: store_counts(page) for service, page in pages.items()}
 
 
 def store_counts(metrics: str) -> dict[str, float]:
@@ -108,10 +109,10 @@ def per_submission_by_service(
 RoundTrips = dict[str, tuple[float, float]]
 
 
-def service_round_trips(service_urls: Mapping[str, str]) -> RoundTrips:
-    """Each service's `store_command_duration_seconds` so far, as (commands, seconds); a
-    service that does not answer is left out."""
-    return {service: round_trips(page) for service, page in _metrics_pages(service_urls).items()}
+def service_round_trips(pages: Mapping[str, str]) -> RoundTrips:
+    """Each service's `store_command_duration_seconds` so far (its `metrics_pages` page), as
+    (commands, seconds)."""
+    return {service: round_trips(page) for service, page in pages.items()}
 
 
 def round_trips(metrics: str) -> tuple[float, float]:
