@@ -316,6 +316,67 @@ class HeldSender(FakeSender):
         await self.into.send(email)
 
 
+class HeldForOneRecipient(FakeSender):
+    """Holds the e-mails to `recipient` until `release` is set (a slow mailbox, or one whose
+    server refuses for a while when `refusals` is set); the others go through at once."""
+
+    def __init__(self, into: FakeSender, recipient: str, refusals: int = 0) -> None:
+        super().__init__()
+        self.into = into
+        self.recipient = recipient
+        self.refusals = refusals
+        self.release = asyncio.Event()
+        self.another_sent = asyncio.Event()
+
+    async def send(self, email: OutgoingEmail) -> None:
+        if email.recipient == self.recipient:
+            if self.refusals:
+                self.refusals -= 1
+                raise ConnectionError("the customer's mail server went away")
+            await self.release.wait()
+        await self.into.send(email)
+        if email.recipient != self.recipient:
+            self.another_sent.set()
+
+
+async def test_the_customer_service_email_does_not_wait_for_the_customers_acknowledgement(
+    world: World,
+) -> None:
+    event = return_submitted(defective=True)
+    slow_customer = HeldForOneRecipient(world.sender, "lea.dupont@example.com")
+    notifier = _member(world, "notifier", slow_customer)
+    handling = asyncio.create_task(notifier.on_return_submitted(event))
+
+    await asyncio.wait_for(slow_customer.another_sent.wait(), timeout=5)
+    assert len(_to_customer_service(world)) == 1
+    assert _to_customer(world) == []  # the acknowledgement is still on its way
+    slow_customer.release.set()
+    await handling
+
+    assert len(_to_customer(world)) == 1
+    assert len(world.publisher.published) == 2
+
+
+async def test_a_failed_acknowledgement_does_not_hold_back_customer_service_and_is_retried(
+    world: World,
+) -> None:
+    event = return_submitted(defective=True)
+    refusing = HeldForOneRecipient(world.sender, "lea.dupont@example.com", refusals=1)
+    refusing.release.set()
+    notifier = _member(world, "notifier", refusing)
+
+    with pytest.raises(ConnectionError):
+        await notifier.on_return_submitted(event)
+    assert len(_to_customer_service(world)) == 1
+    assert world.sent_emails.records[_key(event)].status == "sent"
+    assert _to_customer(world) == []
+
+    await notifier.on_return_submitted(event)  # the redelivery
+
+    assert len(_to_customer_service(world)) == 1
+    assert len(_to_customer(world)) == 1
+
+
 async def test_two_members_holding_one_message_send_its_email_once(world: World) -> None:
     """A rebalance gave the message to a second member while the first was still sending."""
     event = return_submitted(defective=False)

@@ -125,8 +125,8 @@ def intents_for_return_submitted(payload: ReturnSubmittedPayload) -> list[EmailI
     """A defective return tells customer service and acknowledges the customer (R9); a classic
     one confirms the return to the customer, whose label comes with LabelGenerated (R10).
 
-    The customer's acknowledgement comes first: a broken customer-service address must not keep
-    the customer waiting for theirs.
+    The notifier sends them side by side: neither waits for the other, and a broken
+    customer-service address does not keep the customer from theirs.
     """
     if payload.defective:
         return [

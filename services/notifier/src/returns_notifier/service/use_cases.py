@@ -9,6 +9,7 @@ write can send twice, and then with the same Message-ID, so mail clients show on
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -320,36 +321,47 @@ class Notifier:
         recipients: dict[str, str],
         compose: Callable[[EmailIntent, str, str], Awaitable[OutgoingEmail]],
     ) -> list[SentEmail]:
-        """Deliver each intent; one that can never go out does not stop the others.
+        """Deliver the intents side by side; one that fails does not stop the others.
 
-        The first permanent failure is raised after the others were tried, so the message is
-        dead-lettered with its reason; a replay then sends only what is still missing.
+        Side by side so customer service's e-mail about a defective return (R9) does not wait
+        for the customer's acknowledgement to be sent, recorded and announced first. A failure
+        to retry (SMTP or the store away) is raised once every intent has had its try, so the
+        redelivery sends only what is still missing; otherwise the first permanent failure is
+        raised, so the message is dead-lettered with its reason.
         """
-        done: list[SentEmail] = []
-        refused: list[PermanentError] = []
-        for intent in intents:
-            address = recipients[intent.recipient]
-            if not is_deliverable_address(address):
-                refused.append(
-                    InvalidRecipient(
-                        f"cannot send {intent.template} for return {cause.return_id}: "
-                        f"{intent.recipient} address {address!r} is not deliverable"
-                    )
-                )
-                continue
-
-            async def build(message_id: str, intent: EmailIntent = intent) -> OutgoingEmail:
-                return await compose(intent, recipients[intent.recipient], message_id)
-
-            try:
-                done.append(await self._deliver(cause, intent.template, address, build))
-            except PermanentError as error:
-                refused.append(error)
-        if refused:
-            for later in refused[1:]:
+        deliveries = [
+            self._deliver_intent(cause, intent, recipients[intent.recipient], compose)
+            for intent in intents
+        ]
+        outcomes = await asyncio.gather(*deliveries, return_exceptions=True)
+        done = [outcome for outcome in outcomes if isinstance(outcome, SentEmail)]
+        failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        to_retry = [failure for failure in failures if not isinstance(failure, PermanentError)]
+        if to_retry:
+            raise to_retry[0]
+        if failures:
+            for later in failures[1:]:
                 logger.error("e-mail cannot be sent", extra={"error": str(later)})
-            raise refused[0]
+            raise failures[0]
         return done
+
+    async def _deliver_intent(
+        self,
+        cause: Cause,
+        intent: EmailIntent,
+        address: str,
+        compose: Callable[[EmailIntent, str, str], Awaitable[OutgoingEmail]],
+    ) -> SentEmail:
+        if not is_deliverable_address(address):
+            raise InvalidRecipient(
+                f"cannot send {intent.template} for return {cause.return_id}: "
+                f"{intent.recipient} address {address!r} is not deliverable"
+            )
+
+        async def build(message_id: str) -> OutgoingEmail:
+            return await compose(intent, address, message_id)
+
+        return await self._deliver(cause, intent.template, address, build)
 
     async def _deliver(
         self, cause: Cause, template: str, recipient: str, compose: Compose
