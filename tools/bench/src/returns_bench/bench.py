@@ -191,18 +191,17 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                 meter = CpuMeter(config.pids)
                 whole = CpuMeter(config.pids)
                 commands_before: dict[str, int] | None = None
-                by_service_before: store_commands.ServiceCounts = {}
-                trips_at_start: store_commands.RoundTrips = {}
+                pages_at_start: dict[str, str] = {}
                 load_started = 0.0
 
                 def started() -> None:
-                    nonlocal commands_before, by_service_before, trips_at_start, load_started
+                    nonlocal commands_before, pages_at_start, load_started
                     meter.start()
                     whole.start()
                     commands_before = store_commands.command_totals(target.mongodb_url)
-                    pages = store_commands.metrics_pages(target.service_urls)
-                    by_service_before = store_commands.service_totals(pages)
-                    trips_at_start = store_commands.service_round_trips(pages)
+                    # Only read here, parsed after the run: parsing a service's page takes about
+                    # 12 ms, which would hold up the first submits of the load on this loop.
+                    pages_at_start = store_commands.metrics_pages(target.service_urls)
                     load_started = time.monotonic()
 
                 async with load_clients(max(walking, plan.prepare_concurrency), timeout) as clients:
@@ -210,9 +209,7 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                         clients, portal, orders, plan, on_done=done, on_start=started
                     )
                 report["cpu_percent_during_load"] = meter.stop()
-                trips_at_load_end = store_commands.service_round_trips(
-                    store_commands.metrics_pages(target.service_urls)
-                )
+                pages_at_load_end = store_commands.metrics_pages(target.service_urls)
                 load_ended = time.monotonic()
             expected = [
                 Expected(result.return_id, result.defective)
@@ -230,21 +227,25 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                 )
             report["cpu_ms_per_submission"] = per_submission(whole.seconds(), len(expected))
             pages_at_end = store_commands.metrics_pages(target.service_urls)
+            drain_seconds = time.monotonic() - load_ended
+            trips_at_load_end = store_commands.service_round_trips(pages_at_load_end)
             report["store_pace_by_service"] = {
                 "load": store_commands.pace(
-                    trips_at_start, trips_at_load_end, load_ended - load_started
+                    store_commands.service_round_trips(pages_at_start),
+                    trips_at_load_end,
+                    load_ended - load_started,
                 ),
                 "drain": store_commands.pace(
                     trips_at_load_end,
                     store_commands.service_round_trips(pages_at_end),
-                    time.monotonic() - load_ended,
+                    drain_seconds,
                 ),
             }
             report["store_commands_per_submission"] = store_commands.per_submission(
                 commands_before, store_commands.command_totals(target.mongodb_url), len(expected)
             )
             report["store_commands_by_service"] = store_commands.per_submission_by_service(
-                by_service_before,
+                store_commands.service_totals(pages_at_start),
                 store_commands.service_totals(pages_at_end),
                 len(expected),
             )
