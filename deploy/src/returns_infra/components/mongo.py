@@ -35,6 +35,7 @@ FERRETDB_PATCHES = (
     PATCHES_DIR / "ferretdb-sqlite-one-pass-sjson.patch",
     PATCHES_DIR / "ferretdb-sqlite-serialized-writes.patch",
     PATCHES_DIR / "ferretdb-update-statements-share-one-write.patch",
+    PATCHES_DIR / "ferretdb-sqlite-kept-statements.patch",
 )
 
 
@@ -67,7 +68,8 @@ class Mongo(Component):
         return self.install_dir / "ferretdb"
 
     def _build(self, ctx: BuildContext) -> None:
-        require_go(self.name, (1, 24))
+        # ferretdb-sqlite-kept-statements.patch brings a SQLite driver that needs Go 1.26.
+        require_go(self.name, (1, 26))
         src = go_module_source(
             ctx, FERRETDB_MODULE, FERRETDB_VERSION, self.install_dir / "build" / "src"
         )
