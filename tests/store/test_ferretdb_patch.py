@@ -63,7 +63,8 @@ def test_the_patched_packages_pass_ferretdb_s_tests_and_ours(
     """The one-pass sjson reader (ferretdb-sqlite-one-pass-sjson.patch) reads every type as
     the original does, a write waits for the one before it to end
     (ferretdb-sqlite-serialized-writes.patch), and a data statement is prepared once and still
-    runs after the schema changed under it (ferretdb-sqlite-kept-statements.patch); FerretDB's
+    runs after the schema changed under it (ferretdb-sqlite-kept-statements.patch), and a
+    document's schema is written as before (ferretdb-sjson-one-buffer-schema.patch); FerretDB's
     own tests of both packages run beside the patches'."""
     source = tmp_path / "ferretdb"
     shutil.copytree(ferretdb_source, source)
@@ -94,6 +95,7 @@ def test_the_patched_packages_pass_ferretdb_s_tests_and_ours(
     assert "--- PASS: TestWriteTurnIsHeldByOneWriterAtATime" in tested.stdout
     assert "--- PASS: TestRepeatedStatementsAreKeptOnceEach" in tested.stdout
     assert "--- PASS: TestKeptStatementsFollowSchemaChanges" in tested.stdout
+    assert "--- PASS: TestAppendedSchemaMatchesTheOriginal" in tested.stdout
 
 
 def test_a_patch_that_no_longer_applies_fails_the_build_clearly(

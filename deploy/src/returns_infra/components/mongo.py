@@ -36,6 +36,7 @@ FERRETDB_PATCHES = (
     PATCHES_DIR / "ferretdb-sqlite-serialized-writes.patch",
     PATCHES_DIR / "ferretdb-update-statements-share-one-write.patch",
     PATCHES_DIR / "ferretdb-sqlite-kept-statements.patch",
+    PATCHES_DIR / "ferretdb-sjson-one-buffer-schema.patch",
 )
 
 
