@@ -61,11 +61,11 @@ def test_the_patched_packages_pass_ferretdb_s_tests_and_ours(
     ferretdb_source: Path, tmp_path: Path
 ) -> None:
     """The one-pass sjson reader (ferretdb-sqlite-one-pass-sjson.patch) reads every type as
-    the original does, a write waits for the one before it to end
-    (ferretdb-sqlite-serialized-writes.patch), and a data statement is prepared once and still
-    runs after the schema changed under it (ferretdb-sqlite-kept-statements.patch), and a
-    document's schema is written as before (ferretdb-sjson-one-buffer-schema.patch); FerretDB's
-    own tests of both packages run beside the patches'."""
+    the original does; a write waits for the one before it to end
+    (ferretdb-sqlite-serialized-writes.patch); a data statement is prepared once and still runs
+    after the schema changed under it (ferretdb-sqlite-kept-statements.patch); a document's
+    schema is written byte for byte as before (ferretdb-sjson-one-buffer-schema.patch).
+    FerretDB's own tests of both packages run beside the patches'."""
     source = tmp_path / "ferretdb"
     shutil.copytree(ferretdb_source, source)
     make_writable(source)
