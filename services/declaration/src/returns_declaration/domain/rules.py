@@ -316,6 +316,7 @@ def start_draft(
         lines=tuple(lines),
         created_at=now,
         expires_at=expires_at,
+        order=order,
     )
 
 
