@@ -15,7 +15,7 @@ from returns_declaration.domain.model import Return, TimelineEntry
 from returns_declaration.service.errors import RevisionConflict
 from returns_declaration.service.ports import ApiKey, DeclarationStore, ReturnFilter, TimelineChange
 
-from .builders import CLASSIC_LINE, NOW, draft, merchant, order, returned
+from .builders import NOW, draft, merchant, order, returned
 from .fakes import InMemoryStore
 
 
@@ -198,14 +198,6 @@ async def test_draft_writes_are_guarded_by_revision(store: DeclarationStore) -> 
     assert again.revision == 2
     assert await store.get_draft("shop", "d1") == again
     assert await store.get_draft("other-shop", "d1") is None
-
-
-async def test_a_draft_keeps_the_order_it_began_from(store: DeclarationStore) -> None:
-    began = draft(CLASSIC_LINE).model_copy(update={"order": order()})
-    saved = await store.save_draft(began)
-    read = await store.get_draft("shop", "d1")
-    assert read == saved
-    assert read is not None and read.order == order()
 
 
 async def test_marking_a_draft_submitted_wins_over_an_edit_from_an_earlier_read(

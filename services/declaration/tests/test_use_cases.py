@@ -265,49 +265,6 @@ async def test_the_summary_shows_the_photo_thumbnails(harness: Harness) -> None:
     assert view.draft_token  # for media uploads
 
 
-async def test_a_step_shows_the_order_its_draft_began_from_and_the_submit_the_order_now(
-    harness: Harness,
-) -> None:
-    session = await harness.session()
-    view = await harness.service.portal.create_draft(session, [RequestedQuantity("2", 1)])
-    # The merchant sends the order again without the tee, after the customer chose it.
-    began = order()
-    await harness.service.merchants.save_order(began.model_copy(update={"lines": began.lines[:1]}))
-
-    step = await harness.service.portal.choose_reason(session, view.draft.id, "2", "too_big")
-    await harness.service.portal.choose_return_type(session, view.draft.id, "2", "refund")
-    summary = await harness.service.portal.summary(session, view.draft.id)
-
-    for shown in (step, summary):
-        [line] = shown.progress.lines
-        assert line.ordered is not None and line.ordered.name == "Tee"
-    with pytest.raises(DeclarationRejected):
-        await harness.service.portal.submit(session, view.draft.id, None, "c")
-    assert not any(isinstance(e, ReturnSubmitted) for e in harness.store.outbox)
-
-
-async def test_a_draft_saved_before_drafts_kept_their_order_shows_the_order_now(
-    harness: Harness,
-) -> None:
-    session = await harness.session()
-    view = await harness.service.portal.create_draft(session, [RequestedQuantity("2", 1)])
-    kept = harness.store.drafts[view.draft.id]
-    harness.store.drafts[view.draft.id] = kept.model_copy(update={"order": None})
-    renamed = order()
-    tee = renamed.lines[1].model_copy(update={"name": "Tee, renamed"})
-    await harness.service.merchants.save_order(
-        renamed.model_copy(update={"lines": (renamed.lines[0], tee)})
-    )
-
-    step = await harness.service.portal.choose_reason(session, view.draft.id, "2", "too_big")
-
-    [line] = step.progress.lines
-    assert line.ordered is not None and line.ordered.name == "Tee, renamed"
-    stranger = PortalSession("shop", "B-2", NOW + timedelta(hours=1))
-    with pytest.raises(NotFound):
-        await harness.service.portal.summary(stranger, view.draft.id)
-
-
 # --- R7, R8: submit ---------------------------------------------------------------------------
 
 

@@ -235,9 +235,6 @@ class Draft(_Model):
     submitted_return_id: str | None = None
     revision: int = 0
     """How many times the draft was saved; two changes at once must not lose one another."""
-    order: Order | None = None
-    """The order as it was when the draft began, which the steps show; the submit checks the
-    draft against the order as it is then. None on a draft saved before drafts kept it."""
 
     def line(self, line_id: str) -> DraftLine | None:
         return next((line for line in self.lines if line.line_id == line_id), None)

@@ -316,7 +316,6 @@ def start_draft(
         lines=tuple(lines),
         created_at=now,
         expires_at=expires_at,
-        order=order,
     )
 
 

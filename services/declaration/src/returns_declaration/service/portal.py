@@ -103,23 +103,6 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-def _merchant_and_draft(
-    session: PortalSession,
-    merchant: Merchant | BaseException,
-    draft: Draft | BaseException | None,
-) -> tuple[Merchant, Draft]:
-    """Reads sent together: their refusals are told in the order the reads were once made,
-    whichever came first."""
-    if isinstance(merchant, BaseException):
-        raise merchant
-    if isinstance(draft, BaseException):
-        raise draft
-    # A draft of another order is as unknown as a draft that does not exist.
-    if draft is None or draft.order_number != session.order_number:
-        raise NotFound("draft")
-    return merchant, draft
-
-
 class Portal:
     def __init__(
         self,
@@ -250,34 +233,28 @@ class Portal:
         )
 
     async def _draft(self, session: PortalSession, draft_id: str) -> tuple[Merchant, Order, Draft]:
-        """A step's draft, and the order it shows: the one the draft kept when it began, so
-        that a step reads one document rather than two (issue 11). The submit alone reads the
-        order as it is now (`_draft_of_order`)."""
-        merchant, draft = _merchant_and_draft(
-            session,
-            *await asyncio.gather(
-                self.merchant(session.merchant_id),
-                self.store.get_draft(session.merchant_id, draft_id),
-                return_exceptions=True,
-            ),
-        )
-        if draft.order is not None:
-            return merchant, draft.order, draft
-        stored = await self._order(session, with_reservations=False)
+        merchant, stored, draft = await self._draft_of_order(session, draft_id, False)
         return merchant, stored.order, draft
 
     async def _draft_of_order(
-        self, session: PortalSession, draft_id: str
+        self, session: PortalSession, draft_id: str, with_reservations: bool
     ) -> tuple[Merchant, StoredOrder, Draft]:
-        # The three reads go out together: the submit waits for one round trip instead of
+        # The three reads go out together: each step waits for one round trip instead of
         # three (under a burst of submits, each round trip is a wait for the store's queue).
-        read_merchant, read_draft, stored = await asyncio.gather(
+        # Their errors are told in the order the reads were once made, whichever came first.
+        merchant, draft, stored = await asyncio.gather(
             self.merchant(session.merchant_id),
             self.store.get_draft(session.merchant_id, draft_id),
-            self._order(session),
+            self._order(session, with_reservations),
             return_exceptions=True,
         )
-        merchant, draft = _merchant_and_draft(session, read_merchant, read_draft)
+        if isinstance(merchant, BaseException):
+            raise merchant
+        if isinstance(draft, BaseException):
+            raise draft
+        # A draft of another order is as unknown as a draft that does not exist.
+        if draft is None or draft.order_number != session.order_number:
+            raise NotFound("draft")
         if isinstance(stored, BaseException):
             raise stored
         return merchant, stored, draft
@@ -386,7 +363,7 @@ class Portal:
         # request's outcome, as it does when the rules refuse the draft.
         pending = PendingReservation(session.merchant_id, session.order_number, draft_id, now)
         read, bound, noted = await asyncio.gather(
-            self._draft_of_order(session, draft_id),
+            self._draft_of_order(session, draft_id, True),
             self._claim(session.merchant_id, idempotency_key, draft_id),
             self.store.note_reservation(pending),
             return_exceptions=True,
