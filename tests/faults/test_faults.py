@@ -31,6 +31,7 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from returns_bench.http import http_client
 from returns_bench.journey import Portal, Shop, create_orders, create_shop
 from returns_bench.photo import jpeg_photo
 from returns_contracts.service_kit.kafka import consumer_group
@@ -91,11 +92,13 @@ async def _client(plan: Plan) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _prepare(
-    http: httpx.AsyncClient, services: RunningServices, plan: Plan, count: int
+    services: RunningServices, plan: Plan, count: int
 ) -> tuple[Shop, list[str], Portal]:
     declaration = services.urls["declaration"]
-    shop = await create_shop(http, declaration, ADMIN_TOKEN)
-    orders = await create_orders(http, declaration, shop, count, 8)
+    # The bench's own set-up, on its client; the journeys go through this test's portal.
+    async with http_client(8, 60.0) as http:
+        shop = await create_shop(http, declaration, ADMIN_TOKEN)
+        orders = await create_orders(http, declaration, shop, count, 8)
     portal = Portal(declaration, services.urls["media"], shop, jpeg_photo(*plan.photo_size))
     return shop, orders, portal
 
@@ -186,7 +189,7 @@ async def test_every_part_killed_under_load_loses_nothing_and_sends_nothing_twic
     bootstrap = services.env["KAFKA_BOOTSTRAP_SERVERS"]
     victims = _victims(fault_plan, own_servers, services)
     async with _client(fault_plan) as http:
-        shop, orders, portal = await _prepare(http, services, fault_plan, fault_plan.returns)
+        shop, orders, portal = await _prepare(services, fault_plan, fault_plan.returns)
         watched = [TOPICS.return_submitted, TOPICS.notification_sent, TOPICS.label_generated]
         start = await end_offsets(bootstrap, watched)
         watcher = StageWatcher(bootstrap, shop.merchant_id)
@@ -294,7 +297,7 @@ async def test_second_instances_share_the_work_and_one_of_each_dies_without_loss
 
         async with _client(fault_plan) as http:
             shop, orders, portal = await _prepare(
-                http, services, fault_plan, fault_plan.scale_out_returns
+                services, fault_plan, fault_plan.scale_out_returns
             )
             start = await end_offsets(
                 bootstrap,

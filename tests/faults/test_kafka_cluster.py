@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
@@ -30,6 +29,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from returns_bench.cli import DEMO_ADMIN_TOKEN
 from returns_bench.events import EventWatcher, Expected, drain
+from returns_bench.http import http_client
 from returns_bench.journey import JourneyResult, Portal, create_orders, create_shop, walk
 from returns_bench.photo import jpeg_photo
 from returns_contracts import Topics
@@ -431,7 +431,7 @@ async def test_returns_submitted_while_a_broker_is_killed_all_reach_their_consum
     declaration, media = services.urls["declaration"], services.urls["media"]
     topics = Topics(os.environ.get("TOPIC_PREFIX", ""))
     admin_token = os.environ.get("ADMIN_API_TOKEN", DEMO_ADMIN_TOKEN)
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with http_client(CONCURRENCY, 60.0) as http:
         shop = await create_shop(http, declaration, admin_token)
         orders = await create_orders(http, declaration, shop, JOURNEYS, CONCURRENCY)
         portal = Portal(declaration, media, shop, jpeg_photo(640, 480))

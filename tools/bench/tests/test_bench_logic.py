@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import httpx
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from prometheus_client import CollectorRegistry, generate_latest
 
 from returns_bench import store_commands
@@ -22,8 +25,9 @@ from returns_bench.events import (
     missing,
     stage_of,
 )
-from returns_bench.journey import JourneyResult, Portal, Shop
-from returns_bench.load import CONNECTIONS_PER_CLIENT, LoadPlan, load_clients, run_load
+from returns_bench.http import http_client
+from returns_bench.journey import JourneyResult, Portal, Shop, walk
+from returns_bench.load import LoadPlan, run_load
 from returns_bench.raw import Limits, repeat
 from returns_bench.report import (
     load_figures,
@@ -244,35 +248,43 @@ def test_the_command_line_chooses_a_burst() -> None:
         parser().parse_args(["--burst", "10", "--rate", "10"])
 
 
+@contextlib.asynccontextmanager
+async def portal_answered_by(
+    answer: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> AsyncIterator[str]:
+    """A local HTTP server answering every path with `answer`; yields its base URL."""
+    app = web.Application()
+    app.router.add_route("*", "/{path:.*}", answer)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
+
+
 async def test_a_burst_prepares_every_journey_before_the_first_submit() -> None:
-    """The portal API answered by a fake transport: every step of every journey comes before
+    """The portal API answered by a local server: every step of every journey comes before
     the first submit, and the submits go out at the rate, each timed from its schedule."""
     calls: list[str] = []
 
-    def portal(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
+    async def portal(request: web.Request) -> web.Response:
+        path = request.path
         calls.append("submit" if path.endswith("/submit") else "prepare")
         if path.endswith("/sessions"):
-            return httpx.Response(201, json={"session_token": "s"})
+            return web.json_response({"session_token": "s"}, status=201)
         if path.endswith("/drafts") and request.method == "POST":
-            return httpx.Response(201, json={"draft_id": f"d{len(calls)}", "draft_token": "t"})
-        if path.endswith("/photos"):
-            return httpx.Response(201, json={"photo_id": "p"})
+            return web.json_response({"draft_id": f"d{len(calls)}", "draft_token": "t"}, status=201)
         if path.endswith("/submit"):
             draft_id = path.split("/")[-2]
-            return httpx.Response(201, json={"return_id": draft_id, "defective": False})
-        return httpx.Response(200, json={})
+            return web.json_response({"return_id": draft_id, "defective": False}, status=201)
+        return web.json_response({})
 
     shop = Shop("m", "k", "cs@example.com")
     plan = LoadPlan("burst", 0.5, rate=20.0, defective_share=0.0)
-    async with httpx.AsyncClient(
-        transport=httpx.MockTransport(portal), base_url="http://127.0.0.1"
-    ) as http:
+    async with portal_answered_by(portal) as url, http_client(8, 5.0) as http:
         results, start = await run_load(
-            [http],
-            Portal("http://127.0.0.1:1", "http://127.0.0.1:2", shop, b"jpeg"),
-            [f"B-{n}" for n in range(10)],
-            plan,
+            http, Portal(url, url, shop, b"jpeg"), [f"B-{n}" for n in range(10)], plan
         )
     assert len(results) == 10 and all(result.ok for result in results)
     first_submit = calls.index("submit")
@@ -283,28 +295,62 @@ async def test_a_burst_prepares_every_journey_before_the_first_submit() -> None:
     assert all(result.submit_done >= result.submit_due for result in results)
 
 
-async def test_the_load_spreads_its_journeys_over_small_connection_pools() -> None:
-    async with load_clients(256, httpx.Timeout(1.0)) as clients:
-        sizes = [client._transport._pool._max_connections for client in clients]  # type: ignore[attr-defined]
-    assert len(clients) == 256 // CONNECTIONS_PER_CLIENT
-    assert sizes == [CONNECTIONS_PER_CLIENT] * len(clients)
+async def test_a_photo_goes_up_as_a_form_and_a_refused_step_is_told_by_its_path() -> None:
+    uploaded: dict[str, object] = {}
 
-    used: list[int] = []
-
-    def answer(which: int) -> httpx.MockTransport:
-        def portal(request: httpx.Request) -> httpx.Response:
-            used.append(which)
-            return httpx.Response(200, json={"return_id": "r", "defective": False})
-
-        return httpx.MockTransport(portal)
+    async def portal(request: web.Request) -> web.Response:
+        path = request.path
+        if path.endswith("/sessions"):
+            return web.json_response({"session_token": "s"}, status=201)
+        if path.endswith("/drafts"):
+            return web.json_response({"draft_id": "d", "draft_token": "t"}, status=201)
+        if path.endswith("/photos"):
+            form = await request.post()
+            photo = form["file"]
+            assert isinstance(photo, web.FileField)
+            uploaded.update(
+                name=photo.filename,
+                type=photo.content_type,
+                content=photo.file.read(),
+                line=request.query["line_id"],
+                token=request.headers["Authorization"],
+            )
+            return web.json_response({"photo_id": "p"}, status=201)
+        if path.endswith("/defect"):
+            return web.json_response({"detail": "draft expired"}, status=409)
+        return web.json_response({})
 
     shop = Shop("m", "k", "cs@example.com")
-    plan = LoadPlan("closed", 30.0, concurrency=1)
-    pools = [httpx.AsyncClient(transport=answer(which)) for which in (0, 1)]
-    await run_load(pools, Portal("http://a", "http://b", shop, b"jpeg"), ["O-1", "O-2"], plan)
-    for pool in pools:
-        await pool.aclose()
-    assert set(used) == {0, 1}
+    async with portal_answered_by(portal) as url, http_client(2, 5.0) as http:
+        result = await walk(
+            http, Portal(url, url, shop, b"jpeg"), "O-1", JourneyResult(0, True, 0.0)
+        )
+
+    assert uploaded == {
+        "name": "photo.jpg",
+        "type": "image/jpeg",
+        "content": b"jpeg",
+        "line": "1",
+        "token": "Bearer t",
+    }
+    assert result.error == (
+        'PUT /v1/portal/m/drafts/d/lines/1/defect answered 409: {"detail": "draft expired"}'
+    )
+    assert result.requests == 5 and not result.ok  # the refused one answered too
+
+
+async def test_a_journey_that_gets_no_answer_is_recorded_not_raised() -> None:
+    async def anything(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    async with portal_answered_by(anything) as url:
+        pass  # the server is gone: its port refuses
+    shop = Shop("m", "k", "cs@example.com")
+    async with http_client(2, 5.0) as http:
+        result = await walk(
+            http, Portal(url, url, shop, b"jpeg"), "O-1", JourneyResult(0, False, 0.0)
+        )
+    assert result.error is not None and result.error.startswith("session: ClientConnectorError")
 
 
 def test_errors_are_counted_per_kind_whatever_the_ids_in_their_paths() -> None:

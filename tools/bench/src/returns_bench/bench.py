@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from tqdm import tqdm
 
 from returns_bench import raw, store_commands
 from returns_bench.cpu import CpuMeter, per_submission
 from returns_bench.events import EventWatcher, Expected, drain
+from returns_bench.http import http_client
 from returns_bench.journey import JourneyResult, Portal, create_orders, create_shop
-from returns_bench.load import LoadPlan, load_clients, run_load
+from returns_bench.load import LoadPlan, run_load
 from returns_bench.photo import jpeg_photo
 from returns_bench.report import load_figures, machine, plot, ratios, text, write_json
 from returns_bench.stored import load_stored, stored_return
@@ -104,13 +104,11 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
     began = datetime.now(UTC)
     host_before = machine()
     plan = config.plan
-    # The load's clients hold as many connections as journeys walk at once (an open loop's
+    # The load's client holds as many connections as journeys walk at once (an open loop's
     # arrivals that find none free wait for one, and that wait counts in their latency); the
     # set-up and the raw probes have their own.
     walking = plan.concurrency if plan.mode == "closed" else min(plan.max_in_flight, 256)
     connections = max(config.raw_concurrency, config.setup_concurrency)
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    timeout = httpx.Timeout(config.request_timeout, connect=10.0, pool=120.0)
     report: dict[str, Any] = {
         "started_at": began.isoformat(),
         "scenario": config.scenario(),
@@ -126,7 +124,7 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
         },
         "machine": host_before,
     }
-    async with httpx.AsyncClient(limits=limits, timeout=timeout) as http:
+    async with http_client(connections, config.request_timeout) as http:
         shop = await create_shop(http, target.declaration_url, target.admin_token)
         report["merchant_id"] = shop.merchant_id
 
@@ -204,9 +202,10 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
                     pages_at_start = store_commands.metrics_pages(target.service_urls)
                     load_started = time.monotonic()
 
-                async with load_clients(max(walking, plan.prepare_concurrency), timeout) as clients:
+                walkers = max(walking, plan.prepare_concurrency)
+                async with http_client(walkers, config.request_timeout) as load_http:
                     results, start = await run_load(
-                        clients, portal, orders, plan, on_done=done, on_start=started
+                        load_http, portal, orders, plan, on_done=done, on_start=started
                     )
                 report["cpu_percent_during_load"] = meter.stop()
                 pages_at_load_end = store_commands.metrics_pages(target.service_urls)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+from returns_bench.http import TRANSPORT_ERRORS, Answer, Http, Upload
 
 DEFECTIVE_REASON = "damaged"
 CLASSIC_REASON = "wrong_size"
@@ -63,18 +63,16 @@ class JourneyResult:
         return self.error is None and self.return_id is not None
 
 
-def _check(response: httpx.Response) -> dict[str, Any]:
-    if response.is_error:
-        request = response.request
+def _check(answer: Answer) -> dict[str, Any]:
+    if answer.is_error:
         raise JourneyFailed(
-            f"{request.method} {request.url.path} answered {response.status_code}: "
-            f"{response.text[:200]}"
+            f"{answer.method} {answer.path} answered {answer.status}: {answer.text[:200]}"
         )
-    body: dict[str, Any] = response.json()
+    body: dict[str, Any] = answer.json()
     return body
 
 
-async def create_shop(http: httpx.AsyncClient, declaration_url: str, admin_token: str) -> Shop:
+async def create_shop(http: Http, declaration_url: str, admin_token: str) -> Shop:
     """A fresh merchant with both reasons and an API key, through the operator API."""
     merchant_id = f"bench-{uuid.uuid4().hex[:10]}"
     customer_service = f"cs-{merchant_id}@example.com"
@@ -95,10 +93,10 @@ async def create_shop(http: httpx.AsyncClient, declaration_url: str, admin_token
             "country": "FR",
         },
     }
-    _check(await http.put(path, json=settings, headers=operator))
+    _check(await http.request("PUT", path, json=settings, headers=operator))
     for code, reason in REASONS.items():
-        _check(await http.put(f"{path}/reasons/{code}", json=reason, headers=operator))
-    key = _check(await http.post(f"{path}/api-keys", headers=operator))
+        _check(await http.request("PUT", f"{path}/reasons/{code}", json=reason, headers=operator))
+    key = _check(await http.request("POST", f"{path}/api-keys", headers=operator))
     return Shop(merchant_id, str(key["api_key"]), customer_service)
 
 
@@ -120,7 +118,7 @@ def order_body() -> dict[str, Any]:
 
 
 async def create_orders(
-    http: httpx.AsyncClient,
+    http: Http,
     declaration_url: str,
     shop: Shop,
     count: int,
@@ -135,16 +133,17 @@ async def create_orders(
 
     async def worker() -> None:
         for number in queue:
-            _check_empty(await http.put(f"{base}/{number}", json=order_body(), headers=headers))
+            order = order_body()
+            _check_empty(await http.request("PUT", f"{base}/{number}", json=order, headers=headers))
             on_done()
 
     await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, count)))))
     return numbers
 
 
-def _check_empty(response: httpx.Response) -> None:
-    if response.is_error:
-        _check(response)
+def _check_empty(answer: Answer) -> None:
+    if answer.is_error:
+        _check(answer)
 
 
 @dataclass(frozen=True)
@@ -166,20 +165,20 @@ class Prepared:
 class _Steps:
     """Sends one journey's requests and books their time in its result."""
 
-    def __init__(self, http: httpx.AsyncClient, result: JourneyResult) -> None:
+    def __init__(self, http: Http, result: JourneyResult) -> None:
         self.http = http
         self.result = result
 
     async def call(self, step: str, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         began = time.time()
         try:
-            response = await self.http.request(method, url, **kwargs)
-        except httpx.HTTPError as error:
+            answer = await self.http.request(method, url, **kwargs)
+        except TRANSPORT_ERRORS as error:
             seconds = time.time() - began
             raise JourneyFailed(f"{step}: {type(error).__name__} after {seconds:.0f} s") from error
         self.result.requests += 1
         self.result.steps[step] = self.result.steps.get(step, 0.0) + time.time() - began
-        return _check(response)
+        return _check(answer)
 
 
 def _portal_api(portal: Portal) -> str:
@@ -210,7 +209,7 @@ async def _prepare(steps: _Steps, portal: Portal, order_number: str, defective: 
                 "POST",
                 f"{portal.media_url}/v1/merchants/{shop.merchant_id}/drafts/{draft_id}/photos",
                 params={"line_id": line_id},
-                files={"file": ("photo.jpg", portal.photo, "image/jpeg")},
+                upload=Upload("file", "photo.jpg", portal.photo, "image/jpeg"),
                 headers={"Authorization": f"Bearer {draft['draft_token']}"},
             )
             await call(
@@ -256,12 +255,12 @@ async def _recorded(result: JourneyResult, work: Awaitable[object]) -> None:
         await work
     except JourneyFailed as error:
         result.error = f"{error}"
-    except (httpx.HTTPError, KeyError, ValueError) as error:
+    except (*TRANSPORT_ERRORS, KeyError, ValueError) as error:
         result.error = f"{type(error).__name__}: {error}"
 
 
 async def walk(
-    http: httpx.AsyncClient, portal: Portal, order_number: str, result: JourneyResult
+    http: Http, portal: Portal, order_number: str, result: JourneyResult
 ) -> JourneyResult:
     """One whole journey on `order_number`; fills `result` and returns it (never raises for
     an HTTP error: the error is recorded)."""
@@ -279,7 +278,7 @@ async def walk(
 
 
 async def prepare(
-    http: httpx.AsyncClient, portal: Portal, order_number: str, result: JourneyResult
+    http: Http, portal: Portal, order_number: str, result: JourneyResult
 ) -> Prepared | None:
     """A burst's first phase: the journey up to its summary (None, with the error recorded in
     `result`, when a step failed)."""
@@ -298,7 +297,7 @@ async def prepare(
 
 
 async def submit_prepared(
-    http: httpx.AsyncClient, portal: Portal, prepared: Prepared, result: JourneyResult
+    http: Http, portal: Portal, prepared: Prepared, result: JourneyResult
 ) -> JourneyResult:
     """A burst's second phase: the submit alone; `result.submit_due` is its scheduled time."""
     await _recorded(result, _submit(_Steps(http, result), portal, prepared))

@@ -4,15 +4,12 @@ submits at a set rate on journeys prepared beforehand."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import math
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import httpx
-
+from returns_bench.http import Http
 from returns_bench.journey import (
     JourneyResult,
     Portal,
@@ -24,18 +21,9 @@ from returns_bench.journey import (
 from returns_bench.stats import OpenLoopSchedule, is_defective
 
 Mode = Literal["open", "closed", "burst"]
-Clients = Sequence[httpx.AsyncClient]
-"""The load's HTTP clients: journey `i` sends every request through `clients[i % len]`."""
 # Once the last journey was due, how long the unfinished ones may still take (each request
 # has its own timeout too): every loop of the bench ends.
 GRACE_SECONDS = 120.0
-CONNECTIONS_PER_CLIENT = 8
-"""Connections one client of the load holds at most. To place each request, httpcore's pool
-looks at every connection it holds, with a system call for each idle one: with one client of
-256 connections that took most of the bench's CPU (44 % of a core at 30 submits/s), CPU the
-servers under test did not get. `load_clients` spreads the journeys over smaller pools: 32
-each took the bench to 27 % of a core in a burst that keeps up, but to 44-46 % in one where
-hundreds of submits wait (150/s, five runs); 8 each kept it at 26 % there (two runs)."""
 
 
 @dataclass(frozen=True)
@@ -59,25 +47,8 @@ class LoadPlan:
         return cap
 
 
-@contextlib.asynccontextmanager
-async def load_clients(
-    connections: int, request_timeouts: httpx.Timeout
-) -> AsyncIterator[list[httpx.AsyncClient]]:
-    """Clients for `connections` at once in all, `CONNECTIONS_PER_CLIENT` at most each."""
-    count = max(1, math.ceil(connections / CONNECTIONS_PER_CLIENT))
-    each = math.ceil(connections / count)
-    limits = httpx.Limits(max_connections=each, max_keepalive_connections=each)
-    async with contextlib.AsyncExitStack() as stack:
-        clients = [httpx.AsyncClient(limits=limits, timeout=request_timeouts) for _ in range(count)]
-        yield [await stack.enter_async_context(client) for client in clients]
-
-
-def _client_of(clients: Clients, index: int) -> httpx.AsyncClient:
-    return clients[index % len(clients)]
-
-
 async def run_load(
-    clients: Clients,
+    http: Http,
     portal: Portal,
     orders: Sequence[str],
     plan: LoadPlan,
@@ -87,11 +58,11 @@ async def run_load(
     """Every journey's result and the time (epoch seconds) the load started (for a burst, the
     time its submits started). `on_start` is called then: after a burst's preparation."""
     if plan.mode == "burst":
-        return await _burst(clients, portal, orders, plan, on_done, on_start)
+        return await _burst(http, portal, orders, plan, on_done, on_start)
     on_start()
     if plan.mode == "open":
-        return await _open_loop(clients, portal, orders, plan, on_done)
-    return await _closed_loop(clients, portal, orders, plan, on_done)
+        return await _open_loop(http, portal, orders, plan, on_done)
+    return await _closed_loop(http, portal, orders, plan, on_done)
 
 
 async def _finish(tasks: list[asyncio.Task[JourneyResult]], results: list[JourneyResult]) -> None:
@@ -108,7 +79,7 @@ async def _finish(tasks: list[asyncio.Task[JourneyResult]], results: list[Journe
 
 
 async def _open_loop(
-    clients: Clients,
+    http: Http,
     portal: Portal,
     orders: Sequence[str],
     plan: LoadPlan,
@@ -122,7 +93,7 @@ async def _open_loop(
 
     async def journey(result: JourneyResult, order: str) -> JourneyResult:
         async with places:
-            await walk(_client_of(clients, result.index), portal, order, result)
+            await walk(http, portal, order, result)
         on_done(result)
         return result
 
@@ -139,7 +110,7 @@ async def _open_loop(
 
 
 async def _closed_loop(
-    clients: Clients,
+    http: Http,
     portal: Portal,
     orders: Sequence[str],
     plan: LoadPlan,
@@ -157,7 +128,7 @@ async def _closed_loop(
                 return
             result = JourneyResult(index, is_defective(index, plan.defective_share), now)
             results.append(result)
-            await walk(_client_of(clients, index), portal, orders[index], result)
+            await walk(http, portal, orders[index], result)
             on_done(result)
 
     workers = [asyncio.create_task(worker()) for _ in range(plan.concurrency)]
@@ -173,7 +144,7 @@ async def _closed_loop(
 
 
 async def _burst(
-    clients: Clients,
+    http: Http,
     portal: Portal,
     orders: Sequence[str],
     plan: LoadPlan,
@@ -194,7 +165,6 @@ async def _burst(
 
     async def preparer() -> None:
         for index in indexes:
-            http = _client_of(clients, index)
             prepared[index] = await prepare(http, portal, orders[index], results[index])
             if prepared[index] is None:
                 on_done(results[index])
@@ -207,7 +177,7 @@ async def _burst(
 
     async def fire(result: JourneyResult, ready: Prepared) -> JourneyResult:
         async with places:
-            await submit_prepared(_client_of(clients, result.index), portal, ready, result)
+            await submit_prepared(http, portal, ready, result)
         on_done(result)
         return result
 

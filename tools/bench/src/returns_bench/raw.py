@@ -17,13 +17,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from returns_bench.cpu import CpuMeter
+from returns_bench.http import Http
 from returns_bench.stats import rate, summary
 from returns_contracts.service_kit.kafka_topics import new_topics
 from returns_contracts.topics import TopicSpec
@@ -231,9 +231,10 @@ async def _consume_all(
         await consumer.stop()
 
 
-async def http_limits(http: httpx.AsyncClient, url: str, limits: Limits) -> dict[str, Any]:
+async def http_limits(http: Http, url: str, limits: Limits) -> dict[str, Any]:
     async def healthz(_: int) -> None:
-        response = await http.get(f"{url}/healthz")
-        response.raise_for_status()
+        answer = await http.request("GET", f"{url}/healthz")
+        if answer.is_error:
+            raise RuntimeError(f"GET /healthz answered {answer.status}")
 
     return await repeat(healthz, limits)
