@@ -339,6 +339,22 @@ async def test_a_photo_goes_up_as_a_form_and_a_refused_step_is_told_by_its_path(
     assert result.requests == 5 and not result.ok  # the refused one answered too
 
 
+async def test_a_redirect_is_a_journeys_error_not_followed() -> None:
+    asked: list[str] = []
+
+    async def portal(request: web.Request) -> web.Response:
+        asked.append(request.path)
+        return web.Response(status=307, headers={"Location": "/elsewhere"})
+
+    shop = Shop("m", "k", "cs@example.com")
+    async with portal_answered_by(portal) as url, http_client(2, 5.0) as http:
+        result = await walk(
+            http, Portal(url, url, shop, b"jpeg"), "O-1", JourneyResult(0, False, 0.0)
+        )
+    assert asked == ["/v1/portal/m/sessions"]
+    assert result.error is not None and result.error.startswith("JSONDecodeError")
+
+
 async def test_a_journey_that_gets_no_answer_is_recorded_not_raised() -> None:
     async def anything(request: web.Request) -> web.Response:
         return web.json_response({})

@@ -78,8 +78,16 @@ class Http:
                 filename=upload.filename,
                 content_type=upload.content_type,
             )
+        # A redirect is answered, not followed, as the portal's API never redirects and httpx
+        # did not follow either: one would show as a journey's error.
         async with self.session.request(
-            method, url, json=json, headers=headers, params=params, data=form
+            method,
+            url,
+            json=json,
+            headers=headers,
+            params=params,
+            data=form,
+            allow_redirects=False,
         ) as response:
             body = await response.read()
         return Answer(method, response.url.path, response.status, body)
@@ -94,8 +102,8 @@ async def http_client(connections: int, request_timeout: float) -> AsyncIterator
         total=None, connect=120.0, sock_connect=10.0, sock_read=request_timeout
     )
     connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
-    # Journeys share the pool but not a session: the portal API answers by bearer token, and a
-    # cookie one journey got must not ride along with another's requests.
+    # No cookie jar: the journeys share the session, the portal API answers by bearer token,
+    # and a cookie one journey got must not ride along with another's requests.
     async with aiohttp.ClientSession(
         connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
     ) as session:
