@@ -251,14 +251,16 @@ def test_the_command_line_chooses_a_burst() -> None:
 @contextlib.asynccontextmanager
 async def portal_answered_by(
     answer: Callable[[web.Request], Awaitable[web.StreamResponse]],
-) -> AsyncIterator[str]:
-    """A local HTTP server answering every path with `answer`; yields its base URL."""
+) -> AsyncIterator[Portal]:
+    """A local HTTP server answering every path with `answer`; yields a portal of one shop
+    whose declaration and media are both that server."""
     app = web.Application()
     app.router.add_route("*", "/{path:.*}", answer)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
-        yield str(server.make_url("")).rstrip("/")
+        url = str(server.make_url("")).rstrip("/")
+        yield Portal(url, url, Shop("m", "k", "cs@example.com"), b"jpeg")
     finally:
         await server.close()
 
@@ -280,12 +282,9 @@ async def test_a_burst_prepares_every_journey_before_the_first_submit() -> None:
             return web.json_response({"return_id": draft_id, "defective": False}, status=201)
         return web.json_response({})
 
-    shop = Shop("m", "k", "cs@example.com")
     plan = LoadPlan("burst", 0.5, rate=20.0, defective_share=0.0)
-    async with portal_answered_by(portal) as url, http_client(8, 5.0) as http:
-        results, start = await run_load(
-            http, Portal(url, url, shop, b"jpeg"), [f"B-{n}" for n in range(10)], plan
-        )
+    async with portal_answered_by(portal) as served, http_client(8, 5.0) as http:
+        results, start = await run_load(http, served, [f"B-{n}" for n in range(10)], plan)
     assert len(results) == 10 and all(result.ok for result in results)
     first_submit = calls.index("submit")
     assert calls[:first_submit] == ["prepare"] * first_submit
@@ -320,11 +319,8 @@ async def test_a_photo_goes_up_as_a_form_and_a_refused_step_is_told_by_its_path(
             return web.json_response({"detail": "draft expired"}, status=409)
         return web.json_response({})
 
-    shop = Shop("m", "k", "cs@example.com")
-    async with portal_answered_by(portal) as url, http_client(2, 5.0) as http:
-        result = await walk(
-            http, Portal(url, url, shop, b"jpeg"), "O-1", JourneyResult(0, True, 0.0)
-        )
+    async with portal_answered_by(portal) as served, http_client(2, 5.0) as http:
+        result = await walk(http, served, "O-1", JourneyResult(0, True, 0.0))
 
     assert uploaded == {
         "name": "photo.jpg",
@@ -346,11 +342,8 @@ async def test_a_redirect_is_a_journeys_error_not_followed() -> None:
         asked.append(request.path)
         return web.Response(status=307, headers={"Location": "/elsewhere"})
 
-    shop = Shop("m", "k", "cs@example.com")
-    async with portal_answered_by(portal) as url, http_client(2, 5.0) as http:
-        result = await walk(
-            http, Portal(url, url, shop, b"jpeg"), "O-1", JourneyResult(0, False, 0.0)
-        )
+    async with portal_answered_by(portal) as served, http_client(2, 5.0) as http:
+        result = await walk(http, served, "O-1", JourneyResult(0, False, 0.0))
     assert asked == ["/v1/portal/m/sessions"]
     assert result.error is not None and result.error.startswith("JSONDecodeError")
 
@@ -359,13 +352,10 @@ async def test_a_journey_that_gets_no_answer_is_recorded_not_raised() -> None:
     async def anything(request: web.Request) -> web.Response:
         return web.json_response({})
 
-    async with portal_answered_by(anything) as url:
+    async with portal_answered_by(anything) as served:
         pass  # the server is gone: its port refuses
-    shop = Shop("m", "k", "cs@example.com")
     async with http_client(2, 5.0) as http:
-        result = await walk(
-            http, Portal(url, url, shop, b"jpeg"), "O-1", JourneyResult(0, False, 0.0)
-        )
+        result = await walk(http, served, "O-1", JourneyResult(0, False, 0.0))
     assert result.error is not None and result.error.startswith("session: ClientConnectorError")
 
 
