@@ -30,6 +30,7 @@ from returns_bench.journey import JourneyResult, Portal, Shop, walk
 from returns_bench.load import LoadPlan, run_load
 from returns_bench.raw import Limits, repeat
 from returns_bench.report import (
+    cpu_bound_submissions_per_second,
     load_figures,
     ratios,
     store_bound_submissions_per_second,
@@ -206,6 +207,19 @@ def test_the_store_bounds_add_up_each_command_at_its_probes_cost() -> None:
     assert store_bound_submissions_per_second({}, raw) is None
     assert store_bound_submissions_per_second(commands, {}) is None
     assert store_cpu_bound_submissions_per_second(commands, {"store": {"x": {}}}, 2) is None
+
+
+def test_the_cpu_bound_ceiling_is_every_core_over_every_process_s_cpu_per_submission() -> None:
+    cpu = {"all": 100.0, "mongo": 40.0, "returns-bench": 20.0, "declaration": 40.0}
+    # 2 cores: 2,000 ms of CPU a second over 100 ms a submission; 80 ms without the bench.
+    assert cpu_bound_submissions_per_second(cpu, 2, with_load_generator=True) == 20.0
+    assert cpu_bound_submissions_per_second(cpu, 2, with_load_generator=False) == 25.0
+    found = ratios({}, {}, None, cores=2, cpu_ms_per_submission=cpu)
+    assert found["cpu_bound_submissions_per_second"] == 20.0
+    assert found["cpu_bound_submissions_per_second_without_load_generator"] == 25.0
+    assert cpu_bound_submissions_per_second({}, 2, with_load_generator=True) is None
+    assert cpu_bound_submissions_per_second(None, 2, with_load_generator=False) is None
+    assert ratios({}, {}, None, cores=2)["cpu_bound_submissions_per_second"] is None
 
 
 def test_the_command_line_chooses_the_loop() -> None:

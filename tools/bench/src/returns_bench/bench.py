@@ -296,6 +296,7 @@ async def run_bench(config: BenchConfig, target: Target) -> dict[str, Any]:
         raw_report,
         report.get("store_commands_per_submission"),
         os.cpu_count() or 1,
+        report.get("cpu_ms_per_submission"),
     )
     report["machine_after"] = machine()
     report["finished_at"] = datetime.now(UTC).isoformat()
