@@ -252,6 +252,27 @@ async def test_the_drain_ends_at_its_bound_and_says_what_is_missing() -> None:
     assert lost[SUBMITTED] == ["b"] and lost[CUSTOMER_SERVICE_EMAIL] == ["b"]
 
 
+async def test_the_drain_waits_while_records_arrive_and_stops_when_they_stop() -> None:
+    seen = Seen()
+    expected = [Expected(name, False) for name in "abcd"]
+    polls: list[int] = []
+
+    def arrive(waited: float, left: int) -> None:
+        polls.append(left)
+        # A record comes at each of the first three polls (0.06 s apart), then none.
+        if len(polls) <= 3:
+            seen.note("abc"[len(polls) - 1], SUBMITTED, float(len(polls)))
+
+    lost, waited = await drain(seen, expected, within=30.0, poll=0.06, on_poll=arrive, stall=0.1)
+    # Records kept coming for longer than the stall bound: it counts from the last of them,
+    # so the drain saw every one, and still stopped long before its 30 s bound.
+    assert polls[:4] == [8, 7, 6, 5] and waited < 5.0
+    assert lost[SUBMITTED] == ["d"] and lost[LABEL] == ["a", "b", "c", "d"]
+    # With nothing arriving, the stall bound alone ends it.
+    _, waited = await drain(Seen(), expected, within=30.0, poll=0.01, stall=0.05)
+    assert 0.05 <= waited < 5.0
+
+
 def test_the_command_line_chooses_a_burst() -> None:
     from returns_bench.cli import config_of, parser
 

@@ -97,8 +97,14 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--drain-timeout",
         type=float,
-        default=180.0,
-        help="seconds to wait for every event, e-mail and label after the load",
+        default=900.0,
+        help="seconds to wait for every event, e-mail and label after the load, at most",
+    )
+    parser.add_argument(
+        "--drain-stall",
+        type=float,
+        default=60.0,
+        help="seconds without a new event, e-mail or label after which the drain gives up",
     )
     parser.add_argument(
         "--raw-seconds", type=float, default=4.0, help="seconds per raw probe (0: none)"
@@ -165,6 +171,7 @@ def config_of(arguments: argparse.Namespace) -> BenchConfig:
         stored=max(arguments.stored, 0),
         max_journeys=arguments.max_journeys,
         drain_timeout=max(arguments.drain_timeout, 0.0),
+        drain_stall=max(arguments.drain_stall, 0.0),
         raw_seconds=max(arguments.raw_seconds, 0.0),
         raw_concurrency=arguments.raw_concurrency,
         photo_size=arguments.photo_size,

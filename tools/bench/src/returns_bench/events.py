@@ -132,14 +132,24 @@ async def drain(
     within: float,
     poll: float = 0.5,
     on_poll: Callable[[float, int], None] = lambda waited, left: None,
+    stall: float | None = None,
 ) -> tuple[dict[str, list[str]], float]:
-    """Wait until every expected record was seen, `within` seconds at most: (what is missing,
-    seconds waited). `on_poll(seconds waited, records missing)` follows the wait."""
+    """Wait until every expected record was seen: (what is missing, seconds waited). It gives
+    up after `within` seconds, or sooner once `stall` seconds pass with nothing missing seen
+    (consumers that still make progress are slow, not losing). `on_poll(seconds waited,
+    records missing)` follows the wait."""
     began = time.monotonic()
+    last_progress = began
+    fewest_left: int | None = None
     while True:
         left = missing(seen, expected)
-        waited = time.monotonic() - began
-        on_poll(waited, sum(len(ids) for ids in left.values()))
-        if not any(left.values()) or waited >= within:
+        now = time.monotonic()
+        waited = now - began
+        count = sum(len(ids) for ids in left.values())
+        on_poll(waited, count)
+        if fewest_left is None or count < fewest_left:
+            fewest_left, last_progress = count, now
+        stalled = stall is not None and now - last_progress >= stall
+        if not count or waited >= within or stalled:
             return left, waited
         await asyncio.sleep(poll)
