@@ -218,6 +218,9 @@ def test_the_cpu_bound_ceiling_is_every_core_over_every_process_s_cpu_per_submis
     assert found["cpu_bound_submissions_per_second"] == 20.0
     assert found["cpu_bound_submissions_per_second_without_load_generator"] == 25.0
     assert cpu_bound_submissions_per_second({}, 2, with_load_generator=True) is None
+    # The bench's CPU alone is not the system's cost.
+    bench_only = {"all": 20.0, "returns-bench": 20.0}
+    assert cpu_bound_submissions_per_second(bench_only, 2, with_load_generator=True) is None
     assert cpu_bound_submissions_per_second(None, 2, with_load_generator=False) is None
     assert ratios({}, {}, None, cores=2)["cpu_bound_submissions_per_second"] is None
 

@@ -77,7 +77,11 @@ async def test_a_short_open_loop_reports_every_figure_and_loses_nothing(
     assert raw["kafka"]["produce_batched"]["per_second"] > 0
     assert raw["kafka"]["consume"]["messages"] == raw["kafka"]["consume"]["expected"]
     assert raw["http"]["per_second"] > 0
-    assert all(value is not None for value in written["ratios"].values()), written["ratios"]
+    # The CPU-bound ceilings need the servers' CPU: this test measures only the bench's own.
+    ceilings = {name for name in written["ratios"] if name.startswith("cpu_bound_")}
+    assert ceilings and all(written["ratios"][name] is None for name in ceilings)
+    measured = {name: value for name, value in written["ratios"].items() if name not in ceilings}
+    assert all(value is not None for value in measured.values()), written["ratios"]
     assert written["machine"]["nproc"] and written["machine"]["cpu_model"]
     assert "returns-bench" in written["cpu_percent_during_load"]
     # Counted by the store itself: a submission writes the return (insert) and the relay reads

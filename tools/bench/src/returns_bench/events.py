@@ -135,9 +135,9 @@ async def drain(
     stall: float | None = None,
 ) -> tuple[dict[str, list[str]], float]:
     """Wait until every expected record was seen: (what is missing, seconds waited). It gives
-    up after `within` seconds, or sooner once `stall` seconds pass with nothing missing seen
-    (consumers that still make progress are slow, not losing). `on_poll(seconds waited,
-    records missing)` follows the wait."""
+    up after `within` seconds, or sooner once `stall` seconds pass without one of the missing
+    records arriving (consumers that still make progress are slow, not losing). `on_poll(seconds
+    waited, records missing)` follows the wait."""
     began = time.monotonic()
     last_progress = began
     fewest_left: int | None = None

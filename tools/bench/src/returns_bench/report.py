@@ -219,9 +219,12 @@ def cpu_bound_submissions_per_second(
     process (load and drain, so their events, e-mails and labels too): the most the machine
     can sustain at this cost, whatever the latencies. Declaration groups the store commands of
     requests that overlap, so a submission costs less under more load: a run at a low rate
-    understates the ceiling, a run near it is the one to read."""
+    understates the ceiling, a run near it is the one to read. None when only the bench's own
+    CPU was measured (a bench against servers whose processes it does not know)."""
     figures = dict(cpu_ms_per_submission or {})
     ms = figures.pop("all", None)
+    if not figures.keys() - {LOAD_GENERATOR}:
+        return None
     if ms is not None and not with_load_generator:
         ms -= figures.get(LOAD_GENERATOR, 0.0)
     return float(f"{cores * 1000.0 / ms:.4g}") if ms and ms > 0 else None
