@@ -15,7 +15,7 @@ from typing import Any
 from tqdm import tqdm
 
 from returns_bench import raw, store_commands
-from returns_bench.cpu import CpuMeter, per_submission
+from returns_bench.cpu import BENCH_PROCESS, CpuMeter, per_submission
 from returns_bench.events import EventWatcher, Expected, drain
 from returns_bench.http import http_client
 from returns_bench.journey import JourneyResult, Portal, create_orders, create_shop
@@ -27,7 +27,7 @@ from returns_contracts.topics import Topics
 
 LOOPBACK = ("http://127.0.0.1:", "http://localhost:")
 # The store's process and the bench's own: the raw store probes' client is the bench itself.
-STORE_AND_CLIENT = ("mongo", "returns-bench")
+STORE_AND_CLIENT = ("mongo", BENCH_PROCESS)
 
 
 @dataclass(frozen=True)

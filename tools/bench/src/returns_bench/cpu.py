@@ -11,6 +11,10 @@ from returns_infra.infra import Infra
 from returns_infra.processes import read_pid
 from returns_infra.services import SERVICES_DIR, service_logs
 
+# The bench's own process among the measured ones: it shares the machine it measures, but a
+# portal's load would not.
+BENCH_PROCESS = "returns-bench"
+
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -26,7 +30,7 @@ def cpu_seconds(pid: int) -> float | None:
 
 def system_pids(infra: Infra) -> dict[str, int]:
     """The running servers and services of a profile, by name, and the bench itself."""
-    pids: dict[str, int] = {"returns-bench": os.getpid()}
+    pids: dict[str, int] = {BENCH_PROCESS: os.getpid()}
     for component in infra.components():
         pid = read_pid(component.pid_path)
         if pid is not None:

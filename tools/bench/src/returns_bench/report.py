@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from returns_bench.cpu import BENCH_PROCESS
 from returns_bench.events import CUSTOMER_SERVICE_EMAIL, LABEL, SUBMITTED, Seen
 from returns_bench.journey import JourneyResult
 from returns_bench.stats import per_second, rate, summary
@@ -208,10 +209,6 @@ def store_cpu_bound_submissions_per_second(
     return _submissions_per_second_at(commands_per_submission, costs)
 
 
-# The bench's own process: it shares the machine it measures, but a portal's load would not.
-LOAD_GENERATOR = "returns-bench"
-
-
 def cpu_bound_submissions_per_second(
     cpu_ms_per_submission: Mapping[str, float] | None, cores: int, *, with_load_generator: bool
 ) -> float | None:
@@ -223,10 +220,10 @@ def cpu_bound_submissions_per_second(
     CPU was measured (a bench against servers whose processes it does not know)."""
     figures = dict(cpu_ms_per_submission or {})
     ms = figures.pop("all", None)
-    if not figures.keys() - {LOAD_GENERATOR}:
+    if not figures.keys() - {BENCH_PROCESS}:
         return None
     if ms is not None and not with_load_generator:
-        ms -= figures.get(LOAD_GENERATOR, 0.0)
+        ms -= figures.get(BENCH_PROCESS, 0.0)
     return float(f"{cores * 1000.0 / ms:.4g}") if ms and ms > 0 else None
 
 
